@@ -1,0 +1,56 @@
+// swift-tools-version:6.0
+// sockettutor: sockets and TCP, made visible. One socket core, four tools, lessons.
+import PackageDescription
+
+let package = Package(
+    name: "sockettutor",
+    products: [
+        .executable(name: "echo-server", targets: ["EchoServer"]),
+        .executable(name: "echo-client", targets: ["EchoClient"]),
+        .executable(name: "http-server", targets: ["HTTPServer"]),
+        .executable(name: "handshake-watch", targets: ["HandshakeWatch"]),
+        .executable(name: "lesson", targets: ["Lesson"]),
+        .library(name: "SocketCore", targets: ["SocketCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // The socket core: every Glibc socket call of the project lives in Sources/SocketCore/Syscalls.
+        .target(name: "SocketCore"),
+
+        // The classic echo pair.
+        .executableTarget(name: "EchoServer", dependencies: [
+            "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "EchoClient", dependencies: [
+            "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // Python's http.server, re-created: server + request handlers.
+        .target(name: "HTTPServerKit", dependencies: ["SocketCore"]),
+        .executableTarget(name: "HTTPServer", dependencies: [
+            "HTTPServerKit", "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // libpcap, as a system library (apt: libpcap-dev).
+        .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
+        .target(name: "HandshakeKit", dependencies: ["CPcap"]),
+        .executableTarget(name: "HandshakeWatch", dependencies: [
+            "HandshakeKit", "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // The lesson runner.
+        .target(name: "LessonKit", dependencies: ["SocketCore"]),
+        .executableTarget(name: "Lesson", dependencies: [
+            "LessonKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "SocketCoreTests", dependencies: ["SocketCore"]),
+        .testTarget(name: "EchoTests", dependencies: ["SocketCore"]),
+        .testTarget(name: "HTTPServerKitTests", dependencies: ["HTTPServerKit", "SocketCore"]),
+        .testTarget(name: "HandshakeKitTests", dependencies: ["HandshakeKit", "SocketCore"]),
+        .testTarget(name: "LessonKitTests", dependencies: ["LessonKit", "SocketCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

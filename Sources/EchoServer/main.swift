@@ -1,0 +1,2 @@
+// Placeholder: replaced by the real tool.
+print("not built yet")

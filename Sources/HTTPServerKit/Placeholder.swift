@@ -1,0 +1,2 @@
+// Placeholder module file: replaced by the real library.
+enum HTTPServerKitPlaceholder {}

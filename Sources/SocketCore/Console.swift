@@ -1,0 +1,44 @@
+@preconcurrency import Glibc
+
+/// What the tools print, and how it reaches a pipe.
+///
+/// stdio buffers stdout in 4 KiB blocks when it is a pipe, so a test or a lesson reading our output
+/// would wait for lines the program has already "printed". `lineBuffered()` switches stdout to line
+/// buffering, and `line(_:)` flushes anyway: every line leaves the process when it is printed.
+public enum Console {
+    /// Makes stdout line-buffered even into a pipe. Call once, first thing in `main`.
+    public static func lineBuffered() {
+        setvbuf(stdout, nil, _IOLBF, 0)
+    }
+
+    /// Prints one line on stdout and flushes it.
+    public static func line(_ text: String) {
+        fputs(text + "\n", stdout)
+        fflush(stdout)
+    }
+
+    /// Prints one line on stderr (unbuffered by C's rules).
+    public static func error(_ text: String) {
+        fputs(text + "\n", stderr)
+    }
+
+    /// Shows bytes the way Python shows them in the classic echo lesson: text stays text,
+    /// anything else becomes `\xNN`, so a line never carries raw control bytes to the terminal.
+    public static func printable(_ bytes: some Collection<UInt8>) -> String {
+        var out = ""
+        out.reserveCapacity(bytes.count)
+        for byte in bytes {
+            switch byte {
+            case 0x5C: out += "\\\\"
+            case 0x0A: out += "\\n"
+            case 0x0D: out += "\\r"
+            case 0x09: out += "\\t"
+            case 0x20..<0x7F: out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                let hex = String(byte, radix: 16)
+                out += "\\x" + (hex.count == 1 ? "0" + hex : hex)
+            }
+        }
+        return out
+    }
+}
