@@ -46,11 +46,13 @@ let package = Package(
             "LessonKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "SocketCoreTests", dependencies: ["SocketCore"]),
-        .testTarget(name: "EchoTests", dependencies: ["SocketCore"]),
-        .testTarget(name: "HTTPServerKitTests", dependencies: ["HTTPServerKit", "SocketCore"]),
-        .testTarget(name: "HandshakeKitTests", dependencies: ["HandshakeKit", "SocketCore"]),
-        .testTarget(name: "LessonKitTests", dependencies: ["LessonKit", "SocketCore"]),
+        // Tests. TestSupport starts the built executables as real processes and reads their output.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "SocketCoreTests", dependencies: ["SocketCore", "TestSupport"]),
+        .testTarget(name: "EchoTests", dependencies: ["SocketCore", "TestSupport"]),
+        .testTarget(name: "HTTPServerKitTests", dependencies: ["HTTPServerKit", "SocketCore", "TestSupport"]),
+        .testTarget(name: "HandshakeKitTests", dependencies: ["HandshakeKit", "SocketCore", "TestSupport"]),
+        .testTarget(name: "LessonKitTests", dependencies: ["LessonKit", "SocketCore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

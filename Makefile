@@ -1,0 +1,49 @@
+# sockettutor: `make demo` runs the classroom demo, `make test` runs every test.
+# Both install what is missing first (scripts/setup), then build.
+
+SWIFT ?= swift
+BIN := .build/debug
+RELEASE_BIN := .build/release
+
+.PHONY: all setup build release test demo bench bench-echo bench-http bench-handshake clean
+
+all: build
+
+setup:
+	@scripts/setup
+
+build: setup
+	$(SWIFT) build
+
+release: setup
+	$(SWIFT) build -c release
+
+# The whole suite. Live-capture suites (names containing "Live") run afterwards, on their own and
+# one test at a time, so that no other test's traffic lands in their captures.
+test: setup
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip Live
+	$(SWIFT) test --skip-build --filter Live --no-parallel
+
+demo: build
+	@scripts/demo
+
+bench: setup
+	@scripts/setup nginx wrk hyperfine
+	$(SWIFT) build -c release
+	bench/echo/run
+	bench/http/run
+	bench/handshake/run
+
+bench-echo: release
+	bench/echo/run
+
+bench-http: release
+	@scripts/setup nginx wrk
+	bench/http/run
+
+bench-handshake: release
+	bench/handshake/run
+
+clean:
+	rm -rf .build
