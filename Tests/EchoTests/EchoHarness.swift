@@ -16,9 +16,14 @@ struct RunningServer {
     let port: Int
 
     /// Starts `echo-server --port 0 --mode MODE ...` and waits for `server start, listening`.
+    ///
+    /// The backlog is 128 unless `extra` says otherwise: with the default 5, a test that connects
+    /// in a tight loop outruns accept(), the kernel drops SYNs once the queue is full, and each
+    /// dropped SYN costs the client a 1 s retransmission (lesson 4 shows exactly that).
     static func start(_ mode: Mode, _ extra: [String] = [], quiet: Bool = true) throws -> RunningServer {
+        let backlog = extra.contains("--backlog") ? [] : ["--backlog", "128"]
         let process = try ToolProcess("echo-server", ["--port", "0", "--mode", mode.rawValue]
-                                      + (quiet ? ["--quiet"] : []) + extra)
+                                      + (quiet ? ["--quiet"] : []) + backlog + extra)
         let port = try process.waitForPort(containing: "server start, listening")
         return RunningServer(process: process, port: port)
     }
