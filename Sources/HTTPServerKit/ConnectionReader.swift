@@ -44,14 +44,14 @@ public final class ConnectionReader {
     /// bytes when no newline comes first (the caller treats that as "too long"). At end of
     /// stream, whatever is left, then an empty array.
     public func readLine(limit: Int) throws -> [UInt8] {
-        var scanned = start
+        var scanned = 0   // bytes after `start` already searched (fill() may move `start`)
         while true {
-            if let newline = find(UInt8(ascii: "\n"), from: scanned) {
+            if let newline = find(UInt8(ascii: "\n"), from: start + scanned) {
                 let length = min(newline + 1 - start, limit)
                 return take(length)
             }
             if end - start >= limit { return take(limit) }
-            scanned = end
+            scanned = end - start
             if try fill() == 0 { return take(end - start) }
         }
     }
