@@ -160,7 +160,12 @@ open class RequestHandler {
             requestVersion = version
             (major, minor) = (parsedMajor, parsedMinor)
             if (major, minor) >= (1, 1) && protocolIsHTTP11 { closeConnection = false }
-            if version == "HTTP/0.9" { closeConnection = true }
+            if version == "HTTP/0.9" {
+                // HTTP/0.9 has no headers: answer at once. (Python waits for an empty line that
+                // a real 0.9 client never sends.)
+                closeConnection = true
+                return true
+            }
         }
 
         // Header lines until the empty line (or end of stream), each at most 64 KiB, fewer than 100.
