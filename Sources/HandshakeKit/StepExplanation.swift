@@ -14,8 +14,10 @@ public enum StepExplanation {
             if let rtt = tracked.handshakeRTT { text += " (handshake RTT \(milliseconds(rtt)))" }
             return text
         case .synRetransmit:
-            return "SYN retransmitted (copy \(tracked.retransmitCount), \(seconds(tracked.retransmitGap)) after the last; "
-                + "the back-off doubles): no answer, a full listen backlog drops SYNs, or nothing is there"
+            // Linux 6.x waits a fixed ~1 s for the first retries (net.ipv4.tcp_syn_linear_timeouts = 4),
+            // then doubles the wait; older kernels double from the start (1, 2, 4, 8 s).
+            return "SYN retransmitted (copy \(tracked.retransmitCount), \(seconds(tracked.retransmitGap)) after the last): "
+                + "no answer yet; a full listen backlog drops SYNs, or nothing is there"
         case .synAckRetransmit:
             return "SYN-ACK retransmitted (copy \(tracked.retransmitCount), \(seconds(tracked.retransmitGap)) after the last): "
                 + "the client's ACK did not arrive, or a full accept queue dropped it"

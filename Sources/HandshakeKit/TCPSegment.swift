@@ -116,7 +116,8 @@ public struct TCPSegment: Sendable {
     /// Decodes the TCP header at `offset`; `ipPayloadLength` is what the IP header says follows it.
     @inline(__always)
     public init(_ frame: UnsafeRawBufferPointer, at offset: Int, ipPayloadLength: Int) throws(DecodeError) {
-        guard frame.count >= offset + 20, ipPayloadLength >= 20 else { throw .truncatedTCPHeader }
+        guard ipPayloadLength >= 20 else { throw .tcpHeaderBeyondIPPayload }
+        guard frame.count >= offset + 20 else { throw .truncatedTCPHeader }
         headerLength = Int(frame.u8(offset + 12) >> 4) * 4
         guard headerLength >= 20 else { throw .badTCPHeaderLength(headerLength) }
         guard frame.count >= offset + headerLength else { throw .truncatedTCPOptions }

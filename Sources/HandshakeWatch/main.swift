@@ -181,7 +181,13 @@ struct HandshakeWatch: ParsableCommand {
             case .end:
                 break reading
             case .error(let message):
-                failure = CaptureError("capture failed: \(message)")
+                if capture.isLive {
+                    failure = CaptureError("capture failed: \(message)")
+                } else {
+                    // A file cut short (a crashed capture): keep what was read, warn, end normally.
+                    renderer.output.flush()
+                    Console.error("handshake-watch: warning: \(message)")
+                }
                 break reading
             }
         }
