@@ -89,6 +89,9 @@ public final class LessonRunner {
             try run(step)
             report.steps += 1
         }
+        // Servers and watchers go before the exercises are shown, so their last lines come first.
+        show.note("stopping everything the lesson started")
+        supervisor.stopChildren()
         if !quiet {
             presenter.stepHeading("End of lesson \(lesson.number)")
             presenter.prose(lesson.closing)
@@ -265,6 +268,8 @@ public final class LessonRunner {
         }
         stamped.sort { ($0.time, $0.index) < ($1.time, $1.index) }
         timeline = stamped.map(\.text)
+        // A timeline holding a replayed capture is not live: its `live` expectations are skipped.
+        if labels.contains(where: replayed.contains) { replayed.insert("timeline") } else { replayed.remove("timeline") }
         show.note("one timeline: \(labels.joined(separator: ", ")), merged by time stamp")
         for line in timeline { show.say("  " + line) }
     }
