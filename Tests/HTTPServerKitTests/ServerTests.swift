@@ -312,3 +312,16 @@ final class Fixture {
         _ = try server.waitForLine(containing: "::ffff:127.0.0.1 - - [", onStderr: true)
     }
 }
+
+@Suite("HTTPServer capture") struct CaptureFileTests {
+    /// captures/http-get.pcap is a real recording of curl fetching from http-server.
+    @Test func recordedGetIsReadable() throws {
+        let file = packageRoot.appendingPathComponent("captures/http-get.pcap").path
+        let dump = try runCommand("/usr/bin/tcpdump", ["-nn", "-A", "-r", file])
+        let text = dump.stdout.joined(separator: "\n")
+        #expect(text.contains("GET /hello.txt HTTP/1.1"))
+        #expect(text.contains("HTTP/1.0 200 OK"))
+        #expect(text.contains("Server: SimpleHTTP/0.6"))
+        #expect(text.contains("Hello from http-server!"))
+    }
+}
