@@ -161,6 +161,21 @@ struct ConnectionTrackerTests {
         #expect(result.ended.map(\.connection) == [1, 2])
     }
 
+    @Test("segments after the teardown belong to the closed connection, not to a new one")
+    func lateSegments() throws {
+        let echo = Conversation.echo(client: "10.0.0.1", server: "10.0.0.2")
+        var lateAck = echo[8]; lateAck.flags = FixtureSegment.ack
+        var reset = echo[9]; reset.flags = FixtureSegment.rst; reset.source = echo[8].source; reset.destination = echo[8].destination
+        reset.sourcePort = echo[8].sourcePort; reset.destinationPort = echo[8].destinationPort
+        let result = track(try packets(echo + [lateAck, reset]))
+        #expect(result.steps.suffix(2).map(\.connection) == [1, 1])
+        #expect(result.steps.suffix(2).map(\.step) == [.ack, .rst])
+        #expect(result.steps.last?.resetMeaning == .lateSegment)
+        #expect(result.ended.count == 1)
+        let reuse = track(try packets(echo + [echo[0]]))
+        #expect(reuse.steps.last?.connection == 2 && reuse.steps.last?.step == .handshakeSyn)
+    }
+
     @Test("memory stays bounded: past the limit the idlest connections are evicted")
     func eviction() throws {
         var all: [FixtureSegment] = []
