@@ -1,2 +1,266 @@
-// Placeholder: replaced by the real tool.
-print("not built yet")
+@preconcurrency import Glibc
+import ArgumentParser
+import HandshakeKit
+import SocketCore
+import Synchronization
+
+/// handshake-watch: the three-way handshake and the teardown, live from libpcap or from a file.
+///
+/// Reads like tcpdump's main loop: open the capture, attach the filter, say "listening on ...",
+/// then for each packet decode it, follow its connection, print the step.
+@main
+struct HandshakeWatch: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "handshake-watch",
+        abstract: "Watch TCP connections open (SYN, SYN-ACK, ACK) and close (FIN or RST), live or from a capture file.",
+        discussion: """
+            Live capture needs root or CAP_NET_RAW; reading a file (-r captures/echo-ipv4.pcap) does not.
+            FILTER is a BPF expression as for tcpdump ('port 5000', 'host ::1'); 'tcp' is always implied.
+            """)
+
+    @Option(name: [.customShort("i"), .customLong("interface")],
+            help: "Interface to capture on (pcap_create(3)); lo carries this machine's own traffic.")
+    var interface = "lo"
+
+    @Option(name: [.customShort("r"), .customLong("read")],
+            help: "Read packets from a pcap or pcapng file (pcap_open_offline(3)) instead of capturing.")
+    var readFile: String?
+
+    @Option(name: [.customShort("w"), .customLong("write")],
+            help: "Also write the packets to a pcap file (pcap_dump_open(3)); opens in Wireshark.")
+    var writeFile: String?
+
+    @Option(name: [.customShort("c"), .customLong("count")], help: "Stop after this many TCP packets.")
+    var count: Int?
+
+    @Option(name: [.customShort("s"), .customLong("snaplen")],
+            help: "Snapshot length: bytes kept per packet (pcap_set_snaplen(3)); headers fit in 256.")
+    var snapshotLength = 256
+
+    @Option(name: [.customShort("B"), .customLong("buffer-size")],
+            help: "Kernel capture buffer in KiB (pcap_set_buffer_size(3)); default libpcap's 2 MiB.")
+    var bufferKiB: Int?
+
+    @Option(help: "Output: text (a line per packet), ladder (a sequence diagram), json (JSON Lines).")
+    var format: OutputFormat = .text
+
+    @Flag(help: "Print times relative to the first packet instead of the time of day.")
+    var relative = false
+
+    @Option(help: "Replay a file slowly: wait this many seconds before each packet (with -r).")
+    var pace: Double?
+
+    @Flag(help: "Replay a file one packet per Enter key (with -r).")
+    var step = false
+
+    @Flag(name: .customLong("no-color"), help: "No ANSI colours (also off when NO_COLOR is set or stdout is not a terminal).")
+    var noColor = false
+
+    @Option(name: .customLong("max-connections"),
+            help: "Connections tracked at once; past it the idlest are evicted (bounded memory).")
+    var maxConnections = 65_536
+
+    @Argument(help: "BPF filter expression, as for tcpdump (pcap_compile(3)); 'tcp' is implied.")
+    var filter: [String] = []
+
+    func validate() throws {
+        if pace != nil && step { throw ValidationError("--pace and --step exclude each other") }
+        if (pace != nil || step) && readFile == nil { throw ValidationError("--pace and --step replay a file: add -r FILE") }
+        if let pace, !(pace >= 0 && pace <= 3600) { throw ValidationError("--pace must be between 0 and 3600 seconds") }
+        if let count, count < 1 { throw ValidationError("-c must be at least 1") }
+        if snapshotLength < 64 || snapshotLength > 262_144 { throw ValidationError("-s must be between 64 and 262144") }
+        if let bufferKiB, bufferKiB < 1 || bufferKiB > 1 << 20 { throw ValidationError("-B must be between 1 and 1048576 KiB") }
+        if maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
+    }
+
+    func run() throws {
+        Console.lineBuffered()
+        Signals.blockTermination()   // before any thread starts: the watcher thread sigwaits
+        do {
+            try watch()
+        } catch {
+            Console.error("handshake-watch: \(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    private func watch() throws(CaptureError) {
+        // 1. Open the capture.
+        let capture = if let readFile {
+            try Capture.offline(path: readFile)
+        } else {
+            try Capture.live(interface: interface, snapshotLength: snapshotLength, bufferKiB: bufferKiB)
+        }
+        guard let linkLayer = LinkLayer(dlt: capture.linkType) else {
+            throw CaptureError("cannot decode link type \(capture.linkTypeDescription)")
+        }
+        // 2. Attach the filter: `tcp`, and the user's expression.
+        if let expression = bpfExpression(ethernet: linkLayer == .ethernet, live: capture.isLive) {
+            try capture.setFilter(expression)
+        }
+        if let writeFile { try capture.dump(to: writeFile) }
+
+        // 3. Ready: say so on stderr, exactly as tcpdump does.
+        if capture.isLive {
+            Console.error("listening on \(interface), link-type \(capture.linkTypeDescription), snapshot length \(capture.snapshotLength) bytes")
+        } else {
+            Console.error("reading from file \(readFile ?? ""), link-type \(capture.linkTypeDescription), snapshot length \(capture.snapshotLength)")
+        }
+
+        // 4. A thread waits for Ctrl-C / SIGTERM and stops the loop; it also gives the idle hint.
+        let state = WatchState()
+        let hint = capture.isLive && interface != "lo" && interface != "any"
+        let watchedInterface = interface
+        try? Threads.detach {
+            var hinted = !hint
+            var waited = 0.0
+            while true {
+                if Signals.waitForTermination(timeout: 0.5) != nil {
+                    state.stopped.store(true, ordering: .relaxed)
+                    capture.breakLoop()
+                    return
+                }
+                if state.finished.load(ordering: .relaxed) { return }
+                waited += 0.5
+                if !hinted, state.packets.load(ordering: .relaxed) == 0, waited >= 5 {
+                    hinted = true
+                    Console.error("handshake-watch: nothing seen on \(watchedInterface) for 5 s. Traffic between "
+                        + "programs on this machine (127.0.0.1, ::1, even its own LAN address) travels over lo: try -i lo")
+                }
+            }
+        }
+
+        // 5. The loop, specialised for the chosen renderer.
+        let liveOutput = capture.isLive || pace != nil || step || isatty(STDOUT_FILENO) == 1
+        let output = OutputBuffer(file: stdout, flushesEachLine: liveOutput)
+        let palette = Palette(enabled: Palette.wanted(noColorFlag: noColor))
+        let timeFormat: TimeFormat = relative ? .relative : .timeOfDay
+        let result: Result<CaptureStats, CaptureError>
+        switch format {
+        case .text:
+            result = loop(capture, linkLayer, TextRenderer(output: output, palette: palette, timeFormat: timeFormat), state)
+        case .ladder:
+            result = loop(capture, linkLayer, LadderRenderer(output: output, palette: palette), state)
+        case .json:
+            result = loop(capture, linkLayer, JSONRenderer(output: output), state)
+        }
+        state.finished.store(true, ordering: .relaxed)
+        _ = try result.get()
+    }
+
+    /// Reads, decodes, tracks and prints until the file ends, -c is reached, or a signal arrives.
+    private func loop<R: Renderer>(_ capture: Capture, _ linkLayer: LinkLayer, _ renderer: R,
+                                   _ state: WatchState) -> Result<CaptureStats, CaptureError> {
+        let tracker = ConnectionTracker(limit: maxConnections)
+        let replay = Replay(pace: pace, step: step, state: state)
+        var handled = 0, skipped = 0, read = 0
+        var failure: CaptureError?
+        reading: while !state.stopped.load(ordering: .relaxed) {
+            switch capture.next() {
+            case .packet(let header, let bytes):
+                read += 1
+                let number = read + capture.filteredOut   // the frame number in a file
+                let time = Timestamp(seconds: Int(header.pointee.ts.tv_sec), fraction: Int(header.pointee.ts.tv_usec),
+                                     isNanosecond: capture.isNanosecond)
+                do {
+                    guard let packet = try PacketDecoder.decode(bytes, linkLayer: linkLayer, wireLength: Int(header.pointee.len),
+                                                                number: number, time: time) else { continue reading }
+                    if handled > 0 && !replay.wait() { break reading }
+                    renderer.packet(tracker.track(packet))
+                    tracker.drainEnded { renderer.connectionEnded($0) }
+                } catch {
+                    skipped += 1
+                    renderer.output.flush()
+                    Console.error("skipped packet \(number): \(error)")
+                }
+                handled += 1
+                if capture.isLive { state.packets.add(1, ordering: .relaxed) }
+                if let count, handled >= count { break reading }
+            case .timeout:
+                continue reading
+            case .end:
+                break reading
+            case .error(let message):
+                if capture.isLive {
+                    failure = CaptureError("capture failed: \(message)")
+                } else {
+                    // A file cut short (a crashed capture): keep what was read, warn, end normally.
+                    renderer.output.flush()
+                    Console.error("handshake-watch: warning: \(message)")
+                }
+                break reading
+            }
+        }
+        // The end: summaries of connections still open, then the counts.
+        tracker.finishAll()
+        tracker.drainEnded { renderer.connectionEnded($0) }
+        capture.flushDump()
+        var stats = CaptureStats(received: read, dropped: 0, skipped: skipped, isLive: capture.isLive)
+        if let kernel = capture.statistics() {
+            stats.received = kernel.received
+            stats.dropped = kernel.dropped
+        }
+        renderer.finish(stats)
+        if format != .json { printStatsLikeTcpdump(stats, decoded: handled) }
+        if let failure { return .failure(failure) }
+        return .success(stats)
+    }
+
+    /// `tcp`, plus the user's expression. A file with no expression needs no BPF at all: the
+    /// decoder ignores what is not TCP, and VLAN-tagged frames (which plain `tcp` would not match
+    /// in a file) still get through.
+    private func bpfExpression(ethernet: Bool, live: Bool) -> String? {
+        let expression = filter.joined(separator: " ")
+        if expression.allSatisfy(\.isWhitespace) { return live ? "tcp" : nil }
+        if ethernet && !live {
+            return "(tcp and (\(expression))) or (vlan and tcp and (\(expression)))"
+        }
+        return "tcp and (\(expression))"
+    }
+}
+
+/// The output formats of `--format`.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, ladder, json
+}
+
+/// What the loop and the signal-watching thread share.
+final class WatchState: Sendable {
+    let stopped = Atomic<Bool>(false)
+    let finished = Atomic<Bool>(false)
+    let packets = Atomic<Int>(0)
+}
+
+/// `--pace` and `--step`: slow a file's replay down so a teacher can talk over each segment.
+struct Replay {
+    let pace: Double?
+    let step: Bool
+    let state: WatchState
+
+    /// Waits before the next packet; false when a signal asked us to stop meanwhile.
+    func wait() -> Bool {
+        if let pace {
+            var left = pace
+            while left > 0 {
+                if state.stopped.load(ordering: .relaxed) { return false }
+                let slice = min(left, 0.05)
+                usleep(UInt32(slice * 1_000_000))
+                left -= slice
+            }
+        } else if step {
+            // Wait for Enter on stdin, looking up every 100 ms in case Ctrl-C came.
+            var pollfd = Glibc.pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
+            while true {
+                if state.stopped.load(ordering: .relaxed) { return false }
+                let ready = Glibc.poll(&pollfd, 1, 100)
+                if ready > 0 {
+                    var byte: UInt8 = 0
+                    let count = read(STDIN_FILENO, &byte, 1)
+                    if count <= 0 { return true }      // end of input: stop stepping, carry on
+                    if byte == 0x0A { return true }
+                }
+            }
+        }
+        return !state.stopped.load(ordering: .relaxed)
+    }
+}

@@ -1,0 +1,120 @@
+import ArgumentParser
+@preconcurrency import Glibc
+import SocketCore
+
+/// echo-client: sends a message to an echo server and reads it back in small chunks.
+///
+/// Top to bottom: parse the flags, connect (socket → connect), then one of three jobs:
+/// echo a message (or a file) and check it byte for byte, relay stdin like netcat, or
+/// measure a server with `--load`.
+@main
+struct EchoClient: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "echo-client",
+        abstract: "A TCP echo client: sends a message and checks that every byte comes back.",
+        discussion: """
+            With MESSAGE or --file: send it, read the echo in --recv-size chunks, exit 0 only if it \
+            matches byte for byte. With no MESSAGE (or -): send each line of stdin and print what \
+            comes back, like netcat. With --load: measure round trips per second.
+            """)
+
+    @Option(help: "The server's address: an IPv4 or IPv6 literal, or a host name (getaddrinfo(3)).")
+    var host = "127.0.0.1"
+
+    @Option(help: "The server's TCP port, for connect(2).")
+    var port = 5000
+
+    @Option(help: "Bytes asked of each recv(2) call: the echo comes back in chunks of at most this size.")
+    var recvSize = 10
+
+    @Option(help: "Send this file's bytes instead of MESSAGE (argv cannot carry 10 MiB).")
+    var file: String?
+
+    @Flag(help: "Print a one-line summary instead of each received chunk.")
+    var quiet = false
+
+    @Flag(help: "Print every system call (time, call, arguments, result or errno) on stderr.")
+    var trace = false
+
+    @Flag(help: "Measure the server: ping-pong round trips over --connections sockets for --duration seconds.")
+    var load = false
+
+    @Option(help: "With --load: how many connections, each on its own thread.")
+    var connections = 1
+
+    @Option(help: "With --load: how many seconds to run.")
+    var duration: Double = 5
+
+    @Option(help: "With --load: bytes per message (at most 262144).")
+    var size = 64
+
+    @Flag(help: "With --load: stream instead of ping-pong (send and receive at once, with poll(2)); reports MB/s.")
+    var stream = false
+
+    @Argument(help: "The message to send (words are joined with spaces). None, or -, reads lines from stdin.")
+    var message: [String] = []
+
+    func validate() throws {
+        guard recvSize > 0 else { throw ValidationError("--recv-size must be at least 1") }
+        guard connections > 0 else { throw ValidationError("--connections must be at least 1") }
+        guard duration > 0, duration.isFinite else { throw ValidationError("--duration must be more than 0") }
+        guard (1...LoadGenerator.maximumSize).contains(size) else {
+            throw ValidationError("--size must be in 1...\(LoadGenerator.maximumSize)")
+        }
+        guard file == nil || message.isEmpty else { throw ValidationError("give MESSAGE or --file, not both") }
+    }
+
+    func run() throws {
+        Console.lineBuffered()
+        if trace { Trace.enable() }
+        Signals.ignoreBrokenPipe()
+        let server = SocketAddress.hostPort(host, port)
+
+        if load {
+            let generator = LoadGenerator(host: host, port: port, connections: connections,
+                                          duration: duration, size: size, stream: stream)
+            let report = try orFail { try generator.run() }
+            Console.line(report.line)
+            if report.errors > 0 { throw ExitCode.failure }
+            return
+        }
+
+        var bytes: [UInt8]? = nil
+        if let file {
+            bytes = try orFail("cannot read \(file)") { try Syscall.readFile(file) }
+        } else if !message.isEmpty && message != ["-"] {
+            bytes = Array(message.joined(separator: " ").utf8)
+        }
+
+        let socket = try orFail("cannot connect to \(server)") { try Socket.connected(host: host, port: port) }
+        if let bytes {
+            let exchange = EchoExchange(socket: socket, message: bytes, recvSize: recvSize, quiet: quiet)
+            try orFail { try exchange.run() }
+        } else {
+            try orFail { try InteractiveSession(socket: socket, recvSize: recvSize).run() }
+        }
+        try? socket.close()
+    }
+
+    /// Runs `body`; a failure becomes one line on stderr (`echo-client: context: error`) and exit 1.
+    private func orFail<T>(_ context: String? = nil, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            Console.error("echo-client: " + (context.map { "\($0): " } ?? "") + "\(error)")
+            throw ExitCode.failure
+        }
+    }
+}
+
+extension SocketAddress {
+    /// `host:port`, with brackets around an IPv6 literal: for messages about an address not yet connected.
+    static func hostPort(_ host: String, _ port: Int) -> String {
+        host.contains(":") && !host.hasPrefix("[") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+}
+
+/// A failure the client found itself (not a system call's): the echo differs, or ended early.
+struct EchoMismatch: Error, CustomStringConvertible {
+    let description: String
+}

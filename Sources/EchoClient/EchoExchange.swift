@@ -1,0 +1,107 @@
+@preconcurrency import Glibc
+import SocketCore
+
+/// Sends one message and reads its echo back, checking every byte.
+///
+/// The obvious order, sendall() then a recv() loop, deadlocks once the message is larger than
+/// the kernel buffers between us: the server blocks sending the echo because we do not read, so
+/// it stops reading, so our sendall() blocks too. Here the socket is non-blocking and poll(2)
+/// tells us, turn by turn, whether we may send more (POLLOUT) or have echo to read (POLLIN),
+/// so both directions keep moving whatever the size.
+struct EchoExchange {
+    let socket: Socket
+    let message: [UInt8]
+    /// Bytes asked of each recv().
+    let recvSize: Int
+    /// Print one summary line instead of each chunk.
+    let quiet: Bool
+
+    func run() throws {
+        let started = Clock.now()
+        if !quiet, let local = socket.localAddress, let remote = socket.peerAddress {
+            Console.line("client connected to \(remote) from \(local)")
+        }
+        try socket.setNonBlocking()
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: recvSize, alignment: 16)
+        defer { chunk.deallocate() }
+        var poller = Poller()
+        var sent = 0, received = 0
+
+        while received < message.count {
+            poller.watch(socket.descriptor, events: Int16(POLLIN) | (sent < message.count ? Int16(POLLOUT) : 0))
+            let ready = try poller.wait()
+            guard let event = ready.first else { continue }
+
+            if event.isWritable && sent < message.count {
+                sent += try sendSome(from: sent)
+            }
+            if event.isReadable || event.isHangUpOrError {
+                let count: Int
+                do {
+                    count = try socket.recv(into: chunk)
+                } catch let error as SocketError where error.isWouldBlock {
+                    continue
+                }
+                if count == 0 {
+                    throw EchoMismatch(description:
+                        "the server closed the connection after echoing \(received) of \(message.count) bytes")
+                }
+                let got = UnsafeRawBufferPointer(rebasing: chunk[..<count])
+                try check(got, at: received)
+                received += count
+                if !quiet { Console.line("client Received: \(Console.bytesLiteral(got))") }
+            }
+        }
+
+        if quiet {
+            let seconds = Clock.seconds(since: started)
+            let peer = socket.peerAddress.map { "\($0)" } ?? "the server"
+            Console.line("client echoed \(message.count) bytes from \(peer) in \(formatted(seconds)) s, byte for byte")
+        }
+        Console.line("closing connection to the server")
+    }
+
+    /// One send() of what is left (EAGAIN counts as 0: the send buffer filled meanwhile).
+    private func sendSome(from offset: Int) throws -> Int {
+        try message.withUnsafeBytes { all in
+            do {
+                return try socket.send(UnsafeRawBufferPointer(rebasing: all[offset...]))
+            } catch let error as SocketError where error.isWouldBlock {
+                return 0
+            }
+        }
+    }
+
+    /// Compares a received chunk with the bytes sent at the same offset.
+    private func check(_ got: UnsafeRawBufferPointer, at offset: Int) throws {
+        guard offset + got.count <= message.count else {
+            throw EchoMismatch(description: "the server sent back more bytes than were sent (\(offset + got.count) > \(message.count))")
+        }
+        try message.withUnsafeBytes { all in
+            let expected = UnsafeRawBufferPointer(rebasing: all[offset..<(offset + got.count)])   // got.count > 0: recv() returned bytes
+            if memcmp(expected.baseAddress!, got.baseAddress!, got.count) != 0 {
+                let index = (0..<got.count).first { expected[$0] != got[$0] } ?? 0
+                throw EchoMismatch(description: "the echo differs from what was sent at byte \(offset + index)")
+            }
+        }
+    }
+
+    private func formatted(_ seconds: Double) -> String {
+        let milliseconds = Int((seconds * 1000).rounded())
+        let fraction = String(milliseconds % 1000)
+        return "\(milliseconds / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+    }
+}
+
+/// CLOCK_MONOTONIC: a clock for durations that never jumps when the wall clock is set.
+enum Clock {
+    static func now() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+    }
+
+    static func seconds(since start: UInt64) -> Double {
+        Double(now() - start) / 1e9
+    }
+}

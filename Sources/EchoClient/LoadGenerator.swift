@@ -1,0 +1,177 @@
+import Dispatch
+@preconcurrency import Glibc
+import SocketCore
+import Synchronization
+
+/// `--load`: measures a server by keeping `connections` sockets busy for `duration` seconds,
+/// each on its own thread, and reports one line:
+///
+///     round trips/s: 41234  p50: 23.1 us  p99: 61.0 us  errors: 0
+///
+/// Ping-pong (the default): send `size` bytes, wait until all of them are back, repeat; each
+/// round trip is timed. Streaming (`--stream`): send and receive at once, as fast as the server
+/// echoes, and report the echoed megabytes per second (`MB/s: 812.4  errors: 0`).
+struct LoadGenerator {
+    /// Ping-pong sends a whole message before reading its echo, so it must fit the kernel buffers
+    /// between client and server (several hundred KiB on loopback) or both sides would block.
+    static let maximumSize = 256 * 1024
+
+    let host: String
+    let port: Int
+    let connections: Int
+    let duration: Double
+    let size: Int
+    let stream: Bool
+
+    /// What one connection measured.
+    struct Tally: Sendable {
+        var roundTrips = 0
+        var bytesEchoed = 0
+        var errors = 0
+        /// Round-trip times in nanoseconds (ping-pong only).
+        var latencies: [UInt32] = []
+    }
+
+    /// The totals and the line to print.
+    struct Report {
+        let line: String
+        let errors: Int
+    }
+
+    func run() throws -> Report {
+        // Connect everything first, so connection set-up is not part of the measurement.
+        var sockets: [Socket] = []
+        for _ in 0..<connections {
+            let socket = try Socket.connected(host: host, port: port)
+            try socket.setNoDelay()
+            sockets.append(socket)
+        }
+        let tallies = Mutex<[Tally]>([])
+        let finished = DispatchSemaphore(value: 0)
+        let deadline = Clock.now() + UInt64(duration * 1e9)
+        let size = self.size, stream = self.stream
+        for socket in sockets {
+            try Threads.detach {
+                let tally = stream ? LoadGenerator.streaming(socket, size: size, until: deadline)
+                                   : LoadGenerator.pingPong(socket, size: size, until: deadline)
+                try? socket.close()
+                tallies.withLock { $0.append(tally) }
+                finished.signal()
+            }
+        }
+        for _ in sockets { finished.wait() }
+        return tallies.withLock { report(for: $0) }
+    }
+
+    private func report(for tallies: [Tally]) -> Report {
+        let errors = tallies.reduce(0) { $0 + $1.errors }
+        if stream {
+            let megabytes = Double(tallies.reduce(0) { $0 + $1.bytesEchoed }) / 1_000_000
+            return Report(line: "MB/s: \(decimal(megabytes / duration))  errors: \(errors)", errors: errors)
+        }
+        var latencies = tallies.flatMap(\.latencies)
+        latencies.sort()
+        let roundTrips = tallies.reduce(0) { $0 + $1.roundTrips }
+        let p50 = percentile(latencies, 50), p99 = percentile(latencies, 99)
+        return Report(line: "round trips/s: \(Int((Double(roundTrips) / duration).rounded()))"
+                          + "  p50: \(decimal(p50)) us  p99: \(decimal(p99)) us  errors: \(errors)",
+                      errors: errors)
+    }
+
+    /// The value below which `percent` % of the sorted samples lie, in microseconds.
+    private func percentile(_ sorted: [UInt32], _ percent: Int) -> Double {
+        guard !sorted.isEmpty else { return 0 }
+        let index = min(sorted.count - 1, sorted.count * percent / 100)
+        return Double(sorted[index]) / 1000
+    }
+
+    private func decimal(_ value: Double) -> String {
+        let tenths = Int((value * 10).rounded())
+        return "\(tenths / 10).\(tenths % 10)"
+    }
+
+    // MARK: - One connection
+
+    /// send(size bytes) → recv until size bytes are back → record the time → again.
+    static func pingPong(_ socket: Socket, size: Int, until deadline: UInt64) -> Tally {
+        var tally = Tally()
+        tally.latencies.reserveCapacity(100_000)
+        let message = [UInt8](repeating: UInt8(ascii: "x"), count: size)
+        let reply = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
+        defer { reply.deallocate() }
+        do {
+            try message.withUnsafeBytes { message in
+                while true {
+                    let start = Clock.now()
+                    if start >= deadline { return }
+                    try socket.sendAll(message)
+                    var received = 0
+                    while received < size {
+                        let count = try socket.recv(into: UnsafeMutableRawBufferPointer(rebasing: reply[received...]))
+                        if count == 0 { throw EchoMismatch(description: "the server closed the connection") }
+                        received += count
+                    }
+                    tally.latencies.append(UInt32(clamping: Clock.now() - start))
+                    tally.roundTrips += 1
+                }
+            }
+        } catch {
+            tally.errors += 1
+        }
+        return tally
+    }
+
+    /// Sends `size`-byte blocks whenever the socket is writable and reads whenever it is
+    /// readable (poll(2) on a non-blocking socket), counting the bytes that come back.
+    static func streaming(_ socket: Socket, size: Int, until deadline: UInt64) -> Tally {
+        var tally = Tally()
+        let block = [UInt8](repeating: UInt8(ascii: "x"), count: size)
+        let reply = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 65536), alignment: 16)
+        defer { reply.deallocate() }
+        var poller = Poller()
+        var offset = 0   // how much of the current block has been sent
+        do {
+            try socket.setNonBlocking()
+            poller.watch(socket.descriptor, events: Int16(POLLIN | POLLOUT))
+            try block.withUnsafeBytes { block in
+                while Clock.now() < deadline {
+                    for event in try poller.wait(timeoutMilliseconds: 100) {
+                        if event.isWritable {
+                            do {
+                                offset += try socket.send(UnsafeRawBufferPointer(rebasing: block[offset...]))
+                                if offset == size { offset = 0 }
+                            } catch let error as SocketError where error.isWouldBlock {}
+                        }
+                        if event.isReadable || event.isHangUpOrError {
+                            do {
+                                let count = try socket.recv(into: reply)
+                                if count == 0 { throw EchoMismatch(description: "the server closed the connection") }
+                                tally.bytesEchoed += count
+                            } catch let error as SocketError where error.isWouldBlock {}
+                        }
+                    }
+                }
+                try finishGracefully(socket, poller: &poller, into: reply)
+            }
+        } catch {
+            tally.errors += 1
+        }
+        return tally
+    }
+
+    /// Ends a stream politely: our FIN, then read the echo still in flight until the server's
+    /// FIN, so the server sees a normal end instead of the RST that closing with unread data sends.
+    private static func finishGracefully(_ socket: Socket, poller: inout Poller,
+                                         into buffer: UnsafeMutableRawBufferPointer) throws {
+        try socket.shutdownWrite()
+        poller.watch(socket.descriptor, events: Int16(POLLIN))
+        let giveUp = Clock.now() + 2_000_000_000
+        while Clock.now() < giveUp {
+            for _ in try poller.wait(timeoutMilliseconds: 100) {
+                do {
+                    if try socket.recv(into: buffer) == 0 { return }
+                } catch let error as SocketError where error.isWouldBlock {}
+            }
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import ArgumentParser
+@preconcurrency import Glibc
+import SocketCore
+
+/// echo-server: sends back every byte it receives, the "hello world" of socket programming.
+///
+/// Reads top to bottom like the lesson: parse the flags, open the listening socket
+/// (socket → setsockopt(SO_REUSEADDR) → bind → listen), print the readiness line, serve
+/// in the chosen mode on its own thread, and exit 0 when SIGINT or SIGTERM arrives.
+@main
+struct EchoServer: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "echo-server",
+        abstract: "A TCP echo server: every byte a client sends comes back.",
+        discussion: """
+            Prints `server start, listening HOST:PORT` once listen(2) returned (with the real port \
+            when --port is 0), then one line per recv(2) and send(2) of each connection.
+            """)
+
+    @Option(help: "The address to bind(2) to: an IPv4 or IPv6 literal, or a host name (getaddrinfo(3)).")
+    var host = "127.0.0.1"
+
+    @Option(help: "The TCP port to bind(2) to; 0 asks the kernel for a free one (the start line shows it).")
+    var port = 5000
+
+    @Option(help: "The listen(2) backlog: how many completed handshakes the kernel queues for accept(2).")
+    var backlog: Int32 = 5
+
+    @Option(help: "Bytes asked of each recv(2) call: the size of the server's read buffer.")
+    var bufferSize = 2048
+
+    @Option(help: "iterative: one client at a time, accept(2) then recv(2)/send(2) until it closes. threads: a thread per connection. poll: one thread multiplexing every socket with poll(2).")
+    var mode: ServerMode = .iterative
+
+    @Option(help: "Seconds to sleep before each accept(2): the kernel completes handshakes meanwhile.")
+    var acceptDelay: Double = 0
+
+    @Flag(help: "Print only the start line and errors.")
+    var quiet = false
+
+    @Flag(help: "Print every system call (time, call, arguments, result or errno) on stderr.")
+    var trace = false
+
+    func validate() throws {
+        guard bufferSize > 0 else { throw ValidationError("--buffer-size must be at least 1") }
+        guard backlog >= 0 else { throw ValidationError("--backlog must be 0 or more") }
+        guard acceptDelay >= 0, acceptDelay.isFinite else { throw ValidationError("--accept-delay must be 0 or more") }
+    }
+
+    func run() throws {
+        Console.lineBuffered()
+        if trace { Trace.enable() }
+        Signals.ignoreBrokenPipe()
+        Signals.blockTermination()   // before any thread starts: threads inherit the signal mask
+
+        let listener: Socket
+        do {
+            listener = try Socket.listening(host: host, port: port, backlog: backlog)
+        } catch {
+            Console.error("echo-server: cannot listen on \(SocketAddress.hostPort(host, port)): \(error)")
+            throw ExitCode.failure
+        }
+        Console.line("server start, listening \(listener.localAddress.map { "\($0)" } ?? "\(host):\(port)")")
+
+        let settings = EchoSettings(bufferSize: bufferSize, acceptDelay: acceptDelay, log: EchoLog(quiet: quiet))
+        let mode = self.mode
+        try Threads.detach {
+            do {
+                switch mode {
+                case .iterative: try IterativeServer(listener: listener, settings: settings).run()
+                case .threads: try ThreadedServer(listener: listener, settings: settings).run()
+                case .poll: try PollServer(listener: listener, settings: settings).run()
+                }
+            } catch {
+                Console.error("echo-server: \(error)")
+                Glibc.exit(1)
+            }
+        }
+
+        Signals.waitForTermination()
+        try? listener.close()
+        Glibc.exit(0)
+    }
+}
+
+/// The three ways to serve many clients that the lessons compare.
+enum ServerMode: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case iterative, threads, poll
+}
+
+/// What every mode needs besides the listening socket.
+struct EchoSettings: Sendable {
+    /// Bytes per recv(2).
+    let bufferSize: Int
+    /// Seconds to sleep before each accept(2).
+    let acceptDelay: Double
+    let log: EchoLog
+
+    /// The `--accept-delay` pause: connections keep completing in the kernel while we sleep.
+    func pauseBeforeAccept() {
+        if acceptDelay > 0 { usleep(useconds_t(acceptDelay * 1_000_000)) }
+    }
+}
+
+extension SocketAddress {
+    /// `host:port`, with brackets around an IPv6 literal: for messages about an address not yet bound.
+    static func hostPort(_ host: String, _ port: Int) -> String {
+        host.contains(":") && !host.hasPrefix("[") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+}

@@ -1,2 +1,0 @@
-// Placeholder: replaced by the real tool.
-print("not built yet")
