@@ -159,7 +159,8 @@ public final class LessonRunner {
             timeout = fallback.timeout
             background = false
             replayed.insert(command.label)
-            report.fallbacks.append("step \(step.number) [\(command.label)]: \(fallback.script)")
+            let lines = fallback.script.split(separator: "\n")
+            report.fallbacks.append("step \(step.number) [\(command.label)]: \(lines.first ?? "")" + (lines.count > 1 ? " ..." : ""))
         } else {
             replayed.remove(command.label)
             if command.needsRoot { show.note("[\(command.label)] needs root: running live") }
