@@ -139,7 +139,7 @@ extension LessonCommand {
                     let runner = LessonRunner(lesson: lesson, options: options, presenter: Presenter(isShowing: verbose))
                     do {
                         let report = try runner.run()
-                        let seconds = String(format: "%.1f", report.seconds)
+                        let seconds = String(format: "%.2f", report.seconds)
                         Console.line("lesson \(lesson.number) (\(lesson.title)): ok, \(report.steps) steps in \(seconds) s")
                         for fallback in report.fallbacks { Console.line("  replayed from a capture (needs root): \(fallback)") }
                         for skipped in report.skipped { Console.line("  skipped (needs root, no capture): \(skipped)") }

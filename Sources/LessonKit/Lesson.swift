@@ -47,6 +47,8 @@ public enum Block: Sendable {
     /// ```` ```timeline labels=a,b ````: the time-stamped lines of several commands, merged in
     /// time order under the label `timeline`.
     case timeline(labels: [String])
+    /// Prose between the blocks of a step, shown when the runner reaches it.
+    case prose(String)
     /// ```` ```stop label=x ````: stops a background command (so its closing lines can be expected).
     case stop(label: String, signal: Int32)
 }

@@ -41,9 +41,21 @@ public struct LessonParser {
             defer { prose = [] }
             return prose.joined(separator: "\n").trimmingBlankLines()
         }
+        /// Prose read so far inside a step: the explanation when no block came yet, else a
+        /// `.prose` block, shown where it stands (between two commands, after an expectation).
+        func placeProse() {
+            guard step != nil else { return }
+            let text = flushProse()
+            guard !text.isEmpty else { return }
+            if step!.blocks.isEmpty && step!.explanation.isEmpty {
+                step!.explanation = text
+            } else {
+                step!.blocks.append(.prose(text))
+            }
+        }
         func finishStep() {
-            if var finished = step {
-                finished.explanation = flushProse()
+            placeProse()
+            if let finished = step {
                 lesson.steps.append(finished)
                 step = nil
             }
@@ -75,6 +87,7 @@ public struct LessonParser {
                 do { attributes = try Attributes(fence.info) } catch let error as AttributeError {
                     throw LessonError.format(path: path, line: start + 1, message: error.message)
                 }
+                if kind != "cleanup" && kind != "fallback" { placeProse() }
                 if kind == "cleanup" {
                     lesson.cleanup.append(content)
                     continue

@@ -133,6 +133,7 @@ public final class LessonRunner {
             case .run(let command): try run(command, in: step)
             case .expect(let expectation): try check(expectation, in: step)
             case .timeline(let labels): mergeTimeline(labels)
+            case .prose(let text): show.prose("\n" + text)
             case .stop(let label, let signal):
                 show.note("stopping [\(label)]")
                 processes[label]?.stop(signal: signal, grace: 5)
