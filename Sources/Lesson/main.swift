@@ -51,6 +51,11 @@ func reportingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
     } catch let error as LessonError {
+        // Ctrl-C: the signal thread is stopping everything (children killed that way make their
+        // step fail, which is no news) and will exit with 128 + signal; leave the last word to it.
+        if Supervisor.shared.isClosing {
+            while true { sleep(1) }
+        }
         if error == .interrupted {
             Console.line("lesson stopped; everything it started has been stopped")
             throw ExitCode.success
@@ -143,7 +148,7 @@ extension LessonCommand {
                         Console.line("lesson \(lesson.number) (\(lesson.title)): ok, \(report.steps) steps in \(seconds) s")
                         for fallback in report.fallbacks { Console.line("  replayed from a capture (needs root): \(fallback)") }
                         for skipped in report.skipped { Console.line("  skipped (needs root, no capture): \(skipped)") }
-                    } catch let error as LessonError where error != .interrupted {
+                    } catch let error as LessonError where error != .interrupted && !Supervisor.shared.isClosing {
                         Console.line("lesson \(lesson.number) (\(lesson.title)): FAILED")
                         Console.error("lesson check: \(error)")
                         failed.append("\(lesson.number)")

@@ -270,8 +270,15 @@ public final class LessonRunner {
         }
         stamped.sort { ($0.time, $0.index) < ($1.time, $1.index) }
         timeline = stamped.map(\.text)
-        // A timeline holding a replayed capture is not live: its `live` expectations are skipped.
-        if labels.contains(where: replayed.contains) { replayed.insert("timeline") } else { replayed.remove("timeline") }
+        // A timeline holding a replayed capture (or missing a skipped command) is not live: its
+        // `live` expectations are skipped; with every command skipped, so are all of them.
+        skipped.remove("timeline")
+        replayed.remove("timeline")
+        if labels.allSatisfy(skipped.contains) {
+            skipped.insert("timeline")
+        } else if labels.contains(where: { replayed.contains($0) || skipped.contains($0) }) {
+            replayed.insert("timeline")
+        }
         show.note("one timeline: \(labels.joined(separator: ", ")), merged by time stamp")
         for line in timeline { show.say("  " + line) }
     }
