@@ -69,7 +69,8 @@ func reportingErrors(_ body: () throws -> Void) throws {
 func stopEverythingOnSignal() {
     Console.lineBuffered()
     Supervisor.shared.handleTermination { signal in
-        Console.error("lesson: \(signal == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)"): stopping everything it started")
+        let name = signal == SIGINT ? "interrupted (SIGINT)" : signal == SIGHUP ? "hung up (SIGHUP)" : "terminated (SIGTERM)"
+        Console.error("lesson: \(name): stopping everything it started")
     }
 }
 

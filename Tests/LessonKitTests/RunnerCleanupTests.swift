@@ -119,7 +119,7 @@ import TestSupport
         try expectEverythingStopped(lesson, extra: [try #require(lesson.number("mute.pid"))])
     }
 
-    @Test(arguments: [SIGINT, SIGTERM])
+    @Test(arguments: [SIGINT, SIGTERM, SIGHUP])
     func aSignalInTheMiddleStopsEverything(signal: Int32) throws {
         let lesson = try TemporaryLesson(Self.lesson(tail: """
             ```run label=waiting timeout=120
