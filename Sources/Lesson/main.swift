@@ -105,6 +105,9 @@ extension LessonCommand {
         @Option(help: "Start at step N (earlier steps run quietly, so the servers they start are there).")
         var step: Int = 1
 
+        @Option(help: "With --auto: seconds to wait after each step, so a class can follow (0 to 60).")
+        var pace: Double = 0
+
         func run() throws {
             stopEverythingOnSignal()
             try reportingErrors {
@@ -115,6 +118,7 @@ extension LessonCommand {
                 }
                 var options = LessonRunner.Options(mode: auto ? .auto : .interactive, binDirectory: common.binDirectory)
                 options.firstStep = step
+                options.pace = pace
                 options.fromCaptures = common.fromCaptures
                 try LessonRunner(lesson: lesson, options: options, presenter: Presenter(isShowing: true)).run()
             }

@@ -19,6 +19,8 @@ public final class LessonRunner {
         public var mode: Mode
         /// Steps before this one run quietly, so the servers they start are there (`--step N`).
         public var firstStep: Int = 1
+        /// Seconds to wait after each step in `--auto` (`--pace`), so a class can follow.
+        public var pace = 0.0
         /// Root-only commands run from their recorded captures even as root (`--from-captures`).
         public var fromCaptures = false
         /// Folder put first on PATH: where the built tools are.
@@ -80,14 +82,23 @@ public final class LessonRunner {
         presenter.heading("Lesson \(lesson.number): \(lesson.title)")
         presenter.prose(lesson.introduction)
         if lesson.needsRoot && !runsLive {
-            presenter.warning(isRoot ? "root-only steps replay recorded captures (--from-captures)"
-                                     : "not running as root: steps that need root replay recorded captures from captures/ instead")
+            let rootCommands = lesson.steps.flatMap(\.commands).filter(\.needsRoot)
+            let why = isRoot ? "--from-captures" : "not running as root"
+            if rootCommands.allSatisfy({ $0.fallback == nil }) {
+                presenter.warning("\(why): this lesson needs root for its commands, which are skipped")
+            } else {
+                presenter.warning("\(why): commands that need root replay recorded captures from captures/ instead"
+                                  + (rootCommands.contains { $0.fallback == nil } ? " (or are skipped)" : ""))
+            }
         }
         for step in lesson.steps {
             if supervisor.isClosing { throw LessonError.interrupted }
             quiet = step.number < options.firstStep
             try run(step)
             report.steps += 1
+            if options.mode == .auto && options.pace > 0 && !quiet && step.number < lesson.steps.count {
+                usleep(UInt32(min(options.pace, 60) * 1_000_000))
+            }
         }
         // Servers and watchers go before the exercises are shown, so their last lines come first.
         show.note("stopping everything the lesson started")
