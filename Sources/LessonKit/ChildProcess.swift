@@ -15,7 +15,7 @@ public final class ChildProcess: @unchecked Sendable {
     /// Its process id, which is also its process group id.
     public let pid: pid_t
 
-    /// A line of output and when it arrived.
+    /// A line of output and the stream it came on.
     public struct Line: Sendable {
         public let stream: OutputStream
         public let text: String

@@ -105,7 +105,7 @@ public final class Supervisor: @unchecked Sendable {
         for script in scripts {
             guard let child = try? ChildProcess(label: "cleanup", script: script, strict: false,
                                                 environment: environment, onLine: { _ in }) else { continue }
-            if child.waitForExit(timeout: 20) == nil { child.stop(grace: 1) }
+            _ = child.waitForExit(timeout: 20)
             child.stop(grace: 1)
         }
     }
