@@ -128,12 +128,14 @@ public final class ChildProcess: @unchecked Sendable {
         }
     }
 
+    /// Shows the line first, then records it: whoever waits for this line (a readiness wait, an
+    /// expectation) goes on only after it is on the screen, so the lesson's output stays in order.
     private func deliver(_ line: Line, _ onLine: @Sendable (Line) -> Void) {
+        onLine(line)
         condition.lock()
         received.append(line)
         condition.broadcast()
         condition.unlock()
-        onLine(line)
     }
 
     /// Every line so far, both streams in arrival order (or one of them).

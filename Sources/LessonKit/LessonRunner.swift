@@ -291,6 +291,10 @@ public final class LessonRunner {
             replayed.insert("timeline")
         }
         show.note("one timeline: \(labels.joined(separator: ", ")), merged by time stamp")
+        let recorded = labels.filter(replayed.contains)
+        if !recorded.isEmpty {
+            show.note("\(recorded.map { "[\($0)]" }.joined(separator: ", ")) replayed a recording: its times are from when it was made, so its lines sort apart")
+        }
         for line in timeline { show.say("  " + line) }
     }
 

@@ -18,6 +18,14 @@ import TestSupport
         }
     }
 
+    @Test func readmeLinksEveryLesson() throws {
+        let readme = try String(contentsOfFile: catalog.folder + "/README.md", encoding: .utf8)
+        for file in try catalog.files() {
+            let name = String(file.split(separator: "/").last ?? "")
+            #expect(readme.contains("](\(name))"), "lessons/README.md does not link \(name)")
+        }
+    }
+
     @Test func everyLessonEndsWithExercises() throws {
         for lesson in try catalog.lessons() {
             #expect(lesson.closing.hasPrefix("## Exercises"), "lesson \(lesson.number)")
