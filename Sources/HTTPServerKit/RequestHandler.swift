@@ -61,20 +61,35 @@ open class RequestHandler {
 
     // MARK: - The request loop
 
-    /// Handles requests until the connection is to close (one for HTTP/1.0, several with keep-alive).
+    /// Handles requests until the connection is to close (one for HTTP/1.0, several with
+    /// keep-alive), blocking between them: Python's `handle()`.
     public func handle() {
         closeConnection = true
         repeat {
-            do {
-                try handleOneRequest()
-            } catch ConnectionReader.Failure.timedOut {
-                // An idle keep-alive connection times out silently; a half-sent request is logged.
-                if rfile.sawRequestBytes { logError("Request timed out: timed out") }
-                closeConnection = true
-            } catch {
-                closeConnection = true   // the client went away (ECONNRESET, EPIPE): nothing to answer
-            }
+            serveOneRequest()
         } while !closeConnection
+    }
+
+    /// Handles the request that has started to arrive, and any others already received behind
+    /// it (pipelined); returns true when the connection stays open for more. The server calls
+    /// this when epoll reports the connection readable, so no thread waits on an idle client.
+    public func handleAvailableRequests() -> Bool {
+        repeat {
+            serveOneRequest()
+        } while !closeConnection && rfile.bufferedCount > 0
+        return !closeConnection
+    }
+
+    private func serveOneRequest() {
+        do {
+            try handleOneRequest()
+        } catch ConnectionReader.Failure.timedOut {
+            // A half-sent request is logged; a silent client is just dropped.
+            if rfile.sawRequestBytes { logError("Request timed out: timed out") }
+            closeConnection = true
+        } catch {
+            closeConnection = true   // the client went away (ECONNRESET, EPIPE): nothing to answer
+        }
     }
 
     /// Reads one request, dispatches it, and sends what the method wrote.

@@ -325,3 +325,14 @@ final class Fixture {
         #expect(text.contains("Hello from http-server!"))
     }
 }
+
+@Suite("HTTPServer symlinks") struct SymlinkTests {
+    @Test func absoluteLinkBackInsideIsServed() throws {
+        let f = try Fixture()
+        try f.folder.symlink("www/absolute.txt", to: f.root + "/a.txt")
+        try f.folder.symlink("www/linked-dir", to: f.folder.path)
+        #expect(try get(f.port, "/absolute.txt").text == "hello\n")
+        #expect(try get(f.port, "/linked-dir/secret.txt").status == 404)
+        #expect(try get(f.port, "/linked-dir/www/a.txt").text == "hello\n")
+    }
+}
