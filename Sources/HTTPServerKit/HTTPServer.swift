@@ -54,9 +54,8 @@ public final class HTTPServer: Sendable {
         self.makeHandler = makeHandler
         slots = DispatchSemaphore(value: maxConnections)
         epoll = try Epoll()
-        var limit = rlimit()
-        getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
-        idle = IdleConnections(capacity: Int(min(limit.rlim_cur, 1 << 20)))
+        // Descriptor numbers stay below the open connections plus a few files and the listener.
+        idle = IdleConnections(capacity: 2 * maxConnections + 256)
         minimumWorkers = max(2, 2 * sysconf(Int32(_SC_NPROCESSORS_ONLN)))
     }
 
