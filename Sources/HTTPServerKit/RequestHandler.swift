@@ -3,7 +3,8 @@ import SocketCore
 
 /// The base request handler: Python's `BaseHTTPRequestHandler`, method for method.
 ///
-/// The server makes one handler per connection and calls `handle()`. It reads a request
+/// The server makes one handler per connection and calls `handleAvailableRequests()` each time
+/// the connection has something to read (Python's `handle()` is here too). It reads a request
 /// (`parseRequest`), calls the method named after the command (`GET` → `doGET()`), and answers
 /// through `sendResponse` / `sendHeader` / `endHeaders` and the body stream `wfile`. A subclass
 /// only writes the `doXXX` methods it supports; any other command gets 501.
