@@ -129,6 +129,12 @@ import Testing
         #expect(sorted == ["A", "a", "b", "C", "E", "é"])
     }
 
+    @Test func sortsASCIINamesLikeTheGeneralPath() {
+        let names = ["b", "A", "a", "C", "_x", "Ab", "ab", "a.txt"].map { Array($0.utf8) }
+        let sorted = DirectoryListing.sortedForListing(names.map { entry($0) }).map { String(decoding: $0.name, as: UTF8.self) }
+        #expect(sorted == ["A", "a", "a.txt", "Ab", "ab", "b", "C", "_x"])
+    }
+
     @Test func exactPythonPage() {
         let page = String(decoding: DirectoryListing.html(entries: [entry(Array("a.txt".utf8))], requestPath: Array("/".utf8)), as: UTF8.self)
         #expect(page == """
