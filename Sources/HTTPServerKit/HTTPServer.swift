@@ -16,9 +16,11 @@ import Synchronization
 /// free takes it. A busy worker thus goes from one ready connection to the next without
 /// sleeping, which saves a context switch per request.
 ///
-/// Workers are a pool that grows whenever all are busy (a slow client holds its worker until
-/// its request arrives or times out), up to one per connection, and shrinks when idle. At most
-/// `maxConnections` connections are open at once; further clients wait in the listen backlog.
+/// Workers are a pool of two per core that grows when a worker has to wait for a slow client
+/// (it holds its worker until its request arrives or times out) or when ready connections find
+/// every worker stuck, up to one per connection; extra workers leave after 10 idle seconds.
+/// At most `maxConnections` connections are open at once; further clients wait in the listen
+/// backlog.
 public final class HTTPServer: Sendable {
     /// Makes the handler for one accepted connection (Python passes the handler class).
     public typealias HandlerFactory = @Sendable (_ socket: Socket, _ clientAddress: String) -> RequestHandler
