@@ -197,8 +197,7 @@ struct HandshakeWatch: ParsableCommand {
             }
         }
         // The end: summaries of connections still open, then the counts.
-        tracker.finishAll()
-        tracker.drainEnded { renderer.connectionEnded($0) }
+        tracker.finishAll { renderer.connectionEnded($0) }
         capture.flushDump()
         var stats = CaptureStats(received: read, dropped: 0, skipped: skipped, isLive: capture.isLive)
         if let kernel = capture.statistics() {
