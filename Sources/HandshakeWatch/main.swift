@@ -19,35 +19,35 @@ struct HandshakeWatch: ParsableCommand {
             """)
 
     @Option(name: [.customShort("i"), .customLong("interface")],
-            help: "Interface to capture on (pcap_create(3)); lo carries this machine's own traffic.")
+            help: ArgumentHelp("Interface to capture on (pcap_create(3)); lo carries this machine's own traffic.", valueName: "iface"))
     var interface = "lo"
 
     @Option(name: [.customShort("r"), .customLong("read")],
-            help: "Read packets from a pcap or pcapng file (pcap_open_offline(3)) instead of capturing.")
+            help: ArgumentHelp("Read packets from a pcap or pcapng file (pcap_open_offline(3)) instead of capturing.", valueName: "file"))
     var readFile: String?
 
     @Option(name: [.customShort("w"), .customLong("write")],
-            help: "Also write the packets to a pcap file (pcap_dump_open(3)); opens in Wireshark.")
+            help: ArgumentHelp("Also write the packets to a pcap file (pcap_dump_open(3)); opens in Wireshark.", valueName: "file"))
     var writeFile: String?
 
-    @Option(name: [.customShort("c"), .customLong("count")], help: "Stop after this many TCP packets.")
+    @Option(name: [.customShort("c"), .customLong("count")], help: ArgumentHelp("Stop after this many TCP packets.", valueName: "count"))
     var count: Int?
 
     @Option(name: [.customShort("s"), .customLong("snaplen")],
-            help: "Snapshot length: bytes kept per packet (pcap_set_snaplen(3)); headers fit in 256.")
+            help: ArgumentHelp("Snapshot length: bytes kept per packet (pcap_set_snaplen(3)); headers fit in 256.", valueName: "bytes"))
     var snapshotLength = 256
 
     @Option(name: [.customShort("B"), .customLong("buffer-size")],
-            help: "Kernel capture buffer in KiB (pcap_set_buffer_size(3)). libpcap's 2 MiB default dropped packets of a 2,000-connection burst on lo; 16 MiB did not.")
+            help: ArgumentHelp("Kernel capture buffer in KiB (pcap_set_buffer_size(3)). libpcap's 2 MiB default dropped packets of a 2,000-connection burst on lo; 16 MiB did not.", valueName: "KiB"))
     var bufferKiB = 16_384
 
-    @Option(help: "Output: text (a line per packet), ladder (a sequence diagram), json (JSON Lines).")
+    @Option(help: ArgumentHelp("Output: text (a line per packet), ladder (a sequence diagram), json (JSON Lines).", valueName: "format"))
     var format: OutputFormat = .text
 
     @Flag(help: "Print times relative to the first packet instead of the time of day.")
     var relative = false
 
-    @Option(help: "Replay a file slowly: wait this many seconds before each packet (with -r).")
+    @Option(help: ArgumentHelp("Replay a file slowly: wait this many seconds before each packet (with -r).", valueName: "seconds"))
     var pace: Double?
 
     @Flag(help: "Replay a file one packet per Enter key (with -r).")
@@ -57,7 +57,7 @@ struct HandshakeWatch: ParsableCommand {
     var noColor = false
 
     @Option(name: .customLong("max-connections"),
-            help: "Connections tracked at once; past it the idlest are evicted (bounded memory).")
+            help: ArgumentHelp("Connections tracked at once; past it the idlest are evicted (bounded memory).", valueName: "n"))
     var maxConnections = 65_536
 
     @Argument(help: "BPF filter expression, as for tcpdump (pcap_compile(3)); 'tcp' is implied.")

@@ -70,7 +70,8 @@ struct CommandLineTests {
     func ladderOutput() throws {
         let run = try runCommand("handshake-watch", ["-r", Self.echo, "--format", "ladder"])
         #expect(run.status == 0)
-        #expect(run.stdout[0].hasPrefix("#1 client 127.0.0.1:") && run.stdout[0].contains("server 127.0.0.1:"))
+        #expect(run.stdout[0].hasPrefix("#1" + String(repeating: " ", count: 14) + "client 127.0.0.1:") && run.stdout[0].contains("server 127.0.0.1:"))
+        #expect(run.stdout[0].count == run.stdout[1].prefix { $0 != ">" }.count + 2, "the server's name ends at the right bar")
         #expect(run.stdout[1].contains("|-- SYN seq 0 ") && run.stdout[1].contains(">|"))
         #expect(run.stdout[2].contains("|<-- SYN,ACK seq 0 ack 1 "))
         #expect(run.stdout.count == 12)
