@@ -284,9 +284,16 @@ struct Connection {
         }
 
         // Acknowledgements of FINs: the sequence number after the other side's FIN.
+        var acknowledgesFin = false
         if flags.contains(.ack) {
-            if fromClient, let end = serverFinEnd, sequenceAtOrAfter(tcp.acknowledgement, end) { serverFinAcked = true }
-            if !fromClient, let end = clientFinEnd, sequenceAtOrAfter(tcp.acknowledgement, end) { clientFinAcked = true }
+            if fromClient, !serverFinAcked, let end = serverFinEnd, sequenceAtOrAfter(tcp.acknowledgement, end) {
+                serverFinAcked = true
+                acknowledgesFin = true
+            }
+            if !fromClient, !clientFinAcked, let end = clientFinEnd, sequenceAtOrAfter(tcp.acknowledgement, end) {
+                clientFinAcked = true
+                acknowledgesFin = true
+            }
         }
 
         if flags.contains(.fin) {
@@ -306,6 +313,7 @@ struct Connection {
             // The other side's FIN. If it does not acknowledge the first FIN, the two crossed.
             let firstAcked = fromClient ? serverFinAcked : clientFinAcked
             var result = tracked(packet, step: .finPassive)
+            result.acknowledgesFin = acknowledgesFin
             if !firstAcked {
                 simultaneousClose = true
                 result.simultaneousClose = true
@@ -328,6 +336,7 @@ struct Connection {
             established = true
             result.afterPeerFin = (fromClient ? serverFinEnd : clientFinEnd) != nil
         }
+        result.acknowledgesFin = acknowledgesFin
         if clientFinEnd != nil && serverFinEnd != nil && clientFinAcked && serverFinAcked && step != .data {
             result.step = .teardownAck
             result.timeWait = timeWaitSide

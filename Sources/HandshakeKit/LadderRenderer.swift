@@ -78,7 +78,7 @@ public final class LadderRenderer: Renderer {
         case .synRetransmit: return "SYN again after \(StepExplanation.seconds(tracked.retransmitGap)): no answer"
         case .synAckRetransmit: return "SYN-ACK again after \(StepExplanation.seconds(tracked.retransmitGap))"
         case .data: return tracked.afterPeerFin ? "\(sender) send() after peer's FIN (half-close)" : "\(sender) send() -> peer recv()"
-        case .ack: return "\(sender) kernel ACKs"
+        case .ack: return tracked.acknowledgesFin ? "\(sender) kernel ACKs the FIN (CLOSE_WAIT)" : "\(sender) kernel ACKs"
         case .finActive: return "\(sender) close(): active close"
         case .finPassive: return tracked.simultaneousClose ? "\(sender) close() too: FINs crossed" : "\(sender) recv() = 0, close()"
         case .teardownAck:

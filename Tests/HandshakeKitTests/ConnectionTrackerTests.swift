@@ -52,6 +52,7 @@ struct ConnectionTrackerTests {
         #expect(result.steps[9].relativeSequence == 7 && result.steps[9].relativeAcknowledgement == 7)
         #expect(result.steps[2].handshakeRTT.map { abs($0 - 0.002) < 1e-6 } == true)
         #expect(result.steps[9].timeWait == .client)
+        #expect(result.steps.map(\.acknowledgesFin) == [false, false, false, false, false, false, false, false, true, true])
         let summary = try #require(result.ended.first)
         #expect(result.ended.count == 1, "ends at the last ACK, without waiting for the end of the capture")
         #expect(summary.outcome == .closed && summary.closedBy == .client && summary.timeWait == .client)
@@ -131,6 +132,8 @@ struct ConnectionTrackerTests {
         let result = track(s)
         #expect(result.steps[4].step == .data && result.steps[4].afterPeerFin)
         #expect(result.ended.first?.outcome == .halfClosed)
+        #expect(result.steps[4].acknowledgesFin, "the server's data segment also ACKs the client's FIN")
+        #expect(StepExplanation.text(for: result.steps[5]).contains("every byte before"))
     }
 
     @Test("a connection already open when the capture starts is mid-stream, not an error")
