@@ -203,7 +203,9 @@ enum CaptureFileInfo {
     /// pcap: the magic number says it (a1b23c4d = nanoseconds). pcapng: the first interface's
     /// `if_tsresol` option (9 = 10^-9 s). libpcap converts either way; we only need the digits.
     static func hasNanosecondTimestamps(path: String) -> Bool {
-        guard let file = fopen(path, "rb") else { return false }
+        // Only regular files: peeking into a pipe (`-r /dev/stdin`) would eat bytes libpcap needs.
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG, let file = fopen(path, "rb") else { return false }
         defer { fclose(file) }
         var head = [UInt8](repeating: 0, count: 4096)
         let count = fread(&head, 1, head.count, file)
