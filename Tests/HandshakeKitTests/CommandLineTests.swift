@@ -66,6 +66,19 @@ struct CommandLineTests {
         #expect(run.stderr.contains("10 packets captured"))
     }
 
+    @Test("colour on a terminal; none with --no-color or NO_COLOR",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "script(1) gives a pseudo-terminal"))
+    func colour() throws {
+        let command = "env -u NO_COLOR \(ToolProcess.path(of: "handshake-watch")) -r \(Self.echo)"
+        let onTerminal = try runCommand("/usr/bin/script", ["-qc", command, "/dev/null"])
+        #expect(onTerminal.stdout.joined().contains("\u{1B}[32m[SYN]\u{1B}[0m"))
+        let flag = try runCommand("/usr/bin/script", ["-qc", command + " --no-color", "/dev/null"])
+        #expect(!flag.stdout.joined().contains("\u{1B}["))
+        let environment = try runCommand("/usr/bin/script", ["-qc", "env NO_COLOR=1 " + command.dropFirst("env -u NO_COLOR ".count), "/dev/null"])
+        #expect(!environment.stdout.joined().contains("\u{1B}["))
+        #expect(environment.stdout.count >= 11)
+    }
+
     @Test("ladder output: a header with both columns and an arrow per segment")
     func ladderOutput() throws {
         let run = try runCommand("handshake-watch", ["-r", Self.echo, "--format", "ladder"])
