@@ -51,6 +51,11 @@ func reportingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
     } catch let error as LessonError {
+        // Ctrl-C: the signal thread is stopping everything (children killed that way make their
+        // step fail, which is no news) and will exit with 128 + signal; leave the last word to it.
+        if Supervisor.shared.isClosing {
+            while true { sleep(1) }
+        }
         if error == .interrupted {
             Console.line("lesson stopped; everything it started has been stopped")
             throw ExitCode.success
@@ -64,7 +69,8 @@ func reportingErrors(_ body: () throws -> Void) throws {
 func stopEverythingOnSignal() {
     Console.lineBuffered()
     Supervisor.shared.handleTermination { signal in
-        Console.error("lesson: \(signal == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)"): stopping everything it started")
+        let name = signal == SIGINT ? "interrupted (SIGINT)" : signal == SIGHUP ? "hung up (SIGHUP)" : "terminated (SIGTERM)"
+        Console.error("lesson: \(name): stopping everything it started")
     }
 }
 
@@ -99,6 +105,9 @@ extension LessonCommand {
         @Option(help: "Start at step N (earlier steps run quietly, so the servers they start are there).")
         var step: Int = 1
 
+        @Option(help: "With --auto: seconds to wait after each step, so a class can follow (0 to 60).")
+        var pace: Double = 0
+
         func run() throws {
             stopEverythingOnSignal()
             try reportingErrors {
@@ -109,6 +118,7 @@ extension LessonCommand {
                 }
                 var options = LessonRunner.Options(mode: auto ? .auto : .interactive, binDirectory: common.binDirectory)
                 options.firstStep = step
+                options.pace = pace
                 options.fromCaptures = common.fromCaptures
                 try LessonRunner(lesson: lesson, options: options, presenter: Presenter(isShowing: true)).run()
             }
@@ -139,11 +149,11 @@ extension LessonCommand {
                     let runner = LessonRunner(lesson: lesson, options: options, presenter: Presenter(isShowing: verbose))
                     do {
                         let report = try runner.run()
-                        let seconds = String(format: "%.1f", report.seconds)
+                        let seconds = String(format: "%.2f", report.seconds)
                         Console.line("lesson \(lesson.number) (\(lesson.title)): ok, \(report.steps) steps in \(seconds) s")
                         for fallback in report.fallbacks { Console.line("  replayed from a capture (needs root): \(fallback)") }
                         for skipped in report.skipped { Console.line("  skipped (needs root, no capture): \(skipped)") }
-                    } catch let error as LessonError where error != .interrupted {
+                    } catch let error as LessonError where error != .interrupted && !Supervisor.shared.isClosing {
                         Console.line("lesson \(lesson.number) (\(lesson.title)): FAILED")
                         Console.error("lesson check: \(error)")
                         failed.append("\(lesson.number)")

@@ -15,7 +15,7 @@ public final class ChildProcess: @unchecked Sendable {
     /// Its process id, which is also its process group id.
     public let pid: pid_t
 
-    /// A line of output and when it arrived.
+    /// A line of output and the stream it came on.
     public struct Line: Sendable {
         public let stream: OutputStream
         public let text: String
@@ -128,12 +128,14 @@ public final class ChildProcess: @unchecked Sendable {
         }
     }
 
+    /// Shows the line first, then records it: whoever waits for this line (a readiness wait, an
+    /// expectation) goes on only after it is on the screen, so the lesson's output stays in order.
     private func deliver(_ line: Line, _ onLine: @Sendable (Line) -> Void) {
+        onLine(line)
         condition.lock()
         received.append(line)
         condition.broadcast()
         condition.unlock()
-        onLine(line)
     }
 
     /// Every line so far, both streams in arrival order (or one of them).

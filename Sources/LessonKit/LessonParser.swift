@@ -41,9 +41,21 @@ public struct LessonParser {
             defer { prose = [] }
             return prose.joined(separator: "\n").trimmingBlankLines()
         }
+        /// Prose read so far inside a step: the explanation when no block came yet, else a
+        /// `.prose` block, shown where it stands (between two commands, after an expectation).
+        func placeProse() {
+            guard step != nil else { return }
+            let text = flushProse()
+            guard !text.isEmpty else { return }
+            if step!.blocks.isEmpty && step!.explanation.isEmpty {
+                step!.explanation = text
+            } else {
+                step!.blocks.append(.prose(text))
+            }
+        }
         func finishStep() {
-            if var finished = step {
-                finished.explanation = flushProse()
+            placeProse()
+            if let finished = step {
                 lesson.steps.append(finished)
                 step = nil
             }
@@ -75,6 +87,7 @@ public struct LessonParser {
                 do { attributes = try Attributes(fence.info) } catch let error as AttributeError {
                     throw LessonError.format(path: path, line: start + 1, message: error.message)
                 }
+                if kind != "cleanup" && kind != "fallback" { placeProse() }
                 if kind == "cleanup" {
                     lesson.cleanup.append(content)
                     continue
@@ -250,109 +263,4 @@ public struct LessonParser {
         }
         return seconds
     }
-}
-
-/// A fence line: three or more backticks (or tildes) and an info string.
-struct Fence {
-    let marker: Character
-    let length: Int
-    let info: String
-
-    init?(opening line: String) {
-        let trimmed = line.drop { $0 == " " }
-        guard line.count - trimmed.count < 4, let first = trimmed.first, first == "`" || first == "~" else { return nil }
-        let run = trimmed.prefix { $0 == first }
-        guard run.count >= 3 else { return nil }
-        marker = first
-        length = run.count
-        info = String(trimmed.dropFirst(run.count)).trimmed(" \t")
-    }
-
-    func isClosed(by line: String) -> Bool {
-        let trimmed = line.trimmed(" \t")
-        return trimmed.count >= length && trimmed.allSatisfy { $0 == marker }
-    }
-
-    /// The runner's block kind, or nil for an ordinary code block.
-    var kind: String? {
-        let word = info.split(separator: " ").first.map(String.init) ?? ""
-        return ["run", "fallback", "expect", "timeline", "stop", "cleanup"].contains(word) ? word : nil
-    }
-}
-
-/// The attributes after the block kind in an info string.
-struct Attributes {
-    private var values: [String: String] = [:]
-    private var flags: Set<String> = []
-
-    init(_ info: String) throws {
-        var characters = Substring(info)
-        // Skip the kind word.
-        characters = characters.drop { $0 != " " }
-        while true {
-            characters = characters.drop { $0 == " " || $0 == "\t" }
-            guard !characters.isEmpty else { break }
-            let key = characters.prefix { $0 != "=" && $0 != " " }
-            characters = characters.dropFirst(key.count)
-            if characters.first == "=" {
-                characters = characters.dropFirst()
-                var value = ""
-                if characters.first == "\"" {
-                    characters = characters.dropFirst()
-                    guard let close = characters.firstIndex(of: "\"") else {
-                        throw AttributeError(message: "unterminated quote in \(key)=")
-                    }
-                    value = String(characters[..<close])
-                    characters = characters[characters.index(after: close)...]
-                } else {
-                    value = String(characters.prefix { $0 != " " })
-                    characters = characters.dropFirst(value.count)
-                }
-                values[String(key)] = value
-            } else {
-                flags.insert(String(key))
-            }
-        }
-    }
-
-    subscript(key: String) -> String? { values[key] }
-    func has(_ flag: String) -> Bool { flags.contains(flag) }
-}
-
-struct AttributeError: Error { let message: String }
-
-extension String {
-    /// Trims spaces and tabs (Foundation-free, so the parser reads on its own).
-    func trimmed(_ set: String) -> String {
-        let scalars = Set(set)
-        var slice = Substring(self)
-        while let first = slice.first, scalars.contains(first) { slice = slice.dropFirst() }
-        while let last = slice.last, scalars.contains(last) { slice = slice.dropLast() }
-        return String(slice)
-    }
-
-    /// Drops blank lines at the start and the end.
-    func trimmingBlankLines() -> String {
-        var lines = split(separator: "\n", omittingEmptySubsequences: false)
-        while let first = lines.first, first.allSatisfy({ $0 == " " || $0 == "\t" }) { lines.removeFirst() }
-        while let last = lines.last, last.allSatisfy({ $0 == " " || $0 == "\t" }) { lines.removeLast() }
-        return lines.joined(separator: "\n")
-    }
-}
-
-/// Reads a whole text file with read(2).
-func readTextFile(_ path: String) -> String? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if count < 0 && errno == EINTR { continue }
-        if count < 0 { return nil }
-        if count == 0 { break }
-        bytes.append(contentsOf: buffer[0..<count])
-    }
-    return String(decoding: bytes, as: UTF8.self)
 }

@@ -19,6 +19,8 @@ public final class LessonRunner {
         public var mode: Mode
         /// Steps before this one run quietly, so the servers they start are there (`--step N`).
         public var firstStep: Int = 1
+        /// Seconds to wait after each step in `--auto` (`--pace`), so a class can follow.
+        public var pace = 0.0
         /// Root-only commands run from their recorded captures even as root (`--from-captures`).
         public var fromCaptures = false
         /// Folder put first on PATH: where the built tools are.
@@ -80,14 +82,23 @@ public final class LessonRunner {
         presenter.heading("Lesson \(lesson.number): \(lesson.title)")
         presenter.prose(lesson.introduction)
         if lesson.needsRoot && !runsLive {
-            presenter.warning(isRoot ? "root-only steps replay recorded captures (--from-captures)"
-                                     : "not running as root: steps that need root replay recorded captures from captures/ instead")
+            let rootCommands = lesson.steps.flatMap(\.commands).filter(\.needsRoot)
+            let why = isRoot ? "--from-captures" : "not running as root"
+            if rootCommands.allSatisfy({ $0.fallback == nil }) {
+                presenter.warning("\(why): this lesson needs root for its commands, which are skipped")
+            } else {
+                presenter.warning("\(why): commands that need root replay recorded captures from captures/ instead"
+                                  + (rootCommands.contains { $0.fallback == nil } ? " (or are skipped)" : ""))
+            }
         }
         for step in lesson.steps {
             if supervisor.isClosing { throw LessonError.interrupted }
             quiet = step.number < options.firstStep
             try run(step)
             report.steps += 1
+            if options.mode == .auto && options.pace > 0 && !quiet && step.number < lesson.steps.count {
+                usleep(UInt32(min(options.pace, 60) * 1_000_000))
+            }
         }
         // Servers and watchers go before the exercises are shown, so their last lines come first.
         show.note("stopping everything the lesson started")
@@ -133,6 +144,7 @@ public final class LessonRunner {
             case .run(let command): try run(command, in: step)
             case .expect(let expectation): try check(expectation, in: step)
             case .timeline(let labels): mergeTimeline(labels)
+            case .prose(let text): show.prose("\n" + text)
             case .stop(let label, let signal):
                 show.note("stopping [\(label)]")
                 processes[label]?.stop(signal: signal, grace: 5)
@@ -159,7 +171,8 @@ public final class LessonRunner {
             timeout = fallback.timeout
             background = false
             replayed.insert(command.label)
-            report.fallbacks.append("step \(step.number) [\(command.label)]: \(fallback.script)")
+            let lines = fallback.script.split(separator: "\n")
+            report.fallbacks.append("step \(step.number) [\(command.label)]: \(lines.first ?? "")" + (lines.count > 1 ? " ..." : ""))
         } else {
             replayed.remove(command.label)
             if command.needsRoot { show.note("[\(command.label)] needs root: running live") }
@@ -268,9 +281,20 @@ public final class LessonRunner {
         }
         stamped.sort { ($0.time, $0.index) < ($1.time, $1.index) }
         timeline = stamped.map(\.text)
-        // A timeline holding a replayed capture is not live: its `live` expectations are skipped.
-        if labels.contains(where: replayed.contains) { replayed.insert("timeline") } else { replayed.remove("timeline") }
+        // A timeline holding a replayed capture (or missing a skipped command) is not live: its
+        // `live` expectations are skipped; with every command skipped, so are all of them.
+        skipped.remove("timeline")
+        replayed.remove("timeline")
+        if labels.allSatisfy(skipped.contains) {
+            skipped.insert("timeline")
+        } else if labels.contains(where: { replayed.contains($0) || skipped.contains($0) }) {
+            replayed.insert("timeline")
+        }
         show.note("one timeline: \(labels.joined(separator: ", ")), merged by time stamp")
+        let recorded = labels.filter(replayed.contains)
+        if !recorded.isEmpty {
+            show.note("\(recorded.map { "[\($0)]" }.joined(separator: ", ")) replayed a recording: its times are from when it was made, so its lines sort apart")
+        }
         for line in timeline { show.say("  " + line) }
     }
 

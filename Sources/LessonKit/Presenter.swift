@@ -1,4 +1,5 @@
 @preconcurrency import Glibc
+import Foundation
 import SocketCore
 
 /// How a lesson appears on the teacher's terminal: headings, the explanation, each command as
@@ -25,7 +26,23 @@ public struct Presenter: Sendable {
 
     public func prose(_ text: String) {
         guard !text.isEmpty else { return }
-        say(text)
+        say(render(text))
+    }
+
+    /// The little Markdown lessons use, for a terminal: `**bold**` in bold, `` `code` `` in
+    /// cyan (backticks kept without colour, since they mark code), `[text](url)` as `text (url)`.
+    func render(_ markdown: String) -> String {
+        var text = markdown
+        let rules: [(String, String)] = useColor
+            ? [(#"\*\*([^*]+)\*\*"#, "\u{1B}[1m$1\u{1B}[0m"), (#"`([^`\n]+)`"#, "\u{1B}[36m$1\u{1B}[0m"),
+               (#"\[([^\]]+)\]\(([^)]+)\)"#, "$1 ($2)")]
+            : [(#"\*\*([^*]+)\*\*"#, "$1"), (#"\[([^\]]+)\]\(([^)]+)\)"#, "$1 ($2)")]
+        for (pattern, template) in rules {
+            guard let regex = try? NSRegularExpression(pattern: pattern) else { continue }
+            text = regex.stringByReplacingMatches(in: text, range: NSRange(text.startIndex..., in: text),
+                                                  withTemplate: template)
+        }
+        return text
     }
 
     public func command(_ script: String, label: String, background: Bool) {

@@ -24,11 +24,28 @@ public final class Supervisor: @unchecked Sendable {
     public func handleTermination(onSignal report: @escaping @Sendable (Int32) -> Void) {
         Signals.blockTermination()
         Signals.ignoreBrokenPipe()
+        // SIGHUP (the teacher's terminal closed) ends the lesson the same way: the children sit
+        // in their own process groups, so the terminal's hangup would not reach them. Blocked
+        // here, before any thread starts, like SIGINT and SIGTERM.
+        var hangup = sigset_t()
+        sigemptyset(&hangup)
+        sigaddset(&hangup, SIGHUP)
+        pthread_sigmask(SIG_BLOCK, &hangup, nil)
         try? Threads.detach { [self] in
             let signal = Signals.waitForTermination()
             report(signal)
             stopEverything()
             exit(128 + signal)
+        }
+        try? Threads.detach { [self] in
+            var set = sigset_t()
+            sigemptyset(&set)
+            sigaddset(&set, SIGHUP)
+            var received: Int32 = 0
+            while sigwait(&set, &received) != 0 {}
+            report(SIGHUP)
+            stopEverything()
+            exit(128 + SIGHUP)
         }
     }
 
@@ -73,6 +90,9 @@ public final class Supervisor: @unchecked Sendable {
         let running = children
         children = []
         lock.unlock()
+        // SIGTERM to every group at once, newest first, so a slow one does not delay the rest;
+        // then each gets what is left of 3 seconds before SIGKILL.
+        for child in running.reversed() where child.exitStatus == nil { kill(-child.pid, SIGTERM) }
         for child in running.reversed() { child.stop(grace: 3) }
     }
 
@@ -85,7 +105,7 @@ public final class Supervisor: @unchecked Sendable {
         for script in scripts {
             guard let child = try? ChildProcess(label: "cleanup", script: script, strict: false,
                                                 environment: environment, onLine: { _ in }) else { continue }
-            if child.waitForExit(timeout: 20) == nil { child.stop(grace: 1) }
+            _ = child.waitForExit(timeout: 20)
             child.stop(grace: 1)
         }
     }
