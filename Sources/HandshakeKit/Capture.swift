@@ -60,7 +60,7 @@ public final class Capture: @unchecked Sendable {
             case PCAP_ERROR_PERM_DENIED:
                 throw CaptureError("capturing on \(interface) needs root or CAP_NET_RAW "
                     + "(sudo setcap cap_net_raw,cap_net_admin=eip \(executablePath())); "
-                    + "reading a file needs neither: handshake-watch -r captures/echo-hello-ipv4.pcap")
+                    + "reading a file needs neither: handshake-watch -r captures/echo-ipv4.pcap")
             case PCAP_ERROR_NO_SUCH_DEVICE:
                 throw CaptureError("no such interface: \(interface) (see `ip link`; `lo` carries this machine's own traffic)")
             default:

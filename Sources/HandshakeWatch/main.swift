@@ -14,7 +14,7 @@ struct HandshakeWatch: ParsableCommand {
         commandName: "handshake-watch",
         abstract: "Watch TCP connections open (SYN, SYN-ACK, ACK) and close (FIN or RST), live or from a capture file.",
         discussion: """
-            Live capture needs root or CAP_NET_RAW; reading a file (-r captures/echo-hello-ipv4.pcap) does not.
+            Live capture needs root or CAP_NET_RAW; reading a file (-r captures/echo-ipv4.pcap) does not.
             FILTER is a BPF expression as for tcpdump ('port 5000', 'host ::1'); 'tcp' is always implied.
             """)
 

@@ -5,7 +5,7 @@ import TestSupport
 /// handshake-watch as a user meets it on files: formats, flags, and the one-line errors.
 @Suite("handshake-watch command line")
 struct CommandLineTests {
-    static var echo: String { packageRoot.appendingPathComponent("captures/echo-hello-ipv4.pcap").path }
+    static var echo: String { packageRoot.appendingPathComponent("captures/echo-ipv4.pcap").path }
 
     @Test("a bad filter: one line naming it, exit 1")
     func badFilter() throws {
