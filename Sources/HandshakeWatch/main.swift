@@ -2,7 +2,6 @@
 import ArgumentParser
 import HandshakeKit
 import SocketCore
-import Synchronization
 
 /// handshake-watch: the three-way handshake and the teardown, live from libpcap or from a file.
 ///
@@ -137,77 +136,16 @@ struct HandshakeWatch: ParsableCommand {
         let output = OutputBuffer(file: stdout, flushesEachLine: liveOutput)
         let palette = Palette(enabled: Palette.wanted(noColorFlag: noColor))
         let timeFormat: TimeFormat = relative ? .relative : .timeOfDay
-        let result: Result<CaptureStats, CaptureError>
-        switch format {
-        case .text:
-            result = loop(capture, linkLayer, TextRenderer(output: output, palette: palette, timeFormat: timeFormat), state)
-        case .ladder:
-            result = loop(capture, linkLayer, LadderRenderer(output: output, palette: palette), state)
-        case .json:
-            result = loop(capture, linkLayer, JSONRenderer(output: output), state)
+        let loop = CaptureLoop(capture: capture, linkLayer: linkLayer, tracker: ConnectionTracker(limit: maxConnections),
+                               count: count, replay: Replay(pace: pace, step: step, state: state), state: state)
+        let result = switch format {
+        case .text: loop.run(TextRenderer(output: output, palette: palette, timeFormat: timeFormat))
+        case .ladder: loop.run(LadderRenderer(output: output, palette: palette))
+        case .json: loop.run(JSONRenderer(output: output))
         }
         state.finished.store(true, ordering: .relaxed)
-        _ = try result.get()
-    }
-
-    /// Reads, decodes, tracks and prints until the file ends, -c is reached, or a signal arrives.
-    private func loop<R: Renderer>(_ capture: Capture, _ linkLayer: LinkLayer, _ renderer: R,
-                                   _ state: WatchState) -> Result<CaptureStats, CaptureError> {
-        let tracker = ConnectionTracker(limit: maxConnections)
-        let replay = Replay(pace: pace, step: step, state: state)
-        var handled = 0, skipped = 0, read = 0
-        var failure: CaptureError?
-        reading: while !state.stopped.load(ordering: .relaxed) {
-            switch capture.next() {
-            case .packet(let header, let bytes):
-                read += 1
-                let number = read + capture.filteredOut   // the frame number in a file
-                let time = Timestamp(seconds: Int(header.pointee.ts.tv_sec), fraction: Int(header.pointee.ts.tv_usec),
-                                     isNanosecond: capture.isNanosecond)
-                do {
-                    guard let packet = try PacketDecoder.decode(bytes, linkLayer: linkLayer, wireLength: Int(header.pointee.len),
-                                                                number: number, time: time) else { continue reading }
-                    if handled > 0 && !replay.wait() { break reading }
-                    renderer.packet(tracker.track(packet))
-                    tracker.drainEnded { renderer.connectionEnded($0) }
-                } catch {
-                    skipped += 1
-                    renderer.output.flush()
-                    Console.error("skipped packet \(number): \(error)")
-                }
-                handled += 1
-                if capture.isLive { state.packets.add(1, ordering: .relaxed) }
-                if let count, handled >= count { break reading }
-            case .timeout:
-                // The ring is empty: everything printed so far leaves now, then we wait.
-                renderer.output.flush()
-                capture.waitForPackets(milliseconds: 100)
-                continue reading
-            case .end:
-                break reading
-            case .error(let message):
-                if capture.isLive {
-                    failure = CaptureError("capture failed: \(message)")
-                } else {
-                    // A file cut short (a crashed capture): keep what was read, warn, end normally.
-                    renderer.output.flush()
-                    Console.error("handshake-watch: warning: \(message)")
-                }
-                break reading
-            }
-        }
-        // The end: summaries of connections still open, then the counts.
-        tracker.finishAll { renderer.connectionEnded($0) }
-        capture.flushDump()
-        var stats = CaptureStats(received: read, dropped: 0, skipped: skipped, isLive: capture.isLive)
-        if let kernel = capture.statistics() {
-            stats.received = kernel.received
-            stats.dropped = kernel.dropped
-        }
-        renderer.finish(stats)
-        if format != .json { printStatsLikeTcpdump(stats, decoded: handled) }
-        if let failure { return .failure(failure) }
-        return .success(stats)
+        let stats = try result.get()
+        if format != .json { printStatsLikeTcpdump(stats) }
     }
 
     /// `tcp`, plus the user's expression. A file with no expression needs no BPF at all: the
@@ -228,43 +166,3 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, ladder, json
 }
 
-/// What the loop and the signal-watching thread share.
-final class WatchState: Sendable {
-    let stopped = Atomic<Bool>(false)
-    let finished = Atomic<Bool>(false)
-    let packets = Atomic<Int>(0)
-}
-
-/// `--pace` and `--step`: slow a file's replay down so a teacher can talk over each segment.
-struct Replay {
-    let pace: Double?
-    let step: Bool
-    let state: WatchState
-
-    /// Waits before the next packet; false when a signal asked us to stop meanwhile.
-    func wait() -> Bool {
-        if let pace {
-            var left = pace
-            while left > 0 {
-                if state.stopped.load(ordering: .relaxed) { return false }
-                let slice = min(left, 0.05)
-                usleep(UInt32(slice * 1_000_000))
-                left -= slice
-            }
-        } else if step {
-            // Wait for Enter on stdin, looking up every 100 ms in case Ctrl-C came.
-            var pollfd = Glibc.pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
-            while true {
-                if state.stopped.load(ordering: .relaxed) { return false }
-                let ready = Glibc.poll(&pollfd, 1, 100)
-                if ready > 0 {
-                    var byte: UInt8 = 0
-                    let count = read(STDIN_FILENO, &byte, 1)
-                    if count <= 0 { return true }      // end of input: stop stepping, carry on
-                    if byte == 0x0A { return true }
-                }
-            }
-        }
-        return !state.stopped.load(ordering: .relaxed)
-    }
-}
