@@ -110,7 +110,7 @@ struct HandshakeWatch: ParsableCommand {
         let state = WatchState()
         let hint = capture.isLive && interface != "lo" && interface != "any"
         let watchedInterface = interface
-        try? Threads.detach {
+        let watcher: @Sendable () -> Void = {
             var hinted = !hint
             var waited = 0.0
             while true {
@@ -128,9 +128,15 @@ struct HandshakeWatch: ParsableCommand {
                 }
             }
         }
+        do {
+            try Threads.detach(watcher)
+        } catch {
+            // Without that thread Ctrl-C (blocked above) could not stop us: give up now.
+            throw CaptureError("cannot start the signal thread: \(error)")
+        }
 
         // 5. The loop, specialised for the chosen renderer.
-        // Live captures flush whenever the ring is empty (see .timeout below): each burst appears
+        // Live captures flush whenever the ring is empty (CaptureLoop, .timeout): each burst appears
         // at once, without a write(2) per line. A terminal and slow replays flush every line.
         let liveOutput = pace != nil || step || isatty(STDOUT_FILENO) == 1
         let output = OutputBuffer(file: stdout, flushesEachLine: liveOutput)
