@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Loopback traffic for the recorded captures (see README.md and ./record).
+"""Loopback traffic that echo-server and echo-client do not make, for captures/record:
+linger-reset, syn-backlog, half-close.
 
 Usage: scenarios.py NAME. Prints the server port, waits for a line on stdin ("go": the capture
 is ready), plays the scenario, exits. Plain socket-module code, so each scenario reads like the
@@ -8,8 +9,7 @@ lesson it illustrates.
 import socket, struct, sys, threading, time
 
 name = sys.argv[1]
-family = socket.AF_INET6 if name == "echo-ipv6" else socket.AF_INET
-host = "::1" if family == socket.AF_INET6 else "127.0.0.1"
+family, host = socket.AF_INET, "127.0.0.1"
 
 def listener(backlog=5):
     s = socket.socket(family, socket.SOCK_STREAM)
@@ -18,17 +18,12 @@ def listener(backlog=5):
     s.listen(backlog)
     return s
 
-if name == "refused":
-    # Bind a port, then close it: nothing listens there any more.
-    probe = listener(); port = probe.getsockname()[1]; probe.close()
-else:
-    server = listener(0 if name == "syn-backlog" else 5)
-    port = server.getsockname()[1]
+server = listener(0 if name == "syn-backlog" else 5)
+port = server.getsockname()[1]
 print(port, flush=True)
 sys.stdin.readline()
 
-def echo_once(delay=0.0, linger_reset=False, half_close=False):
-    time.sleep(delay)                      # --accept-delay: the handshake is done before accept()
+def serve_once(linger_reset=False, half_close=False):
     conn, _ = server.accept()
     data = conn.recv(100)
     if linger_reset:
@@ -39,13 +34,9 @@ def echo_once(delay=0.0, linger_reset=False, half_close=False):
         while conn.recv(100): pass         # read until the client's FIN (recv() returns b"")
         conn.sendall(b"still talking after your FIN")   # data after the peer's FIN: half-close
         conn.close(); return
-    conn.sendall(data)
-    conn.recv(100)                         # returns b"" when the client closes
-    conn.close()
 
-if name in ("echo-ipv4", "echo-ipv6", "accept-delay", "linger-reset", "half-close"):
-    t = threading.Thread(target=echo_once, kwargs=dict(
-        delay=1.0 if name == "accept-delay" else 0.0,
+if name in ("linger-reset", "half-close"):
+    t = threading.Thread(target=serve_once, kwargs=dict(
         linger_reset=name == "linger-reset", half_close=name == "half-close"))
     t.start()
     c = socket.create_connection((host, port))
@@ -53,16 +44,11 @@ if name in ("echo-ipv4", "echo-ipv6", "accept-delay", "linger-reset", "half-clos
     if name == "half-close":
         c.shutdown(socket.SHUT_WR)         # our FIN: no more data from us, but we still read
         while c.recv(100): pass
-    elif name == "linger-reset":
-        try: c.recv(100)
-        except ConnectionResetError: pass
     else:
-        c.recv(100)
+        try: c.recv(100)
+        except ConnectionResetError: pass  # the server's RST
     c.close()
     t.join()
-elif name == "refused":
-    try: socket.create_connection((host, port))
-    except ConnectionRefusedError: pass
 elif name == "syn-backlog":
     # listen(0) and never accept(): the accept queue fills, further SYNs are dropped and the
     # clients retransmit them (after 1 s, then 2 s more).

@@ -73,13 +73,11 @@ public enum FileSystem {
     /// is where the bytes we are about to send really live, with no race against a link that
     /// changes after a check.
     public static func pathOfOpenFile(_ fd: Int32) -> [UInt8]? {
-        var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
-        let count = buffer.withUnsafeMutableBytes { raw in
-            readlink("/proc/self/fd/\(fd)", raw.baseAddress!.assumingMemoryBound(to: CChar.self), raw.count)
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: Int(PATH_MAX) + 1) { buffer in
+            let count = readlink("/proc/self/fd/\(fd)", buffer.baseAddress!, buffer.count)
+            guard count > 0, count < buffer.count else { return nil }
+            return Array(UnsafeRawBufferPointer(start: buffer.baseAddress!, count: count))
         }
-        guard count > 0, count < buffer.count else { return nil }
-        buffer.removeLast(buffer.count - count)
-        return buffer
     }
 
     /// One entry of a folder, as readdir(3) gives it: the raw name bytes and its type.

@@ -1,5 +1,4 @@
 @preconcurrency import Glibc
-import Synchronization
 
 /// Dates as HTTP writes them (`Date`, `Last-Modified`, `If-Modified-Since`) and as Python's log
 /// line writes them.
@@ -28,19 +27,24 @@ public enum HTTPDate {
             + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
     }
 
-    /// The current second's `Date` header value and log time. Formatting a date costs more than
-    /// sending a small file, so both strings are made once per second and shared by all threads.
-    public static func now() -> (header: String, log: String) {
-        let second = time(nil)
-        return cache.withLock { cached in
-            if cached.second != second {
-                cached = (second, string(from: second), logString(from: second))
+    /// The current second's `Date` header value and log time, remembered for the rest of that
+    /// second: formatting a date costs more than sending a small file. Each connection's handler
+    /// keeps its own `Clock`, so threads share nothing and never wait on a lock.
+    public struct Clock {
+        private var second = -1
+        private var header = ""
+        private var log = ""
+
+        public init() {}
+
+        public mutating func now() -> (header: String, log: String) {
+            let current = time(nil)
+            if current != second {
+                (second, header, log) = (current, HTTPDate.string(from: current), HTTPDate.logString(from: current))
             }
-            return (cached.header, cached.log)
+            return (header, log)
         }
     }
-
-    private static let cache = Mutex<(second: Int, header: String, log: String)>((-1, "", ""))
 
     /// Reads an HTTP date in any of the three forms RFC 9110 says a recipient must accept:
     ///

@@ -49,6 +49,7 @@ open class RequestHandler {
     public private(set) var sentError = false
 
     private var headersBuffer: [UInt8] = []
+    private var clock = HTTPDate.Clock()
 
     public init(socket: Socket, clientAddress: String) {
         self.socket = socket
@@ -159,7 +160,12 @@ open class RequestHandler {
             requestVersion = version
             (major, minor) = (parsedMajor, parsedMinor)
             if (major, minor) >= (1, 1) && protocolIsHTTP11 { closeConnection = false }
-            if version == "HTTP/0.9" { closeConnection = true }
+            if version == "HTTP/0.9" {
+                // HTTP/0.9 has no headers: answer at once. (Python waits for an empty line that
+                // a real 0.9 client never sends.)
+                closeConnection = true
+                return true
+            }
         }
 
         // Header lines until the empty line (or end of stream), each at most 64 KiB, fewer than 100.
@@ -269,7 +275,7 @@ open class RequestHandler {
         logRequest(code: code)
         sendResponseOnly(code, message)
         sendHeader("Server", serverVersion + " " + systemVersion)
-        sendHeader("Date", HTTPDate.now().header)
+        sendHeader("Date", clock.now().header)
     }
 
     /// Queues the status line `HTTP/1.0 200 OK` (nothing for an HTTP/0.9 request).
@@ -323,7 +329,7 @@ open class RequestHandler {
     /// characters become `\xNN` and `\` becomes `\\`, so a request cannot forge log lines or send
     /// escape sequences to the terminal.
     open func logMessage(_ message: String) {
-        var line = clientAddress + " - - [" + HTTPDate.now().log + "] "
+        var line = clientAddress + " - - [" + clock.now().log + "] "
         for scalar in message.unicodeScalars {
             switch scalar.value {
             case 0x5C: line += "\\\\"

@@ -60,14 +60,25 @@ public final class Capture: @unchecked Sendable {
             case PCAP_ERROR_PERM_DENIED:
                 throw CaptureError("capturing on \(interface) needs root or CAP_NET_RAW "
                     + "(sudo setcap cap_net_raw,cap_net_admin=eip \(executablePath())); "
-                    + "reading a file needs neither: handshake-watch -r captures/echo-ipv4.pcap")
+                    + "reading a file needs neither: handshake-watch -r captures/echo-hello-ipv4.pcap")
             case PCAP_ERROR_NO_SUCH_DEVICE:
                 throw CaptureError("no such interface: \(interface) (see `ip link`; `lo` carries this machine's own traffic)")
             default:
                 throw CaptureError("cannot capture on \(interface): \(detail)")
             }
         }
+        // Non-blocking: next() returns .timeout as soon as the ring is empty, so the caller can
+        // flush its output once per burst instead of once per line, then wait in poll().
+        pcap_setnonblock(handle, 1, &errorText)
         return Capture(handle: handle, isLive: true, isNanosecond: false)
+    }
+
+    /// Waits (poll(2) on libpcap's descriptor) until packets are ready or `milliseconds` pass.
+    public func waitForPackets(milliseconds: Int32) {
+        let descriptor = pcap_get_selectable_fd(handle)
+        guard descriptor >= 0 else { return }
+        var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        _ = poll(&entry, 1, milliseconds)
     }
 
     /// Opens a pcap or pcapng file, keeping nanosecond timestamps when the file has them.
@@ -90,10 +101,11 @@ public final class Capture: @unchecked Sendable {
 
     /// Compiles a BPF filter (`port 5000 and host ::1`) and attaches it. Live: in the kernel,
     /// before any packet is copied to us. File: kept and run per packet by `next()`.
-    public func setFilter(_ expression: String) throws(CaptureError) {
+    /// `userExpression` is what the user typed, for the error message.
+    public func setFilter(_ expression: String, userExpression: String? = nil) throws(CaptureError) {
         var program = bpf_program()
         guard pcap_compile(handle, &program, expression, 1, PCAP_NETMASK_UNKNOWN) == 0 else {
-            throw CaptureError("bad filter '\(expression)': \(String(cString: pcap_geterr(handle)))")
+            throw CaptureError("bad filter '\(userExpression ?? expression)': \(String(cString: pcap_geterr(handle)))")
         }
         if isLive {
             defer { pcap_freecode(&program) }
@@ -117,7 +129,7 @@ public final class Capture: @unchecked Sendable {
     public enum Next {
         /// A packet: its header (timestamps, lengths) and the captured bytes, valid until the next call.
         case packet(UnsafePointer<pcap_pkthdr>, UnsafeRawBufferPointer)
-        /// Live timeout with nothing new (lets the caller look at the clock).
+        /// Live: nothing ready right now (flush the output, then `waitForPackets`).
         case timeout
         /// End of the file, or `breakLoop()` was called.
         case end

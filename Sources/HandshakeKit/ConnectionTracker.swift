@@ -17,6 +17,13 @@ public final class ConnectionTracker {
     private var freeSlots: [Int32] = []
     private var nextID = 1
     private var clock = 0   // packets tracked so far: the idle measure for eviction
+    /// Connections that just ended, so their stray segments (a retransmitted last ACK or FIN, the
+    /// RST answering it) are told as late segments of that connection, not as a new one. Like the
+    /// kernel's TIME_WAIT, but bounded by count: the oldest are forgotten first.
+    private var recentlyClosed: [FlowKey: Connection] = [:]
+    private var closedOrder: [FlowKey] = []
+    private var closedCursor = 0
+    static let recentlyClosedLimit = 4_096
 
     public init(limit: Int = 65_536) {
         self.limit = max(1, limit)
@@ -38,6 +45,10 @@ public final class ConnectionTracker {
             let result = slots[Int(slot)].advance(packet, clock: clock)
             if let outcome = result.ended { end(slot, key: key, outcome: outcome) }
             return result.tracked
+        }
+        if let closed = recentlyClosed[key] {
+            if !(flags.contains(.syn) && !flags.contains(.ack)) { return closed.lateStep(packet) }
+            recentlyClosed[key] = nil   // a new SYN: the port is reused for a new connection
         }
         let slot = open(packet, key: key)
         let tracked = slots[Int(slot)].firstStep(packet)
@@ -78,6 +89,18 @@ public final class ConnectionTracker {
         ended.append(slots[Int(slot)].summary(outcome: outcome))
         index[key] = nil
         freeSlots.append(slot)
+        if outcome == .closed || outcome == .reset || outcome == .refused { rememberClosed(slots[Int(slot)], key: key) }
+    }
+
+    private func rememberClosed(_ connection: Connection, key: FlowKey) {
+        if closedOrder.count < Self.recentlyClosedLimit {
+            closedOrder.append(key)
+        } else {
+            recentlyClosed[closedOrder[closedCursor]] = nil
+            closedOrder[closedCursor] = key
+            closedCursor = (closedCursor + 1) % Self.recentlyClosedLimit
+        }
+        recentlyClosed[key] = connection
     }
 
     /// Evicts the idlest eighth of the table at once, so eviction costs O(log n) per connection.
@@ -204,6 +227,15 @@ struct Connection {
         }
         countBytes(packet)
         return tracked(packet, step: .midstream)
+    }
+
+    /// A segment that arrives after the connection ended: a retransmitted FIN or ACK, or the RST
+    /// a kernel sends because it no longer has a socket for this 4-tuple.
+    func lateStep(_ packet: Packet) -> TrackedPacket {
+        let flags = packet.tcp.flags
+        if flags.contains(.rst) { return tracked(packet, step: .rst, meaning: .lateSegment) }
+        if flags.contains(.fin) { return tracked(packet, step: .finPassive) }
+        return tracked(packet, step: packet.tcp.payloadLength > 0 ? .data : .ack)
     }
 
     /// Moves the state machine on by one packet. `ended` is set when this packet ends the connection.

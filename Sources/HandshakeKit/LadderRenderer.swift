@@ -88,6 +88,7 @@ public final class LadderRenderer: Renderer {
             case .abortiveClose: return "RST: abortive close (SO_LINGER 0)"
             case .dataAfterClose: return "RST: data after close()"
             case .abortedHandshake: return "RST: handshake aborted"
+            case .lateSegment: return "RST: segment after the close"
             case .unknownConnection, nil: return "RST"
             }
         case .midstream: return "mid-stream (opened before the capture)"

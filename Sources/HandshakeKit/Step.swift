@@ -52,6 +52,9 @@ public enum ResetMeaning: Sendable {
     case dataAfterClose
     /// RST for a connection we never saw begin.
     case unknownConnection
+    /// RST answering a segment that arrived after the connection was over: the kernel has no
+    /// socket for it any more.
+    case lateSegment
 }
 
 /// How a connection ended (or had not yet, when the capture stopped).

@@ -63,6 +63,8 @@ public enum StepExplanation {
                 + "the \(receiver)'s next recv()/send() fails with ECONNRESET"
         case .dataAfterClose:
             return "reset: data arrived after the \(sender) called close(); its kernel answers RST"
+        case .lateSegment:
+            return "reset: a segment arrived after the connection was closed; the \(sender)'s kernel has no socket for it"
         case .unknownConnection, nil:
             return "reset of a connection not seen before (it began before the capture)"
         }

@@ -14,7 +14,7 @@ struct HandshakeWatch: ParsableCommand {
         commandName: "handshake-watch",
         abstract: "Watch TCP connections open (SYN, SYN-ACK, ACK) and close (FIN or RST), live or from a capture file.",
         discussion: """
-            Live capture needs root or CAP_NET_RAW; reading a file (-r captures/echo-ipv4.pcap) does not.
+            Live capture needs root or CAP_NET_RAW; reading a file (-r captures/echo-hello-ipv4.pcap) does not.
             FILTER is a BPF expression as for tcpdump ('port 5000', 'host ::1'); 'tcp' is always implied.
             """)
 
@@ -38,8 +38,8 @@ struct HandshakeWatch: ParsableCommand {
     var snapshotLength = 256
 
     @Option(name: [.customShort("B"), .customLong("buffer-size")],
-            help: "Kernel capture buffer in KiB (pcap_set_buffer_size(3)); default libpcap's 2 MiB.")
-    var bufferKiB: Int?
+            help: "Kernel capture buffer in KiB (pcap_set_buffer_size(3)). libpcap's 2 MiB default dropped packets of a 2,000-connection burst on lo; 16 MiB did not.")
+    var bufferKiB = 16_384
 
     @Option(help: "Output: text (a line per packet), ladder (a sequence diagram), json (JSON Lines).")
     var format: OutputFormat = .text
@@ -69,7 +69,7 @@ struct HandshakeWatch: ParsableCommand {
         if let pace, !(pace >= 0 && pace <= 3600) { throw ValidationError("--pace must be between 0 and 3600 seconds") }
         if let count, count < 1 { throw ValidationError("-c must be at least 1") }
         if snapshotLength < 64 || snapshotLength > 262_144 { throw ValidationError("-s must be between 64 and 262144") }
-        if let bufferKiB, bufferKiB < 1 || bufferKiB > 1 << 20 { throw ValidationError("-B must be between 1 and 1048576 KiB") }
+        if bufferKiB < 1 || bufferKiB > 1 << 20 { throw ValidationError("-B must be between 1 and 1048576 KiB") }
         if maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
     }
 
@@ -96,7 +96,7 @@ struct HandshakeWatch: ParsableCommand {
         }
         // 2. Attach the filter: `tcp`, and the user's expression.
         if let expression = bpfExpression(ethernet: linkLayer == .ethernet, live: capture.isLive) {
-            try capture.setFilter(expression)
+            try capture.setFilter(expression, userExpression: filter.joined(separator: " "))
         }
         if let writeFile { try capture.dump(to: writeFile) }
 
@@ -131,7 +131,9 @@ struct HandshakeWatch: ParsableCommand {
         }
 
         // 5. The loop, specialised for the chosen renderer.
-        let liveOutput = capture.isLive || pace != nil || step || isatty(STDOUT_FILENO) == 1
+        // Live captures flush whenever the ring is empty (see .timeout below): each burst appears
+        // at once, without a write(2) per line. A terminal and slow replays flush every line.
+        let liveOutput = pace != nil || step || isatty(STDOUT_FILENO) == 1
         let output = OutputBuffer(file: stdout, flushesEachLine: liveOutput)
         let palette = Palette(enabled: Palette.wanted(noColorFlag: noColor))
         let timeFormat: TimeFormat = relative ? .relative : .timeOfDay
@@ -177,6 +179,9 @@ struct HandshakeWatch: ParsableCommand {
                 if capture.isLive { state.packets.add(1, ordering: .relaxed) }
                 if let count, handled >= count { break reading }
             case .timeout:
+                // The ring is empty: everything printed so far leaves now, then we wait.
+                renderer.output.flush()
+                capture.waitForPackets(milliseconds: 100)
                 continue reading
             case .end:
                 break reading
