@@ -167,6 +167,9 @@ extension LessonCommand {
                     Console.error("lesson check: \(failed.count) of \(selected.count) lessons failed: \(failed.joined(separator: ", "))")
                     throw ExitCode.failure
                 }
+                if selected.count > 1 {
+                    Console.line("lesson check: all \(selected.count) lessons ok" + (geteuid() == 0 && !common.fromCaptures ? ", live" : ""))
+                }
             }
         }
     }
