@@ -44,7 +44,7 @@ let package = Package(
         // The lesson runner.
         .target(name: "LessonKit", dependencies: ["SocketCore"]),
         .executableTarget(name: "Lesson", dependencies: [
-            "LessonKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "LessonKit", "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Tests. TestSupport starts the built executables as real processes and reads their output.
