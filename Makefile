@@ -18,12 +18,10 @@ build: setup
 release: setup
 	$(SWIFT) build -c release
 
-# The whole suite. Live-capture suites (names containing "Live") run afterwards, on their own and
-# one test at a time, so that no other test's traffic lands in their captures.
+# The whole suite (see scripts/test): live-capture suites, whose names contain "Live", run
+# afterwards on their own, one test at a time, so no other test's traffic lands in their captures.
 test: setup
-	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip Live
-	$(SWIFT) test --skip-build --filter Live --no-parallel
+	@SWIFT=$(SWIFT) scripts/test
 
 demo: build
 	@scripts/demo

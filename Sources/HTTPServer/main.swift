@@ -1,2 +1,119 @@
-// Placeholder: replaced by the real tool.
-print("not built yet")
+@preconcurrency import Glibc
+import ArgumentParser
+import HTTPServerKit
+import SocketCore
+
+/// `python3 -m http.server`, re-created on the socket core: same flags, same banner, same log.
+struct HTTPServerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "http-server",
+        abstract: "Serve a folder over HTTP, like `python3 -m http.server`.",
+        discussion: """
+            Requests are served by threads with blocking socket calls: accept(2), recv(2), \
+            send(2), sendfile(2); idle keep-alive connections wait in epoll(7) and hold no \
+            thread. Unlike Python, the default address is 127.0.0.1, so the folder is not \
+            offered to the whole network by accident; use --bind 0.0.0.0 (IPv4) or --bind :: \
+            (IPv6 and IPv4) for that.
+            """)
+
+    @Option(name: [.short, .long], help: ArgumentHelp(
+        "Address to bind(2) to: 127.0.0.1 (default, this machine only), 0.0.0.0 (all IPv4), :: (all IPv6 and IPv4).",
+        valueName: "address"))
+    var bind = "127.0.0.1"
+
+    @Option(name: [.short, .long], help: ArgumentHelp("Serve this folder (default: the current one).", valueName: "directory"))
+    var directory: String?
+
+    @Option(name: [.short, .long], help: ArgumentHelp(
+        "HTTP/1.0 (default: close after each response) or HTTP/1.1 (keep-alive: several requests per connection).",
+        valueName: "version"))
+    var `protocol` = "HTTP/1.0"
+
+    @Argument(help: ArgumentHelp("Port to bind(2) to; 0 lets the kernel pick a free one (default: 8000).", valueName: "port"))
+    var positionalPort: Int?
+
+    @Option(name: .customLong("port"), help: ArgumentHelp("Same as the positional port.", valueName: "port"))
+    var portOption: Int?
+
+    @Flag(help: "Serve `hello world` from the short HelloHandler example instead of files.")
+    var hello = false
+
+    @Flag(help: "Also serve files that symbolic links lead to outside the folder (default: 404).")
+    var followSymlinks = false
+
+    @Flag(help: "Print every socket system call (socket, bind, listen, accept, epoll_wait, recv, send, sendfile) on stderr.")
+    var trace = false
+
+    @Option(help: "Connections open at once; more wait in the listen(2) backlog until one closes.")
+    var maxConnections = 1024
+
+    @Option(help: "Seconds a client may stay silent (SO_RCVTIMEO, SO_SNDTIMEO), take to send a request head, or idle between requests.")
+    var timeout = 20.0
+
+    func validate() throws {
+        guard self.protocol == "HTTP/1.0" || self.protocol == "HTTP/1.1" else {
+            throw ValidationError("--protocol must be HTTP/1.0 or HTTP/1.1, not \(self.protocol)")
+        }
+        guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
+        guard timeout > 0 else { throw ValidationError("--timeout must be more than 0") }
+    }
+
+    func run() throws {
+        Console.lineBuffered()
+        Signals.ignoreBrokenPipe()
+        Signals.blockTermination()   // before any thread starts: threads inherit the mask
+        if trace { Trace.enable() }
+
+        let port = portOption ?? positionalPort ?? 8000
+        let folder = directory ?? currentDirectory()
+        let served: ServedDirectory
+        do {
+            served = try ServedDirectory(path: Array(folder.utf8), followSymlinks: followSymlinks)
+        } catch {
+            Console.error("http-server: cannot serve \(folder): \(error)")
+            throw ExitCode(1)
+        }
+
+        let version = self.protocol
+        let makeHandler: HTTPServer.HandlerFactory
+        if hello {
+            makeHandler = { socket, client in
+                let handler = HelloHandler(socket: socket, clientAddress: client)
+                handler.protocolVersion = version
+                return handler
+            }
+        } else {
+            makeHandler = { socket, client in
+                let handler = FileRequestHandler(socket: socket, clientAddress: client, directory: served)
+                handler.protocolVersion = version
+                return handler
+            }
+        }
+
+        let server: HTTPServer
+        do {
+            server = try HTTPServer(host: bind, port: port, maxConnections: maxConnections,
+                                    timeout: timeout, makeHandler: makeHandler)
+        } catch {
+            let shown = bind.contains(":") ? "[\(bind)]:\(port)" : "\(bind):\(port)"
+            Console.error("http-server: cannot listen on \(shown): \(error)")
+            throw ExitCode(1)
+        }
+        _ = MIMETypes.shared   // read /etc/mime.types now, not during the first request
+        Console.line(server.banner)
+
+        try Threads.detach { server.serveForever() }
+        if Signals.waitForTermination() == SIGINT {
+            Console.line("\nKeyboard interrupt received, exiting.")
+        }
+        throw ExitCode(0)
+    }
+
+    private func currentDirectory() -> String {
+        guard let cwd = getcwd(nil, 0) else { return "." }
+        defer { free(cwd) }
+        return String(cString: cwd)
+    }
+}
+
+HTTPServerCommand.main()

@@ -1,2 +1,176 @@
-// Placeholder: replaced by the real tool.
-print("not built yet")
+@preconcurrency import Glibc
+import ArgumentParser
+import Foundation
+import LessonKit
+import SocketCore
+
+/// `lesson`: runs the classroom walkthroughs in `lessons/` step by step, and checks that they
+/// still tell the truth about the tools.
+@main
+struct LessonCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lesson",
+        abstract: "Classroom walkthroughs of sockets and TCP, run step by step.",
+        discussion: """
+            Each lesson in lessons/ is Markdown with steps; the runner starts the commands of each \
+            step (servers in the background on port 0, watchers, clients), labels their output and \
+            checks it against what the lesson promises. Whatever it started is stopped at the end, \
+            on a failing step and on Ctrl-C. lessons/README.md describes the format.
+            """,
+        subcommands: [List.self, Run.self, Check.self])
+}
+
+/// Options every subcommand shares.
+struct Common: ParsableArguments {
+    @Option(help: "The lessons folder (default: lessons/ of the package, found from here or from this executable).")
+    var lessons: String?
+
+    @Flag(help: "Run root-only steps from their recorded captures in captures/, even as root.")
+    var fromCaptures = false
+
+    /// The catalog, and the current folder moved to the package root (lessons name
+    /// `captures/...` and `Sources/...` relative to it).
+    func catalog() throws -> Catalog {
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        guard let catalog = lessons.map(Catalog.init(folder:)) ?? Catalog.locate(executable: executable) else {
+            throw LessonError.notFound("cannot find the lessons/ folder: run from the package, or pass --lessons DIR")
+        }
+        _ = FileManager.default.changeCurrentDirectoryPath(catalog.packageRoot)
+        return catalog
+    }
+
+    /// Where the built tools are: `$SOCKETTUTOR_BIN`, else beside this executable (`.build/debug`).
+    var binDirectory: String {
+        if let override = ProcessInfo.processInfo.environment["SOCKETTUTOR_BIN"] { return override }
+        return URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().path
+    }
+}
+
+/// Runs `body`, turning a lesson error into one line on stderr and exit status 1.
+func reportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as LessonError {
+        // Ctrl-C: the signal thread is stopping everything (children killed that way make their
+        // step fail, which is no news) and will exit with 128 + signal; leave the last word to it.
+        if Supervisor.shared.isClosing {
+            while true { sleep(1) }
+        }
+        if error == .interrupted {
+            Console.line("lesson stopped; everything it started has been stopped")
+            throw ExitCode.success
+        }
+        Console.error("lesson: \(error)")
+        throw ExitCode.failure
+    }
+}
+
+/// Blocks SIGINT/SIGTERM and answers them by stopping everything: call before any thread starts.
+func stopEverythingOnSignal() {
+    Console.lineBuffered()
+    Supervisor.shared.handleTermination { signal in
+        let name = signal == SIGINT ? "interrupted (SIGINT)" : signal == SIGHUP ? "hung up (SIGHUP)" : "terminated (SIGTERM)"
+        Console.error("lesson: \(name): stopping everything it started")
+    }
+}
+
+extension LessonCommand {
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the lessons.")
+        @OptionGroup var common: Common
+
+        func run() throws {
+            Console.lineBuffered()
+            try reportingErrors {
+                for lesson in try common.catalog().lessons() {
+                    let commands = lesson.steps.flatMap(\.commands)
+                    let root = !lesson.needsRoot ? ""
+                        : commands.allSatisfy(\.needsRoot) ? "  (root only)"
+                        : commands.contains { $0.needsRoot && $0.fallback == nil } ? "  (some steps need root)"
+                        : "  (captures live as root, replays captures/ otherwise)"
+                    let number = lesson.number < 10 ? " \(lesson.number)" : "\(lesson.number)"
+                    Console.line("\(number)  \(lesson.title)  [\(lesson.steps.count) steps]\(root)")
+                }
+            }
+        }
+    }
+
+    struct Run: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a lesson step by step (Enter before each step).")
+        @OptionGroup var common: Common
+
+        @Argument(help: "The lesson: its number from `lesson list`, or a lesson file.")
+        var lesson: String
+
+        @Flag(help: "No pauses: run every step straight through (the classroom demo).")
+        var auto = false
+
+        @Option(help: "Start at step N (earlier steps run quietly, so the servers they start are there).")
+        var step: Int = 1
+
+        @Option(help: "With --auto: seconds to wait after each step, so a class can follow (0 to 60).")
+        var pace: Double = 0
+
+        func run() throws {
+            stopEverythingOnSignal()
+            try reportingErrors {
+                let catalog = try common.catalog()
+                let lesson = try catalog.lesson(self.lesson)
+                guard step >= 1 && step <= lesson.steps.count else {
+                    throw LessonError.notFound("lesson \(lesson.number) has steps 1 to \(lesson.steps.count)")
+                }
+                var options = LessonRunner.Options(mode: auto ? .auto : .interactive, binDirectory: common.binDirectory)
+                options.firstStep = step
+                options.pace = pace
+                options.fromCaptures = common.fromCaptures
+                try LessonRunner(lesson: lesson, options: options, presenter: Presenter(isShowing: true)).run()
+            }
+        }
+    }
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run lessons unattended and check that every step prints what the lesson promises.",
+            discussion: "Exits 1 naming the lesson, the step and the difference when a lesson no longer matches the tools.")
+        @OptionGroup var common: Common
+
+        @Argument(help: "Lessons to check (numbers or files); all when none is given.")
+        var lessons: [String] = []
+
+        @Flag(name: .shortAndLong, help: "Show every step and all output while checking.")
+        var verbose = false
+
+        func run() throws {
+            stopEverythingOnSignal()
+            try reportingErrors {
+                let catalog = try common.catalog()
+                let selected = try lessons.isEmpty ? catalog.lessons() : lessons.map { try catalog.lesson($0) }
+                var failed: [String] = []
+                for lesson in selected {
+                    var options = LessonRunner.Options(mode: .check, binDirectory: common.binDirectory)
+                    options.fromCaptures = common.fromCaptures
+                    let runner = LessonRunner(lesson: lesson, options: options, presenter: Presenter(isShowing: verbose))
+                    do {
+                        let report = try runner.run()
+                        let seconds = String(format: "%.2f", report.seconds)
+                        Console.line("lesson \(lesson.number) (\(lesson.title)): ok, \(report.steps) steps in \(seconds) s")
+                        for fallback in report.fallbacks { Console.line("  replayed from a capture (needs root): \(fallback)") }
+                        for skipped in report.skipped { Console.line("  skipped (needs root, no capture): \(skipped)") }
+                    } catch let error as LessonError where error != .interrupted && !Supervisor.shared.isClosing {
+                        Console.line("lesson \(lesson.number) (\(lesson.title)): FAILED")
+                        Console.error("lesson check: \(error)")
+                        failed.append("\(lesson.number)")
+                    }
+                }
+                if !failed.isEmpty {
+                    Console.error("lesson check: \(failed.count) of \(selected.count) lessons failed: \(failed.joined(separator: ", "))")
+                    throw ExitCode.failure
+                }
+                if selected.count > 1 {
+                    Console.line("lesson check: all \(selected.count) lessons ok" + (geteuid() == 0 && !common.fromCaptures ? ", live" : ""))
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,141 @@
+@preconcurrency import Glibc
+import SocketCore
+
+/// The reading side of a connection (Python's `rfile`): recv(2) into one buffer, then hand out
+/// lines, so a request head that arrives in many small pieces, or several pipelined requests
+/// that arrive in one, are read the same way.
+public final class ConnectionReader {
+    /// Why reading stopped early.
+    public enum Failure: Error {
+        /// The client sent nothing for the receive timeout (SO_RCVTIMEO), or took longer than
+        /// the whole-request deadline to finish a request head (a slowloris client).
+        case timedOut
+    }
+
+    let socket: Socket
+    private var storage: UnsafeMutableRawBufferPointer
+    private var start = 0
+    private var end = 0
+    private let maximumCapacity: Int
+    /// Monotonic nanoseconds after which a head still arriving is given up on (0: no deadline).
+    private var deadline: UInt64 = 0
+    /// Called when a recv() is about to block (the client has not sent the rest yet).
+    public var willBlock: (() -> Void)?
+    /// Whether at least one byte of the current request has been received.
+    public private(set) var sawRequestBytes = false
+
+    /// `capacity` is the starting buffer; it grows to fit one line of `maximumLine` bytes.
+    public init(socket: Socket, capacity: Int = 8192, maximumLine: Int = 65537) {
+        self.socket = socket
+        storage = .allocate(byteCount: capacity, alignment: 16)
+        maximumCapacity = maximumLine + 2
+    }
+
+    deinit { storage.deallocate() }
+
+    /// Bytes received but not read yet (the start of a pipelined request, or an unread body).
+    public var bufferedCount: Int { end - start }
+
+    /// Starts the clock for one request head: all of it must arrive within `seconds`.
+    public func beginRequest(deadlineSeconds seconds: Double) {
+        deadline = seconds > 0 ? Self.monotonicNow() + UInt64(seconds * 1e9) : 0
+        sawRequestBytes = bufferedCount > 0
+    }
+
+    /// Python's `rfile.readline(limit)`: the next line with its `\n` (and `\r`), or at most `limit`
+    /// bytes when no newline comes first (the caller treats that as "too long"). At end of
+    /// stream, whatever is left, then an empty array.
+    public func readLine(limit: Int) throws -> [UInt8] {
+        var scanned = 0   // bytes after `start` already searched (fill() may move `start`)
+        while true {
+            if let newline = find(UInt8(ascii: "\n"), from: start + scanned) {
+                let length = min(newline + 1 - start, limit)
+                return take(length)
+            }
+            if end - start >= limit { return take(limit) }
+            scanned = end - start
+            if try fill() == 0 { return take(end - start) }
+        }
+    }
+
+    /// Up to `count` bytes (fewer only at end of stream): Python's `rfile.read(count)`.
+    public func read(count: Int) throws -> [UInt8] {
+        var result: [UInt8] = []
+        while result.count < count {
+            if start == end, try fill() == 0 { break }
+            let piece = min(count - result.count, end - start)
+            result.append(contentsOf: UnsafeRawBufferPointer(rebasing: storage[start..<(start + piece)]))
+            start += piece
+        }
+        return result
+    }
+
+    /// Reads and drops `count` bytes (a request body nobody asked for). False at end of stream.
+    public func skip(_ count: Int) throws -> Bool {
+        var left = count
+        while left > 0 {
+            if start == end, try fill() == 0 { return false }
+            let piece = min(left, end - start)
+            start += piece
+            left -= piece
+        }
+        return true
+    }
+
+    // MARK: - The buffer
+
+    /// One recv(2) into the free end of the buffer, making room first. Returns 0 at end of stream.
+    private func fill() throws -> Int {
+        if deadline != 0 && Self.monotonicNow() > deadline { throw Failure.timedOut }
+        if start == end {
+            start = 0
+            end = 0
+        } else if end == storage.count {
+            if start > 0 {
+                // Move the unread bytes to the front: memmove, since the ranges may overlap.
+                memmove(storage.baseAddress!, storage.baseAddress! + start, end - start)
+                end -= start
+                start = 0
+            } else if storage.count < maximumCapacity {
+                let bigger = UnsafeMutableRawBufferPointer.allocate(
+                    byteCount: min(storage.count * 2, maximumCapacity), alignment: 16)
+                bigger.copyMemory(from: UnsafeRawBufferPointer(rebasing: storage[0..<end]))
+                storage.deallocate()
+                storage = bigger
+            }
+        }
+        let free = UnsafeMutableRawBufferPointer(rebasing: storage[end...])
+        var count: Int
+        if let ready = try Syscall.recvIfReady(socket.descriptor, into: free) {
+            count = ready
+        } else {
+            willBlock?()   // this thread is about to wait for the client: the server may want another
+            do {
+                count = try socket.recv(into: free)
+            } catch let error as SocketError where error.isWouldBlock {
+                throw Failure.timedOut   // SO_RCVTIMEO expired: recv() returned EAGAIN
+            }
+        }
+        end += count
+        if count > 0 { sawRequestBytes = true }
+        return count
+    }
+
+    private func find(_ byte: UInt8, from index: Int) -> Int? {
+        guard index < end else { return nil }
+        guard let found = memchr(storage.baseAddress! + index, Int32(byte), end - index) else { return nil }
+        return found - UnsafeMutableRawPointer(storage.baseAddress!)
+    }
+
+    private func take(_ count: Int) -> [UInt8] {
+        let bytes = Array(UnsafeRawBufferPointer(rebasing: storage[start..<(start + count)]))
+        start += count
+        return bytes
+    }
+
+    static func monotonicNow() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+    }
+}

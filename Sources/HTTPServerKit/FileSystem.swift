@@ -1,0 +1,187 @@
+@preconcurrency import Glibc
+import CLinux
+import SocketCore
+
+/// The file-system calls the file handler makes: open(2), fstat(2), pread(2), readdir(3),
+/// readlink(2), realpath(3), close(2), write(2).
+///
+/// Paths are raw bytes (`[UInt8]`), never `String`: a Linux file name is any sequence of bytes
+/// without `/` and NUL, and a name that is not valid UTF-8 must still be listed and served.
+/// Failures throw the same `SocketError` as the socket calls (`open() failed: ENOENT (...)`).
+public enum FileSystem {
+    /// What fstat(2) says about an open file, reduced to what HTTP needs.
+    public struct Status: Sendable, Equatable {
+        public var isDirectory: Bool
+        public var isRegularFile: Bool
+        public var isSymbolicLink: Bool
+        public var size: Int
+        /// Last modification, whole seconds since 1970 (Last-Modified has one-second resolution).
+        public var modified: Int
+    }
+
+    /// open(2) read-only. `O_NONBLOCK` keeps a named pipe (FIFO) from blocking the thread forever
+    /// (it changes nothing for regular files); `O_CLOEXEC` keeps the file out of child processes.
+    public static func open(_ path: [UInt8]) throws -> Int32 {
+        try withCString(path) { cPath in
+            try call("open") { Glibc.open(cPath, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
+        }
+    }
+
+    /// openat2(2) with `RESOLVE_BENEATH`: opens the relative `path` below the open folder `root`;
+    /// the kernel refuses (EXDEV) if any step, symbolic links included, would leave `root`.
+    /// One system call does both the open and the containment check.
+    public static func open(_ path: [UInt8], beneath root: Int32) throws -> Int32 {
+        try withCString(path) { cPath in
+            try call("openat2") { sockettutor_open_beneath(root, cPath, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
+        }
+    }
+
+    /// open(2) of a folder, kept open as the anchor for `open(_:beneath:)`.
+    public static func openDirectory(_ path: [UInt8]) throws -> Int32 {
+        try withCString(path) { cPath in
+            try call("open") { Glibc.open(cPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        }
+    }
+
+    /// openat(2): opens `name` inside the open folder `directory` (used for index.html).
+    public static func open(_ name: String, in directory: Int32) throws -> Int32 {
+        try call("openat") { Glibc.openat(directory, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
+    }
+
+    /// fstat(2) on an open descriptor: type, size and mtime of exactly the file we opened.
+    public static func status(of fd: Int32) throws -> Status {
+        var info = stat()
+        _ = try call("fstat") { Glibc.fstat(fd, &info) }
+        return Status(info)
+    }
+
+    /// fstatat(2) on a name inside an open folder; `followLinks: false` is lstat(2).
+    public static func status(of name: UnsafePointer<CChar>, in directory: Int32, followLinks: Bool) -> Status? {
+        var info = stat()
+        let flags = followLinks ? 0 : AT_SYMLINK_NOFOLLOW
+        guard fstatat(directory, name, &info, flags) == 0 else { return nil }
+        return Status(info)
+    }
+
+    /// pread(2): reads up to `buffer.count` bytes from `offset` without moving the file position.
+    public static func pread(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, offset: Int) throws -> Int {
+        try call("pread") { Glibc.pread(fd, buffer.baseAddress, buffer.count, off_t(offset)) }
+    }
+
+    /// close(2). Not retried on EINTR (the descriptor is gone either way); a file's close cannot
+    /// lose data we only read, so its result is ignored.
+    public static func close(_ fd: Int32) {
+        _ = Glibc.close(fd)
+    }
+
+    /// realpath(3): the absolute path with every symbolic link, `.` and `..` resolved.
+    public static func realPath(_ path: [UInt8]) throws -> [UInt8] {
+        try withCString(path) { cPath in
+            guard let resolved = Glibc.realpath(cPath, nil) else {
+                throw SocketError(call: "realpath", errno: Errno.current)
+            }
+            defer { free(resolved) }
+            return Array(UnsafeRawBufferPointer(start: resolved, count: strlen(resolved)))
+        }
+    }
+
+    /// The path of the file an open descriptor refers to, read with readlink(2) from
+    /// `/proc/self/fd/N`. The kernel resolved every symbolic link when it opened the file, so this
+    /// is where the bytes we are about to send really live, with no race against a link that
+    /// changes after a check.
+    public static func pathOfOpenFile(_ fd: Int32) -> [UInt8]? {
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: Int(PATH_MAX) + 1) { buffer in
+            let count = readlink("/proc/self/fd/\(fd)", buffer.baseAddress!, buffer.count)
+            guard count > 0, count < buffer.count else { return nil }
+            return Array(UnsafeRawBufferPointer(start: buffer.baseAddress!, count: count))
+        }
+    }
+
+    /// One entry of a folder, as readdir(3) gives it: the raw name bytes and its type.
+    public struct Entry {
+        public var name: [UInt8]
+        public var isDirectory: Bool
+        public var isSymbolicLink: Bool
+    }
+
+    /// The entries of an open folder (without `.` and `..`), read with fdopendir(3)/readdir(3).
+    /// The type comes from readdir's `d_type` when the file system fills it in, else from
+    /// fstatat(2). A symbolic link counts as a folder when it points at one (like os.path.isdir).
+    /// Takes ownership of `fd` (closedir closes it).
+    public static func entries(ofDirectory fd: Int32) throws -> [Entry] {
+        guard let dir = fdopendir(fd) else {
+            let error = Errno.current
+            Glibc.close(fd)
+            throw SocketError(call: "fdopendir", errno: error)
+        }
+        defer { closedir(dir) }
+        let dirFD = dirfd(dir)
+        var result: [Entry] = []
+        while let entry = readdir(dir) {
+            let type = entry.pointee.d_type
+            let item: Entry? = withUnsafePointer(to: &entry.pointee.d_name) { tuple in
+                tuple.withMemoryRebound(to: CChar.self, capacity: 256) { cName -> Entry? in
+                    let length = strlen(cName)
+                    let name = Array(UnsafeRawBufferPointer(start: cName, count: length))
+                    if name == [0x2E] || name == [0x2E, 0x2E] { return nil }
+                    var isLink = type == UInt8(DT_LNK)
+                    var isDirectory = type == UInt8(DT_DIR)
+                    if type == UInt8(DT_UNKNOWN) {
+                        let info = status(of: cName, in: dirFD, followLinks: false)
+                        isLink = info?.isSymbolicLink ?? false
+                        isDirectory = info?.isDirectory ?? false
+                    }
+                    if isLink {
+                        isDirectory = status(of: cName, in: dirFD, followLinks: true)?.isDirectory ?? false
+                    }
+                    return Entry(name: name, isDirectory: isDirectory, isSymbolicLink: isLink)
+                }
+            }
+            if let item { result.append(item) }
+        }
+        return result
+    }
+
+    /// write(2) of every byte to a descriptor (the log goes to stderr, fd 2, this way: one call
+    /// per line, so lines from different threads never mix).
+    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
+        var done = 0
+        while done < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return }
+            done += n
+        }
+    }
+
+    // MARK: - Helpers
+
+    private static func withCString<R>(_ path: [UInt8], _ body: (UnsafePointer<CChar>) throws -> R) throws -> R {
+        if path.contains(0) { throw SocketError(call: "open", errno: Errno(rawValue: EINVAL)) }
+        var terminated = path
+        terminated.append(0)
+        return try terminated.withUnsafeBufferPointer { buffer in
+            try buffer.withMemoryRebound(to: CChar.self) { try body($0.baseAddress!) }
+        }
+    }
+
+    private static func call<T: BinaryInteger>(_ name: String, _ body: () -> T) throws -> T {
+        while true {
+            let value = body()
+            if value != -1 { return value }
+            if errno == EINTR { continue }
+            throw SocketError(call: name, errno: Errno.current)
+        }
+    }
+}
+
+extension FileSystem.Status {
+    init(_ info: stat) {
+        let type = info.st_mode & S_IFMT
+        isDirectory = type == S_IFDIR
+        isRegularFile = type == S_IFREG
+        isSymbolicLink = type == S_IFLNK
+        size = Int(info.st_size)
+        modified = Int(info.st_mtim.tv_sec)
+    }
+}

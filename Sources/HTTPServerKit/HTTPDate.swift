@@ -1,0 +1,127 @@
+@preconcurrency import Glibc
+
+/// Dates as HTTP writes them (`Date`, `Last-Modified`, `If-Modified-Since`) and as Python's log
+/// line writes them.
+///
+///     Date: Wed, 21 Oct 2015 07:28:00 GMT          (RFC 9110 "IMF-fixdate", always GMT)
+///     127.0.0.1 - - [21/Oct/2015 09:28:00] ...      (the log: local time)
+public enum HTTPDate {
+    static let weekdays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+    static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    /// `Wed, 21 Oct 2015 07:28:00 GMT` for an epoch time (Python's `email.utils.formatdate(usegmt=True)`).
+    public static func string(from seconds: Int) -> String {
+        var t = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        return "\(weekdays[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) "
+            + "\(Int(parts.tm_year) + 1900) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
+    }
+
+    /// `21/Oct/2015 09:28:00` in local time (Python's `log_date_time_string`).
+    public static func logString(from seconds: Int) -> String {
+        var t = time_t(seconds)
+        var parts = tm()
+        localtime_r(&t, &parts)
+        return "\(two(parts.tm_mday))/\(months[Int(parts.tm_mon)])/\(Int(parts.tm_year) + 1900) "
+            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
+    }
+
+    /// The current second's `Date` header value and log time, remembered for the rest of that
+    /// second: formatting a date costs more than sending a small file. Each connection's handler
+    /// keeps its own `Clock`, so threads share nothing and never wait on a lock.
+    public struct Clock {
+        private var second = -1
+        private var header = ""
+        private var log = ""
+
+        public init() {}
+
+        public mutating func now() -> (header: String, log: String) {
+            let current = time(nil)
+            if current != second {
+                (second, header, log) = (current, HTTPDate.string(from: current), HTTPDate.logString(from: current))
+            }
+            return (header, log)
+        }
+    }
+
+    /// Reads an HTTP date in any of the three forms RFC 9110 says a recipient must accept:
+    ///
+    ///     Sun, 06 Nov 1994 08:49:37 GMT     IMF-fixdate
+    ///     Sunday, 06-Nov-94 08:49:37 GMT    obsolete RFC 850
+    ///     Sun Nov  6 08:49:37 1994          asctime(), no zone: taken as UTC
+    ///
+    /// Returns epoch seconds, or nil when the text is not a date. Like Python's
+    /// `parsedate_to_datetime` use in http.server, a date with a zone other than UTC (`+0200`,
+    /// `EST`) gives nil: Python ignores such an If-Modified-Since.
+    public static func parse(_ text: String) -> Int? {
+        var tokens: [Substring] = []
+        for word in text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," }) {
+            // RFC 850 writes the date as one word: 06-Nov-94.
+            if word.contains("-") && !word.hasPrefix("-") && word.first?.isNumber == true {
+                tokens.append(contentsOf: word.split(separator: "-"))
+            } else {
+                tokens.append(word)
+            }
+        }
+        var day: Int?, month: Int?, year: Int?, clock: (Int, Int, Int)?, offset: Int?
+        var sawZone = false
+        for token in tokens {
+            if let index = months.firstIndex(where: { token.lowercased().hasPrefix($0.lowercased()) }), month == nil,
+               token.count >= 3, token.allSatisfy(\.isLetter) {
+                month = index + 1
+            } else if token.contains(":") {
+                let fields = token.split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
+                guard fields.count == 2 || fields.count == 3, !fields.contains(where: { $0 == nil }) else { return nil }
+                clock = (fields[0]!, fields[1]!, fields.count == 3 ? fields[2]! : 0)
+            } else if let number = Int(token), !token.hasPrefix("+"), !token.hasPrefix("-") {
+                if day == nil && number <= 31 && token.count <= 2 { day = number }
+                else if year == nil { year = number }
+                else { return nil }
+            } else if token.hasPrefix("+") || token.hasPrefix("-") {
+                guard token.count == 5, let value = Int(token.dropFirst()) else { return nil }
+                sawZone = true
+                let minutes = (value / 100) * 60 + value % 100
+                offset = token.hasPrefix("-") && minutes == 0 ? nil : (token.hasPrefix("-") ? -minutes : minutes)
+            } else if let zone = zones[token.uppercased()] {
+                sawZone = true
+                offset = zone
+            } else if weekdayNames.contains(where: { token.lowercased().hasPrefix($0) }) {
+                continue
+            } else {
+                // An unknown zone name: Python treats the date as having no zone.
+                sawZone = true
+            }
+        }
+        guard let day, let month, var year, let clock else { return nil }
+        if year < 100 { year += year > 68 ? 1900 : 2000 }
+        guard (1...31).contains(day), (0...23).contains(clock.0), (0...59).contains(clock.1),
+              (0...61).contains(clock.2) else { return nil }
+        _ = sawZone
+        if let offset, offset != 0 { return nil }
+        return daysFromCivil(year: year, month: month, day: day) * 86_400
+            + clock.0 * 3600 + clock.1 * 60 + min(clock.2, 59)
+    }
+
+    private static let weekdayNames = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    private static let zones: [String: Int] = [
+        "UT": 0, "UTC": 0, "GMT": 0, "Z": 0,
+        "AST": -240, "ADT": -180, "EST": -300, "EDT": -240, "CST": -360, "CDT": -300,
+        "MST": -420, "MDT": -360, "PST": -480, "PDT": -420,
+    ]
+
+    /// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).
+    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    private static func two(_ value: Int32) -> String {
+        value < 10 ? "0\(value)" : "\(value)"
+    }
+}

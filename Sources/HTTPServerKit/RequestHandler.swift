@@ -1,0 +1,382 @@
+@preconcurrency import Glibc
+import SocketCore
+
+/// The base request handler: Python's `BaseHTTPRequestHandler`, method for method.
+///
+/// The server makes one handler per connection and calls `handleAvailableRequests()` each time
+/// the connection has something to read (Python's `handle()` is here too). It reads a request
+/// (`parseRequest`), calls the method named after the command (`GET` → `doGET()`), and answers
+/// through `sendResponse` / `sendHeader` / `endHeaders` and the body stream `wfile`. A subclass
+/// only writes the `doXXX` methods it supports; any other command gets 501.
+///
+///     final class HelloHandler: RequestHandler {
+///         override func doGET() throws {
+///             sendResponse(200)
+///             sendHeader("Content-Length", "11")
+///             try endHeaders()
+///             try wfile.write("hello world")
+///         }
+///     }
+open class RequestHandler {
+    /// The connected socket accept() returned.
+    public let socket: Socket
+    /// Buffered reading of the request (Python's `rfile`).
+    public let rfile: ConnectionReader
+    /// Buffered writing of the response (Python's `wfile`).
+    public let wfile: ConnectionWriter
+    /// The client's IP address, as the log line shows it.
+    public let clientAddress: String
+
+    /// `HTTP/1.0` (the default, as in Python: one request per connection) or `HTTP/1.1`
+    /// (keep-alive: the connection stays open for the next request).
+    public var protocolVersion = "HTTP/1.0"
+    /// Seconds a request head may take to arrive in full (against slowloris clients).
+    public var requestTimeout: Double = 20
+
+    /// `Server:` header, first part. Subclasses name themselves (`SimpleHTTP/0.6`).
+    open var serverVersion: String { "BaseHTTP/0.6" }
+    /// `Server:` header, second part (Python puts its own version there).
+    open var systemVersion: String { "Swift" }
+
+    // The current request, as parseRequest() found it.
+    public private(set) var command = ""
+    public private(set) var path = ""
+    public private(set) var requestVersion = "HTTP/0.9"
+    public private(set) var requestline = ""
+    public private(set) var headers = HTTPHeaders()
+    /// Set when the connection must close after this response.
+    public var closeConnection = true
+    /// True once an error response was sent: the close waits for the client's remaining bytes.
+    public private(set) var sentError = false
+
+    private var headersBuffer: [UInt8] = []
+    private var clock = HTTPDate.Clock()
+
+    public init(socket: Socket, clientAddress: String) {
+        self.socket = socket
+        self.clientAddress = clientAddress
+        rfile = ConnectionReader(socket: socket)
+        wfile = ConnectionWriter(socket: socket)
+        headersBuffer.reserveCapacity(512)
+    }
+
+    // MARK: - The request loop
+
+    /// Handles requests until the connection is to close (one for HTTP/1.0, several with
+    /// keep-alive), blocking between them: Python's `handle()`.
+    public func handle() {
+        closeConnection = true
+        repeat {
+            serveOneRequest()
+        } while !closeConnection
+    }
+
+    /// Handles the request that has started to arrive, and any others already received behind
+    /// it (pipelined); returns true when the connection stays open for more. The server calls
+    /// this when epoll reports the connection readable, so no thread waits on an idle client.
+    public func handleAvailableRequests() -> Bool {
+        repeat {
+            serveOneRequest()
+        } while !closeConnection && rfile.bufferedCount > 0
+        return !closeConnection
+    }
+
+    private func serveOneRequest() {
+        do {
+            try handleOneRequest()
+        } catch ConnectionReader.Failure.timedOut {
+            // A half-sent request is logged; a silent client is just dropped.
+            if rfile.sawRequestBytes { logError("Request timed out: timed out") }
+            closeConnection = true
+        } catch {
+            closeConnection = true   // the client went away (ECONNRESET, EPIPE): nothing to answer
+        }
+    }
+
+    /// Reads one request, dispatches it, and sends what the method wrote.
+    public func handleOneRequest() throws {
+        rfile.beginRequest(deadlineSeconds: requestTimeout)
+        let rawRequestline = try rfile.readLine(limit: 65537)
+        if rawRequestline.count > 65536 {
+            requestline = ""
+            requestVersion = ""
+            command = ""
+            try sendError(414)
+            try wfile.flush()
+            return
+        }
+        if rawRequestline.isEmpty {
+            closeConnection = true   // end of stream before a request: the client is done
+            return
+        }
+        guard try parseRequest(rawRequestline) else {
+            try wfile.flush()   // an error response, if any, has been written
+            return
+        }
+        if try !dispatch(command) {
+            try sendError(501, "Unsupported method (\(RequestParser.pythonRepr(command)))")
+        }
+        try wfile.flush()
+        try discardRequestBody()
+    }
+
+    /// Calls `doGET()` for GET and so on; false for a command this class has no method for.
+    open func dispatch(_ command: String) throws -> Bool {
+        switch command {
+        case "GET": try doGET()
+        case "HEAD": try doHEAD()
+        case "POST": try doPOST()
+        case "PUT": try doPUT()
+        case "DELETE": try doDELETE()
+        case "OPTIONS": try doOPTIONS()
+        case "PATCH": try doPATCH()
+        default: return false
+        }
+        return true
+    }
+
+    // The methods a subclass overrides. Left alone, each answers 501 Not Implemented.
+    open func doGET() throws { try sendUnsupported() }
+    open func doHEAD() throws { try sendUnsupported() }
+    open func doPOST() throws { try sendUnsupported() }
+    open func doPUT() throws { try sendUnsupported() }
+    open func doDELETE() throws { try sendUnsupported() }
+    open func doOPTIONS() throws { try sendUnsupported() }
+    open func doPATCH() throws { try sendUnsupported() }
+
+    private func sendUnsupported() throws {
+        try sendError(501, "Unsupported method (\(RequestParser.pythonRepr(command)))")
+    }
+
+    // MARK: - Parsing
+
+    /// Parses the request line and the headers into `command`, `path`, `requestVersion` and
+    /// `headers`. Returns false when an error response has been written instead (or, for a
+    /// blank line, when there is nothing to answer).
+    public func parseRequest(_ rawRequestline: [UInt8]) throws -> Bool {
+        command = ""
+        requestVersion = "HTTP/0.9"
+        closeConnection = true
+        headers = HTTPHeaders()
+        requestline = RequestParser.latin1(RequestParser.trimmingLineEnd(rawRequestline))
+
+        var major = 0, minor = 9
+        switch RequestParser.parseRequestLine(rawRequestline) {
+        case .empty:
+            return false
+        case let .error(code, message, versionKnown):
+            // Python 3.11 answers a bad or too-new version with a bare HTTP/0.9 body; a status
+            // line is what clients expect, so we send one whenever the line had a version field.
+            if versionKnown { requestVersion = protocolVersion }
+            try sendError(code, message)
+            return false
+        case let .request(command, path, version, parsedMajor, parsedMinor):
+            self.command = command
+            self.path = path
+            requestVersion = version
+            (major, minor) = (parsedMajor, parsedMinor)
+            if (major, minor) >= (1, 1) && protocolIsHTTP11 { closeConnection = false }
+            if version == "HTTP/0.9" {
+                // HTTP/0.9 has no headers: answer at once. (Python waits for an empty line that
+                // a real 0.9 client never sends.)
+                closeConnection = true
+                return true
+            }
+        }
+
+        // Header lines until the empty line (or end of stream), each at most 64 KiB, fewer than 100.
+        headerLines: while true {
+            let line = try rfile.readLine(limit: 65537)
+            if line.count > 65536 {
+                try sendError(431, "Line too long", explain: "got more than 65536 bytes when reading header line")
+                return false
+            }
+            if line.isEmpty { break }
+            switch RequestParser.parseHeaderLine(line) {
+            case .end: break headerLines
+            case let .field(name, value): headers.append(name: name, value: value)
+            case let .continuation(text): headers.continueLast(with: text)
+            case .invalid: continue
+            }
+            if headers.count >= 100 {
+                try sendError(431, "Too many headers", explain: "got more than 100 headers")
+                return false
+            }
+        }
+
+        let connection = headers["Connection"]?.lowercased() ?? ""
+        if connection == "close" {
+            closeConnection = true
+        } else if connection == "keep-alive" && protocolIsHTTP11 && requestVersion != "HTTP/0.9" {
+            closeConnection = false
+        }
+        if headers["Expect"]?.lowercased() == "100-continue" && protocolIsHTTP11 && (major, minor) >= (1, 1) {
+            return try handleExpect100()
+        }
+        return true
+    }
+
+    /// `Expect: 100-continue`: the client waits for a go-ahead before sending its body. The
+    /// default answers `100 Continue` at once; override to refuse (send an error, return false).
+    open func handleExpect100() throws -> Bool {
+        sendResponseOnly(100)
+        try endHeaders()
+        try wfile.flush()   // the client is waiting for these bytes before it sends more
+        return true
+    }
+
+    /// A body the handler did not read must still be taken off the connection, or its bytes
+    /// would be read as the next request. Small bodies are skipped; anything else ends keep-alive.
+    func discardRequestBody() throws {
+        guard !closeConnection else { return }
+        if headers["Transfer-Encoding"] != nil {
+            closeConnection = true
+        } else if let length = headers["Content-Length"] {
+            guard let count = Int(length.trimmingSpaces), count >= 0, count <= 1 << 20,
+                  try rfile.skip(count) else {
+                closeConnection = true
+                return
+            }
+        }
+    }
+
+    var protocolIsHTTP11: Bool { protocolVersion >= "HTTP/1.1" }
+
+    // MARK: - Responding
+
+    /// Writes an error response with Python's HTML page, and logs it (`code 404, message ...`).
+    /// The connection closes afterwards (`Connection: close`), as in Python.
+    public func sendError(_ code: Int, _ message: String? = nil, explain: String? = nil,
+                          headers extra: [(String, String)] = []) throws {
+        let described = HTTPStatus.describe(code)
+        let message = message ?? described.phrase
+        let explain = explain ?? described.explanation
+        sentError = true
+        logError("code \(code), message \(message)")
+        sendResponse(code, message)
+        sendHeader("Connection", "close")
+        for (name, value) in extra { sendHeader(name, value) }
+        var body: [UInt8] = []
+        if code >= 200 && code != 204 && code != 205 && code != 304 {
+            body = Array(RequestHandler.errorPage(code: code, message: message, explain: explain).utf8)
+            sendHeader("Content-Type", "text/html;charset=utf-8")
+            sendHeader("Content-Length", String(body.count))
+        }
+        try endHeaders()
+        if command != "HEAD" && !body.isEmpty { try wfile.write(body) }
+    }
+
+    /// Python's `DEFAULT_ERROR_MESSAGE`, with the message and explanation HTML-escaped.
+    public static func errorPage(code: Int, message: String, explain: String) -> String {
+        """
+        <!DOCTYPE HTML>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8">
+                <title>Error response</title>
+            </head>
+            <body>
+                <h1>Error response</h1>
+                <p>Error code: \(code)</p>
+                <p>Message: \(HTMLEscaping.escape(message)).</p>
+                <p>Error code explanation: \(code) - \(HTMLEscaping.escape(explain)).</p>
+            </body>
+        </html>
+
+        """
+    }
+
+    /// Logs the request, then queues the status line and the `Server` and `Date` headers.
+    public func sendResponse(_ code: Int, _ message: String? = nil) {
+        logRequest(code: code)
+        sendResponseOnly(code, message)
+        sendHeader("Server", serverVersion + " " + systemVersion)
+        sendHeader("Date", clock.now().header)
+    }
+
+    /// Queues the status line `HTTP/1.0 200 OK` (nothing for an HTTP/0.9 request).
+    public func sendResponseOnly(_ code: Int, _ message: String? = nil) {
+        guard requestVersion != "HTTP/0.9" else { return }
+        headersBuffer.append(contentsOf: protocolVersion.utf8)
+        headersBuffer.append(UInt8(ascii: " "))
+        headersBuffer.append(contentsOf: String(code).utf8)
+        headersBuffer.append(UInt8(ascii: " "))
+        headersBuffer.append(contentsOf: RequestParser.latin1Bytes(message ?? HTTPStatus.describe(code).phrase))
+        headersBuffer.append(contentsOf: [0x0D, 0x0A])
+    }
+
+    /// Queues one header line `Name: value`. `Connection: close` / `keep-alive` also decide
+    /// whether the connection stays open, as in Python.
+    public func sendHeader(_ name: String, _ value: String) {
+        if requestVersion != "HTTP/0.9" {
+            headersBuffer.append(contentsOf: name.utf8)
+            headersBuffer.append(contentsOf: [UInt8(ascii: ":"), UInt8(ascii: " ")])
+            headersBuffer.append(contentsOf: RequestParser.latin1Bytes(value))
+            headersBuffer.append(contentsOf: [0x0D, 0x0A])
+        }
+        if HTTPHeaders.equalIgnoringCase(name, "Connection") {
+            if HTTPHeaders.equalIgnoringCase(value, "close") { closeConnection = true }
+            else if HTTPHeaders.equalIgnoringCase(value, "keep-alive") { closeConnection = false }
+        }
+    }
+
+    /// Ends the head with the empty line and hands it to `wfile`. The bytes leave with the body
+    /// at the next flush, so a small response is a single send().
+    public func endHeaders() throws {
+        guard requestVersion != "HTTP/0.9" else { return }
+        headersBuffer.append(contentsOf: [0x0D, 0x0A])
+        try wfile.write(headersBuffer)
+        headersBuffer.removeAll(keepingCapacity: true)
+    }
+
+    // MARK: - Logging
+
+    /// `"GET / HTTP/1.1" 200 -`: one line per response, from `sendResponse`.
+    public func logRequest(code: Int, size: String = "-") {
+        logMessage("\"\(requestline)\" \(code) \(size)")
+    }
+
+    /// An error's line, `code 404, message File not found`.
+    public func logError(_ message: String) {
+        logMessage(message)
+    }
+
+    /// Writes `127.0.0.1 - - [21/Oct/2015 09:28:00] message` to stderr in one write(2). Control
+    /// characters (U+0000-U+001F, U+007F-U+009F) become `\xNN` and `\` becomes `\\`, so a
+    /// request cannot forge log lines or send escape sequences to the terminal.
+    open func logMessage(_ message: String) {
+        var line: [UInt8] = []
+        swap(&line, &logBuffer)   // reuse the buffer's memory without a copy-on-write
+        line.removeAll(keepingCapacity: true)
+        line.append(contentsOf: clientAddress.utf8)
+        line.append(contentsOf: " - - [".utf8)
+        line.append(contentsOf: clock.now().log.utf8)
+        line.append(contentsOf: "] ".utf8)
+        let bytes = message.utf8
+        var index = bytes.startIndex
+        while index != bytes.endIndex {
+            let byte = bytes[index]
+            index = bytes.index(after: index)
+            if byte == 0x5C {
+                line.append(contentsOf: [0x5C, 0x5C])
+            } else if byte < 0x20 || byte == 0x7F {
+                RequestHandler.appendHexEscape(byte, to: &line)
+            } else if byte == 0xC2, index != bytes.endIndex, (0x80...0x9F).contains(bytes[index]) {
+                RequestHandler.appendHexEscape(bytes[index], to: &line)   // U+0080-U+009F, two bytes in UTF-8
+                index = bytes.index(after: index)
+            } else {
+                line.append(byte)
+            }
+        }
+        line.append(0x0A)
+        line.withUnsafeBytes { FileSystem.writeAll(2, $0) }
+        logBuffer = line
+    }
+
+    private var logBuffer: [UInt8] = []
+
+    private static func appendHexEscape(_ byte: UInt8, to line: inout [UInt8]) {
+        let hex = Array("0123456789abcdef".utf8)
+        line.append(contentsOf: [0x5C, UInt8(ascii: "x"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+    }
+}

@@ -1,0 +1,146 @@
+/// Reading a request line and header lines, byte by byte, as Python's `parse_request` does.
+///
+///     GET /docs/index.html?x=1 HTTP/1.1\r\n      ← request line: command, path, version
+///     Host: 127.0.0.1:8000\r\n                    ← header lines: name ": " value
+///     \r\n                                        ← an empty line ends the head
+///
+/// Bytes are decoded as ISO-8859-1 (one byte, one character), like Python, so nothing is lost:
+/// the path keeps any byte the client sent, and `String` is only a carrier.
+public enum RequestParser {
+    /// What a request line says.
+    public enum RequestLine: Equatable, Sendable {
+        /// A blank line: the client has nothing to ask; the connection is closed without reply.
+        case empty
+        /// A usable request. `version` is `"HTTP/0.9"` for a two-word `GET /path`, which
+        /// gets a bare body back (no status line, no headers).
+        case request(command: String, path: String, version: String, major: Int, minor: Int)
+        /// A line to answer with an error. `versionKnown` tells whether the status line may be sent.
+        case error(code: Int, message: String, versionKnown: Bool)
+    }
+
+    /// Parses one request line (with or without its CRLF).
+    public static func parseRequestLine(_ raw: [UInt8]) -> RequestLine {
+        let bytes = trimmingLineEnd(raw)
+        let line = latin1(bytes)
+        let words = splitWords(bytes)
+        if words.isEmpty { return .empty }
+        var version = "HTTP/0.9"
+        var major = 0, minor = 9
+        if words.count >= 3 {
+            let candidate = words[words.count - 1]
+            guard let number = parseVersion(candidate) else {
+                return .error(code: 400, message: "Bad request version (\(pythonRepr(candidate)))", versionKnown: true)
+            }
+            if number.major >= 2 {
+                return .error(code: 505, message: "Invalid HTTP version (\(candidate.dropFirst(5)))", versionKnown: true)
+            }
+            version = candidate
+            (major, minor) = number
+        }
+        guard (2...3).contains(words.count) else {
+            return .error(code: 400, message: "Bad request syntax (\(pythonRepr(line)))", versionKnown: words.count >= 3)
+        }
+        let command = words[0]
+        var path = words[1]
+        if words.count == 2 && command != "GET" {
+            return .error(code: 400, message: "Bad HTTP/0.9 request type (\(pythonRepr(command)))", versionKnown: false)
+        }
+        // gh-87389: "//evil.example/x" would read, in a Location header, as another host.
+        if path.hasPrefix("//") {
+            path = "/" + path.drop(while: { $0 == "/" })
+        }
+        return .request(command: command, path: path, version: version, major: major, minor: minor)
+    }
+
+    /// `HTTP/1.1` → (1, 1). Like Python: exactly one dot, digits only, at most 10 digits each.
+    public static func parseVersion(_ text: String) -> (major: Int, minor: Int)? {
+        guard text.hasPrefix("HTTP/") else { return nil }
+        let parts = text.dropFirst(5).split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2,
+              parts.allSatisfy({ !$0.isEmpty && $0.count <= 10 && $0.utf8.allSatisfy { $0 >= 48 && $0 <= 57 } }),
+              let major = Int(parts[0]), let minor = Int(parts[1]) else { return nil }
+        return (major, minor)
+    }
+
+    /// One header line: `.field(name, value)`, `.continuation(text)` for a folded line,
+    /// `.end` for the empty line, `.invalid` for a line without a colon (ignored, like Python).
+    public enum HeaderLine: Equatable, Sendable {
+        case field(name: String, value: String)
+        case continuation(String)
+        case end
+        case invalid
+    }
+
+    public static func parseHeaderLine(_ raw: [UInt8]) -> HeaderLine {
+        let bytes = trimmingLineEnd(raw)
+        if bytes.isEmpty { return .end }
+        if bytes[0] == UInt8(ascii: " ") || bytes[0] == UInt8(ascii: "\t") {
+            return .continuation(latin1(trimmingSpace(bytes[...])))
+        }
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")), colon > 0 else { return .invalid }
+        return .field(name: latin1(trimmingSpace(bytes[..<colon])), value: latin1(trimmingSpace(bytes[(colon + 1)...])))
+    }
+
+    // MARK: - Helpers shared with the handler
+
+    /// Bytes → String, one character per byte (ISO-8859-1), as Python decodes the request.
+    public static func latin1(_ bytes: some Collection<UInt8>) -> String {
+        if bytes.allSatisfy({ $0 < 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
+        var text = ""
+        text.unicodeScalars.append(contentsOf: bytes.map { Unicode.Scalar($0) })
+        return text
+    }
+
+    /// String → bytes, the inverse of `latin1` (characters above U+00FF cannot come from the wire).
+    public static func latin1Bytes(_ text: String) -> [UInt8] {
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return Array(text.utf8) }
+        return text.unicodeScalars.map { UInt8(truncatingIfNeeded: $0.value) }
+    }
+
+    /// Python's `str.split()` on the ISO-8859-1 line: runs of white space separate words
+    /// (white space there includes \x1c-\x1f, \x85 and \xa0).
+    static func splitWords(_ line: [UInt8]) -> [String] {
+        line.split(whereSeparator: isPythonSpace).map { latin1($0) }
+    }
+
+    static func isPythonSpace(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 0x09...0x0D, 0x1C...0x20, 0x85, 0xA0: return true
+        default: return false
+        }
+    }
+
+    /// Python's `repr()` of a short string: quotes, and escapes for control characters.
+    public static func pythonRepr(_ text: String) -> String {
+        let quote: Character = text.contains("'") && !text.contains("\"") ? "\"" : "'"
+        var out = String(quote)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where Character(scalar) == quote: out += "\\" + String(quote)
+            case _ where scalar.value < 0x20 || (0x7F...0xA0).contains(scalar.value) || scalar.value == 0xAD:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\x" + (hex.count == 1 ? "0" + hex : hex)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out.append(quote)
+        return out
+    }
+
+    static func trimmingLineEnd(_ bytes: [UInt8]) -> [UInt8] {
+        var end = bytes.count
+        while end > 0 && (bytes[end - 1] == 0x0A || bytes[end - 1] == 0x0D) { end -= 1 }
+        return end == bytes.count ? bytes : Array(bytes[..<end])
+    }
+
+    static func trimmingSpace(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        var slice = bytes
+        while let first = slice.first, first == 0x20 || first == 0x09 { slice.removeFirst() }
+        while let last = slice.last, last == 0x20 || last == 0x09 { slice.removeLast() }
+        return slice
+    }
+}

@@ -1,0 +1,243 @@
+@preconcurrency import Glibc
+import CPcap
+
+/// Why a capture could not start: one line for the user, already phrased.
+public struct CaptureError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A libpcap capture handle: live on an interface, or reading a pcap/pcapng file.
+///
+/// Live captures are set up the long way (`pcap_create` ... `pcap_activate`) because only that
+/// path can turn on immediate mode: without it the kernel batches packets and a loopback
+/// handshake shows up about a second late.
+public final class Capture: @unchecked Sendable {
+    /// The `pcap_t *`. Immutable; `breakLoop()` may be called from another thread.
+    private let handle: OpaquePointer
+    public let isLive: Bool
+    /// The link-layer header type (DLT_*) of every frame.
+    public let linkType: Int32
+    /// The snapshot length: the most bytes kept per packet.
+    public let snapshotLength: Int
+    /// Files with nanosecond timestamps print 9 decimals.
+    public let isNanosecond: Bool
+    /// For files, the BPF program is run here in user space, so packet numbers stay the file's
+    /// frame numbers (what Wireshark shows); nil when no filter is needed.
+    private var offlineFilter: bpf_program?
+    private var dumper: OpaquePointer?
+
+    private init(handle: OpaquePointer, isLive: Bool, isNanosecond: Bool) {
+        self.handle = handle
+        self.isLive = isLive
+        self.isNanosecond = isNanosecond
+        linkType = pcap_datalink(handle)
+        snapshotLength = Int(pcap_snapshot(handle))
+    }
+
+    deinit {
+        if var program = offlineFilter { pcap_freecode(&program) }
+        if let dumper { pcap_dump_close(dumper) }
+        pcap_close(handle)
+    }
+
+    /// Opens `interface` for live capture: snaplen, kernel buffer size, immediate mode, activate.
+    public static func live(interface: String, snapshotLength: Int, bufferKiB: Int?) throws(CaptureError) -> Capture {
+        var errorText = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
+        guard let handle = pcap_create(interface, &errorText) else {
+            throw CaptureError("cannot capture on \(interface): \(text(errorText))")
+        }
+        pcap_set_snaplen(handle, Int32(clamping: snapshotLength))
+        pcap_set_promisc(handle, 0)
+        pcap_set_immediate_mode(handle, 1)   // deliver each packet at once, not in batches
+        pcap_set_timeout(handle, 100)
+        if let bufferKiB { pcap_set_buffer_size(handle, Int32(clamping: bufferKiB * 1024)) }
+        let status = pcap_activate(handle)
+        if status < 0 {
+            let detail = String(cString: pcap_geterr(handle))
+            pcap_close(handle)
+            switch status {
+            case PCAP_ERROR_PERM_DENIED:
+                throw CaptureError("capturing on \(interface) needs root or CAP_NET_RAW "
+                    + "(sudo setcap cap_net_raw,cap_net_admin=eip \(executablePath())); "
+                    + "reading a file needs neither: handshake-watch -r captures/echo-ipv4.pcap")
+            case PCAP_ERROR_NO_SUCH_DEVICE:
+                throw CaptureError("no such interface: \(interface) (see `ip link`; `lo` carries this machine's own traffic)")
+            default:
+                throw CaptureError("cannot capture on \(interface): \(detail)")
+            }
+        }
+        // Non-blocking: next() returns .timeout as soon as the ring is empty, so the caller can
+        // flush its output once per burst instead of once per line, then wait in poll().
+        pcap_setnonblock(handle, 1, &errorText)
+        return Capture(handle: handle, isLive: true, isNanosecond: false)
+    }
+
+    /// Waits (poll(2) on libpcap's descriptor) until packets are ready or `milliseconds` pass.
+    public func waitForPackets(milliseconds: Int32) {
+        let descriptor = pcap_get_selectable_fd(handle)
+        guard descriptor >= 0 else { return }
+        var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        _ = poll(&entry, 1, milliseconds)
+    }
+
+    /// Opens a pcap or pcapng file, keeping nanosecond timestamps when the file has them.
+    public static func offline(path: String) throws(CaptureError) -> Capture {
+        var errorText = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
+        let nanosecond = CaptureFileInfo.hasNanosecondTimestamps(path: path)
+        let precision = nanosecond ? PCAP_TSTAMP_PRECISION_NANO : PCAP_TSTAMP_PRECISION_MICRO
+        guard let handle = pcap_open_offline_with_tstamp_precision(path, UInt32(precision), &errorText) else {
+            throw CaptureError("cannot read \(path): \(text(errorText))")
+        }
+        return Capture(handle: handle, isLive: false, isNanosecond: nanosecond)
+    }
+
+    /// The link type as tcpdump names it: `EN10MB (Ethernet)`.
+    public var linkTypeDescription: String {
+        let name = pcap_datalink_val_to_name(linkType).map { String(cString: $0) } ?? "DLT_\(linkType)"
+        let description = pcap_datalink_val_to_description(linkType).map { String(cString: $0) } ?? "unknown"
+        return "\(name) (\(description))"
+    }
+
+    /// Compiles a BPF filter (`port 5000 and host ::1`) and attaches it. Live: in the kernel,
+    /// before any packet is copied to us. File: kept and run per packet by `next()`.
+    /// `userExpression` is what the user typed, for the error message.
+    public func setFilter(_ expression: String, userExpression: String? = nil) throws(CaptureError) {
+        var program = bpf_program()
+        guard pcap_compile(handle, &program, expression, 1, PCAP_NETMASK_UNKNOWN) == 0 else {
+            throw CaptureError("bad filter '\(userExpression ?? expression)': \(String(cString: pcap_geterr(handle)))")
+        }
+        if isLive {
+            defer { pcap_freecode(&program) }
+            guard pcap_setfilter(handle, &program) == 0 else {
+                throw CaptureError("cannot attach filter '\(expression)': \(String(cString: pcap_geterr(handle)))")
+            }
+        } else {
+            offlineFilter = program
+        }
+    }
+
+    /// Also writes every packet that passes the filter to a pcap file (`-w`).
+    public func dump(to path: String) throws(CaptureError) {
+        guard let dumper = pcap_dump_open(handle, path) else {
+            throw CaptureError("cannot write \(path): \(String(cString: pcap_geterr(handle)))")
+        }
+        self.dumper = dumper
+    }
+
+    /// What `next()` found.
+    public enum Next {
+        /// A packet: its header (timestamps, lengths) and the captured bytes, valid until the next call.
+        case packet(UnsafePointer<pcap_pkthdr>, UnsafeRawBufferPointer)
+        /// Live: nothing ready right now (flush the output, then `waitForPackets`).
+        case timeout
+        /// End of the file, or `breakLoop()` was called.
+        case end
+        case error(String)
+    }
+
+    /// Reads the next packet (pcap_next_ex). For files, also counts and filters in user space.
+    @inline(__always)
+    public func next() -> Next {
+        var header: UnsafeMutablePointer<pcap_pkthdr>?
+        var data: UnsafePointer<UInt8>?
+        while true {
+            let status = pcap_next_ex(handle, &header, &data)
+            switch status {
+            case 1:
+                guard let header, let data else { return .timeout }
+                if var program = offlineFilter,
+                   pcap_offline_filter(&program, header, data) == 0 {
+                    filteredOut += 1
+                    continue
+                }
+                if let dumper {
+                    pcap_dump(UnsafeMutableRawPointer(dumper).assumingMemoryBound(to: UInt8.self), header, data)
+                }
+                return .packet(UnsafePointer(header),
+                               UnsafeRawBufferPointer(start: data, count: Int(header.pointee.caplen)))
+            case 0:
+                return .timeout
+            case PCAP_ERROR_BREAK:
+                return .end
+            default:
+                return .error(String(cString: pcap_geterr(handle)))
+            }
+        }
+    }
+
+    /// Packets of a file that the filter rejected (they still count for frame numbers).
+    public private(set) var filteredOut = 0
+
+    /// Makes a blocked `next()` return `.end`. Safe from another thread or a signal handler.
+    public func breakLoop() {
+        pcap_breakloop(handle)
+    }
+
+    /// The kernel's counts for a live capture: (received by filter, dropped for lack of buffer).
+    public func statistics() -> (received: Int, dropped: Int)? {
+        var stats = pcap_stat()
+        guard isLive, pcap_stats(handle, &stats) == 0 else { return nil }
+        return (Int(stats.ps_recv), Int(stats.ps_drop))
+    }
+
+    /// Flushes the `-w` file so it is complete even if we are killed later.
+    public func flushDump() {
+        if let dumper { pcap_dump_flush(dumper) }
+    }
+
+    /// A NUL-terminated C buffer as a String.
+    private static func text(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    private static func executablePath() -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        return length > 0 ? text(buffer) : "handshake-watch"
+    }
+}
+
+/// Reads just enough of a capture file's header to know its timestamp precision.
+enum CaptureFileInfo {
+    /// pcap: the magic number says it (a1b23c4d = nanoseconds). pcapng: the first interface's
+    /// `if_tsresol` option (9 = 10^-9 s). libpcap converts either way; we only need the digits.
+    static func hasNanosecondTimestamps(path: String) -> Bool {
+        // Only regular files: peeking into a pipe (`-r /dev/stdin`) would eat bytes libpcap needs.
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG, let file = fopen(path, "rb") else { return false }
+        defer { fclose(file) }
+        var head = [UInt8](repeating: 0, count: 4096)
+        let count = fread(&head, 1, head.count, file)
+        guard count >= 4 else { return false }
+        return head.withUnsafeBytes { raw -> Bool in
+            let bytes = UnsafeRawBufferPointer(rebasing: raw[0..<count])
+            let magic = bytes.u32(0)
+            if magic == 0xA1B2_3C4D || magic == 0x4D3C_B2A1 { return true }
+            guard magic == 0x0A0D_0D0A, count >= 12 else { return false }
+            // pcapng: byte order from the section header's magic 0x1A2B3C4D.
+            let littleEndian = bytes.u32(8) == 0x4D3C_2B1A
+            func word(_ offset: Int) -> UInt32 { littleEndian ? bytes.u32LittleEndian(offset) : bytes.u32(offset) }
+            func half(_ offset: Int) -> Int {
+                littleEndian ? Int(bytes[offset]) | Int(bytes[offset + 1]) << 8 : Int(bytes.u16(offset))
+            }
+            var block = 0
+            while block + 12 <= count {
+                let type = word(block), length = Int(word(block + 4))
+                guard length >= 12, block + length <= count else { return false }
+                if type == 1 {   // Interface Description Block: options start after 16 bytes
+                    var option = block + 16
+                    while option + 4 <= block + length - 4 {
+                        let code = half(option), size = half(option + 2)
+                        if code == 0 { break }
+                        if code == 9, size == 1, option + 4 < count { return bytes[option + 4] == 9 }
+                        option += 4 + (size + 3) / 4 * 4
+                    }
+                    return false
+                }
+                block += length
+            }
+            return false
+        }
+    }
+}

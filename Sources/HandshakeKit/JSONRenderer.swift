@@ -1,0 +1,114 @@
+@preconcurrency import Glibc
+
+/// JSON Lines: one object per packet, per ended connection, and the stats at the end.
+///
+///     {"type":"packet","time":1700000000.000010,"src":"127.0.0.1","sport":43994,"dst":"127.0.0.1",
+///      "dport":5000,"flags":["SYN","ACK"],"seq":416747519,"ack":1075903421,"len":0,"conn":1,
+///      "step":"handshake-syn-ack"}
+///
+/// Written byte by byte into the reusable output buffer: no String, no allocation per packet.
+public final class JSONRenderer: Renderer {
+    public let output: OutputBuffer
+
+    public init(output: OutputBuffer) {
+        self.output = output
+    }
+
+    public func packet(_ tracked: TrackedPacket) {
+        let out = output
+        let packet = tracked.packet
+        out.ascii("{\"type\":\"packet\",\"time\":")
+        out.decimal(packet.time.seconds)
+        out.byte(46)
+        out.zeroPadded(packet.time.fraction, width: packet.time.isNanosecond ? 9 : 6)
+        out.ascii(",\"src\":\"")
+        out.address(packet.source.address)
+        out.ascii("\",\"sport\":")
+        out.decimal(packet.source.port)
+        out.ascii(",\"dst\":\"")
+        out.address(packet.destination.address)
+        out.ascii("\",\"dport\":")
+        out.decimal(packet.destination.port)
+        out.ascii(",\"flags\":[")
+        var first = true
+        for (flag, name) in TCPFlags.names where packet.tcp.flags.contains(flag) {
+            if !first { out.byte(44) }
+            first = false
+            out.byte(34)
+            out.ascii(name)
+            out.byte(34)
+        }
+        out.ascii("],\"seq\":")
+        out.decimal(packet.tcp.sequence)
+        out.ascii(",\"ack\":")
+        out.decimal(packet.tcp.acknowledgement)
+        out.ascii(",\"len\":")
+        out.decimal(packet.tcp.payloadLength)
+        out.ascii(",\"conn\":")
+        out.decimal(tracked.connection)
+        out.ascii(",\"step\":\"")
+        out.ascii(Self.stepName(tracked.step))
+        out.ascii("\"}")
+        out.endLine()
+    }
+
+    public func connectionEnded(_ summary: ConnectionSummary) {
+        let out = output
+        out.ascii("{\"type\":\"connection\",\"conn\":")
+        out.decimal(summary.connection)
+        out.ascii(",\"client\":\"")
+        out.string(summary.client.description)
+        out.ascii("\",\"server\":\"")
+        out.string(summary.server.description)
+        out.ascii("\",\"handshake_rtt_ms\":")
+        if let rtt = summary.handshakeRTT { out.fixed(rtt * 1000, decimals: 3) } else { out.ascii("null") }
+        out.ascii(",\"bytes_to_server\":")
+        out.decimal(summary.bytesToServer)
+        out.ascii(",\"bytes_to_client\":")
+        out.decimal(summary.bytesToClient)
+        out.ascii(",\"closed_by\":\"")
+        out.string(summary.closedBy.rawValue)
+        out.ascii("\",\"time_wait\":\"")
+        out.string(summary.timeWait.rawValue)
+        out.ascii("\",\"outcome\":\"")
+        out.string(summary.outcome.rawValue)
+        out.ascii("\",\"duration_s\":")
+        out.fixed(summary.duration, decimals: 6)
+        out.ascii(",\"packets\":")
+        out.decimal(summary.packets)
+        out.byte(125)
+        out.endLine()
+    }
+
+    public func finish(_ stats: CaptureStats) {
+        let out = output
+        out.ascii("{\"type\":\"stats\",\"received\":")
+        out.decimal(stats.received)
+        out.ascii(",\"dropped\":")
+        out.decimal(stats.dropped)
+        out.ascii(",\"skipped\":")
+        out.decimal(stats.skipped)
+        out.byte(125)
+        out.endLine()
+        out.flush()
+    }
+
+    /// The step names as static strings (Step's raw values, without building a String).
+    @inline(__always)
+    static func stepName(_ step: Step) -> StaticString {
+        switch step {
+        case .handshakeSyn: return "handshake-syn"
+        case .handshakeSynAck: return "handshake-syn-ack"
+        case .handshakeAck: return "handshake-ack"
+        case .synRetransmit: return "syn-retransmit"
+        case .synAckRetransmit: return "syn-ack-retransmit"
+        case .data: return "data"
+        case .ack: return "ack"
+        case .finActive: return "fin-active"
+        case .finPassive: return "fin-passive"
+        case .teardownAck: return "teardown-ack"
+        case .rst: return "rst"
+        case .midstream: return "midstream"
+        }
+    }
+}

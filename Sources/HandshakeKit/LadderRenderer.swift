@@ -1,0 +1,98 @@
+/// A sequence diagram per connection, as teachers draw it on the board: the client's column on
+/// the left, the server's on the right, one arrow per segment, time running down.
+///
+///                  client 127.0.0.1:43994                   server 127.0.0.1:5000
+///     #1    0.000 ms |-- SYN seq 0 ------------------------------>| connect() sends SYN, blocks
+///     #1    0.011 ms |<-- SYN,ACK seq 0 ack 1 --------------------| kernel answers, not accept()
+///     #1    0.019 ms |-- ACK seq 1 ack 1 ------------------------>| connect() returns
+///
+/// Lines of different connections may interleave on a live capture; the `#n` tag tells them apart.
+public final class LadderRenderer: Renderer {
+    public let output: OutputBuffer
+    private let palette: Palette
+    private var started: Set<Int> = []
+    private var firstTimes: [Int: Double] = [:]
+    /// Characters between the two column bars.
+    static let width = 46
+
+    public init(output: OutputBuffer, palette: Palette) {
+        self.output = output
+        self.palette = palette
+    }
+
+    public func packet(_ tracked: TrackedPacket) {
+        let out = output
+        let id = tracked.connection
+        if started.insert(id).inserted {
+            firstTimes[id] = tracked.packet.time.value
+            // "client ..." starts at the left bar, "server ..." ends at the right bar.
+            let tag = "#\(id) "
+            let left = "client \(tracked.client)"
+            let right = "server \(tracked.server)"
+            let indent = String(repeating: " ", count: tag.count + 13)   // "#1 " + "    0.000 ms "
+            let gap = String(repeating: " ", count: max(1, Self.width + 3 - left.count - right.count))
+            palette.bold(out)
+            out.string(tag + indent.dropFirst(tag.count) + left + gap + right)
+            palette.reset(out)
+            out.endLine()
+        }
+        let elapsed = tracked.packet.time.value - (firstTimes[id] ?? tracked.packet.time.value)
+        var label = "\(tracked.packet.tcp.flags) seq \(tracked.relativeSequence)"
+        if tracked.packet.tcp.flags.contains(.ack) { label += " ack \(tracked.relativeAcknowledgement)" }
+        if tracked.packet.tcp.payloadLength > 0 { label += " len \(tracked.packet.tcp.payloadLength)" }
+        let stamp = StepExplanation.fixed(elapsed * 1000, 3)
+        out.string("#\(id) " + String(repeating: " ", count: max(0, 9 - stamp.count)) + stamp + " ms ")
+        palette.start(tracked.step, out)
+        out.string(arrow(label, toServer: tracked.direction == .toServer))
+        palette.reset(out)
+        out.string(" " + Self.shortText(tracked))
+        out.endLine()
+    }
+
+    private func arrow(_ label: String, toServer: Bool) -> String {
+        let body = toServer ? "|-- \(label) " : "|<-- \(label) "
+        let dashes = max(2, Self.width - body.count + 1)
+        return toServer ? body + String(repeating: "-", count: dashes) + ">|" : body + String(repeating: "-", count: dashes + 1) + "|"
+    }
+
+    public func connectionEnded(_ summary: ConnectionSummary) {
+        started.remove(summary.connection)
+        firstTimes[summary.connection] = nil
+        palette.bold(output)
+        output.string("#\(summary.connection) └ " + StepExplanation.summary(summary))
+        palette.reset(output)
+        output.endLine()
+    }
+
+    public func finish(_ stats: CaptureStats) {
+        output.flush()
+    }
+
+    /// The explanation, shortened to fit beside the diagram.
+    static func shortText(_ tracked: TrackedPacket) -> String {
+        let sender = tracked.direction == .toServer ? "client" : "server"
+        switch tracked.step {
+        case .handshakeSyn: return "1/3 connect() sends SYN, blocks"
+        case .handshakeSynAck: return "2/3 server kernel answers (not accept())"
+        case .handshakeAck: return "3/3 connect() returns; waits for accept()"
+        case .synRetransmit: return "SYN again after \(StepExplanation.seconds(tracked.retransmitGap)): no answer"
+        case .synAckRetransmit: return "SYN-ACK again after \(StepExplanation.seconds(tracked.retransmitGap))"
+        case .data: return tracked.afterPeerFin ? "\(sender) send() after peer's FIN (half-close)" : "\(sender) send() -> peer recv()"
+        case .ack: return tracked.acknowledgesFin ? "\(sender) kernel ACKs the FIN (CLOSE_WAIT)" : "\(sender) kernel ACKs"
+        case .finActive: return "\(sender) close(): active close"
+        case .finPassive: return tracked.simultaneousClose ? "\(sender) close() too: FINs crossed" : "\(sender) recv() = 0, close()"
+        case .teardownAck:
+            return tracked.timeWait == .none ? "last ACK" : "last ACK: \(tracked.timeWait.rawValue) in TIME_WAIT"
+        case .rst:
+            switch tracked.resetMeaning {
+            case .refused: return "RST: refused, nothing listening"
+            case .abortiveClose: return "RST: abortive close (SO_LINGER 0)"
+            case .dataAfterClose: return "RST: data after close()"
+            case .abortedHandshake: return "RST: handshake aborted"
+            case .lateSegment: return "RST: segment after the close"
+            case .unknownConnection, nil: return "RST"
+            }
+        case .midstream: return "mid-stream (opened before the capture)"
+        }
+    }
+}

@@ -1,0 +1,136 @@
+@preconcurrency import Glibc
+
+/// A reusable byte buffer in front of a `FILE*`, written with fwrite(3).
+///
+/// Renderers append text and numbers straight into it, so printing a packet allocates nothing;
+/// `endLine()` flushes per line when the output must appear as it happens (live capture, a
+/// terminal, `--pace`), otherwise the buffer is written when full.
+public final class OutputBuffer {
+    private let capacity: Int
+    private let storage: UnsafeMutablePointer<UInt8>
+    private var count = 0
+    private let file: UnsafeMutablePointer<FILE>
+    /// Flush at every end of line.
+    public var flushesEachLine: Bool
+
+    public init(file: UnsafeMutablePointer<FILE>, flushesEachLine: Bool, capacity: Int = 1 << 16) {
+        self.file = file
+        self.flushesEachLine = flushesEachLine
+        self.capacity = max(capacity, 256)
+        storage = .allocate(capacity: self.capacity)
+    }
+
+    deinit {
+        flush()
+        storage.deallocate()
+    }
+
+    /// Writes what is buffered and flushes the FILE.
+    public func flush() {
+        if count > 0 { fwrite(storage, 1, count, file) }
+        count = 0
+        fflush(file)
+    }
+
+    /// Ends a line: appends "\n", and flushes when per-line flushing is on.
+    @inline(__always)
+    public func endLine() {
+        byte(0x0A)
+        if flushesEachLine || count > capacity - 512 { flush() }
+    }
+
+    @inline(__always)
+    private func reserve(_ bytes: Int) {
+        if count + bytes > capacity {
+            fwrite(storage, 1, count, file)
+            count = 0
+        }
+    }
+
+    @inline(__always)
+    public func byte(_ value: UInt8) {
+        reserve(1)
+        storage[count] = value
+        count += 1
+    }
+
+    /// Appends a literal (no allocation, no UTF-8 validation).
+    @inline(__always)
+    public func ascii(_ text: StaticString) {
+        let length = text.utf8CodeUnitCount
+        if length > capacity { return string(text.description) }
+        reserve(length)
+        (storage + count).update(from: text.utf8Start, count: length)
+        count += length
+    }
+
+    /// Appends a String's UTF-8 bytes.
+    public func string(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let chunk = min(bytes.count - offset, capacity)
+                reserve(chunk)
+                (storage + count).update(from: bytes.baseAddress! + offset, count: chunk)
+                count += chunk
+                offset += chunk
+            }
+        }
+    }
+
+    /// Appends a non-negative integer in decimal.
+    @inline(__always)
+    public func decimal<T: BinaryInteger>(_ value: T) {
+        var number = UInt64(truncatingIfNeeded: value)
+        if value < 0 { byte(45); number = UInt64(truncatingIfNeeded: 0 - Int64(value)) }
+        reserve(20)
+        var digits = 1
+        var scan = number
+        while scan >= 10 { scan /= 10; digits += 1 }
+        var position = count + digits
+        repeat {
+            position -= 1
+            storage[position] = UInt8(48 + number % 10)
+            number /= 10
+        } while number > 0
+        count += digits
+    }
+
+    /// Appends `value` zero-padded to `width` digits (the fraction of a timestamp).
+    @inline(__always)
+    public func zeroPadded(_ value: Int, width: Int) {
+        reserve(width)
+        var number = max(0, value)
+        var position = count + width
+        while position > count {
+            position -= 1
+            storage[position] = UInt8(48 + number % 10)
+            number /= 10
+        }
+        count += width
+    }
+
+    /// Appends an address in its text form (dotted quad, or RFC 5952 IPv6).
+    @inline(__always)
+    public func address(_ address: IPAddress) {
+        reserve(Int(INET6_ADDRSTRLEN))
+        storage.withMemoryRebound(to: CChar.self, capacity: capacity) { text in
+            count += address.write(into: text + count)
+        }
+    }
+
+    /// Appends a fixed-point number with `decimals` digits after the point (durations, RTTs).
+    public func fixed(_ value: Double, decimals: Int) {
+        let scale = [1.0, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000][min(decimals, 9)]
+        let scaled = (abs(value) * scale).rounded()
+        guard scaled.isFinite, scaled < 9e18 else { return ascii("0") }
+        let whole = Int64(scaled)
+        if value < 0 && whole != 0 { byte(45) }
+        decimal(whole / Int64(scale))
+        if decimals > 0 {
+            byte(46)
+            zeroPadded(Int(whole % Int64(scale)), width: decimals)
+        }
+    }
+}

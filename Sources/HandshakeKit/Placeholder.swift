@@ -1,2 +1,0 @@
-// Placeholder module file: replaced by the real library.
-enum HandshakeKitPlaceholder {}

@@ -1,0 +1,128 @@
+/// The sentence printed beside a segment: what the system calls on each side are doing while it
+/// crosses the wire. The lessons quote these.
+public enum StepExplanation {
+    public static func text(for tracked: TrackedPacket) -> String {
+        let sender = tracked.direction == .toServer ? "client" : "server"
+        let receiver = tracked.direction == .toServer ? "server" : "client"
+        switch tracked.step {
+        case .handshakeSyn:
+            return "handshake 1/3: the client's connect() sends SYN and blocks"
+        case .handshakeSynAck:
+            return "handshake 2/3: the server's kernel answers from the listen queue (accept() is not involved)"
+        case .handshakeAck:
+            var text = "handshake 3/3: connect() returns; the connection waits in the accept queue until accept() takes it"
+            if let rtt = tracked.handshakeRTT { text += " (handshake RTT \(milliseconds(rtt)))" }
+            return text
+        case .synRetransmit:
+            // Linux 6.x waits a fixed ~1 s for the first retries (net.ipv4.tcp_syn_linear_timeouts = 4),
+            // then doubles the wait; older kernels double from the start (1, 2, 4, 8 s).
+            return "SYN retransmitted (copy \(tracked.retransmitCount), \(seconds(tracked.retransmitGap)) after the last): "
+                + "no answer yet; a full listen backlog drops SYNs, or nothing is there"
+        case .synAckRetransmit:
+            return "SYN-ACK retransmitted (copy \(tracked.retransmitCount), \(seconds(tracked.retransmitGap)) after the last): "
+                + "the client's ACK did not arrive, or a full accept queue dropped it"
+        case .data:
+            let bytes = tracked.packet.tcp.payloadLength
+            var text = "\(sender) sends \(bytes) byte\(bytes == 1 ? "" : "s") (its send(); the \(receiver)'s recv() returns them)"
+            if tracked.afterPeerFin { text += "; half-close: the \(sender) still sends after the \(receiver)'s FIN" }
+            return text
+        case .ack:
+            if tracked.acknowledgesFin {
+                return "\(sender)'s kernel acknowledges the \(receiver)'s FIN: the \(receiver) waits in FIN_WAIT_2, "
+                    + "the \(sender) is in CLOSE_WAIT until its program calls close()"
+            }
+            return "\(sender)'s kernel acknowledges every byte before \(tracked.relativeAcknowledgement)"
+        case .finActive:
+            return "\(sender) called close() or shutdown(SHUT_WR): active close, its FIN means no more data "
+                + "(\(sender) in FIN_WAIT_1); the \(receiver)'s recv() will return 0"
+        case .finPassive:
+            if tracked.simultaneousClose {
+                return "\(sender) closed at the same moment: the two FINs crossed (simultaneous close, both in CLOSING)"
+            }
+            return "\(sender) closes too (its recv() returned 0, then close()): passive close (\(sender) in LAST_ACK)"
+        case .teardownAck:
+            switch tracked.timeWait {
+            case .both: return "last ACK: connection closed; both sides wait in TIME_WAIT (simultaneous close)"
+            case .client: return "last ACK: connection closed; the client waits in TIME_WAIT (2 x MSL), the server is CLOSED"
+            case .server: return "last ACK: connection closed; the server waits in TIME_WAIT (2 x MSL), the client is CLOSED"
+            case .none: return "last ACK: connection closed"
+            }
+        case .rst:
+            return resetText(tracked.resetMeaning, sender: sender, receiver: receiver,
+                             port: tracked.server.port)
+        case .midstream:
+            return "mid-stream: this connection was open before the capture started"
+        }
+    }
+
+    /// What a reset usually means, in words.
+    public static func resetText(_ meaning: ResetMeaning?, sender: String, receiver: String, port: UInt16) -> String {
+        switch meaning {
+        case .refused:
+            return "connection refused: nothing listens on port \(port); connect() fails with ECONNREFUSED"
+        case .abortedHandshake:
+            return "reset: the client aborted the handshake"
+        case .abortiveClose:
+            return "reset: abortive close by the \(sender) (close() with SO_LINGER 0, or unread data left); "
+                + "the \(receiver)'s next recv()/send() fails with ECONNRESET"
+        case .dataAfterClose:
+            return "reset: data arrived after the \(sender) called close(); its kernel answers RST"
+        case .lateSegment:
+            return "reset: a segment arrived after the connection was closed; the \(sender)'s kernel has no socket for it"
+        case .unknownConnection, nil:
+            return "reset of a connection not seen before (it began before the capture)"
+        }
+    }
+
+    /// A one-line account of a connection, for the text and ladder summaries.
+    public static func summary(_ summary: ConnectionSummary) -> String {
+        var parts: [String] = []
+        if summary.midstream { parts.append("mid-stream") }
+        if let rtt = summary.handshakeRTT { parts.append("handshake RTT \(milliseconds(rtt))") }
+        if summary.synRetransmits > 0 { parts.append("\(summary.synRetransmits) SYN retransmission\(summary.synRetransmits == 1 ? "" : "s")") }
+        parts.append("\(summary.bytesToServer) B to server, \(summary.bytesToClient) B to client")
+        switch summary.closedBy {
+        case .client, .server: parts.append("closed by the \(summary.closedBy.rawValue)")
+        case .both: parts.append("closed by both at once")
+        case .reset: parts.append("reset")
+        case .open: break
+        }
+        switch summary.timeWait {
+        case .client, .server: parts.append("\(summary.timeWait.rawValue) in TIME_WAIT")
+        case .both: parts.append("both in TIME_WAIT")
+        case .none: break
+        }
+        parts.append("\(summary.packets) packet\(summary.packets == 1 ? "" : "s") in \(seconds(summary.duration))")
+        return "conn \(summary.connection) \(summary.client) → \(summary.server): \(outcomeText(summary.outcome)); "
+            + parts.joined(separator: ", ")
+    }
+
+    static func outcomeText(_ outcome: Outcome) -> String {
+        switch outcome {
+        case .closed: return "closed"
+        case .refused: return "refused"
+        case .reset: return "reset"
+        case .noAnswer: return "no answer"
+        case .halfClosed: return "half-closed when the capture ended"
+        case .closing: return "closing when the capture ended"
+        case .open: return "still open when the capture ended"
+        case .evicted: return "evicted from the table (idle; --max-connections)"
+        }
+    }
+
+    static func milliseconds(_ seconds: Double) -> String {
+        fixed(seconds * 1000, 3) + " ms"
+    }
+
+    static func seconds(_ value: Double) -> String {
+        value < 1 ? milliseconds(value) : fixed(value, 3) + " s"
+    }
+
+    static func fixed(_ value: Double, _ decimals: Int) -> String {
+        let scale = [1.0, 10, 100, 1000][decimals]
+        let whole = Int((value * scale).rounded())
+        let integer = whole / Int(scale), fraction = abs(whole % Int(scale))
+        let digits = String(fraction)
+        return "\(whole < 0 && integer == 0 ? "-" : "")\(integer)." + String(repeating: "0", count: decimals - digits.count) + digits
+    }
+}

@@ -1,0 +1,65 @@
+/// The default output: one line per packet, then a summary line when a connection ends.
+///
+///     21:30:32.123456 #1 127.0.0.1:43994 → 127.0.0.1:5000 [SYN] seq 0 ack 0 len 0 <mss 65495,...>
+///         handshake 1/3: the client's connect() sends SYN and blocks
+///
+/// (on one line). Colour marks the phase on a terminal.
+public final class TextRenderer: Renderer {
+    public let output: OutputBuffer
+    private let palette: Palette
+    private let time: TimePrinter
+
+    public init(output: OutputBuffer, palette: Palette, timeFormat: TimeFormat) {
+        self.output = output
+        self.palette = palette
+        self.time = TimePrinter(format: timeFormat)
+    }
+
+    public func packet(_ tracked: TrackedPacket) {
+        let out = output
+        let packet = tracked.packet
+        time.write(packet.time, out)
+        out.ascii(" #")
+        out.decimal(tracked.connection)
+        out.byte(32)
+        out.string(packet.source.description)
+        out.ascii(" → ")
+        out.string(packet.destination.description)
+        out.ascii(" ")
+        palette.start(tracked.step, out)
+        out.byte(91)
+        out.string(packet.tcp.flags.description)
+        out.byte(93)
+        palette.reset(out)
+        out.ascii(" seq ")
+        out.decimal(tracked.relativeSequence)
+        if packet.tcp.flags.contains(.ack) {
+            out.ascii(" ack ")
+            out.decimal(tracked.relativeAcknowledgement)
+        }
+        out.ascii(" len ")
+        out.decimal(packet.tcp.payloadLength)
+        if packet.tcp.flags.contains(.syn) {
+            let options = packet.tcp.options.summary
+            if !options.isEmpty { out.string(" <\(options)>") }
+        }
+        out.ascii("  ")
+        palette.start(tracked.step, out)
+        out.string(StepExplanation.text(for: tracked))
+        palette.reset(out)
+        out.endLine()
+    }
+
+    public func connectionEnded(_ summary: ConnectionSummary) {
+        let out = output
+        palette.bold(out)
+        out.ascii("  = ")
+        out.string(StepExplanation.summary(summary))
+        palette.reset(out)
+        out.endLine()
+    }
+
+    public func finish(_ stats: CaptureStats) {
+        output.flush()
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+
+/// The lessons folder: finds it, lists its lessons, and reads one by number or path.
+public struct Catalog: Sendable {
+    /// The `lessons/` folder.
+    public let folder: String
+
+    public init(folder: String) { self.folder = folder }
+
+    /// `lessons/` found from, in order: `$SOCKETTUTOR_LESSONS`, the current folder and its parents,
+    /// the folders above the `lesson` executable (`.build/debug/lesson` → the package root).
+    public static func locate(executable: String) -> Catalog? {
+        if let override = ProcessInfo.processInfo.environment["SOCKETTUTOR_LESSONS"] {
+            return Catalog(folder: override)
+        }
+        let starts = [FileManager.default.currentDirectoryPath, executable]
+        for start in starts {
+            var folder = URL(fileURLWithPath: start)
+            while folder.path != "/" {
+                let candidate = folder.appendingPathComponent("lessons")
+                if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("README.md").path) {
+                    return Catalog(folder: candidate.path)
+                }
+                folder.deleteLastPathComponent()
+            }
+        }
+        return nil
+    }
+
+    /// The package root: the folder holding `lessons/` (commands run there, so `captures/...` and
+    /// `Sources/...` in a lesson are found).
+    public var packageRoot: String {
+        URL(fileURLWithPath: folder).deletingLastPathComponent().path
+    }
+
+    /// Lesson files (`NN-name.md`), in order.
+    public func files() throws -> [String] {
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder)
+        return names.filter { $0.hasSuffix(".md") && $0.first?.isNumber == true }.sorted()
+            .map { folder + "/" + $0 }
+    }
+
+    /// All lessons, parsed (a broken one is an error naming its file and line).
+    public func lessons() throws -> [Lesson] {
+        try files().map { try LessonParser().parse(file: $0) }
+    }
+
+    /// Lesson `which`: a number (`3`) or a path to a lesson file.
+    public func lesson(_ which: String) throws -> Lesson {
+        if let number = Int(which) {
+            for file in try files() {
+                let name = file.split(separator: "/").last ?? ""
+                if Int(name.prefix(while: \.isNumber)) == number { return try LessonParser().parse(file: file) }
+            }
+            throw LessonError.notFound("no lesson \(number) in \(folder) (`lesson list` shows them)")
+        }
+        guard FileManager.default.fileExists(atPath: which) else {
+            throw LessonError.notFound("no lesson \(which): give a number from `lesson list` or a lesson file")
+        }
+        return try LessonParser().parse(file: which)
+    }
+}

@@ -1,0 +1,85 @@
+@preconcurrency import Glibc
+import Foundation
+import SocketCore
+
+/// How a lesson appears on the teacher's terminal: headings, the explanation, each command as
+/// `$ command`, and every line a process prints behind its label (`[server] ...`), coloured on a
+/// terminal. In `lesson check` it is silent unless asked to be verbose.
+public struct Presenter: Sendable {
+    /// Whether anything is shown at all.
+    public var isShowing: Bool
+    /// ANSI colours: only on a terminal, and never with NO_COLOR set (no-color.org).
+    public var useColor: Bool
+
+    public init(isShowing: Bool, useColor: Bool? = nil) {
+        self.isShowing = isShowing
+        self.useColor = useColor ?? (isatty(1) == 1 && getenv("NO_COLOR") == nil)
+    }
+
+    public func heading(_ text: String) {
+        say(paint("\n== \(text) ==", "1"))
+    }
+
+    public func stepHeading(_ text: String) {
+        say(paint("\n-- \(text) --", "1;36"))
+    }
+
+    public func prose(_ text: String) {
+        guard !text.isEmpty else { return }
+        say(render(text))
+    }
+
+    /// The little Markdown lessons use, for a terminal: `**bold**` in bold, `` `code` `` in
+    /// cyan (backticks kept without colour, since they mark code), `[text](url)` as `text (url)`.
+    func render(_ markdown: String) -> String {
+        var text = markdown
+        let rules: [(String, String)] = useColor
+            ? [(#"\*\*([^*]+)\*\*"#, "\u{1B}[1m$1\u{1B}[0m"), (#"`([^`\n]+)`"#, "\u{1B}[36m$1\u{1B}[0m"),
+               (#"\[([^\]]+)\]\(([^)]+)\)"#, "$1 ($2)")]
+            : [(#"\*\*([^*]+)\*\*"#, "$1"), (#"\[([^\]]+)\]\(([^)]+)\)"#, "$1 ($2)")]
+        for (pattern, template) in rules {
+            guard let regex = try? NSRegularExpression(pattern: pattern) else { continue }
+            text = regex.stringByReplacingMatches(in: text, range: NSRange(text.startIndex..., in: text),
+                                                  withTemplate: template)
+        }
+        return text
+    }
+
+    public func command(_ script: String, label: String, background: Bool) {
+        let lines = script.split(separator: "\n", omittingEmptySubsequences: false)
+        for (index, line) in lines.enumerated() {
+            let prompt = index == 0 ? "$ " : "  "
+            say(paint(prompt + line, "1") + (index == lines.count - 1 && background ? paint("   # in the background, as [\(label)]", "2") : ""))
+        }
+    }
+
+    public func note(_ text: String) {
+        say(paint("(\(text))", "2"))
+    }
+
+    public func warning(_ text: String) {
+        say(paint("! \(text)", "33"))
+    }
+
+    /// One line of a process's output, behind its label. stderr lines are dimmed a little less
+    /// than notes so traces stay readable.
+    public func output(_ line: String, label: String, stream: OutputStream) {
+        say(paint("[\(label)]", colorCode(for: label)) + " " + line)
+    }
+
+    public func say(_ text: String) {
+        guard isShowing else { return }
+        Console.line(text)
+    }
+
+    private func paint(_ text: String, _ code: String) -> String {
+        useColor ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
+    }
+
+    /// The same label always gets the same colour.
+    private func colorCode(for label: String) -> String {
+        let palette = ["32", "35", "34", "33", "36", "31"]
+        let sum = label.unicodeScalars.reduce(0) { $0 &+ Int($1.value) }
+        return palette[sum % palette.count]
+    }
+}

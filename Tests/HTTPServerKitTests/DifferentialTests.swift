@@ -1,0 +1,55 @@
+import Foundation
+import Glibc
+import Testing
+import TestSupport
+
+/// Ours and `python3 -m http.server` on the same folder, asked the same things: the status,
+/// the body and the headers Python sends must match (Server, Date and our extra ETag and
+/// Accept-Ranges aside).
+@Suite("HTTPServer vs Python") struct DifferentialTests {
+    @Test func sameAnswersAsPython() throws {
+        let f = try Fixture()
+        try f.folder.write("www/style.css", "body{}")
+        try f.folder.write("www/data.json", "{}")
+        try f.folder.write("www/noext", "x")
+        try f.folder.write("www/archive.tar.gz", "gz")
+        try f.folder.write("www/caf\u{e9} menu.txt", "menu")
+        try f.folder.mkdir("www/empty")
+        // Python links a non-UTF-8 name as %ED%B3%BF (a UTF-8 surrogate: unreachable); we link the
+        // raw byte (%FF, reachable). That case is tested on its own in FileServingTests.listing.
+        let bad = Array((f.root + "/list/bad").utf8) + [0xFF] + Array(".txt".utf8) + [0]
+        _ = bad.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { unlink($0.baseAddress!) } }
+        let python = try ToolProcess("/usr/bin/env", ["python3", "-m", "http.server", "--bind", "127.0.0.1", "-d", f.root, "0"])
+        defer { python.stop() }
+        let pythonPort = try python.waitForPort(containing: "Serving HTTP on")
+
+        let requests = [
+            "GET / HTTP/1.0", "GET /a.txt HTTP/1.0", "HEAD /a.txt HTTP/1.0", "GET /page.html HTTP/1.0",
+            "GET /style.css HTTP/1.0", "GET /data.json HTTP/1.0", "GET /noext HTTP/1.0", "GET /archive.tar.gz HTTP/1.0",
+            "GET /caf%C3%A9%20menu.txt HTTP/1.0", "GET /list/ HTTP/1.0", "GET /list HTTP/1.0", "GET /list?q=1 HTTP/1.0",
+            "GET /list/?q=%3Cx%3E HTTP/1.0", "GET /docs/ HTTP/1.0", "GET /old/ HTTP/1.0", "GET /empty/ HTTP/1.0",
+            "GET /missing HTTP/1.0", "GET /a.txt/ HTTP/1.0", "GET /../a.txt HTTP/1.0", "GET /a.txt?x#y HTTP/1.0",
+            "GET //list HTTP/1.0", "HEAD /list/ HTTP/1.0", "BREW / HTTP/1.0", "GET / x HTTP/1.0",
+            "GET /inside.txt HTTP/1.0", "GET /%7Ea.txt HTTP/1.0",
+        ]
+        let conditional = [
+            ("GET /a.txt HTTP/1.0", "If-Modified-Since: Sun, 09 Sep 2001 01:46:40 GMT"),
+            ("GET /a.txt HTTP/1.0", "If-Modified-Since: Sun, 09 Sep 2001 01:46:39 GMT"),
+            ("GET /a.txt HTTP/1.0", "If-Modified-Since: garbage"),
+        ]
+        let all = requests.map { ($0, "") } + conditional
+        for (line, header) in all {
+            let raw = line + "\r\n" + (header.isEmpty ? "" : header + "\r\n") + "\r\n"
+            let isHead = line.hasPrefix("HEAD")
+            let ours = try fetch(f.port, raw, head: isHead)
+            let theirs = try fetch(pythonPort, raw, head: isHead)
+            let what = "\(line) \(header)"
+            #expect(ours.status == theirs.status, "\(what)")
+            #expect(ours.statusLine == theirs.statusLine, "\(what)")
+            #expect(ours.body == theirs.body, "\(what): ours \(ours.text.prefix(200)) | python \(theirs.text.prefix(200))")
+            for name in ["Content-type", "Content-Length", "Last-Modified", "Location", "Connection"] {
+                #expect(ours.header(name) == theirs.header(name), "\(what): \(name)")
+            }
+        }
+    }
+}

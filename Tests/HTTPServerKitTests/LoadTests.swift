@@ -1,0 +1,152 @@
+import Foundation
+import Glibc
+import SocketCore
+import Testing
+import TestSupport
+
+@Suite("HTTPServer load") struct LoadTests {
+    @Test func fiftyConcurrentClients() throws {
+        let f = try Fixture()
+        let failures = Atomicish()
+        let port = f.port
+        DispatchQueue.concurrentPerform(iterations: 50) { i in
+            do {
+                let r = try get(port, i % 2 == 0 ? "/a.txt" : "/list/")
+                if r.status != 200 || (i % 2 == 0 && r.text != "hello\n") { failures.add("client \(i): \(r.statusLine)") }
+            } catch {
+                failures.add("client \(i): \(error)")
+            }
+        }
+        #expect(failures.all.isEmpty, "\(failures.all)")
+    }
+
+    @Test func oneGiBSparseFile() throws {
+        let f = try Fixture()
+        let path = f.root + "/big.bin"
+        let size = 1 << 30
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        #expect(fd >= 0)
+        #expect(ftruncate(fd, off_t(size)) == 0)   // sparse: 1 GiB of zeros, no disk used
+        let marks: [(Int, String)] = [(0, "HEAD-MARK"), (size / 2, "MIDDLE"), (size - 9, "TAIL-MARK")]
+        for (offset, text) in marks {
+            _ = Array(text.utf8).withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(offset)) }
+        }
+        close(fd)
+
+        // The whole body with curl, a real client: length only (no slow hashing of 1 GiB here).
+        let curl = try runCommand("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code} %{size_download}",
+                                                    "http://127.0.0.1:\(f.port)/big.bin"], timeout: 120)
+        #expect(curl.stdout.joined() == "200 \(size)")
+
+        let head = try get(f.port, "/big.bin", headers: ["Range: bytes=0-8"])
+        #expect(head.text == "HEAD-MARK")
+        let tail = try get(f.port, "/big.bin", headers: ["Range: bytes=-9"])
+        #expect(tail.text == "TAIL-MARK")
+        #expect(tail.header("Content-Range") == "bytes \(size - 9)-\(size - 1)/\(size)")
+        let middle = try get(f.port, "/big.bin", headers: ["Range: bytes=\(size / 2 - 2)-\(size / 2 + 7)"])
+        #expect(middle.body == [0, 0] + Array("MIDDLE".utf8) + [0, 0])
+        let zeros = try get(f.port, "/big.bin", headers: ["Range: bytes=1000000-1065535"])
+        #expect(zeros.body.count == 65536 && zeros.body.allSatisfy { $0 == 0 })
+        let headers = try fetch(f.port, "HEAD /big.bin HTTP/1.0\r\n\r\n", head: true)
+        #expect(headers.header("Content-Length") == String(size))
+
+        // The server never holds the file in memory: its RSS stays far below 1 GiB.
+        let status = try String(contentsOfFile: "/proc/\(f.server.pid)/status", encoding: .utf8)
+        let peak = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }.flatMap { Int($0.split(separator: " ")[1]) } ?? 0
+        #expect(peak < 100_000, "peak RSS \(peak) kB")
+    }
+
+    @Test func slowClientsDoNotStopOthers() throws {
+        let f = try Fixture(["--timeout", "4"])
+        var slow: [Socket] = []
+        for _ in 0..<200 {
+            let socket = try Socket.connected(host: "127.0.0.1", port: f.port)
+            try socket.sendAll(Array("GET /a.txt HTTP/1.1\r\nHost: slow\r\nX-Wait:".utf8))   // never finished
+            slow.append(socket)
+        }
+        let start = Date()
+        let r = try get(f.port, "/a.txt")
+        #expect(r.text == "hello\n")
+        #expect(Date().timeIntervalSince(start) < 3)   // well before the 4 s timeout frees anyone
+        // The slow ones are dropped once the request timeout passes.
+        let first = slow[0]
+        try first.setReceiveTimeout(seconds: 10)
+        #expect(try first.recv(maxBytes: 100).isEmpty)
+        #expect(Date().timeIntervalSince(start) < 10)
+        _ = try f.logLine(containing: "Request timed out")
+    }
+
+    @Test func vanishingClientDoesNotDisturbOthers() throws {
+        let f = try Fixture()
+        let path = f.root + "/big.bin"
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        ftruncate(fd, off_t(256 << 20))
+        close(fd)
+        for _ in 0..<5 {
+            let quitter = try Socket.connected(host: "127.0.0.1", port: f.port)
+            try quitter.sendAll(Array("GET /big.bin HTTP/1.0\r\n\r\n".utf8))
+            _ = try quitter.recv(maxBytes: 1000)
+            try quitter.setLinger(seconds: 0)   // leave with RST in the middle of the body
+            try quitter.close()
+        }
+        #expect(try get(f.port, "/a.txt").text == "hello\n")
+        #expect(f.server.isRunning)
+    }
+
+    @Test func curlAsARealClient() throws {
+        let f = try Fixture(["-p", "HTTP/1.1"])
+        let url = "http://127.0.0.1:\(f.port)"
+        let result = try runCommand("/usr/bin/curl", ["-s", "-i", "\(url)/a.txt", "\(url)/list/Sub", "-w", "%{num_connects}\n"])
+        let output = result.stdout.joined(separator: "\n")
+        #expect(output.contains("HTTP/1.1 200 OK"))
+        #expect(output.contains("hello"))
+        #expect(output.contains("HTTP/1.1 301 Moved Permanently"))
+        #expect(output.contains("Location: /list/Sub/"))
+        #expect(result.stdout.filter { $0 == "1" || $0 == "0" }.count == 2)   // second request reused the connection
+        let ranged = try runCommand("/usr/bin/curl", ["-s", "-r", "0-3", "\(url)/a.txt"])
+        #expect(ranged.stdout == ["hell"])
+    }
+}
+
+/// A thread-safe list of failure messages.
+final class Atomicish: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [String] = []
+    func add(_ item: String) { lock.lock(); items.append(item); lock.unlock() }
+    var all: [String] { lock.lock(); defer { lock.unlock() }; return items }
+}
+
+@Suite("HTTPServer limits") struct LimitTests {
+    @Test func idleKeepAliveConnectionIsClosed() throws {
+        let f = try Fixture(["-p", "HTTP/1.1", "--timeout", "1"])
+        let client = try WireClient(port: f.port, timeout: 8)
+        try client.send("GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try client.readResponse().status == 200)
+        let start = Date()
+        #expect(client.isClosedByServer())   // the reaper shut it down
+        #expect(Date().timeIntervalSince(start) < 6)
+    }
+
+    @Test func maxConnectionsQueuesTheRest() throws {
+        let f = try Fixture(["-p", "HTTP/1.1", "--max-connections", "2"])
+        let holders = try (0..<2).map { _ in try WireClient(port: f.port) }
+        for holder in holders {
+            try holder.send("GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(try holder.readResponse().status == 200)
+        }
+        let waiting = try WireClient(port: f.port, timeout: 0.5)
+        try waiting.send("GET /a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        #expect(throws: (any Error).self) { try waiting.readResponse() }   // not accepted yet
+        try holders[0].socket.close()
+        try waiting.socket.setReceiveTimeout(seconds: 5)
+        #expect(try waiting.readResponse().status == 200)
+    }
+
+    @Test func traceShowsTheSystemCalls() throws {
+        let f = try Fixture(["--trace"])
+        _ = try get(f.port, "/a.txt")
+        _ = try f.logLine(containing: "accept(fd")
+        _ = try f.logLine(containing: "epoll_wait(")
+        _ = try f.logLine(containing: "send(fd")
+    }
+}

@@ -1,0 +1,352 @@
+import Foundation
+import Glibc
+import SocketCore
+import Testing
+import TestSupport
+
+/// A served folder with the usual suspects, and the server on it.
+final class Fixture {
+    let folder: TempFolder
+    let root: String
+    let server: ToolProcess
+    let port: Int
+
+    init(_ extra: [String] = []) throws {
+        folder = try TempFolder("http")
+        root = folder.path + "/www"
+        try folder.write("secret.txt", "TOP-SECRET-OUTSIDE\n")
+        try folder.write("www/a.txt", "hello\n")
+        try folder.write("www/page.html", "<p>page</p>\n")
+        try folder.write("www/docs/index.html", "<h1>index.html</h1>\n")
+        try folder.write("www/docs/index.htm", "<h1>index.htm</h1>\n")
+        try folder.write("www/old/index.htm", "<h1>only htm</h1>\n")
+        try folder.write("www/list/b.txt", "b")
+        try folder.write("www/list/A <&> file.txt", "a")
+        try folder.mkdir("www/list/Sub")
+        try folder.symlink("www/list/link", to: "../a.txt")
+        folder.writeRaw(name: Array("www/list/bad".utf8) + [0xFF] + Array(".txt".utf8), contents: "raw-bytes-name")
+        try folder.symlink("www/escape.txt", to: folder.path + "/secret.txt")
+        try folder.symlink("www/inside.txt", to: "a.txt")
+        folder.setModified("www/a.txt", epoch: 1_000_000_000)
+        (server, port) = try startServer(root, extra)
+    }
+
+    deinit {
+        server.stop()
+        folder.remove()
+    }
+
+    /// The stderr lines so far that contain `text` (waits, bounded, for one to arrive).
+    func logLine(containing text: String) throws -> String {
+        try server.waitForLine(containing: text, onStderr: true, timeout: 5)
+    }
+}
+
+@Suite("HTTPServer files") struct FileServingTests {
+    @Test func bannerShowsRealPort() throws {
+        let f = try Fixture()
+        let line = try f.server.waitForLine(containing: "Serving HTTP on")
+        #expect(line == "Serving HTTP on 127.0.0.1 port \(f.port) (http://127.0.0.1:\(f.port)/) ...")
+    }
+
+    @Test func getAndHeadOfAFile() throws {
+        let f = try Fixture()
+        let r = try get(f.port, "/a.txt")
+        #expect(r.statusLine == "HTTP/1.0 200 OK")
+        #expect(r.text == "hello\n")
+        #expect(r.header("Content-type") == "text/plain")
+        #expect(r.header("Content-Length") == "6")
+        #expect(r.header("Last-Modified") == "Sun, 09 Sep 2001 01:46:40 GMT")
+        #expect(r.header("Server")?.hasPrefix("SimpleHTTP/0.6") == true)
+        #expect(r.header("Date")?.hasSuffix(" GMT") == true)
+        let h = try fetch(f.port, "HEAD /a.txt HTTP/1.0\r\n\r\n", head: true)
+        #expect(h.status == 200)
+        #expect(h.header("Content-Length") == "6")
+        let client = try WireClient(port: f.port)
+        try client.send("HEAD /a.txt HTTP/1.0\r\n\r\n")
+        let raw = String(decoding: try client.readToEnd(), as: UTF8.self)
+        #expect(raw.hasSuffix("\r\n\r\n"))   // no body after the head
+    }
+
+    @Test func folderRedirectKeepsQuery() throws {
+        let f = try Fixture()
+        let r = try get(f.port, "/list?x=1&y=2")
+        #expect(r.statusLine == "HTTP/1.0 301 Moved Permanently")
+        #expect(r.header("Location") == "/list/?x=1&y=2")
+        #expect(r.header("Content-Length") == "0")
+        let open = try get(f.port, "//evil.example/list")
+        #expect(open.status == 404 || open.header("Location")?.hasPrefix("//") == false)
+        try f.folder.mkdir("www/evil.example")
+        let redirect = try get(f.port, "//evil.example")
+        #expect(redirect.status == 301)
+        #expect(redirect.header("Location") == "/evil.example/")
+    }
+
+    @Test func indexFiles() throws {
+        let f = try Fixture()
+        #expect(try get(f.port, "/docs/").text == "<h1>index.html</h1>\n")
+        #expect(try get(f.port, "/docs/").header("Content-type") == "text/html")
+        #expect(try get(f.port, "/old/").text == "<h1>only htm</h1>\n")
+    }
+
+    @Test func listing() throws {
+        let f = try Fixture()
+        let r = try get(f.port, "/list/")
+        #expect(r.status == 200)
+        #expect(r.header("Content-type") == "text/html; charset=utf-8")
+        #expect(r.header("Content-Length") == String(r.body.count))
+        let page = r.text
+        #expect(page.contains("<title>Directory listing for /list/</title>"))
+        #expect(page.contains("<li><a href=\"A%20%3C%26%3E%20file.txt\">A &lt;&amp;&gt; file.txt</a></li>"))
+        #expect(page.contains("<li><a href=\"Sub/\">Sub/</a></li>"))
+        #expect(page.contains("<li><a href=\"link\">link@</a></li>"))
+        #expect(page.contains("href=\"bad%FF.txt\""))
+        #expect(r.body.indices.contains { r.body[$0...].starts(with: Array("bad".utf8) + [0xFF] + Array(".txt</a>".utf8)) })
+        let order = ["A%20", "b.txt", "bad%FF", "link", "Sub/"].map { page.range(of: "href=\"\($0)")!.lowerBound }
+        #expect(order == order.sorted())
+        #expect(try get(f.port, "/list/bad%FF.txt").text == "raw-bytes-name")
+    }
+
+    @Test func conditionalRequests() throws {
+        let f = try Fixture()
+        let later = "If-Modified-Since: Sun, 09 Sep 2001 01:46:40 GMT"
+        let r = try get(f.port, "/a.txt", headers: [later])
+        #expect(r.status == 304)
+        #expect(r.body.isEmpty)
+        #expect(try get(f.port, "/a.txt", headers: ["If-Modified-Since: Sun, 09 Sep 2001 01:46:39 GMT"]).status == 200)
+        #expect(try get(f.port, "/a.txt", headers: ["If-Modified-Since: not a date"]).status == 200)
+        #expect(try get(f.port, "/a.txt", headers: [later, "If-None-Match: \"nope\""]).status == 200)
+        let etag = try #require(try get(f.port, "/a.txt").header("ETag"))
+        #expect(try get(f.port, "/a.txt", headers: ["If-None-Match: \(etag)"]).status == 304)
+        #expect(try get(f.port, "/a.txt", headers: ["If-None-Match: W/\(etag), \"x\""]).status == 304)
+    }
+
+    @Test func notFoundAndTrailingSlash() throws {
+        let f = try Fixture()
+        let r = try get(f.port, "/missing.txt")
+        #expect(r.statusLine == "HTTP/1.0 404 File not found")
+        #expect(r.header("Content-Type") == "text/html;charset=utf-8")
+        #expect(r.text.contains("<p>Message: File not found.</p>"))
+        #expect(r.text.contains("<p>Error code explanation: 404 - Nothing matches the given URI.</p>"))
+        #expect(try get(f.port, "/a.txt/").status == 404)
+        _ = try f.logLine(containing: "code 404, message File not found")
+        _ = try f.logLine(containing: "\"GET /missing.txt HTTP/1.0\" 404 -")
+    }
+
+    @Test func rangesAndETag() throws {
+        let f = try Fixture()
+        let r = try get(f.port, "/a.txt", headers: ["Range: bytes=1-3"])
+        #expect(r.statusLine == "HTTP/1.0 206 Partial Content")
+        #expect(r.text == "ell")
+        #expect(r.header("Content-Range") == "bytes 1-3/6")
+        #expect(r.header("Content-Length") == "3")
+        #expect(try get(f.port, "/a.txt", headers: ["Range: bytes=-2"]).text == "o\n")
+        let bad = try get(f.port, "/a.txt", headers: ["Range: bytes=10-"])
+        #expect(bad.status == 416)
+        #expect(bad.header("Content-Range") == "bytes */6")
+        #expect(try get(f.port, "/a.txt", headers: ["Range: bytes=0-1,3-4"]).status == 200)
+        #expect(try get(f.port, "/a.txt", headers: ["Range: bytes=1-3", "If-Range: \"old\""]).status == 200)
+        #expect(r.header("Accept-Ranges") == "bytes")
+    }
+
+    @Test func symlinksOutsideRoot() throws {
+        let f = try Fixture()
+        let r = try get(f.port, "/escape.txt")
+        #expect(r.status == 404)
+        #expect(!r.text.contains("TOP-SECRET"))
+        #expect(try get(f.port, "/inside.txt").text == "hello\n")
+        let follow = try Fixture(["--follow-symlinks"])
+        #expect(try get(follow.port, "/escape.txt").text == "TOP-SECRET-OUTSIDE\n")
+    }
+
+    @Test func traversalNeverLeavesTheRoot() throws {
+        let f = try Fixture()
+        let attempts = [
+            "/../secret.txt", "/../../secret.txt", "/%2e%2e/secret.txt", "/%2E%2E/secret.txt",
+            "/%252e%252e/secret.txt", "/..%2fsecret.txt", "/%2e%2e%2fsecret.txt", "/list/../../secret.txt",
+            "/./../secret.txt", "/....//secret.txt", "/..%5csecret.txt", "/%c0%ae%c0%ae/secret.txt",
+            "..//secret.txt", "/" + f.folder.path + "/secret.txt", "/%2f..%2f..%2fsecret.txt",
+            "/..;/secret.txt", "/list/%2e%2e/%2e%2e/secret.txt", "/%25252e%25252e/secret.txt",
+        ]
+        for path in attempts {
+            let client = try WireClient(port: f.port)
+            try client.send("GET \(path) HTTP/1.0\r\n\r\n")
+            let raw = String(decoding: try client.readToEnd(), as: UTF8.self)
+            #expect(!raw.contains("TOP-SECRET"), "\(path) leaked")
+            #expect(raw.hasPrefix("HTTP/1.0 "), "\(path): \(raw.prefix(40))")
+        }
+    }
+
+    @Test func nulAndEncodedSlashAreRejected() throws {
+        let f = try Fixture()
+        #expect(try get(f.port, "/a.txt%00.html").status == 400)
+        #expect(try get(f.port, "/list%2fb.txt").status == 400)
+        let client = try WireClient(port: f.port)
+        try client.send(bytes: Array("GET /a".utf8) + [0] + Array(".txt HTTP/1.0\r\n\r\n".utf8))
+        #expect(try client.readResponse().status == 400)
+    }
+}
+
+@Suite("HTTPServer protocol") struct ProtocolTests {
+    @Test func badRequestsAndVersions() throws {
+        let f = try Fixture()
+        let badVersion = try fetch(f.port, "GET / FOO/1.0\r\n\r\n")
+        #expect(badVersion.statusLine == "HTTP/1.0 400 Bad request version ('FOO/1.0')")
+        let http2 = try fetch(f.port, "GET / HTTP/2.0\r\n\r\n")
+        #expect(http2.status == 505)
+        #expect(http2.text.contains("Invalid HTTP version (2.0)"))
+        let syntax = try fetch(f.port, "GET / x HTTP/1.0\r\n\r\n")
+        #expect(syntax.status == 400)
+        let unknown = try fetch(f.port, "BREW /pot HTTP/1.0\r\n\r\n")
+        #expect(unknown.statusLine == "HTTP/1.0 501 Unsupported method ('BREW')")
+        #expect(try fetch(f.port, "POST /a.txt HTTP/1.0\r\nContent-Length: 0\r\n\r\n").status == 501)
+    }
+
+    @Test func errorPageEscapesTheRequest() throws {
+        let f = try Fixture()
+        let r = try fetch(f.port, "GET / <script>alert(1)</script>\r\n\r\n")
+        #expect(r.status == 400)
+        #expect(r.text.contains("<p>Message: Bad request version ('&lt;script&gt;alert(1)&lt;/script&gt;').</p>"))
+        #expect(!r.text.contains("<script>"))
+    }
+
+    @Test func missingFolderIsOneLine() throws {
+        let result = try runCommand("http-server", ["0", "-d", "/nonexistent/folder"])
+        #expect(result.status == 1)
+        #expect(result.stderr == ["http-server: cannot serve /nonexistent/folder: realpath() failed: ENOENT (No such file or directory)"])
+    }
+
+    @Test func http09() throws {
+        let f = try Fixture()
+        let client = try WireClient(port: f.port)
+        try client.send("GET /a.txt\r\n")
+        #expect(String(decoding: try client.readToEnd(), as: UTF8.self) == "hello\n")
+    }
+
+    @Test func tooLongAndTooMany() throws {
+        let f = try Fixture()
+        let longLine = try fetch(f.port, "GET /" + String(repeating: "a", count: 65537) + " HTTP/1.0\r\n\r\n")
+        #expect(longLine.status == 414)
+        let longHeader = try fetch(f.port, "GET / HTTP/1.0\r\nX-Big: " + String(repeating: "b", count: 65537) + "\r\n\r\n")
+        #expect(longHeader.statusLine == "HTTP/1.0 431 Line too long")
+        let many = try fetch(f.port, "GET / HTTP/1.0\r\n" + (0..<100).map { "X-\($0): v\r\n" }.joined() + "\r\n")
+        #expect(many.statusLine == "HTTP/1.0 431 Too many headers")
+        let fine = try fetch(f.port, "GET /a.txt HTTP/1.0\r\n" + (0..<99).map { "X-\($0): v\r\n" }.joined() + "\r\n")
+        #expect(fine.status == 200)
+    }
+
+    @Test func expectContinue() throws {
+        let f = try Fixture(["-p", "HTTP/1.1"])
+        let client = try WireClient(port: f.port)
+        try client.send("GET /a.txt HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n")
+        let interim = try client.readResponse()
+        #expect(interim.statusLine == "HTTP/1.1 100 Continue")
+        let final = try client.readResponse()
+        #expect(final.status == 200)
+        #expect(final.text == "hello\n")
+    }
+
+    @Test func keepAliveWithHTTP11() throws {
+        let f = try Fixture(["-p", "HTTP/1.1"])
+        let client = try WireClient(port: f.port)
+        for _ in 0..<3 {
+            try client.send("GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+            let r = try client.readResponse()
+            #expect(r.statusLine == "HTTP/1.1 200 OK")
+            #expect(r.text == "hello\n")
+        }
+        // Pipelined: two requests in one send, two responses in order.
+        try client.send("GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /page.html HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try client.readResponse().text == "hello\n")
+        #expect(try client.readResponse().text == "<p>page</p>\n")
+        try client.send("GET /a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        #expect(try client.readResponse().status == 200)
+        #expect(client.isClosedByServer())
+    }
+
+    @Test func http10ClosesAfterEachResponse() throws {
+        let f = try Fixture()
+        let client = try WireClient(port: f.port)
+        try client.send("GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+        let r = try client.readResponse()
+        #expect(r.statusLine == "HTTP/1.0 200 OK")
+        #expect(client.isClosedByServer())
+    }
+
+    @Test func logLineLikePython() throws {
+        let f = try Fixture()
+        _ = try get(f.port, "/a.txt")
+        let line = try f.logLine(containing: "\"GET /a.txt HTTP/1.0\"")
+        #expect(line.range(of: #"^127\.0\.0\.1 - - \[\d\d/[A-Z][a-z]{2}/\d{4} \d\d:\d\d:\d\d\] "GET /a\.txt HTTP/1\.0" 200 -$"#,
+                           options: .regularExpression) != nil)
+        let client = try WireClient(port: f.port)
+        try client.send(bytes: Array("GET /x\u{1b}[31m\\y HTTP/1.0\r\n\r\n".utf8))
+        _ = try client.readToEnd()
+        let escaped = try f.logLine(containing: "\"GET /x")
+        #expect(escaped.contains(#"GET /x\x1b[31m\\y HTTP/1.0"#))
+        #expect(!escaped.contains("\u{1b}"))
+    }
+
+    @Test func helloHandler() throws {
+        let server = try ToolProcess("http-server", ["0", "--hello"])
+        defer { server.stop() }
+        let port = try server.waitForPort(containing: "Serving HTTP on")
+        let r = try get(port, "/anything")
+        #expect(r.text == "hello world")
+        #expect(r.header("Content-Length") == "11")
+        #expect(try fetch(port, "HEAD / HTTP/1.0\r\n\r\n").status == 501)
+    }
+
+    @Test func keyboardInterruptExitsZero() throws {
+        let f = try Fixture()
+        f.server.signal(SIGINT)
+        #expect(try f.server.waitForExit() == 0)
+        #expect(f.server.stdout.last == "Keyboard interrupt received, exiting.")
+    }
+
+    @Test func portInUseIsOneLine() throws {
+        let f = try Fixture()
+        let result = try runCommand("http-server", [String(f.port), "-d", f.root])
+        #expect(result.status == 1)
+        #expect(result.stderr == ["http-server: cannot listen on 127.0.0.1:\(f.port): bind() failed: EADDRINUSE (Address already in use)"])
+    }
+
+    @Test func dualStackBind() throws {
+        let folder = try TempFolder("dual")
+        defer { folder.remove() }
+        try folder.write("x.txt", "x")
+        let server = try ToolProcess("http-server", ["--bind", "::", "--port", "0", "-d", folder.path])
+        defer { server.stop() }
+        let port = try server.waitForPort(containing: "Serving HTTP on")
+        #expect(try server.waitForLine(containing: "Serving") == "Serving HTTP on :: port \(port) (http://[::]:\(port)/) ...")
+        #expect(try get(port, "/x.txt").text == "x")   // IPv4 client on the IPv6 socket
+        let v6 = try Socket.connected(host: "::1", port: port)
+        try v6.sendAll(Array("GET /x.txt HTTP/1.0\r\n\r\n".utf8))
+        #expect(try v6.recv(maxBytes: 1000).starts(with: Array("HTTP/1.0 200".utf8)))
+        _ = try server.waitForLine(containing: "::ffff:127.0.0.1 - - [", onStderr: true)
+    }
+}
+
+@Suite("HTTPServer capture") struct CaptureFileTests {
+    /// captures/http-get.pcap is a real recording of curl fetching from http-server.
+    @Test func recordedGetIsReadable() throws {
+        let file = packageRoot.appendingPathComponent("captures/http-get.pcap").path
+        let dump = try runCommand("/usr/bin/tcpdump", ["-nn", "-A", "-r", file])
+        let text = dump.stdout.joined(separator: "\n")
+        #expect(text.contains("GET /hello.txt HTTP/1.1"))
+        #expect(text.contains("HTTP/1.0 200 OK"))
+        #expect(text.contains("Server: SimpleHTTP/0.6"))
+        #expect(text.contains("Hello from http-server!"))
+    }
+}
+
+@Suite("HTTPServer symlinks") struct SymlinkTests {
+    @Test func absoluteLinkBackInsideIsServed() throws {
+        let f = try Fixture()
+        try f.folder.symlink("www/absolute.txt", to: f.root + "/a.txt")
+        try f.folder.symlink("www/linked-dir", to: f.folder.path)
+        #expect(try get(f.port, "/absolute.txt").text == "hello\n")
+        #expect(try get(f.port, "/linked-dir/secret.txt").status == 404)
+        #expect(try get(f.port, "/linked-dir/www/a.txt").text == "hello\n")
+    }
+}

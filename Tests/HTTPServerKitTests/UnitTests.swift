@@ -1,0 +1,267 @@
+import Glibc
+import Testing
+@testable import HTTPServerKit
+
+@Suite("RequestParser") struct RequestParserTests {
+    @Test func parsesRequestLine() {
+        #expect(RequestParser.parseRequestLine(Array("GET /a?b HTTP/1.1\r\n".utf8))
+                == .request(command: "GET", path: "/a?b", version: "HTTP/1.1", major: 1, minor: 1))
+        #expect(RequestParser.parseRequestLine(Array("\r\n".utf8)) == .empty)
+    }
+
+    @Test func http09TwoWordGet() {
+        #expect(RequestParser.parseRequestLine(Array("GET /x\r\n".utf8))
+                == .request(command: "GET", path: "/x", version: "HTTP/0.9", major: 0, minor: 9))
+        #expect(RequestParser.parseRequestLine(Array("POST /x\r\n".utf8))
+                == .error(code: 400, message: "Bad HTTP/0.9 request type ('POST')", versionKnown: false))
+    }
+
+    @Test func badVersionsAndSyntax() {
+        #expect(RequestParser.parseRequestLine(Array("GET / FOO/1.0\r\n".utf8))
+                == .error(code: 400, message: "Bad request version ('FOO/1.0')", versionKnown: true))
+        #expect(RequestParser.parseRequestLine(Array("GET / HTTP/1.1.1\r\n".utf8))
+                == .error(code: 400, message: "Bad request version ('HTTP/1.1.1')", versionKnown: true))
+        #expect(RequestParser.parseRequestLine(Array("GET / HTTP/2.0\r\n".utf8))
+                == .error(code: 505, message: "Invalid HTTP version (2.0)", versionKnown: true))
+        #expect(RequestParser.parseRequestLine(Array("GET\r\n".utf8))
+                == .error(code: 400, message: "Bad request syntax ('GET')", versionKnown: false))
+        #expect(RequestParser.parseRequestLine(Array("GET / x HTTP/1.0\r\n".utf8))
+                == .error(code: 400, message: "Bad request syntax ('GET / x HTTP/1.0')", versionKnown: true))
+    }
+
+    @Test func collapsesLeadingSlashes() {
+        #expect(RequestParser.parseRequestLine(Array("GET //evil.example/x HTTP/1.0\r\n".utf8))
+                == .request(command: "GET", path: "/evil.example/x", version: "HTTP/1.0", major: 1, minor: 0))
+    }
+
+    @Test func headerLines() {
+        #expect(RequestParser.parseHeaderLine(Array("Host:  example \r\n".utf8)) == .field(name: "Host", value: "example"))
+        #expect(RequestParser.parseHeaderLine(Array("\r\n".utf8)) == .end)
+        #expect(RequestParser.parseHeaderLine(Array("\tmore\r\n".utf8)) == .continuation("more"))
+        #expect(RequestParser.parseHeaderLine(Array("no colon\r\n".utf8)) == .invalid)
+        var headers = HTTPHeaders()
+        headers.append(name: "Content-Length", value: "3")
+        #expect(headers["content-length"] == "3")
+        #expect(headers["Host"] == nil)
+    }
+
+    @Test func latin1RoundTrip() {
+        let bytes: [UInt8] = [0x2F, 0xE9, 0xFF, 0x41]
+        #expect(RequestParser.latin1Bytes(RequestParser.latin1(bytes)) == bytes)
+    }
+
+    @Test func pythonRepr() {
+        #expect(RequestParser.pythonRepr("a'b") == "\"a'b\"")
+        #expect(RequestParser.pythonRepr("x\u{1}") == "'x\\x01'")
+    }
+}
+
+@Suite("translatePath") struct TranslatePathTests {
+    func translate(_ path: String) -> String {
+        String(decoding: FileRequestHandler.translate(path: Array(path.utf8), root: Array("/srv".utf8)), as: UTF8.self)
+    }
+
+    @Test func dropsQueryFragmentAndDecodesOnce() {
+        #expect(translate("/a/b.txt?x=1#y") == "/srv/a/b.txt")
+        #expect(translate("/a%20b") == "/srv/a b")
+        #expect(translate("/%252e%252e/x") == "/srv/%2e%2e/x")   // decoded once only
+    }
+
+    @Test func traversalStaysInside() {
+        #expect(translate("/../../etc/passwd") == "/srv/etc/passwd")
+        #expect(translate("/%2e%2e/%2e%2e/etc/passwd") == "/srv/etc/passwd")
+        #expect(translate("/a/../../b") == "/srv/b")
+        #expect(translate("//a//./b/") == "/srv/a/b/")
+        #expect(translate("/") == "/srv/")
+        #expect(translate("") == "/srv")
+    }
+
+    @Test func keepsRawBytes() {
+        let result = FileRequestHandler.translate(path: Array("/caf%E9".utf8), root: Array("/r".utf8))
+        #expect(result == Array("/r/caf".utf8) + [0xE9])
+    }
+
+    @Test func forbiddenBytes() {
+        #expect(PercentEncoding.hasForbiddenBytes(Array("/a%00b".utf8)))
+        #expect(PercentEncoding.hasForbiddenBytes(Array("/a%2fb".utf8)))
+        #expect(PercentEncoding.hasForbiddenBytes(Array("/a%2Fb".utf8)))
+        #expect(!PercentEncoding.hasForbiddenBytes(Array("/a%20b/c".utf8)))
+    }
+
+    @Test func redirectLocation() {
+        #expect(String(decoding: FileRequestHandler.slashedLocation(Array("/d?x=1".utf8)), as: UTF8.self) == "/d/?x=1")
+        #expect(String(decoding: FileRequestHandler.slashedLocation(Array("/d?".utf8)), as: UTF8.self) == "/d/")
+        #expect(String(decoding: FileRequestHandler.slashedLocation(Array("/d#f".utf8)), as: UTF8.self) == "/d/#f")
+    }
+}
+
+@Suite("Listing") struct ListingTests {
+    func entry(_ name: [UInt8], dir: Bool = false, link: Bool = false) -> FileSystem.Entry {
+        FileSystem.Entry(name: name, isDirectory: dir, isSymbolicLink: link)
+    }
+
+    @Test func escapesAndQuotes() {
+        let page = String(decoding: DirectoryListing.html(entries: [entry(Array("<b>&\"x\".txt".utf8))],
+                                                          requestPath: Array("/<d>/".utf8)), as: UTF8.self)
+        #expect(page.contains("<title>Directory listing for /&lt;d&gt;/</title>"))
+        #expect(page.contains("<li><a href=\"%3Cb%3E%26%22x%22.txt\">&lt;b&gt;&amp;\"x\".txt</a></li>"))
+    }
+
+    @Test func foldersAndLinks() {
+        let page = String(decoding: DirectoryListing.html(entries: [entry(Array("d".utf8), dir: true),
+                                                                    entry(Array("l".utf8), dir: true, link: true),
+                                                                    entry(Array("f".utf8), link: true)],
+                                                          requestPath: Array("/".utf8)), as: UTF8.self)
+        #expect(page.contains("<li><a href=\"d/\">d/</a></li>"))
+        #expect(page.contains("<li><a href=\"l/\">l@</a></li>"))
+        #expect(page.contains("<li><a href=\"f\">f@</a></li>"))
+    }
+
+    @Test func rawBytesNames() {
+        let page = DirectoryListing.html(entries: [entry([0x61, 0xFF])], requestPath: Array("/".utf8))
+        #expect(String(decoding: page, as: UTF8.self).contains("href=\"a%FF\""))
+        let marker = Array(">".utf8) + [0x61, 0xFF] + Array("</a>".utf8)
+        #expect(page.indices.contains { page[$0...].starts(with: marker) })
+    }
+
+    @Test func sortsCaseInsensitively() {
+        let names = ["b", "A", "a", "C", "é", "E"].map { Array($0.utf8) }
+        let sorted = DirectoryListing.sortedForListing(names.map { entry($0) }).map { String(decoding: $0.name, as: UTF8.self) }
+        #expect(sorted == ["A", "a", "b", "C", "E", "é"])
+    }
+
+    @Test func sortsASCIINamesLikeTheGeneralPath() {
+        let names = ["b", "A", "a", "C", "_x", "Ab", "ab", "a.txt"].map { Array($0.utf8) }
+        let sorted = DirectoryListing.sortedForListing(names.map { entry($0) }).map { String(decoding: $0.name, as: UTF8.self) }
+        #expect(sorted == ["_x", "A", "a", "a.txt", "Ab", "ab", "b", "C"])   // Python: sorted(names, key=str.lower)
+    }
+
+    @Test func exactPythonPage() {
+        let page = String(decoding: DirectoryListing.html(entries: [entry(Array("a.txt".utf8))], requestPath: Array("/".utf8)), as: UTF8.self)
+        #expect(page == """
+            <!DOCTYPE HTML>
+            <html lang="en">
+            <head>
+            <meta charset="utf-8">
+            <title>Directory listing for /</title>
+            </head>
+            <body>
+            <h1>Directory listing for /</h1>
+            <hr>
+            <ul>
+            <li><a href="a.txt">a.txt</a></li>
+            </ul>
+            <hr>
+            </body>
+            </html>
+
+            """)
+    }
+}
+
+@Suite("MIME") struct MIMETests {
+    let table = MIMETypes(loadingFile: nil)
+
+    @Test func builtInAndHandlerMap() {
+        #expect(table.guess(Array("/x/index.html".utf8)) == "text/html")
+        #expect(table.guess(Array("/x/A.PNG".utf8)) == "image/png")
+        #expect(table.guess(Array("/x/a.tar.gz".utf8)) == "application/gzip")
+        #expect(table.guess(Array("/x/app.js.br".utf8)) == "text/javascript")
+        #expect(table.guess(Array("/x/.bashrc".utf8)) == "application/octet-stream")
+        #expect(table.guess(Array("/x/noext".utf8)) == "application/octet-stream")
+    }
+
+    @Test func systemFileOverrides() throws {
+        let folder = try TempFolder("mime")
+        defer { folder.remove() }
+        try folder.write("mime.types", "# comment\ntext/x-test\ttst  tst2\napplication/x-other js\n")
+        let loaded = MIMETypes(loadingFile: folder.path + "/mime.types")
+        #expect(loaded.guess(Array("a.tst2".utf8)) == "text/x-test")
+        #expect(loaded.guess(Array("a.js".utf8)) == "application/x-other")
+    }
+}
+
+@Suite("HTTPDate") struct HTTPDateTests {
+    @Test func formats() {
+        #expect(HTTPDate.string(from: 784111777) == "Sun, 06 Nov 1994 08:49:37 GMT")
+        #expect(HTTPDate.string(from: 0) == "Thu, 01 Jan 1970 00:00:00 GMT")
+    }
+
+    @Test func parsesTheThreeForms() {
+        #expect(HTTPDate.parse("Sun, 06 Nov 1994 08:49:37 GMT") == 784111777)
+        #expect(HTTPDate.parse("Sunday, 06-Nov-94 08:49:37 GMT") == 784111777)
+        #expect(HTTPDate.parse("Sun Nov  6 08:49:37 1994") == 784111777)
+        #expect(HTTPDate.parse("Sun, 06 Nov 1994 08:49:37 +0000") == 784111777)
+    }
+
+    @Test func rejectsMalformedAndOtherZones() {
+        #expect(HTTPDate.parse("yesterday") == nil)
+        #expect(HTTPDate.parse("Sun, 06 Nov 1994 25:49:37 GMT") == nil)
+        #expect(HTTPDate.parse("Sun, 06 Nov 1994 08:49:37 +0200") == nil)
+    }
+
+    @Test func logFormat() {
+        #expect(HTTPDate.logString(from: 784111777).count == "06/Nov/1994 08:49:37".count)
+    }
+}
+
+@Suite("ByteRange") struct ByteRangeTests {
+    @Test func forms() {
+        #expect(ByteRange.parse("bytes=0-499", size: 1000) == .satisfiable(0...499))
+        #expect(ByteRange.parse("bytes=500-", size: 1000) == .satisfiable(500...999))
+        #expect(ByteRange.parse("bytes=-100", size: 1000) == .satisfiable(900...999))
+        #expect(ByteRange.parse("bytes=0-5000", size: 1000) == .satisfiable(0...999))
+        #expect(ByteRange.parse("bytes=1000-", size: 1000) == .unsatisfiable)
+        #expect(ByteRange.parse("bytes=-0", size: 1000) == .unsatisfiable)
+        #expect(ByteRange.parse("bytes=0-1,5-6", size: 1000) == .ignored)
+        #expect(ByteRange.parse("items=0-1", size: 1000) == .ignored)
+        #expect(ByteRange.parse("bytes=5-1", size: 1000) == .ignored)
+    }
+}
+
+@Suite("Escaping") struct EscapingTests {
+    @Test func html() {
+        #expect(HTMLEscaping.escape("<a href='x'>&</a>") == "&lt;a href='x'&gt;&amp;&lt;/a&gt;")
+    }
+
+    @Test func percent() {
+        var out: [UInt8] = []
+        PercentEncoding.encode(Array("a b/é~".utf8), into: &out)
+        #expect(String(decoding: out, as: UTF8.self) == "a%20b/%C3%A9~")
+        #expect(PercentEncoding.decode(Array("%41%zz%4".utf8)) == Array("A%zz%4".utf8))
+    }
+
+    @Test func errorPageEscapes() {
+        let page = RequestHandler.errorPage(code: 400, message: "Bad <x>", explain: "e&")
+        #expect(page.contains("<p>Message: Bad &lt;x&gt;.</p>"))
+        #expect(page.contains("<p>Error code explanation: 400 - e&amp;.</p>"))
+    }
+}
+
+@Suite("IdleConnections") struct IdleConnectionsTests {
+    @Test func reapsOnlyParkedConnectionsPastTheTimeout() throws {
+        let table = IdleConnections(capacity: 64)
+        var pair: [Int32] = [0, 0]
+        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
+        defer { close(pair[0]); close(pair[1]) }
+        table.park(pair[0])
+        table.reap(olderThan: 60)   // parked just now: left alone
+        var byte: UInt8 = 0
+        #expect(recv(pair[0], &byte, 1, Int32(MSG_DONTWAIT)) == -1)   // still open, nothing to read
+        table.reap(olderThan: 0)    // past the (zero) timeout: shut down
+        #expect(recv(pair[0], &byte, 1, Int32(MSG_DONTWAIT)) == 0)    // end of stream
+        table.take(pair[0])         // a worker taking it back never waits once the reaper is done
+    }
+
+    @Test func takenConnectionsAreNotReaped() throws {
+        let table = IdleConnections(capacity: 64)
+        var pair: [Int32] = [0, 0]
+        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
+        defer { close(pair[0]); close(pair[1]) }
+        table.park(pair[0])
+        table.take(pair[0])
+        table.reap(olderThan: 0)
+        var byte: UInt8 = 0
+        #expect(recv(pair[0], &byte, 1, Int32(MSG_DONTWAIT)) == -1)   // untouched
+    }
+}

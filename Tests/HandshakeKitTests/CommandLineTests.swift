@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// handshake-watch as a user meets it on files: formats, flags, and the one-line errors.
+@Suite("handshake-watch command line")
+struct CommandLineTests {
+    static var echo: String { packageRoot.appendingPathComponent("captures/echo-ipv4.pcap").path }
+
+    @Test("a bad filter: one line naming it, exit 1")
+    func badFilter() throws {
+        let run = try runCommand("handshake-watch", ["-r", Self.echo, "port", "abc"])
+        #expect(run.status == 1)
+        #expect(run.stderr.count == 1 && run.stderr.first?.hasPrefix("handshake-watch: bad filter 'port abc': ") == true, "\(run.stderr)")
+    }
+
+    @Test("a missing file and a file that is not a capture: one line, exit 1")
+    func badFiles() throws {
+        let missing = try runCommand("handshake-watch", ["-r", "/nonexistent/x.pcap"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr == ["handshake-watch: cannot read /nonexistent/x.pcap: /nonexistent/x.pcap: No such file or directory"])
+        let directory = try TemporaryDirectory()
+        let text = try directory.write("notes.txt", Array("this is not a capture file\n".utf8))
+        let notCapture = try runCommand("handshake-watch", ["-r", text])
+        #expect(notCapture.status == 1)
+        #expect(notCapture.stderr.count == 1 && notCapture.stderr[0].contains("unknown file format"), "\(notCapture.stderr)")
+    }
+
+    @Test("flags that need a file say so")
+    func paceNeedsFile() throws {
+        let run = try runCommand("handshake-watch", ["--pace", "1"])
+        #expect(run.status == 64, "argument-parser's usage error status")
+        #expect(run.stderr.joined().contains("--pace and --step replay a file"))
+    }
+
+    @Test("the filter applies to files, tcp implied")
+    func fileFilter() throws {
+        let all = try JSONRun(["-r", Self.echo])
+        let port = try #require(all.packets.first?["dport"] as? Int)
+        let matching = try JSONRun(["-r", Self.echo, "dst", "port", "\(port)"])
+        #expect(matching.packets.count == 6, "SYN, ACK, data, ACK, FIN, last ACK: the client's six")
+        #expect(matching.stats?["received"] as? Int == 6)
+        let none = try JSONRun(["-r", Self.echo, "port", "1"])
+        #expect(none.packets.isEmpty && none.status == 0)
+    }
+
+    @Test("-c stops after COUNT packets and still prints the pending summaries")
+    func count() throws {
+        let run = try JSONRun(["-r", Self.echo, "-c", "3"])
+        #expect(run.packets.map { $0["step"] as? String } == ["handshake-syn", "handshake-syn-ack", "handshake-ack"])
+        #expect(run.connections.first?["outcome"] as? String == "open")
+        #expect(run.connections.first?["closed_by"] as? String == "open")
+    }
+
+    @Test("text output: readiness line like tcpdump, explanations, summary, no colour into a pipe, --relative")
+    func textOutput() throws {
+        let run = try runCommand("handshake-watch", ["-r", Self.echo, "--relative"])
+        #expect(run.status == 0)
+        #expect(run.stderr.first == "reading from file \(Self.echo), link-type EN10MB (Ethernet), snapshot length 256")
+        #expect(run.stdout.count == 11)
+        #expect(run.stdout[0].hasPrefix("0.000000 #1 127.0.0.1:"))
+        #expect(run.stdout[0].contains("[SYN] seq 0 len 0 <mss 65495"))
+        #expect(run.stdout[0].hasSuffix("handshake 1/3: the client's connect() sends SYN and blocks"))
+        #expect(run.stdout[10].contains("closed by the client, client in TIME_WAIT"))
+        #expect(!run.stdout.joined().contains("\u{1B}["), "no ANSI codes when stdout is not a terminal")
+        #expect(run.stderr.contains("10 packets captured"))
+    }
+
+    @Test("colour on a terminal; none with --no-color or NO_COLOR",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "script(1) gives a pseudo-terminal"))
+    func colour() throws {
+        let command = "env -u NO_COLOR \(ToolProcess.path(of: "handshake-watch")) -r \(Self.echo)"
+        let onTerminal = try runCommand("/usr/bin/script", ["-qc", command, "/dev/null"])
+        #expect(onTerminal.stdout.joined().contains("\u{1B}[32m[SYN]\u{1B}[0m"))
+        let flag = try runCommand("/usr/bin/script", ["-qc", command + " --no-color", "/dev/null"])
+        #expect(!flag.stdout.joined().contains("\u{1B}["))
+        let environment = try runCommand("/usr/bin/script", ["-qc", "env NO_COLOR=1 " + command.dropFirst("env -u NO_COLOR ".count), "/dev/null"])
+        #expect(!environment.stdout.joined().contains("\u{1B}["))
+        #expect(environment.stdout.count >= 11)
+    }
+
+    @Test("ladder output: a header with both columns and an arrow per segment")
+    func ladderOutput() throws {
+        let run = try runCommand("handshake-watch", ["-r", Self.echo, "--format", "ladder"])
+        #expect(run.status == 0)
+        #expect(run.stdout[0].hasPrefix("#1" + String(repeating: " ", count: 14) + "client 127.0.0.1:") && run.stdout[0].contains("server 127.0.0.1:"))
+        #expect(run.stdout[0].count == run.stdout[1].prefix { $0 != ">" }.count + 2, "the server's name ends at the right bar")
+        #expect(run.stdout[1].contains("|-- SYN seq 0 ") && run.stdout[1].contains(">|"))
+        #expect(run.stdout[2].contains("|<-- SYN,ACK seq 0 ack 1 "))
+        #expect(run.stdout.count == 12)
+    }
+
+    @Test("--pace spaces the packets out; --step waits for Enter")
+    func replay() throws {
+        let start = Date()
+        let paced = try runCommand("handshake-watch", ["-r", Self.echo, "--pace", "0.05", "--format", "json"])
+        #expect(paced.status == 0 && paced.stdout.count == 12)
+        #expect(Date().timeIntervalSince(start) >= 0.45)
+        let stepping = try ToolProcess("handshake-watch", ["-r", Self.echo, "--step", "--format", "json"])
+        _ = try stepping.waitForLine(containing: "handshake-syn\"")
+        #expect(stepping.stdout.count == 1, "the second packet waits for Enter")
+        stepping.write("\n")
+        _ = try stepping.waitForLine(containing: "handshake-syn-ack")
+        stepping.closeStdin()   // end of input: the rest without waiting
+        #expect(try stepping.waitForExit() == 0)
+        #expect(stepping.stdout.count == 12)
+    }
+
+    @Test("-w writes the packets read to a pcap file that tshark opens")
+    func writeFile() throws {
+        let directory = try TemporaryDirectory()
+        let copy = directory.url.appendingPathComponent("copy.pcap").path
+        let run = try runCommand("handshake-watch", ["-r", Self.echo, "-w", copy, "--format", "json"])
+        #expect(run.status == 0)
+        #expect(try TsharkRow.read(copy).count == 10)
+    }
+}

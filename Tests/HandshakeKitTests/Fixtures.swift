@@ -1,0 +1,64 @@
+import Foundation
+
+/// The generated capture files the offline tests decode: every link type, pcapng and nanosecond
+/// timestamps, a simultaneous close, and a file of broken packets. `skipped` lists the frame
+/// numbers (from 1) that handshake-watch must skip with a warning.
+struct Fixture: CustomStringConvertible, Sendable {
+    var name: String
+    var bytes: [UInt8]
+    var skipped: [Int: String] = [:]
+    var description: String { name }
+
+    static let all: [Fixture] = {
+        var fixtures: [Fixture] = []
+        for link in FixtureLink.allCases {
+            let v6 = link == .ipv6Only || link == .null || link == .loop
+            let segments = v6 ? Conversation.echo(client: "2001:db8::1", server: "2001:db8::2")
+                              : Conversation.echo(client: "192.168.1.10", server: "192.168.1.20", ipExtras: link == .vlan)
+            fixtures.append(Fixture(name: "echo-\(link.rawValue).pcap",
+                                    bytes: FixtureWriter.pcap(Conversation.frames(segments, link: link), linkType: link.linkType)))
+        }
+        let v6Extensions = Conversation.echo(client: "fe80::1", server: "2001:db8::42", ipExtras: true)
+        fixtures.append(Fixture(name: "ipv6-extension-headers.pcap",
+                                bytes: FixtureWriter.pcap(Conversation.frames(v6Extensions, link: .ethernet), linkType: 1)))
+        let echo4 = Conversation.echo(client: "127.0.0.1", server: "127.0.0.1")
+        fixtures.append(Fixture(name: "nanosecond.pcap",
+                                bytes: FixtureWriter.pcap(Conversation.frames(echo4, link: .ethernet), linkType: 1, nanosecond: true)))
+        fixtures.append(Fixture(name: "microsecond.pcapng",
+                                bytes: FixtureWriter.pcapng(Conversation.frames(echo4, link: .sll2), linkType: 276, nanosecond: false)))
+        fixtures.append(Fixture(name: "nanosecond.pcapng",
+                                bytes: FixtureWriter.pcapng(Conversation.frames(Conversation.echo(client: "::1", server: "::1"), link: .ethernet),
+                                                            linkType: 1, nanosecond: true)))
+        fixtures.append(Fixture(name: "simultaneous-close.pcap",
+                                bytes: FixtureWriter.pcap(Conversation.frames(Conversation.simultaneousClose(), link: .raw), linkType: 101)))
+        fixtures.append(malformed)
+        return fixtures
+    }()
+
+    /// Good frames around every kind of broken one.
+    static var malformed: Fixture {
+        let echo = Conversation.echo(client: "10.1.1.1", server: "10.1.1.2")
+        let ipv6 = Conversation.echo(client: "2001:db8::1", server: "2001:db8::2", ipExtras: true)
+        let syn = echo[0].frame(.ethernet)
+        var frames: [FixtureFrame] = []
+        func add(_ bytes: [UInt8], wire: Int? = nil) {
+            frames.append(FixtureFrame(seconds: 1_700_000_000, fraction: UInt32(frames.count), bytes: bytes, wireLength: wire))
+        }
+        add(syn)                                                     // 1 good
+        add(Array(echo[1].frame(.ethernet).prefix(14 + 20 + 10)), wire: echo[1].frame(.ethernet).count)  // 2 cut inside TCP
+        var badIHL = echo[2].frame(.ethernet); badIHL[14] = 0x43; add(badIHL)                              // 3 IHL 3
+        var badOffset = echo[2].frame(.ethernet); badOffset[14 + 20 + 12] = 0x30; add(badOffset)          // 4 data offset 3
+        add(Array(syn.prefix(10)), wire: syn.count)                                                        // 5 cut in Ethernet
+        var badTotal = echo[2].frame(.ethernet); badTotal[16] = 0; badTotal[17] = 12; add(badTotal)       // 6 total 12 < 20
+        add(Array(ipv6[0].frame(.ethernet).prefix(14 + 40 + 1)), wire: ipv6[0].frame(.ethernet).count)   // 7 cut in ext header
+        var longOptions = echo[2].frame(.ethernet); longOptions[14 + 20 + 12] = 0xF0; add(longOptions)    // 8 options past the end
+        add(echo[1].frame(.ethernet))                                                                      // 9 good
+        var udp = echo[2].frame(.ethernet); udp[14 + 9] = 17; add(udp)                                    // 10 UDP: ignored
+        var tooLong = echo[3].frame(.ethernet); tooLong[16] = 0; tooLong[17] = 30; add(tooLong)           // 11 IP says 30 < 20+20
+        return Fixture(name: "malformed.pcap", bytes: FixtureWriter.pcap(frames, linkType: 1), skipped: [
+            2: "truncated TCP header", 3: "bad IPv4 header length 12", 4: "bad TCP header length 12",
+            5: "truncated Ethernet header", 6: "bad IPv4 total length 12", 7: "truncated IPv6 extension header",
+            8: "truncated TCP options", 11: "TCP header longer than the IP payload",
+        ])
+    }
+}
