@@ -42,7 +42,8 @@ struct EchoServer: ParsableCommand {
     var trace = false
 
     func validate() throws {
-        guard bufferSize > 0 else { throw ValidationError("--buffer-size must be at least 1") }
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
+        guard (1...(64 << 20)).contains(bufferSize) else { throw ValidationError("--buffer-size must be in 1...67108864") }
         guard backlog >= 0 else { throw ValidationError("--backlog must be 0 or more") }
         guard acceptDelay >= 0, acceptDelay.isFinite else { throw ValidationError("--accept-delay must be 0 or more") }
     }
@@ -98,13 +99,12 @@ struct EchoSettings: Sendable {
 
     /// The `--accept-delay` pause: connections keep completing in the kernel while we sleep.
     func pauseBeforeAccept() {
-        if acceptDelay > 0 { usleep(useconds_t(acceptDelay * 1_000_000)) }
+        guard acceptDelay > 0 else { return }
+        let seconds = min(acceptDelay, 1e9)   // about 31 years: "forever", without overflowing
+        let whole = seconds.rounded(.down)
+        var pause = timespec(tv_sec: Int(whole), tv_nsec: Int((seconds - whole) * 1e9))
+        var rest = timespec()
+        while nanosleep(&pause, &rest) == -1 && errno == EINTR { pause = rest }   // sleep on for the rest
     }
 }
 
-extension SocketAddress {
-    /// `host:port`, with brackets around an IPv6 literal: for messages about an address not yet bound.
-    static func hostPort(_ host: String, _ port: Int) -> String {
-        host.contains(":") && !host.hasPrefix("[") ? "[\(host)]:\(port)" : "\(host):\(port)"
-    }
-}
