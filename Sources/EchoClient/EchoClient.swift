@@ -51,7 +51,7 @@ struct EchoClient: ParsableCommand {
     @Flag(help: "With --load: stream instead of ping-pong (send and receive at once, with poll(2)); reports MB/s.")
     var stream = false
 
-    @Argument(help: "The message to send (words are joined with spaces). None, or -, reads lines from stdin.")
+    @Argument(help: "The message to send (words are joined with spaces). None, or -: relay stdin to the server and its answers to stdout, like netcat; at the end of stdin, shutdown(2) SHUT_WR.")
     var message: [String] = []
 
     func validate() throws {
