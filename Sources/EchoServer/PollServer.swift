@@ -74,9 +74,10 @@ final class PollServer {
     // MARK: - The listening socket
 
     /// Accepts the connections the kernel has queued (a bounded batch, so clients already
-    /// connected get their turn too).
+    /// connected get their turn too; one at a time with --accept-delay, so that the loop sleeps
+    /// only before an accept() that has a connection to take).
     private func acceptWaiting() throws {
-        for _ in 0..<64 {
+        for _ in 0..<(settings.acceptDelay > 0 ? 1 : 64) {
             settings.pauseBeforeAccept()
             let client: Socket, address: SocketAddress?
             do {

@@ -132,9 +132,9 @@ struct EchoModeTests {
         try idle.close()
     }
 
-    @Test("--accept-delay: connect() completes while the server still sleeps before accept()")
-    func acceptDelay() throws {
-        let server = try RunningServer.start(.iterative, ["--accept-delay", "1"], quiet: false)
+    @Test("--accept-delay: connect() completes while the server still sleeps before accept()", arguments: Mode.allCases)
+    func acceptDelay(mode: Mode) throws {
+        let server = try RunningServer.start(mode, ["--accept-delay", "1"], quiet: false)
         defer { _ = try? server.stop() }
         let started = Date()
         let socket = try server.connect()
