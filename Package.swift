@@ -28,7 +28,8 @@ let package = Package(
         ]),
 
         // Python's http.server, re-created: server + request handlers.
-        .target(name: "HTTPServerKit", dependencies: ["SocketCore"]),
+        .target(name: "HTTPServerKit", dependencies: ["SocketCore", "CLinux"]),
+        .systemLibrary(name: "CLinux", path: "Sources/CLinux"),   // epoll and openat2, missing from Glibc's module
         .executableTarget(name: "HTTPServer", dependencies: [
             "HTTPServerKit", "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -43,7 +44,7 @@ let package = Package(
         // The lesson runner.
         .target(name: "LessonKit", dependencies: ["SocketCore"]),
         .executableTarget(name: "Lesson", dependencies: [
-            "LessonKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "LessonKit", "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Tests. TestSupport starts the built executables as real processes and reads their output.

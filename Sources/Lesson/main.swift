@@ -83,7 +83,11 @@ extension LessonCommand {
             Console.lineBuffered()
             try reportingErrors {
                 for lesson in try common.catalog().lessons() {
-                    let root = lesson.needsRoot ? "  (some steps need root)" : ""
+                    let commands = lesson.steps.flatMap(\.commands)
+                    let root = !lesson.needsRoot ? ""
+                        : commands.allSatisfy(\.needsRoot) ? "  (root only)"
+                        : commands.contains { $0.needsRoot && $0.fallback == nil } ? "  (some steps need root)"
+                        : "  (captures live as root, replays captures/ otherwise)"
                     let number = lesson.number < 10 ? " \(lesson.number)" : "\(lesson.number)"
                     Console.line("\(number)  \(lesson.title)  [\(lesson.steps.count) steps]\(root)")
                 }
@@ -162,6 +166,9 @@ extension LessonCommand {
                 if !failed.isEmpty {
                     Console.error("lesson check: \(failed.count) of \(selected.count) lessons failed: \(failed.joined(separator: ", "))")
                     throw ExitCode.failure
+                }
+                if selected.count > 1 {
+                    Console.line("lesson check: all \(selected.count) lessons ok" + (geteuid() == 0 && !common.fromCaptures ? ", live" : ""))
                 }
             }
         }

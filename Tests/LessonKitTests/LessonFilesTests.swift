@@ -50,8 +50,8 @@ import TestSupport
         }
     }
 
-    @Test func rootStepsOfLessonsThreeToFiveReplayExistingCaptures() throws {
-        for number in 3...5 {
+    @Test func rootStepsReplayExistingCaptures() throws {
+        for number in [3, 4, 5, 7] {
             let lesson = try catalog.lesson(String(number))
             let rootCommands = lesson.steps.flatMap(\.commands).filter(\.needsRoot)
             #expect(!rootCommands.isEmpty)

@@ -55,6 +55,36 @@ struct LiveLessonCheckTests {
         #expect(!links().contains("st-veth"))
     }
 
+    /// Lesson 10 with a step that fails after the namespaces exist and the server runs: the
+    /// runner reports the step, stops the server and removes the namespaces.
+    @Test(.enabled(if: Privileges.isRoot))
+    func aFailingStepInLessonTenRemovesTheNamespaces() throws {
+        let original = try String(contentsOf: packageRoot.appendingPathComponent("lessons/10-across-a-network.md"), encoding: .utf8)
+        let marker = "## Step 4:"
+        let broken = original.replacingOccurrences(of: marker, with: """
+            ```run root label=pids
+            ip netns pids st-server > DIR/pids
+            ```
+
+            ```expect
+            a line no command prints
+            ```
+
+            \(marker)
+            """)
+        #expect(broken != original)
+        let lesson = try TemporaryLesson(broken)
+        defer { lesson.remove() }
+        let result = try runCommand("lesson", ["check", lesson.file], timeout: 120)
+        #expect(result.status == 1)
+        #expect(result.stderr.joined(separator: "\n").contains("step 3 \"A server on one host, the watcher on its interface\": [pids]"))
+        let pids = (lesson.text("pids") ?? "").split(separator: "\n").compactMap { Int32($0) }
+        #expect(pids.count >= 2, "echo-server and handshake-watch should have run in st-server")
+        for pid in pids { #expect(Processes.waitUntilGone(pid), "process \(pid) still running") }
+        #expect(!namespaces().contains("st-client") && !namespaces().contains("st-server"), "\(namespaces())")
+        #expect(!links().contains("st-veth"))
+    }
+
     /// A stale set from a crash (namespaces without a runner) is removed before lesson 10 starts.
     @Test(.enabled(if: Privileges.isRoot))
     func lessonTenCleansAStaleSetFirst() throws {
