@@ -200,6 +200,20 @@ import Testing
         #expect(HTTPDate.parse("Sun, 06 Nov 1994 08:49:37 +0200") == nil)
     }
 
+    /// Years, days and seconds Python's `datetime` refuses are not dates (the header is then
+    /// ignored); a year near Int.max once overflowed the day arithmetic and killed the server.
+    @Test func rejectsWhatPythonsDatetimeRejects() {
+        #expect(HTTPDate.parse("Wed, 25 Nov 9223372036854775807 00:00:00 GMT") == nil)
+        #expect(HTTPDate.parse("Wed, 25 Nov 10000 00:00:00 GMT") == nil)
+        #expect(HTTPDate.parse("Wed, 25 Nov 0 00:00:00 GMT") == 975_110_400)   // year 0 means 2000, as in Python
+        #expect(HTTPDate.parse("Sat, 30 Feb 2019 00:00:00 GMT") == nil)
+        #expect(HTTPDate.parse("Thu, 29 Feb 2024 00:00:00 GMT") == 1_709_164_800)
+        #expect(HTTPDate.parse("Thu, 29 Feb 2100 00:00:00 GMT") == nil)
+        #expect(HTTPDate.parse("Sun, 31 Apr 2019 00:00:00 GMT") == nil)
+        #expect(HTTPDate.parse("Wed, 25 Nov 2026 23:59:60 GMT") == nil)
+        #expect(HTTPDate.parse("Fri, 31 Dec 9999 23:59:59 GMT") == 253_402_300_799)
+    }
+
     @Test func logFormat() {
         #expect(HTTPDate.logString(from: 784111777).count == "06/Nov/1994 08:49:37".count)
     }
