@@ -236,6 +236,14 @@ final class Fixture {
         #expect(many.statusLine == "HTTP/1.0 431 Too many headers")
         let fine = try fetch(f.port, "GET /a.txt HTTP/1.0\r\n" + (0..<99).map { "X-\($0): v\r\n" }.joined() + "\r\n")
         #expect(fine.status == 200)
+        // Folded and colon-less lines count too (as in Python): endless continuation lines
+        // must not grow one header without limit.
+        let folded = try fetch(f.port, "GET / HTTP/1.0\r\nX: v\r\n" + String(repeating: " more\r\n", count: 99) + "\r\n")
+        #expect(folded.statusLine == "HTTP/1.0 431 Too many headers")
+        let colonless = try fetch(f.port, "GET / HTTP/1.0\r\n" + String(repeating: "no colon here\r\n", count: 100) + "\r\n")
+        #expect(colonless.statusLine == "HTTP/1.0 431 Too many headers")
+        let foldedFine = try fetch(f.port, "GET /a.txt HTTP/1.0\r\nX: v\r\n" + String(repeating: " more\r\n", count: 98) + "\r\n")
+        #expect(foldedFine.status == 200)
     }
 
     @Test func expectContinue() throws {
