@@ -86,7 +86,7 @@ open class RequestHandler {
             try handleOneRequest()
         } catch ConnectionReader.Failure.timedOut {
             // A half-sent request is logged; a silent client is just dropped.
-            if rfile.sawRequestBytes { logError("Request timed out: timed out") }
+            if rfile.sawRequestBytes { logError("Request timed out: TimeoutError('timed out')") }   // Python logs the exception's repr
             closeConnection = true
         } catch {
             closeConnection = true   // the client went away (ECONNRESET, EPIPE): nothing to answer

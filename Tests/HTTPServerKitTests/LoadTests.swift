@@ -73,7 +73,7 @@ import TestSupport
         try first.setReceiveTimeout(seconds: 10)
         #expect(try first.recv(maxBytes: 100).isEmpty)
         #expect(Date().timeIntervalSince(start) < 10)
-        _ = try f.logLine(containing: "Request timed out")
+        _ = try f.logLine(containing: "Request timed out: TimeoutError('timed out')")   // Python's line, %r of the exception
     }
 
     @Test func vanishingClientDoesNotDisturbOthers() throws {
