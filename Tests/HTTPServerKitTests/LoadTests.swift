@@ -127,6 +127,31 @@ final class Atomicish: @unchecked Sendable {
         #expect(Date().timeIntervalSince(start) < 6)
     }
 
+    /// After an error the server drains what the client still sends before closing (a
+    /// lingering close), but not forever: a client trickling bytes once held its connection,
+    /// and with it a connection slot, for as long as it liked.
+    @Test func lingeringCloseHasAnEnd() throws {
+        let f = try Fixture(["--max-connections", "1"])
+        let trickler = try Socket.connected(host: "127.0.0.1", port: f.port)
+        try trickler.sendAll(Array("GET /missing HTTP/1.0\r\n\r\n".utf8))
+        let start = Date()
+        let served = DispatchSemaphore(value: 0)
+        let port = f.port
+        DispatchQueue.global().async {
+            if let r = try? get(port, "/a.txt"), r.status == 200 { served.signal() }   // waits for the only slot
+        }
+        var answered = false
+        while Date().timeIntervalSince(start) < 10 {
+            try? trickler.sendAll([UInt8(ascii: "x")])   // fails once the server has closed: fine
+            if served.wait(timeout: .now() + .milliseconds(200)) == .success {
+                answered = true
+                break
+            }
+        }
+        #expect(answered)
+        #expect(Date().timeIntervalSince(start) < 6)
+    }
+
     @Test func maxConnectionsQueuesTheRest() throws {
         let f = try Fixture(["-p", "HTTP/1.1", "--max-connections", "2"])
         let holders = try (0..<2).map { _ in try WireClient(port: f.port) }
