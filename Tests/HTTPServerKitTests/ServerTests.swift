@@ -80,6 +80,17 @@ final class Fixture {
         let redirect = try get(f.port, "//evil.example")
         #expect(redirect.status == 301)
         #expect(redirect.header("Location") == "/evil.example/")
+        // Backslash, a leading control character, a scheme: a browser would read each of these
+        // Locations as another host; ours stay paths to the same folder here.
+        for (target, expected) in [("/\\evil.example/../list", "/%5Cevil.example/../list/"),
+                                   ("\u{1}//evil.example/../../list", "%01//evil.example/../../list/"),
+                                   ("https:evil.example/../list", "https%3Aevil.example/../list/")] {
+            let r = try fetch(f.port, "GET \(target) HTTP/1.0\r\n\r\n")
+            #expect(r.status == 301, "\(target)")
+            #expect(r.header("Location") == expected, "\(target)")
+            let followed = try fetch(f.port, "GET /\(expected.drop { $0 == "/" }) HTTP/1.0\r\n\r\n")
+            #expect(followed.status == 200 && followed.text.contains("Directory listing for"), "\(target)")
+        }
     }
 
     @Test func indexFiles() throws {

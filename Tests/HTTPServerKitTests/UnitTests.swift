@@ -92,6 +92,19 @@ import Testing
         #expect(String(decoding: FileRequestHandler.slashedLocation(Array("/d?x=1".utf8)), as: UTF8.self) == "/d/?x=1")
         #expect(String(decoding: FileRequestHandler.slashedLocation(Array("/d?".utf8)), as: UTF8.self) == "/d/")
         #expect(String(decoding: FileRequestHandler.slashedLocation(Array("/d#f".utf8)), as: UTF8.self) == "/d/#f")
+        #expect(String(decoding: FileRequestHandler.slashedLocation(Array("d?hi=1".utf8)), as: UTF8.self) == "d/?hi=1")
+    }
+
+    /// What a browser would turn into another host stays a path on this one.
+    @Test func redirectLocationIsNeverAnotherHost() {
+        func location(_ target: [UInt8]) -> String {
+            String(decoding: FileRequestHandler.slashedLocation(target), as: UTF8.self)
+        }
+        #expect(location(Array("/\\evil.example/../d".utf8)) == "/%5Cevil.example/../d/")
+        #expect(location(Array("\\\\evil.example/../../d".utf8)) == "%5C%5Cevil.example/../../d/")
+        #expect(location([0x01] + Array("//evil.example/../../d".utf8)) == "%01//evil.example/../../d/")
+        #expect(location(Array("https:evil.example/../d".utf8)) == "https%3Aevil.example/../d/")
+        #expect(location(Array("/a:b/d?q=\\".utf8)) == "/a:b/d/?q=\\")   // a colon after the first slash, the query: as sent
     }
 }
 
