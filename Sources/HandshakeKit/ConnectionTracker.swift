@@ -134,16 +134,16 @@ struct Connection {
     var firstTime: Double
     var lastTime: Double
     var lastClock: Int
-    var packets: Int32 = 1
+    var packets = 1
     var bytesToServer: UInt64 = 0
     var bytesToClient: UInt64 = 0
 
     // The handshake.
     var synTime: Double?
     var lastSynTime = 0.0
-    var synCount: Int32 = 0
+    var synCount = 0
     var lastSynAckTime = 0.0
-    var synAckCount: Int32 = 0
+    var synAckCount = 0
     var established = false
     var handshakeRTT: Double?
     /// Initial sequence numbers, the base of relative numbers. Nil until seen.
@@ -192,37 +192,43 @@ struct Connection {
     /// The step of the packet that opened the connection.
     mutating func firstStep(_ packet: Packet) -> TrackedPacket {
         let flags = packet.tcp.flags
+        learnBases(packet)
+        countBytes(packet)   // a SYN may carry data too (TCP Fast Open)
         if flags.contains(.rst) {
             midstream = true
             resetMeaning = .unknownConnection
-            countBytes(packet)
             return tracked(packet, step: .rst, meaning: .unknownConnection)
         }
         if flags.contains(.syn) && !flags.contains(.ack) {
-            clientBase = packet.tcp.sequence
             synTime = packet.time.value
             lastSynTime = packet.time.value
             synCount = 1
             return tracked(packet, step: .handshakeSyn)
         }
         if flags.contains(.syn) {
-            serverBase = packet.tcp.sequence
-            clientBase = packet.tcp.acknowledgement &- 1
             lastSynAckTime = packet.time.value
             synAckCount = 1
             return tracked(packet, step: .handshakeSynAck)
         }
-        // Mid-stream: the bases are the first numbers we see (Wireshark does the same).
         established = true
-        if packet.source == client {
-            clientBase = packet.tcp.sequence
-            if flags.contains(.ack) { serverBase = packet.tcp.acknowledgement }
-        } else {
-            serverBase = packet.tcp.sequence
-            if flags.contains(.ack) { clientBase = packet.tcp.acknowledgement }
-        }
-        countBytes(packet)
         return tracked(packet, step: .midstream)
+    }
+
+    /// Sets the base of each side's relative numbers the way Wireshark does: a side's initial
+    /// sequence number (ISN) when its SYN is seen; otherwise one less than the first sequence
+    /// number it sends, or one less than the first acknowledgement number its peer sends, so that
+    /// a connection met mid-stream counts from 1 in both directions, as in Wireshark.
+    private mutating func learnBases(_ packet: Packet) {
+        let tcp = packet.tcp
+        let fromClient = packet.source == client
+        let ownBase = tcp.flags.contains(.syn) ? tcp.sequence : tcp.sequence &- 1
+        if fromClient {
+            if clientBase == nil { clientBase = ownBase }
+            if serverBase == nil && tcp.flags.contains(.ack) { serverBase = tcp.acknowledgement &- 1 }
+        } else {
+            if serverBase == nil { serverBase = ownBase }
+            if clientBase == nil && tcp.flags.contains(.ack) { clientBase = tcp.acknowledgement &- 1 }
+        }
     }
 
     /// A segment that arrives after the connection ended: a retransmitted FIN or ACK, or the RST
@@ -243,6 +249,7 @@ struct Connection {
         packets += 1
         lastTime = time
         lastClock = clock
+        learnBases(packet)
         countBytes(packet)
 
         if flags.contains(.rst) {
@@ -261,11 +268,12 @@ struct Connection {
         }
 
         if flags.contains(.syn) && !flags.contains(.ack) {
-            // isRetransmittedSYN said so: the same SYN again.
-            synCount += 1
+            // isRetransmittedSYN said so: the same SYN again. If the capture began after the
+            // first copy (it met the SYN-ACK first), that copy counts but its time is unknown.
             var result = tracked(packet, step: .synRetransmit)
-            result.retransmitGap = time - lastSynTime
-            result.retransmitCount = Int(synCount)
+            result.retransmitGap = synCount > 0 ? time - lastSynTime : nil
+            synCount = max(synCount, 1) + 1
+            result.retransmitCount = synCount
             lastSynTime = time
             return (result, nil)
         }
@@ -277,7 +285,7 @@ struct Connection {
             var result = tracked(packet, step: retransmit ? .synAckRetransmit : .handshakeSynAck)
             if retransmit {
                 result.retransmitGap = time - lastSynAckTime
-                result.retransmitCount = Int(synAckCount)
+                result.retransmitCount = synAckCount
             }
             lastSynAckTime = time
             return (result, nil)
@@ -403,7 +411,7 @@ struct Connection {
             connection: id, client: client, server: server, handshakeRTT: handshakeRTT,
             bytesToServer: bytesToServer, bytesToClient: bytesToClient, closedBy: closedBy,
             timeWait: outcome == .closed ? timeWaitSide : .none, outcome: outcome,
-            resetMeaning: resetMeaning, duration: lastTime - firstTime, packets: Int(packets),
-            midstream: midstream, synRetransmits: Int(max(0, synCount - 1)))
+            resetMeaning: resetMeaning, duration: lastTime - firstTime, packets: packets,
+            midstream: midstream, synRetransmits: max(0, synCount - 1))
     }
 }

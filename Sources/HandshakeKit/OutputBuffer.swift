@@ -68,22 +68,24 @@ public final class OutputBuffer {
     public func string(_ text: String) {
         var text = text
         text.withUTF8 { bytes in
+            guard let start = bytes.baseAddress else { return }   // nil only for ""
             var offset = 0
             while offset < bytes.count {
                 let chunk = min(bytes.count - offset, capacity)
                 reserve(chunk)
-                (storage + count).update(from: bytes.baseAddress! + offset, count: chunk)
+                (storage + count).update(from: start + offset, count: chunk)
                 count += chunk
                 offset += chunk
             }
         }
     }
 
-    /// Appends a non-negative integer in decimal.
+    /// Appends an integer in decimal.
     @inline(__always)
     public func decimal<T: BinaryInteger>(_ value: T) {
         var number = UInt64(truncatingIfNeeded: value)
-        if value < 0 { byte(45); number = UInt64(truncatingIfNeeded: 0 - Int64(value)) }
+        // Wrapping negation: Int64.min's magnitude, 2^63, still fits the UInt64.
+        if value < 0 { byte(45); number = UInt64(truncatingIfNeeded: 0 &- Int64(truncatingIfNeeded: value)) }
         reserve(20)
         var digits = 1
         var scan = number

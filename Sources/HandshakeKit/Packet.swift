@@ -6,10 +6,17 @@ public struct Timestamp: Sendable, Comparable {
     public var fraction: Int
     public var isNanosecond: Bool
 
+    /// A fraction of a second or more (a file can hold any number there) carries into `seconds`,
+    /// as libpcap's own tools do, so printing it never shows more digits than the precision.
     public init(seconds: Int, fraction: Int, isNanosecond: Bool) {
-        self.seconds = seconds
-        self.fraction = fraction
+        let unit = isNanosecond ? 1_000_000_000 : 1_000_000
+        self.seconds = seconds &+ fraction / unit
+        self.fraction = fraction % unit
         self.isNanosecond = isNanosecond
+        if self.fraction < 0 {
+            self.fraction += unit
+            self.seconds &-= 1
+        }
     }
 
     /// Seconds as a Double, for durations and round-trip times.

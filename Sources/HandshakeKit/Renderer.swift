@@ -114,9 +114,16 @@ final class TimePrinter {
         case .relative:
             let base = first ?? time
             if first == nil { first = time }
+            // Files are not always in time order (several capture queues): a packet older than
+            // the first prints a negative offset, -0.000010, as tcpdump -ttt does.
             let unit = time.isNanosecond ? 1_000_000_000 : 1_000_000
-            var seconds = time.seconds - base.seconds
+            var seconds = time.seconds &- base.seconds
             var fraction = time.fraction - base.fraction
+            if seconds < 0 || (seconds == 0 && fraction < 0) {
+                out.byte(45)   // "-"
+                seconds = 0 &- seconds
+                fraction = -fraction
+            }
             if fraction < 0 { fraction += unit; seconds -= 1 }
             out.decimal(seconds)
             out.byte(46)

@@ -88,8 +88,9 @@ public struct TrackedPacket: Sendable {
     public var direction: Direction
     public var relativeSequence: UInt32
     public var relativeAcknowledgement: UInt32
-    /// For retransmissions: seconds since the previous copy, and which copy this is (2 = first retry).
-    public var retransmitGap: Double = 0
+    /// For retransmissions: seconds since the previous copy (nil when that copy was not
+    /// captured), and which copy this is (2 = first retry).
+    public var retransmitGap: Double?
     public var retransmitCount = 0
     /// For handshake-ack: SYN to this ACK, in seconds.
     public var handshakeRTT: Double?

@@ -16,10 +16,10 @@ public enum StepExplanation {
         case .synRetransmit:
             // Linux 6.x waits a fixed ~1 s for the first retries (net.ipv4.tcp_syn_linear_timeouts = 4),
             // then doubles the wait; older kernels double from the start (1, 2, 4, 8 s).
-            return "SYN retransmitted (copy \(tracked.retransmitCount), \(seconds(tracked.retransmitGap)) after the last): "
+            return "SYN retransmitted (copy \(tracked.retransmitCount)\(gap(tracked))): "
                 + "no answer yet; a full listen backlog drops SYNs, or nothing is there"
         case .synAckRetransmit:
-            return "SYN-ACK retransmitted (copy \(tracked.retransmitCount), \(seconds(tracked.retransmitGap)) after the last): "
+            return "SYN-ACK retransmitted (copy \(tracked.retransmitCount)\(gap(tracked))): "
                 + "the client's ACK did not arrive, or a full accept queue dropped it"
         case .data:
             let bytes = tracked.packet.tcp.payloadLength
@@ -110,6 +110,11 @@ public enum StepExplanation {
         }
     }
 
+    /// `, 1.017 s after the last`: the back-off between two copies, when both were captured.
+    static func gap(_ tracked: TrackedPacket) -> String {
+        tracked.retransmitGap.map { ", \(seconds($0)) after the last" } ?? ""
+    }
+
     static func milliseconds(_ seconds: Double) -> String {
         fixed(seconds * 1000, 3) + " ms"
     }
@@ -120,7 +125,9 @@ public enum StepExplanation {
 
     static func fixed(_ value: Double, _ decimals: Int) -> String {
         let scale = [1.0, 10, 100, 1000][decimals]
-        let whole = Int((value * scale).rounded())
+        // Times come from the capture file: a hostile one can make any difference, so no Int(_:)
+        // that would trap on a value out of range.
+        guard let whole = Int(exactly: (value * scale).rounded()) else { return "\(value)" }
         let integer = whole / Int(scale), fraction = abs(whole % Int(scale))
         let digits = String(fraction)
         return "\(whole < 0 && integer == 0 ? "-" : "")\(integer)." + String(repeating: "0", count: decimals - digits.count) + digits

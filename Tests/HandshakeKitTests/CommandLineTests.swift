@@ -106,6 +106,21 @@ struct CommandLineTests {
         #expect(stepping.stdout.count == 12)
     }
 
+    @Test("timestamps from a hostile file: a fraction of 1 s or more carries into the seconds, an older packet prints a negative --relative time")
+    func oddTimestamps() throws {
+        let directory = try TemporaryDirectory()
+        let echo = Conversation.echo(client: "10.0.0.1", server: "10.0.0.2").prefix(3).map { $0.frame(.ethernet) }
+        let frames = [FixtureFrame(seconds: 1_700_000_000, fraction: 10, bytes: echo[0]),
+                      FixtureFrame(seconds: 1_700_000_000, fraction: 5, bytes: echo[1]),           // 5 µs before the first
+                      FixtureFrame(seconds: 1_700_000_000, fraction: 2_500_000, bytes: echo[2])]   // 2.5 s in the µs field
+        let path = try directory.write("odd-times.pcap", FixtureWriter.pcap(frames, linkType: 1))
+        let text = try runCommand("handshake-watch", ["-r", path, "--relative"])
+        #expect(text.status == 0)
+        #expect(text.stdout.prefix(3).map { String($0.prefix { $0 != " " }) } == ["0.000000", "-0.000005", "2.499990"], "\(text.stdout)")
+        let json = try JSONRun(["-r", path])
+        #expect((json.packets.last?["time"] as? NSNumber)?.doubleValue == 1_700_000_002.5)
+    }
+
     @Test("-w writes the packets read to a pcap file that tshark opens")
     func writeFile() throws {
         let directory = try TemporaryDirectory()

@@ -78,10 +78,34 @@ struct ConnectionTrackerTests {
         let syn = segment(client, server, SYN, seq: 7)
         let result = track(try packets([syn, syn, syn], gaps: [1.0, 2.0]))
         #expect(result.steps.map(\.step) == [.handshakeSyn, .synRetransmit, .synRetransmit])
-        #expect(abs(result.steps[1].retransmitGap - 1.0) < 1e-6 && result.steps[1].retransmitCount == 2)
-        #expect(abs(result.steps[2].retransmitGap - 2.0) < 1e-6 && result.steps[2].retransmitCount == 3)
+        #expect(result.steps[1].retransmitGap.map { abs($0 - 1.0) < 1e-6 } == true && result.steps[1].retransmitCount == 2)
+        #expect(result.steps[2].retransmitGap.map { abs($0 - 2.0) < 1e-6 } == true && result.steps[2].retransmitCount == 3)
         #expect(result.ended.first?.outcome == .noAnswer)
         #expect(result.ended.first?.synRetransmits == 2)
+    }
+
+    @Test("a capture that begins at the SYN-ACK: the client's SYN copy after it is copy 2, with no made-up gap")
+    func synRetransmitAfterMissedFirstCopy() throws {
+        let result = track(try packets([segment(server, client, SYN | ACK, seq: 900, ack: 101), segment(client, server, SYN, seq: 100)],
+                                       start: 5))
+        #expect(result.steps.map(\.step) == [.handshakeSynAck, .synRetransmit])
+        #expect(result.steps[1].retransmitGap == nil && result.steps[1].retransmitCount == 2)
+        #expect(StepExplanation.text(for: result.steps[1]).hasPrefix("SYN retransmitted (copy 2): "))
+        #expect(LadderRenderer.shortText(result.steps[1]) == "SYN again: no answer")
+    }
+
+    @Test("a SYN carrying data (TCP Fast Open) counts its bytes")
+    func fastOpenBytes() throws {
+        let result = track(try packets([segment(client, server, SYN, seq: 100, payload: 12),
+                                        segment(server, client, SYN | ACK, seq: 900, ack: 113)]))
+        #expect(result.ended.first?.bytesToServer == 12)
+        #expect(result.steps[1].relativeAcknowledgement == 13)
+    }
+
+    @Test("refused: the RST's own numbers count from 1, like Wireshark (its side sent no SYN)")
+    func refusedRelativeNumbers() throws {
+        let result = track(try packets([segment(client, server, SYN, seq: 77), segment(server, client, RST | ACK, seq: 0, ack: 78)]))
+        #expect(result.steps[1].relativeSequence == 1 && result.steps[1].relativeAcknowledgement == 1)
     }
 
     @Test("a retransmitted SYN-ACK is named")
@@ -146,7 +170,9 @@ struct ConnectionTrackerTests {
         let result = track(s)
         #expect(result.steps.map(\.step) == [.midstream, .ack, .finActive, .finPassive, .teardownAck])
         #expect(result.steps[0].client.port == 40_000, "the higher (ephemeral) port is taken for the client")
-        #expect(result.steps[1].relativeAcknowledgement == 4)
+        // Wireshark's bases mid-stream: one before the first numbers seen, so both sides count from 1.
+        #expect(result.steps[0].relativeSequence == 1 && result.steps[0].relativeAcknowledgement == 1)
+        #expect(result.steps[1].relativeSequence == 1 && result.steps[1].relativeAcknowledgement == 5)
         #expect(result.ended.first?.midstream == true && result.ended.first?.outcome == .closed)
         #expect(result.ended.first?.handshakeRTT == nil)
     }

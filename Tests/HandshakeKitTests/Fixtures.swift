@@ -31,6 +31,10 @@ struct Fixture: CustomStringConvertible, Sendable {
                                                             linkType: 1, nanosecond: true)))
         fixtures.append(Fixture(name: "simultaneous-close.pcap",
                                 bytes: FixtureWriter.pcap(Conversation.frames(Conversation.simultaneousClose(), link: .raw), linkType: 101)))
+        // A capture that starts after the handshake: Wireshark counts both sides from 1.
+        let midstream = Array(Conversation.echo(client: "10.9.0.1", server: "10.9.0.2").dropFirst(3))
+        fixtures.append(Fixture(name: "midstream.pcap",
+                                bytes: FixtureWriter.pcap(Conversation.frames(midstream, link: .ethernet), linkType: 1)))
         fixtures.append(malformed)
         return fixtures
     }()
