@@ -94,7 +94,7 @@ public final class Capture: @unchecked Sendable {
 
     /// The link type as tcpdump names it: `EN10MB (Ethernet)`.
     public var linkTypeDescription: String {
-        let name = pcap_datalink_val_to_name(linkType).map { String(cString: $0) } ?? "DLT_\(linkType)"
+        let name = pcap_datalink_val_to_name(linkType).map { String(cString: $0) } ?? "\(linkType)"
         let description = pcap_datalink_val_to_description(linkType).map { String(cString: $0) } ?? "unknown"
         return "\(name) (\(description))"
     }
@@ -199,7 +199,15 @@ public final class Capture: @unchecked Sendable {
 }
 
 /// Reads just enough of a capture file's header to know its timestamp precision.
-enum CaptureFileInfo {
+public enum CaptureFileInfo {
+    /// True when both paths name one existing file (same device and inode, whatever the
+    /// spelling): `-w` onto the `-r` file would truncate it before a packet is read.
+    public static func sameFile(_ a: String, _ b: String) -> Bool {
+        var first = stat(), second = stat()
+        guard stat(a, &first) == 0, stat(b, &second) == 0 else { return false }
+        return first.st_dev == second.st_dev && first.st_ino == second.st_ino
+    }
+
     /// pcap: the magic number says it (a1b23c4d = nanoseconds). pcapng: the first interface's
     /// `if_tsresol` option (9 = 10^-9 s). libpcap converts either way; we only need the digits.
     static func hasNanosecondTimestamps(path: String) -> Bool {

@@ -26,11 +26,52 @@ struct CommandLineTests {
         #expect(notCapture.stderr.count == 1 && notCapture.stderr[0].contains("unknown file format"), "\(notCapture.stderr)")
     }
 
-    @Test("flags that need a file say so")
-    func paceNeedsFile() throws {
-        let run = try runCommand("handshake-watch", ["--pace", "1"])
-        #expect(run.status == 64, "argument-parser's usage error status")
-        #expect(run.stderr.joined().contains("--pace and --step replay a file"))
+    @Test("usage mistakes: one line naming the mistake, exit 1, as tcpdump", arguments: [
+        (["--pace", "1"], "--pace and --step replay a file: add -r FILE"),
+        (["-r", "F", "-i", "eth0"], "-i captures live and -r reads a file: give one of them"),
+        (["-r", "F", "-c", "-1"], "-c must be at least 1"),
+        (["-r", "F", "-s", "-5"], "-s must be between 64 and 262144"),
+        (["-r", "F", "--pace", "-1"], "--pace must be between 0 and 3600 seconds"),
+        (["-r", "F", "--max-connections", "-3"], "--max-connections must be at least 1"),
+        (["-r", "F", "-w", "-"], "-w - would mix the pcap file with the text on stdout: give a file name"),
+        (["-r", "F", "--format", "xml"], "The value 'xml' is invalid for '--format <format>'"),
+        (["-r", "F", "--bogus"], "Unknown option '--bogus'"),
+    ])
+    func usageMistakes(_ arguments: [String], _ message: String) throws {
+        let run = try runCommand("handshake-watch", arguments.map { $0 == "F" ? Self.echo : $0 })
+        #expect(run.status == 1)
+        #expect(run.stderr.count == 1, "\(run.stderr)")
+        #expect(run.stderr.first?.hasPrefix("handshake-watch: \(message)") == true, "\(run.stderr)")
+        #expect(run.stdout.isEmpty)
+    }
+
+    @Test("--help still prints the help on stdout and exits 0")
+    func help() throws {
+        let run = try runCommand("handshake-watch", ["--help"])
+        #expect(run.status == 0)
+        #expect(run.stdout.contains { $0.contains("pcap_set_snaplen(3)") })
+    }
+
+    @Test("-w onto the file -r reads is refused, and the file is left whole")
+    func writeOverRead() throws {
+        let directory = try TemporaryDirectory()
+        let original = try Data(contentsOf: URL(fileURLWithPath: Self.echo))
+        let path = try directory.write("echo.pcap", Array(original))
+        let run = try runCommand("handshake-watch", ["-r", path, "-w", directory.url.path + "/./echo.pcap"])
+        #expect(run.status == 1)
+        #expect(run.stderr.count == 1 && run.stderr[0].contains("would overwrite the file -r is reading"), "\(run.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == original)
+    }
+
+    @Test("a link type it cannot decode: one line naming it and the ones it reads, exit 1")
+    func unknownLinkType() throws {
+        let directory = try TemporaryDirectory()
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: Self.echo)))
+        bytes.replaceSubrange(20..<24, with: le32(147))   // LINKTYPE_USER0
+        let run = try runCommand("handshake-watch", ["-r", try directory.write("user0.pcap", bytes)])
+        #expect(run.status == 1)
+        #expect(run.stderr == ["handshake-watch: cannot decode link type 147 (unknown): handshake-watch reads Ethernet, "
+                               + "Linux cooked (SLL, SLL2), BSD loopback (NULL, LOOP) and raw IP"])
     }
 
     @Test("the filter applies to files, tcp implied")
