@@ -345,6 +345,7 @@ struct Connection {
             result.afterPeerFin = (fromClient ? serverFinEnd : clientFinEnd) != nil
         }
         result.acknowledgesFin = acknowledgesFin
+        result.simultaneousClose = acknowledgesFin && simultaneousClose
         if clientFinEnd != nil && serverFinEnd != nil && clientFinAcked && serverFinAcked && step != .data {
             result.step = .teardownAck
             result.timeWait = timeWaitSide

@@ -83,7 +83,9 @@ public final class LadderRenderer: Renderer {
         case .synRetransmit: return "SYN again\(after(tracked.retransmitGap)): no answer"
         case .synAckRetransmit: return "SYN-ACK again\(after(tracked.retransmitGap))"
         case .data: return tracked.afterPeerFin ? "\(sender) send() after peer's FIN (half-close)" : "\(sender) send() -> peer recv()"
-        case .ack: return tracked.acknowledgesFin ? "\(sender) kernel ACKs the FIN (CLOSE_WAIT)" : "\(sender) kernel ACKs"
+        case .ack:
+            if tracked.acknowledgesFin && tracked.simultaneousClose { return "\(sender) kernel ACKs the FIN (FINs crossed)" }
+            return tracked.acknowledgesFin ? "\(sender) kernel ACKs the FIN (CLOSE_WAIT)" : "\(sender) kernel ACKs"
         case .finActive: return "\(sender) close(): active close"
         case .finPassive: return tracked.simultaneousClose ? "\(sender) close() too: FINs crossed" : "\(sender) recv() = 0, close()"
         case .teardownAck:

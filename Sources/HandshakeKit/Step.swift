@@ -101,7 +101,8 @@ public struct TrackedPacket: Sendable {
     /// This segment acknowledges the other side's FIN (for the first FIN: the closer now waits
     /// in FIN_WAIT_2, the other side sits in CLOSE_WAIT until it calls close()).
     public var acknowledgesFin = false
-    /// For fin-passive: the two FINs crossed (simultaneous close).
+    /// The two FINs crossed (simultaneous close): set on the second FIN, and on an ACK of a FIN
+    /// after that (its receiver goes from CLOSING to TIME_WAIT, not to FIN_WAIT_2).
     public var simultaneousClose = false
     /// For teardown-ack: who is left in TIME_WAIT.
     public var timeWait: TimeWait = .none

@@ -27,6 +27,10 @@ public enum StepExplanation {
             if tracked.afterPeerFin { text += "; half-close: the \(sender) still sends after the \(receiver)'s FIN" }
             return text
         case .ack:
+            if tracked.acknowledgesFin && tracked.simultaneousClose {
+                return "\(sender)'s kernel acknowledges the \(receiver)'s FIN; the FINs crossed, so the \(receiver) "
+                    + "goes from CLOSING to TIME_WAIT"
+            }
             if tracked.acknowledgesFin {
                 return "\(sender)'s kernel acknowledges the \(receiver)'s FIN: the \(receiver) waits in FIN_WAIT_2, "
                     + "the \(sender) is in CLOSE_WAIT until its program calls close()"
@@ -63,7 +67,8 @@ public enum StepExplanation {
         case .abortedHandshake:
             return "reset: the client aborted the handshake"
         case .abortiveClose:
-            return "reset: abortive close by the \(sender) (close() with SO_LINGER 0, or unread data left); "
+            return "reset: abortive close by the \(sender) (close() with SO_LINGER 0, unread data left, "
+                + "or a listener closed before accept() took the connection); "
                 + "the \(receiver)'s next recv()/send() fails with ECONNRESET"
         case .dataAfterClose:
             return "reset: data arrived after the \(sender) called close(); its kernel answers RST"

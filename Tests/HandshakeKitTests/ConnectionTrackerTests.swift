@@ -143,6 +143,10 @@ struct ConnectionTrackerTests {
         let result = track(try packets(Conversation.simultaneousClose()))
         #expect(result.steps.map(\.step).suffix(4) == [.finActive, .finPassive, .ack, .teardownAck])
         #expect(result.steps[4].simultaneousClose)
+        // The ACK after the crossed FINs: its receiver leaves CLOSING for TIME_WAIT; nobody is in CLOSE_WAIT.
+        #expect(result.steps[5].acknowledgesFin && result.steps[5].simultaneousClose)
+        #expect(StepExplanation.text(for: result.steps[5]).hasSuffix("the FINs crossed, so the server goes from CLOSING to TIME_WAIT"))
+        #expect(LadderRenderer.shortText(result.steps[5]) == "client kernel ACKs the FIN (FINs crossed)")
         #expect(result.ended.first?.closedBy == .both && result.ended.first?.timeWait == .both)
     }
 
