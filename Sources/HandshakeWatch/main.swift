@@ -175,6 +175,9 @@ struct HandshakeWatch: ParsableCommand {
         }
         state.finished.store(true, ordering: .relaxed)
         let stats = try result.get()
+        if let failure = output.writeError {
+            throw CaptureError("cannot write the output: \(Errno(rawValue: failure))")
+        }
         if format != .json { printStatsLikeTcpdump(stats) }
     }
 

@@ -162,6 +162,16 @@ struct CommandLineTests {
         #expect((json.packets.last?["time"] as? NSNumber)?.doubleValue == 1_700_000_002.5)
     }
 
+    @Test("output that cannot be written (a full disk): one line naming the error, exit 1",
+          .enabled(if: FileManager.default.fileExists(atPath: "/dev/full")))
+    func fullDisk() throws {
+        for format in ["text", "json"] {
+            let run = try runCommand("/bin/sh", ["-c", "exec \(ToolProcess.path(of: "handshake-watch")) -r \(Self.echo) --format \(format) > /dev/full"])
+            #expect(run.status == 1)
+            #expect(run.stderr.last == "handshake-watch: cannot write the output: ENOSPC (No space left on device)", "\(run.stderr)")
+        }
+    }
+
     @Test("-w writes the packets read to a pcap file that tshark opens")
     func writeFile() throws {
         let directory = try TemporaryDirectory()
