@@ -25,7 +25,8 @@ struct Connection {
     var synAckCount = 0
     var established = false
     var handshakeRTT: Double?
-    /// Initial sequence numbers, the base of relative numbers. Nil until seen.
+    /// The base of each side's relative numbers: its initial sequence number, or for a side met
+    /// without its SYN, one less than the first number seen (`learnBases`). Nil until seen.
     var clientBase: UInt32?
     var serverBase: UInt32?
 
@@ -90,6 +91,13 @@ struct Connection {
             return tracked(packet, step: .handshakeSynAck)
         }
         established = true
+        if flags.contains(.fin) {
+            // The capture began at the close: this FIN is the first of the teardown (the active
+            // close), so the other side's FIN will be the passive one.
+            let finEnd = packet.tcp.sequence &+ UInt32(truncatingIfNeeded: packet.tcp.payloadLength) &+ 1
+            if packet.source == client { clientFinEnd = finEnd } else { serverFinEnd = finEnd }
+            firstFin = packet.source == client ? .client : .server
+        }
         return tracked(packet, step: .midstream)
     }
 

@@ -99,7 +99,9 @@ public final class LadderRenderer: Renderer {
             case .lateSegment: return "RST: segment after the close"
             case .unknownConnection, nil: return "RST"
             }
-        case .midstream: return "mid-stream (opened before the capture)"
+        case .midstream:
+            let closing = tracked.packet.tcp.flags.contains(.fin) ? "; \(sender) close(): active close" : ""
+            return "mid-stream (opened before the capture)" + closing
         }
     }
 }

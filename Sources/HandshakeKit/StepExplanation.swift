@@ -55,6 +55,10 @@ public enum StepExplanation {
             return resetText(tracked.resetMeaning, sender: sender, receiver: receiver,
                              port: tracked.server.port)
         case .midstream:
+            if tracked.packet.tcp.flags.contains(.fin) {
+                return "mid-stream: this connection was open before the capture started; the \(sender) called close() "
+                    + "or shutdown(SHUT_WR): active close (\(sender) in FIN_WAIT_1)"
+            }
             return "mid-stream: this connection was open before the capture started"
         }
     }

@@ -181,6 +181,18 @@ struct ConnectionTrackerTests {
         #expect(result.ended.first?.handshakeRTT == nil)
     }
 
+    @Test("a capture that begins at the first FIN: that FIN is the active close, the teardown completes")
+    func midstreamAtTheFirstFin() throws {
+        let result = track(try packets([
+            segment(client, server, FIN | ACK, seq: 5_000, ack: 9_000), segment(server, client, FIN | ACK, seq: 9_000, ack: 5_001),
+            segment(client, server, ACK, seq: 5_001, ack: 9_001),
+        ]), finish: false)
+        #expect(result.steps.map(\.step) == [.midstream, .finPassive, .teardownAck])
+        #expect(StepExplanation.text(for: result.steps[0]).contains("the client called close() or shutdown(SHUT_WR): active close"))
+        let summary = try #require(result.ended.first)
+        #expect(summary.outcome == .closed && summary.closedBy == .client && summary.timeWait == .client && summary.midstream)
+    }
+
     @Test("a new SYN on a 4-tuple still in the table starts a new connection (port reuse)")
     func portReuse() throws {
         let s = try packets([
