@@ -86,6 +86,7 @@ struct HandshakeWatch: ParsableCommand {
             throw ValidationError("-w \(writeFile) would overwrite the file -r is reading")
         }
         if pace != nil && step { throw ValidationError("--pace and --step exclude each other") }
+        if step && readFile == "-" { throw ValidationError("--step reads Enter from stdin, so -r - cannot read the capture from it") }
         if (pace != nil || step) && readFile == nil { throw ValidationError("--pace and --step replay a file: add -r FILE") }
         if let pace, !(pace >= 0 && pace <= 3600) { throw ValidationError("--pace must be between 0 and 3600 seconds") }
         if let count, count < 1 { throw ValidationError("-c must be at least 1") }

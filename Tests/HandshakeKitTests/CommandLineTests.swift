@@ -36,6 +36,7 @@ struct CommandLineTests {
         (["-r", "F", "-w", "-"], "-w - would mix the pcap file with the text on stdout: give a file name"),
         (["-r", "F", "--format", "xml"], "The value 'xml' is invalid for '--format <format>'"),
         (["-r", "F", "--bogus"], "Unknown option '--bogus'"),
+        (["-r", "-", "--step"], "--step reads Enter from stdin, so -r - cannot read the capture from it"),
     ])
     func usageMistakes(_ arguments: [String], _ message: String) throws {
         let run = try runCommand("handshake-watch", arguments.map { $0 == "F" ? Self.echo : $0 })
@@ -72,6 +73,13 @@ struct CommandLineTests {
         #expect(run.status == 1)
         #expect(run.stderr == ["handshake-watch: cannot decode link type 147 (unknown): handshake-watch reads Ethernet, "
                                + "Linux cooked (SLL, SLL2), BSD loopback (NULL, LOOP) and raw IP"])
+    }
+
+    @Test("-r - reads the capture from stdin")
+    func readStdin() throws {
+        let run = try runCommand("/bin/sh", ["-c", "exec \(ToolProcess.path(of: "handshake-watch")) -r - --format json < \(Self.echo)"])
+        #expect(run.status == 0)
+        #expect(run.stdout.count == 12, "10 packets, 1 connection, the stats")
     }
 
     @Test("the filter applies to files, tcp implied")
