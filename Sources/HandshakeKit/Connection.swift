@@ -278,7 +278,9 @@ struct Connection {
             outcome = clientFinAcked && serverFinAcked ? .closed : .closing
         } else if clientFinEnd != nil || serverFinEnd != nil {
             outcome = .halfClosed
-        } else if !established && synAckCount == 0 && synCount > 0 {
+        } else if !established && synAckCount == 0 && synCount > 1 {
+            // Retransmitted SYNs and no SYN-ACK. A single SYN just before the capture ended (or
+            // Ctrl-C) was not unanswered, only not answered yet: that one is still open.
             outcome = .noAnswer
         } else {
             outcome = .open

@@ -28,7 +28,7 @@ public enum Outcome: String, Sendable {
     case refused
     /// Aborted by RST after the handshake began.
     case reset
-    /// SYNs went out, nothing came back.
+    /// The SYN was sent again and again, nothing came back.
     case noAnswer = "no-answer"
     /// One side sent FIN, the other is still open.
     case halfClosed = "half-closed"

@@ -81,6 +81,8 @@ struct ConnectionTrackerTests {
         #expect(result.steps[1].retransmitGap.map { abs($0 - 1.0) < 1e-6 } == true && result.steps[1].retransmitCount == 2)
         #expect(result.steps[2].retransmitGap.map { abs($0 - 2.0) < 1e-6 } == true && result.steps[2].retransmitCount == 3)
         #expect(result.ended.first?.outcome == .noAnswer)
+        let lone = track(try packets([syn]))
+        #expect(lone.ended.first?.outcome == .open, "one SYN as the capture ends is not answered yet, not unanswered")
         #expect(result.ended.first?.synRetransmits == 2)
     }
 
