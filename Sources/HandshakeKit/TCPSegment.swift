@@ -30,7 +30,6 @@ public struct TCPSegment: Sendable {
         guard frame.count >= offset + 20 else { throw .truncatedTCPHeader }
         headerLength = Int(frame.u8(offset + 12) >> 4) * 4
         guard headerLength >= 20 else { throw .badTCPHeaderLength(headerLength) }
-        guard frame.count >= offset + headerLength else { throw .truncatedTCPOptions }
         guard ipPayloadLength >= headerLength else { throw .tcpHeaderBeyondIPPayload }
         sourcePort = frame.u16(offset)
         destinationPort = frame.u16(offset + 2)
@@ -39,6 +38,9 @@ public struct TCPSegment: Sendable {
         flags = TCPFlags(rawValue: frame.u8(offset + 13))
         window = frame.u16(offset + 14)
         payloadLength = ipPayloadLength - headerLength
-        options = headerLength > 20 ? TCPOptions(frame, from: offset + 20, to: offset + headerLength) : TCPOptions()
+        // Options cut off by a small snapshot length (-s 64) are read as far as they were
+        // captured, as tcpdump does: they are for display, the fixed 20 bytes hold what matters.
+        let optionsEnd = min(offset + headerLength, frame.count)
+        options = optionsEnd > offset + 20 ? TCPOptions(frame, from: offset + 20, to: optionsEnd) : TCPOptions()
     }
 }

@@ -40,8 +40,9 @@ struct Fixture: CustomStringConvertible, Sendable {
         return fixtures
     }()
 
-    /// IP lengths that claim more than the frame (Wireshark believes the frame), and fragments:
-    /// pieces of UDP are not TCP (ignored, no warning), a piece of TCP is skipped with one.
+    /// IP lengths that claim more than the frame (Wireshark believes the frame), fragments (pieces
+    /// of UDP are not TCP: ignored, no warning; a piece of TCP is skipped with one), and TCP
+    /// options cut by the snapshot length (decoded as far as captured, not skipped).
     static var lengthsAndFragments: Fixture {
         let echo = Conversation.echo(client: "10.1.1.1", server: "10.1.1.2")
         let echo6 = Conversation.echo(client: "2001:db8::1", server: "2001:db8::2", ipExtras: true)
@@ -62,6 +63,8 @@ struct Fixture: CustomStringConvertible, Sendable {
         add(udpPiece6)
         var tcpPiece = echo[2].frame(.ethernet); tcpPiece[20] = 0; tcpPiece[21] = 100; add(tcpPiece)       // 7 TCP, offset 800
         add(echo[1].frame(.ethernet))                                                                      // 8 SYN-ACK
+        let syn = echo[0].frame(.ethernet)
+        add(Array(syn.prefix(14 + 20 + 24)), wire: syn.count)                                              // 9 -s cut the options
         return Fixture(name: "lengths-and-fragments.pcap", bytes: FixtureWriter.pcap(frames, linkType: 1),
                        skipped: [7: "IPv4 fragment (not reassembled)"])
     }
@@ -89,7 +92,7 @@ struct Fixture: CustomStringConvertible, Sendable {
         return Fixture(name: "malformed.pcap", bytes: FixtureWriter.pcap(frames, linkType: 1), skipped: [
             2: "truncated TCP header", 3: "bad IPv4 header length 12", 4: "bad TCP header length 12",
             5: "truncated Ethernet header", 6: "bad IPv4 total length 12", 7: "truncated IPv6 extension header",
-            8: "truncated TCP options", 11: "TCP header longer than the IP payload",
+            8: "TCP header longer than the IP payload", 11: "TCP header longer than the IP payload",
         ])
     }
 }
