@@ -19,7 +19,8 @@ public final class ConnectionTracker {
     /// RST answering it) are told as late segments of that connection, not as a new one. Like the
     /// kernel's TIME_WAIT, but bounded by count: the oldest are forgotten first.
     private var recentlyClosed: [FlowKey: Connection] = [:]
-    private var closedOrder: [FlowKey] = []
+    /// The remembered connections, oldest first (a ring): key and connection number.
+    private var closedOrder: [(key: FlowKey, id: Int)] = []
     private var closedCursor = 0
     static let recentlyClosedLimit = 4_096
 
@@ -87,10 +88,13 @@ public final class ConnectionTracker {
 
     private func rememberClosed(_ connection: Connection, key: FlowKey) {
         if closedOrder.count < Self.recentlyClosedLimit {
-            closedOrder.append(key)
+            closedOrder.append((key, connection.id))
         } else {
-            recentlyClosed[closedOrder[closedCursor]] = nil
-            closedOrder[closedCursor] = key
+            // Forget the oldest, unless its 4-tuple has been reused and closed again since: the
+            // newer connection keeps its own turn in the ring.
+            let oldest = closedOrder[closedCursor]
+            if recentlyClosed[oldest.key]?.id == oldest.id { recentlyClosed[oldest.key] = nil }
+            closedOrder[closedCursor] = (key, connection.id)
             closedCursor = (closedCursor + 1) % Self.recentlyClosedLimit
         }
         recentlyClosed[key] = connection

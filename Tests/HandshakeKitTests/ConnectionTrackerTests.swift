@@ -222,6 +222,24 @@ struct ConnectionTrackerTests {
         #expect(reuse.steps.last?.connection == 2 && reuse.steps.last?.step == .handshakeSyn)
     }
 
+    @Test("a 4-tuple closed twice: forgetting the older close does not forget the newer one")
+    func reusedTupleStaysRemembered() throws {
+        let tracker = ConnectionTracker()
+        func refuse(_ port: UInt16) throws {
+            for packet in try packets([segment(("10.0.0.1", port), server, SYN, seq: 1), segment(server, ("10.0.0.1", port), RST | ACK, seq: 0, ack: 2)]) {
+                _ = tracker.track(packet)
+            }
+        }
+        try refuse(1)                                   // the 4-tuple's first close: oldest in the ring
+        for port in 2...2_000 { try refuse(UInt16(port)) }
+        try refuse(1)                                   // closed again, newer
+        for port in 2_001...6_000 { try refuse(UInt16(port)) }   // the first close leaves the ring
+        let late = try packets([segment(server, ("10.0.0.1", 1), RST, seq: 5)])[0]
+        let tracked = tracker.track(late)
+        #expect(tracked.step == .rst && tracked.resetMeaning == .lateSegment, "still known as the newer closed connection")
+        #expect(tracker.openCount == 0)
+    }
+
     @Test("the table finds every open connection through thousands of random opens and resets")
     func tableAgreesWithModel() throws {
         let tracker = ConnectionTracker()
