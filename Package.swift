@@ -28,7 +28,8 @@ let package = Package(
         ]),
 
         // Python's http.server, re-created: server + request handlers.
-        .target(name: "HTTPServerKit", dependencies: ["SocketCore"]),
+        .target(name: "HTTPServerKit", dependencies: ["SocketCore", "CLinux"]),
+        .systemLibrary(name: "CLinux", path: "Sources/CLinux"),   // epoll and openat2, missing from Glibc's module
         .executableTarget(name: "HTTPServer", dependencies: [
             "HTTPServerKit", "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

@@ -73,13 +73,13 @@ struct EchoServer: ParsableCommand {
                 }
             } catch {
                 Console.error("echo-server: \(error)")
-                Glibc.exit(1)
+                Console.exit(1)
             }
         }
 
         Signals.waitForTermination()
         try? listener.close()
-        Glibc.exit(0)
+        Console.exit(0)
     }
 }
 

@@ -9,10 +9,11 @@ struct HTTPServerCommand: ParsableCommand {
         commandName: "http-server",
         abstract: "Serve a folder over HTTP, like `python3 -m http.server`.",
         discussion: """
-            Each connection is served by its own thread with blocking socket calls: accept(2), \
-            recv(2), send(2), sendfile(2). Unlike Python, the default address is 127.0.0.1, \
-            so the folder is not offered to the whole network by accident; use --bind 0.0.0.0 \
-            (IPv4) or --bind :: (IPv6 and IPv4) for that.
+            Requests are served by threads with blocking socket calls: accept(2), recv(2), \
+            send(2), sendfile(2); idle keep-alive connections wait in epoll(7) and hold no \
+            thread. Unlike Python, the default address is 127.0.0.1, so the folder is not \
+            offered to the whole network by accident; use --bind 0.0.0.0 (IPv4) or --bind :: \
+            (IPv6 and IPv4) for that.
             """)
 
     @Option(name: [.short, .long], help: ArgumentHelp(
@@ -40,13 +41,13 @@ struct HTTPServerCommand: ParsableCommand {
     @Flag(help: "Also serve files that symbolic links lead to outside the folder (default: 404).")
     var followSymlinks = false
 
-    @Flag(help: "Print every socket system call (socket, bind, listen, accept, recv, send, sendfile) on stderr.")
+    @Flag(help: "Print every socket system call (socket, bind, listen, accept, epoll_wait, recv, send, sendfile) on stderr.")
     var trace = false
 
-    @Option(help: "Connections served at once, one thread each; more wait in the listen(2) backlog.")
+    @Option(help: "Connections open at once; more wait in the listen(2) backlog until one closes.")
     var maxConnections = 1024
 
-    @Option(help: "Seconds a client may stay silent (SO_RCVTIMEO, SO_SNDTIMEO) and may take to send a request head.")
+    @Option(help: "Seconds a client may stay silent (SO_RCVTIMEO, SO_SNDTIMEO), take to send a request head, or idle between requests.")
     var timeout = 20.0
 
     func validate() throws {

@@ -19,6 +19,8 @@ public final class ConnectionReader {
     private let maximumCapacity: Int
     /// Monotonic nanoseconds after which a head still arriving is given up on (0: no deadline).
     private var deadline: UInt64 = 0
+    /// Called when a recv() is about to block (the client has not sent the rest yet).
+    public var willBlock: (() -> Void)?
     /// Whether at least one byte of the current request has been received.
     public private(set) var sawRequestBytes = false
 
@@ -102,11 +104,17 @@ public final class ConnectionReader {
                 storage = bigger
             }
         }
-        let count: Int
-        do {
-            count = try socket.recv(into: UnsafeMutableRawBufferPointer(rebasing: storage[end...]))
-        } catch let error as SocketError where error.isWouldBlock {
-            throw Failure.timedOut   // SO_RCVTIMEO expired: recv() returned EAGAIN
+        let free = UnsafeMutableRawBufferPointer(rebasing: storage[end...])
+        var count: Int
+        if let ready = try Syscall.recvIfReady(socket.descriptor, into: free) {
+            count = ready
+        } else {
+            willBlock?()   // this thread is about to wait for the client: the server may want another
+            do {
+                count = try socket.recv(into: free)
+            } catch let error as SocketError where error.isWouldBlock {
+                throw Failure.timedOut   // SO_RCVTIMEO expired: recv() returned EAGAIN
+            }
         }
         end += count
         if count > 0 { sawRequestBytes = true }

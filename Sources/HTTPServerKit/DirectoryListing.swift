@@ -14,11 +14,11 @@ public enum DirectoryListing {
 
         var page: [UInt8] = []
         page.reserveCapacity(400 + entries.count * 80)
-        page += Array("<!DOCTYPE HTML>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>".utf8)
+        page.append(contentsOf: "<!DOCTYPE HTML>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>".utf8)
         page += title
-        page += Array("</title>\n</head>\n<body>\n<h1>".utf8)
+        page.append(contentsOf: "</title>\n</head>\n<body>\n<h1>".utf8)
         page += title
-        page += Array("</h1>\n<hr>\n<ul>\n".utf8)
+        page.append(contentsOf: "</h1>\n<hr>\n<ul>\n".utf8)
         for entry in sorted {
             var link = entry.name
             var shown = entry.name
@@ -29,13 +29,13 @@ public enum DirectoryListing {
             if entry.isSymbolicLink {
                 shown = entry.name + [UInt8(ascii: "@")]   // a link to a folder shows @ but links with /
             }
-            page += Array("<li><a href=\"".utf8)
+            page.append(contentsOf: "<li><a href=\"".utf8)
             PercentEncoding.encode(link, into: &page)
-            page += Array("\">".utf8)
+            page.append(contentsOf: "\">".utf8)
             HTMLEscaping.escape(shown, into: &page)
-            page += Array("</a></li>\n".utf8)
+            page.append(contentsOf: "</a></li>\n".utf8)
         }
-        page += Array("</ul>\n<hr>\n</body>\n</html>\n".utf8)
+        page.append(contentsOf: "</ul>\n<hr>\n</body>\n</html>\n".utf8)
         return page
     }
 
@@ -50,10 +50,26 @@ public enum DirectoryListing {
     /// Python's `list.sort(key=lambda a: a.lower())` on names decoded with `surrogateescape`:
     /// by lower-cased code points, each undecodable byte counting as U+DC80...U+DCFF.
     public static func sortedForListing(_ entries: [FileSystem.Entry]) -> [FileSystem.Entry] {
+        if entries.allSatisfy({ $0.name.allSatisfy { $0 < 0x80 } }) {
+            // All ASCII (the usual case): compare lower-cased bytes in place, no keys to build.
+            return entries.enumerated().sorted { a, b in
+                let order = compareASCIIIgnoringCase(a.element.name, b.element.name)
+                return order < 0 || (order == 0 && a.offset < b.offset)
+            }.map(\.element)
+        }
         let keyed = entries.enumerated().map { (key: sortKey($0.element.name), index: $0.offset, entry: $0.element) }
         return keyed.sorted { a, b in
             a.key.lexicographicallyPrecedes(b.key) || (a.key == b.key && a.index < b.index)
         }.map(\.entry)
+    }
+
+    static func compareASCIIIgnoringCase(_ a: [UInt8], _ b: [UInt8]) -> Int {
+        for (x, y) in zip(a, b) {
+            let lx = x >= 65 && x <= 90 ? x | 0x20 : x
+            let ly = y >= 65 && y <= 90 ? y | 0x20 : y
+            if lx != ly { return lx < ly ? -1 : 1 }
+        }
+        return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
     }
 
     static func sortKey(_ name: [UInt8]) -> [UInt32] {

@@ -49,14 +49,9 @@ open class FileRequestHandler: RequestHandler {
         var fd: Int32
         var info: FileSystem.Status
         do {
-            fd = try FileSystem.open(filePath)
+            fd = try openInsideDirectory(filePath)
             info = try FileSystem.status(of: fd)
         } catch {
-            try sendError(404, "File not found")
-            return nil
-        }
-        guard isInsideDirectory(fd) else {
-            FileSystem.close(fd)
             try sendError(404, "File not found")
             return nil
         }
@@ -156,6 +151,25 @@ open class FileRequestHandler: RequestHandler {
             FileSystem.close(fd)
         }
         return nil
+    }
+
+    /// Opens a translated path, but only if it lies inside the served folder once every symbolic
+    /// link is resolved (unless `--follow-symlinks`). The kernel checks with openat2(2)
+    /// RESOLVE_BENEATH; what it refuses (EXDEV: a link that leaves the folder, or an absolute
+    /// link) gets a second look by `isInsideDirectory`, which accepts absolute links that lead
+    /// back inside.
+    func openInsideDirectory(_ filePath: [UInt8]) throws -> Int32 {
+        guard directory.realPath != nil else { return try FileSystem.open(filePath) }
+        do {
+            return try FileSystem.open(directory.relative(filePath), beneath: directory.descriptor)
+        } catch let error as SocketError where error.errno == Errno(rawValue: EXDEV) {
+            let fd = try FileSystem.open(filePath)
+            guard isInsideDirectory(fd) else {
+                FileSystem.close(fd)
+                throw error
+            }
+            return fd
+        }
     }
 
     /// Whether an open file lies inside the served folder once every symbolic link is resolved.

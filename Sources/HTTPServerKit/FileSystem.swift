@@ -1,4 +1,5 @@
 @preconcurrency import Glibc
+import CLinux
 import SocketCore
 
 /// The file-system calls the file handler makes: open(2), fstat(2), pread(2), readdir(3),
@@ -23,6 +24,22 @@ public enum FileSystem {
     public static func open(_ path: [UInt8]) throws -> Int32 {
         try withCString(path) { cPath in
             try call("open") { Glibc.open(cPath, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
+        }
+    }
+
+    /// openat2(2) with `RESOLVE_BENEATH`: opens the relative `path` below the open folder `root`;
+    /// the kernel refuses (EXDEV) if any step, symbolic links included, would leave `root`.
+    /// One system call does both the open and the containment check.
+    public static func open(_ path: [UInt8], beneath root: Int32) throws -> Int32 {
+        try withCString(path) { cPath in
+            try call("openat2") { sockettutor_open_beneath(root, cPath, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
+        }
+    }
+
+    /// open(2) of a folder, kept open as the anchor for `open(_:beneath:)`.
+    public static func openDirectory(_ path: [UInt8]) throws -> Int32 {
+        try withCString(path) { cPath in
+            try call("open") { Glibc.open(cPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
         }
     }
 

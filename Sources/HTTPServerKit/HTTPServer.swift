@@ -1,16 +1,26 @@
 @preconcurrency import Glibc
 import Dispatch
 import SocketCore
+import Synchronization
 
 /// The listening side: Python's `ThreadingHTTPServer` (socketserver's `TCPServer` with
-/// `ThreadingMixIn`).
+/// `ThreadingMixIn`), made to scale.
 ///
 ///     init         socket() → setsockopt(SO_REUSEADDR) → bind() → listen()   (server_bind, server_activate)
-///     serveForever accept() → a new thread per connection → handler.handle() → shutdown() → close()
+///     serveForever accept() → epoll → a worker thread runs the handler → shutdown() → close()
 ///
-/// Each connection gets its own thread with blocking calls, so a slow client only ever holds
-/// its own thread. At most `maxConnections` are served at once; further clients wait in the
-/// kernel's accept queue until a slot frees up.
+/// Requests are served exactly as in Python: a thread runs the handler with blocking recv() and
+/// send(). The difference is what happens *between* requests. Python keeps one thread per
+/// connection, asleep in recv() while a keep-alive client is idle. Here an idle connection is
+/// parked in epoll(7) and holds no thread; when its next request arrives, whichever worker is
+/// free takes it. A busy worker thus goes from one ready connection to the next without
+/// sleeping, which saves a context switch per request.
+///
+/// Workers are a pool of two per core that grows when a worker has to wait for a slow client
+/// (it holds its worker until its request arrives or times out) or when ready connections find
+/// every worker stuck, up to one per connection; extra workers leave after 10 idle seconds.
+/// At most `maxConnections` connections are open at once; further clients wait in the listen
+/// backlog.
 public final class HTTPServer: Sendable {
     /// Makes the handler for one accepted connection (Python passes the handler class).
     public typealias HandlerFactory = @Sendable (_ socket: Socket, _ clientAddress: String) -> RequestHandler
@@ -19,11 +29,18 @@ public final class HTTPServer: Sendable {
     public let socket: Socket
     /// The address it listens on, with the real port when 0 was asked for.
     public let serverAddress: SocketAddress
-    /// Seconds a blocked recv()/send() may wait for the client (SO_RCVTIMEO, SO_SNDTIMEO).
+    /// Seconds a blocked recv()/send() may wait for the client (SO_RCVTIMEO, SO_SNDTIMEO), a
+    /// request head may take, and a keep-alive connection may stay idle.
     public let timeout: Double
     public let maxConnections: Int
     private let makeHandler: HandlerFactory
     private let slots: DispatchSemaphore
+    private let epoll: Epoll
+    private let idle: IdleConnections
+    private let workers = Atomic<Int>(0)
+    private let waitingWorkers = Atomic<Int>(0)
+    private let connectionsTaken = Atomic<Int>(0)
+    private let minimumWorkers: Int
 
     /// Binds and listens (Python's `server_bind` + `server_activate`). Throws the failed call:
     /// `bind() failed: EADDRINUSE (Address already in use)`.
@@ -38,6 +55,10 @@ public final class HTTPServer: Sendable {
         self.maxConnections = maxConnections
         self.makeHandler = makeHandler
         slots = DispatchSemaphore(value: maxConnections)
+        epoll = try Epoll()
+        // Descriptor numbers stay below the open connections plus a few files and the listener.
+        idle = IdleConnections(capacity: 2 * maxConnections + 256)
+        minimumWorkers = max(2, 2 * sysconf(Int32(_SC_NPROCESSORS_ONLN)))
     }
 
     /// The readiness line, as Python prints it:
@@ -48,8 +69,11 @@ public final class HTTPServer: Sendable {
         return "Serving HTTP on \(host) port \(serverAddress.port) (http://\(urlHost):\(serverAddress.port)/) ..."
     }
 
-    /// Accepts connections forever, each on its own thread (Python's `serve_forever`).
+    /// Accepts connections forever and hands them to the workers (Python's `serve_forever`).
     public func serveForever() {
+        for _ in 0..<minimumWorkers { startWorker() }
+        try? Threads.detach { [self] in reapIdleConnections() }
+        try? Threads.detach { [self] in watchForStalls() }
         while true {
             slots.wait()
             let client: Socket
@@ -64,30 +88,116 @@ public final class HTTPServer: Sendable {
                 }
                 continue   // ECONNABORTED and friends: that client is gone, take the next
             }
-            do {
-                try Threads.detach(stackSize: 512 * 1024) { [self] in
-                    processRequest(client, peer: peer)
+            // Timeouts turn a silent client into EAGAIN instead of a worker blocked forever;
+            // TCP_NODELAY sends a response's last small segment without waiting for an ACK.
+            try? client.setReceiveTimeout(seconds: timeout)
+            try? client.setSendTimeout(seconds: timeout)
+            try? client.setNoDelay()
+            let handler = makeHandler(client, peer?.ip ?? "-")
+            handler.requestTimeout = timeout
+            handler.rfile.willBlock = { [self] in addWorkerIfNoneWaiting() }
+            park(Connection(socket: client, handler: handler), new: true)
+        }
+    }
+
+    /// One accepted connection and its handler: what epoll hands back when it is readable.
+    final class Connection {
+        let socket: Socket
+        let handler: RequestHandler
+        init(socket: Socket, handler: RequestHandler) {
+            self.socket = socket
+            self.handler = handler
+        }
+    }
+
+    /// Puts a connection to wait in epoll for its next request. The watch holds a +1 reference
+    /// (`passRetained`), which the worker that gets the event takes back.
+    private func park(_ connection: Connection, new: Bool) {
+        let fd = connection.socket.descriptor
+        idle.park(fd)
+        let token = UInt64(UInt(bitPattern: Unmanaged.passRetained(connection).toOpaque()))
+        do {
+            try epoll.watchOnce(fd, token: token, add: new)
+        } catch {
+            Unmanaged<Connection>.fromOpaque(UnsafeRawPointer(bitPattern: UInt(token))!).release()
+            idle.take(fd)
+            finish(connection)
+        }
+    }
+
+    private func startWorker() {
+        workers.add(1, ordering: .relaxed)
+        do {
+            try Threads.detach(stackSize: 512 * 1024) { [self] in work() }
+        } catch {
+            workers.subtract(1, ordering: .relaxed)
+        }
+    }
+
+    /// A worker: wait for a readable connection, serve what it sent, park it again or close it.
+    private func work() {
+        while true {
+            waitingWorkers.add(1, ordering: .relaxed)
+            let token = try? epoll.waitForOne(timeout: 10_000)
+            waitingWorkers.subtract(1, ordering: .relaxed)
+            guard let token, let address = UnsafeRawPointer(bitPattern: UInt(token)) else {
+                // Ten idle seconds: leave if there are more workers than the pool keeps.
+                if workers.load(ordering: .relaxed) > minimumWorkers {
+                    workers.subtract(1, ordering: .relaxed)
+                    return
                 }
-            } catch {
-                slots.signal()
-                Console.error("http-server: cannot start a thread: \(error)")
-                try? client.close()
+                continue
+            }
+            connectionsTaken.add(1, ordering: .relaxed)
+            let connection = Unmanaged<Connection>.fromOpaque(address).takeRetainedValue()
+            idle.take(connection.socket.descriptor)
+            if connection.handler.handleAvailableRequests() {
+                park(connection, new: false)
+            } else {
+                finish(connection)
             }
         }
     }
 
-    /// One connection, on its own thread: set it up, let the handler run, close it.
-    func processRequest(_ client: Socket, peer: SocketAddress?) {
-        defer { slots.signal() }
-        // Timeouts turn a silent client into EAGAIN instead of a thread blocked forever;
-        // TCP_NODELAY sends a response's last small segment without waiting for an ACK.
-        try? client.setReceiveTimeout(seconds: timeout)
-        try? client.setSendTimeout(seconds: timeout)
-        try? client.setNoDelay()
-        let handler = makeHandler(client, peer?.ip ?? "-")
-        handler.requestTimeout = timeout
-        handler.handle()
-        shutdownRequest(client, lingering: handler.sentError || handler.rfile.bufferedCount > 0)
+    /// A worker is about to wait for a slow client: if no other worker is waiting in epoll,
+    /// start one, so the slow client never delays anyone else.
+    private func addWorkerIfNoneWaiting() {
+        if waitingWorkers.load(ordering: .relaxed) == 0 && workers.load(ordering: .relaxed) < maxConnections + minimumWorkers {
+            startWorker()
+        }
+    }
+
+    /// Workers can also be held up sending (a client that reads slowly) or in a lingering
+    /// close. Every 10 ms: if connections are ready (the epoll descriptor itself polls readable),
+    /// no worker is waiting for them and none was taken since the last look, the workers are
+    /// stuck, not just busy: start one more.
+    private func watchForStalls() {
+        var lastTaken = -1
+        while true {
+            usleep(10_000)
+            let taken = connectionsTaken.load(ordering: .relaxed)
+            defer { lastTaken = taken }
+            guard taken == lastTaken, waitingWorkers.load(ordering: .relaxed) == 0 else { continue }
+            // poll(2) called directly, not through Syscall: a look every 10 ms would flood --trace.
+            var ready = pollfd(fd: epoll.descriptor, events: Int16(POLLIN), revents: 0)
+            if poll(&ready, 1, 0) == 1 { addWorkerIfNoneWaiting() }
+        }
+    }
+
+    /// Closes keep-alive connections idle longer than the timeout, once a second.
+    private func reapIdleConnections() {
+        let seconds = max(1, Int(timeout.rounded(.up)))
+        while true {
+            sleep(1)
+            idle.reap(olderThan: seconds)
+        }
+    }
+
+    /// Ends a connection and frees its slot.
+    private func finish(_ connection: Connection) {
+        let handler = connection.handler
+        shutdownRequest(connection.socket, lingering: handler.sentError || handler.rfile.bufferedCount > 0)
+        slots.signal()
     }
 
     /// Ends a connection as socketserver does: shutdown(SHUT_WR) sends our FIN after the last
@@ -108,3 +218,4 @@ public final class HTTPServer: Sendable {
         try? client.close()
     }
 }
+

@@ -3,7 +3,8 @@ import SocketCore
 
 /// The base request handler: Python's `BaseHTTPRequestHandler`, method for method.
 ///
-/// The server makes one handler per connection and calls `handle()`. It reads a request
+/// The server makes one handler per connection and calls `handleAvailableRequests()` each time
+/// the connection has something to read (Python's `handle()` is here too). It reads a request
 /// (`parseRequest`), calls the method named after the command (`GET` → `doGET()`), and answers
 /// through `sendResponse` / `sendHeader` / `endHeaders` and the body stream `wfile`. A subclass
 /// only writes the `doXXX` methods it supports; any other command gets 501.
@@ -61,20 +62,35 @@ open class RequestHandler {
 
     // MARK: - The request loop
 
-    /// Handles requests until the connection is to close (one for HTTP/1.0, several with keep-alive).
+    /// Handles requests until the connection is to close (one for HTTP/1.0, several with
+    /// keep-alive), blocking between them: Python's `handle()`.
     public func handle() {
         closeConnection = true
         repeat {
-            do {
-                try handleOneRequest()
-            } catch ConnectionReader.Failure.timedOut {
-                // An idle keep-alive connection times out silently; a half-sent request is logged.
-                if rfile.sawRequestBytes { logError("Request timed out: timed out") }
-                closeConnection = true
-            } catch {
-                closeConnection = true   // the client went away (ECONNRESET, EPIPE): nothing to answer
-            }
+            serveOneRequest()
         } while !closeConnection
+    }
+
+    /// Handles the request that has started to arrive, and any others already received behind
+    /// it (pipelined); returns true when the connection stays open for more. The server calls
+    /// this when epoll reports the connection readable, so no thread waits on an idle client.
+    public func handleAvailableRequests() -> Bool {
+        repeat {
+            serveOneRequest()
+        } while !closeConnection && rfile.bufferedCount > 0
+        return !closeConnection
+    }
+
+    private func serveOneRequest() {
+        do {
+            try handleOneRequest()
+        } catch ConnectionReader.Failure.timedOut {
+            // A half-sent request is logged; a silent client is just dropped.
+            if rfile.sawRequestBytes { logError("Request timed out: timed out") }
+            closeConnection = true
+        } catch {
+            closeConnection = true   // the client went away (ECONNRESET, EPIPE): nothing to answer
+        }
     }
 
     /// Reads one request, dispatches it, and sends what the method wrote.
@@ -326,20 +342,41 @@ open class RequestHandler {
     }
 
     /// Writes `127.0.0.1 - - [21/Oct/2015 09:28:00] message` to stderr in one write(2). Control
-    /// characters become `\xNN` and `\` becomes `\\`, so a request cannot forge log lines or send
-    /// escape sequences to the terminal.
+    /// characters (U+0000-U+001F, U+007F-U+009F) become `\xNN` and `\` becomes `\\`, so a
+    /// request cannot forge log lines or send escape sequences to the terminal.
     open func logMessage(_ message: String) {
-        var line = clientAddress + " - - [" + clock.now().log + "] "
-        for scalar in message.unicodeScalars {
-            switch scalar.value {
-            case 0x5C: line += "\\\\"
-            case 0x00..<0x20, 0x7F..<0xA0:
-                let hex = String(scalar.value, radix: 16)
-                line += "\\x" + (hex.count == 1 ? "0" + hex : hex)
-            default: line.unicodeScalars.append(scalar)
+        var line: [UInt8] = []
+        swap(&line, &logBuffer)   // reuse the buffer's memory without a copy-on-write
+        line.removeAll(keepingCapacity: true)
+        line.append(contentsOf: clientAddress.utf8)
+        line.append(contentsOf: " - - [".utf8)
+        line.append(contentsOf: clock.now().log.utf8)
+        line.append(contentsOf: "] ".utf8)
+        let bytes = message.utf8
+        var index = bytes.startIndex
+        while index != bytes.endIndex {
+            let byte = bytes[index]
+            index = bytes.index(after: index)
+            if byte == 0x5C {
+                line.append(contentsOf: [0x5C, 0x5C])
+            } else if byte < 0x20 || byte == 0x7F {
+                RequestHandler.appendHexEscape(byte, to: &line)
+            } else if byte == 0xC2, index != bytes.endIndex, (0x80...0x9F).contains(bytes[index]) {
+                RequestHandler.appendHexEscape(bytes[index], to: &line)   // U+0080-U+009F, two bytes in UTF-8
+                index = bytes.index(after: index)
+            } else {
+                line.append(byte)
             }
         }
-        line += "\n"
-        line.withUTF8 { FileSystem.writeAll(2, UnsafeRawBufferPointer($0)) }
+        line.append(0x0A)
+        line.withUnsafeBytes { FileSystem.writeAll(2, $0) }
+        logBuffer = line
+    }
+
+    private var logBuffer: [UInt8] = []
+
+    private static func appendHexEscape(_ byte: UInt8, to line: inout [UInt8]) {
+        let hex = Array("0123456789abcdef".utf8)
+        line.append(contentsOf: [0x5C, UInt8(ascii: "x"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
     }
 }

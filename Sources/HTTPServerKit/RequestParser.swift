@@ -20,8 +20,9 @@ public enum RequestParser {
 
     /// Parses one request line (with or without its CRLF).
     public static func parseRequestLine(_ raw: [UInt8]) -> RequestLine {
-        let line = latin1(trimmingLineEnd(raw))
-        let words = splitWords(line)
+        let bytes = trimmingLineEnd(raw)
+        let line = latin1(bytes)
+        let words = splitWords(bytes)
         if words.isEmpty { return .empty }
         var version = "HTTP/0.9"
         var major = 0, minor = 9
@@ -96,13 +97,14 @@ public enum RequestParser {
         return text.unicodeScalars.map { UInt8(truncatingIfNeeded: $0.value) }
     }
 
-    /// Python's `str.split()`: runs of white space separate words (including \x1c-\x1f, \x85, \xa0).
-    static func splitWords(_ line: String) -> [String] {
-        line.unicodeScalars.split(whereSeparator: isPythonSpace).map { String(String.UnicodeScalarView($0)) }
+    /// Python's `str.split()` on the ISO-8859-1 line: runs of white space separate words
+    /// (white space there includes \x1c-\x1f, \x85 and \xa0).
+    static func splitWords(_ line: [UInt8]) -> [String] {
+        line.split(whereSeparator: isPythonSpace).map { latin1($0) }
     }
 
-    static func isPythonSpace(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.value {
+    static func isPythonSpace(_ byte: UInt8) -> Bool {
+        switch byte {
         case 0x09...0x0D, 0x1C...0x20, 0x85, 0xA0: return true
         default: return false
         }

@@ -60,7 +60,7 @@ public final class Capture: @unchecked Sendable {
             case PCAP_ERROR_PERM_DENIED:
                 throw CaptureError("capturing on \(interface) needs root or CAP_NET_RAW "
                     + "(sudo setcap cap_net_raw,cap_net_admin=eip \(executablePath())); "
-                    + "reading a file needs neither: handshake-watch -r captures/echo-hello-ipv4.pcap")
+                    + "reading a file needs neither: handshake-watch -r captures/echo-ipv4.pcap")
             case PCAP_ERROR_NO_SUCH_DEVICE:
                 throw CaptureError("no such interface: \(interface) (see `ip link`; `lo` carries this machine's own traffic)")
             default:
@@ -203,7 +203,9 @@ enum CaptureFileInfo {
     /// pcap: the magic number says it (a1b23c4d = nanoseconds). pcapng: the first interface's
     /// `if_tsresol` option (9 = 10^-9 s). libpcap converts either way; we only need the digits.
     static func hasNanosecondTimestamps(path: String) -> Bool {
-        guard let file = fopen(path, "rb") else { return false }
+        // Only regular files: peeking into a pipe (`-r /dev/stdin`) would eat bytes libpcap needs.
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG, let file = fopen(path, "rb") else { return false }
         defer { fclose(file) }
         var head = [UInt8](repeating: 0, count: 4096)
         let count = fread(&head, 1, head.count, file)

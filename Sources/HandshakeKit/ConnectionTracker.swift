@@ -10,11 +10,9 @@ public final class ConnectionTracker {
     /// Connections ended since the caller last drained them, in the order they ended.
     public private(set) var ended: [ConnectionSummary] = []
     /// How many connections are in the table now.
-    public var openCount: Int { index.count }
+    public var openCount: Int { table.count }
 
-    private var index: [FlowKey: Int32] = [:]
-    private var slots: [Connection] = []
-    private var freeSlots: [Int32] = []
+    private var table = ConnectionTable()
     private var nextID = 1
     private var clock = 0   // packets tracked so far: the idle measure for eviction
     /// Connections that just ended, so their stray segments (a retransmitted last ACK or FIN, the
@@ -35,31 +33,35 @@ public final class ConnectionTracker {
         clock += 1
         let key = FlowKey(packet.source, packet.destination)
         let flags = packet.tcp.flags
-        if var slot = index[key] {
-            if flags.contains(.syn) && !flags.contains(.ack) && !slots[Int(slot)].isRetransmittedSYN(packet) {
+        if var slot = table.find(key) {
+            if flags.contains(.syn) && !flags.contains(.ack) && !table[slot].isRetransmittedSYN(packet) {
                 // A new SYN on a known 4-tuple: the port was reused. The old connection is over.
-                end(slot, key: key, outcome: nil)
-                slot = open(packet, key: key)
-                return slots[Int(slot)].firstStep(packet)
+                end(slot, outcome: nil)
+                slot = open(packet)
+                return table[slot].firstStep(packet)
             }
-            let result = slots[Int(slot)].advance(packet, clock: clock)
-            if let outcome = result.ended { end(slot, key: key, outcome: outcome) }
+            let result = table[slot].advance(packet, clock: clock)
+            if let outcome = result.ended { end(slot, outcome: outcome) }
             return result.tracked
         }
         if let closed = recentlyClosed[key] {
             if !(flags.contains(.syn) && !flags.contains(.ack)) { return closed.lateStep(packet) }
             recentlyClosed[key] = nil   // a new SYN: the port is reused for a new connection
         }
-        let slot = open(packet, key: key)
-        let tracked = slots[Int(slot)].firstStep(packet)
-        if tracked.step == .rst { end(slot, key: key, outcome: .reset) }
+        let slot = open(packet)
+        let tracked = table[slot].firstStep(packet)
+        if tracked.step == .rst { end(slot, outcome: .reset) }
         return tracked
     }
 
-    /// Ends every connection still in the table (end of capture), in connection order.
-    public func finishAll() {
-        let remaining = index.sorted { slots[Int($0.value)].id < slots[Int($1.value)].id }
-        for (key, slot) in remaining { end(slot, key: key, outcome: nil) }
+    /// Ends every connection still in the table (end of capture), in connection order, handing
+    /// each summary to `body` as it goes (100,000 open connections need no second copy).
+    public func finishAll(_ body: (ConnectionSummary) -> Void) {
+        drainEnded(body)
+        var open = table.occupiedSlots
+        open.sort { table[$0].id < table[$1].id }
+        for slot in open { body(table[slot].summary(outcome: nil)) }
+        table.removeAll()
     }
 
     /// Hands the connections that ended to `body` and forgets them.
@@ -69,27 +71,18 @@ public final class ConnectionTracker {
         ended.removeAll(keepingCapacity: true)
     }
 
-    private func open(_ packet: Packet, key: FlowKey) -> Int32 {
-        if index.count >= limit { evictIdle() }
+    private func open(_ packet: Packet) -> Int32 {
+        if table.count >= limit { evictIdle() }
         let connection = Connection(id: nextID, first: packet, clock: clock)
         nextID += 1
-        let slot: Int32
-        if let reused = freeSlots.popLast() {
-            slot = reused
-            slots[Int(slot)] = connection
-        } else {
-            slot = Int32(slots.count)
-            slots.append(connection)
-        }
-        index[key] = slot
-        return slot
+        return table.insert(connection)
     }
 
-    private func end(_ slot: Int32, key: FlowKey, outcome: Outcome?) {
-        ended.append(slots[Int(slot)].summary(outcome: outcome))
-        index[key] = nil
-        freeSlots.append(slot)
-        if outcome == .closed || outcome == .reset || outcome == .refused { rememberClosed(slots[Int(slot)], key: key) }
+    private func end(_ slot: Int32, outcome: Outcome?) {
+        let connection = table[slot]
+        ended.append(connection.summary(outcome: outcome))
+        table.remove(slot)
+        if outcome == .closed || outcome == .reset || outcome == .refused { rememberClosed(connection, key: connection.key) }
     }
 
     private func rememberClosed(_ connection: Connection, key: FlowKey) {
@@ -105,9 +98,9 @@ public final class ConnectionTracker {
 
     /// Evicts the idlest eighth of the table at once, so eviction costs O(log n) per connection.
     private func evictIdle() {
-        let count = max(1, index.count / 8)
-        let idlest = index.sorted { slots[Int($0.value)].lastClock < slots[Int($1.value)].lastClock }.prefix(count)
-        for (key, slot) in idlest { end(slot, key: key, outcome: .evicted) }
+        let count = max(1, table.count / 8)
+        let idlest = table.occupiedSlots.sorted { table[$0].lastClock < table[$1].lastClock }.prefix(count)
+        for slot in idlest { end(slot, outcome: .evicted) }
     }
 }
 
@@ -141,16 +134,16 @@ struct Connection {
     var firstTime: Double
     var lastTime: Double
     var lastClock: Int
-    var packets = 1
+    var packets: Int32 = 1
     var bytesToServer: UInt64 = 0
     var bytesToClient: UInt64 = 0
 
     // The handshake.
     var synTime: Double?
     var lastSynTime = 0.0
-    var synCount = 0
+    var synCount: Int32 = 0
     var lastSynAckTime = 0.0
-    var synAckCount = 0
+    var synAckCount: Int32 = 0
     var established = false
     var handshakeRTT: Double?
     /// Initial sequence numbers, the base of relative numbers. Nil until seen.
@@ -187,6 +180,9 @@ struct Connection {
             midstream = true
         }
     }
+
+    /// The 4-tuple, as the table indexes it.
+    var key: FlowKey { FlowKey(client, server) }
 
     /// True when `packet` is another copy of this connection's SYN (same client, same ISN).
     func isRetransmittedSYN(_ packet: Packet) -> Bool {
@@ -269,7 +265,7 @@ struct Connection {
             synCount += 1
             var result = tracked(packet, step: .synRetransmit)
             result.retransmitGap = time - lastSynTime
-            result.retransmitCount = synCount
+            result.retransmitCount = Int(synCount)
             lastSynTime = time
             return (result, nil)
         }
@@ -281,16 +277,23 @@ struct Connection {
             var result = tracked(packet, step: retransmit ? .synAckRetransmit : .handshakeSynAck)
             if retransmit {
                 result.retransmitGap = time - lastSynAckTime
-                result.retransmitCount = synAckCount
+                result.retransmitCount = Int(synAckCount)
             }
             lastSynAckTime = time
             return (result, nil)
         }
 
         // Acknowledgements of FINs: the sequence number after the other side's FIN.
+        var acknowledgesFin = false
         if flags.contains(.ack) {
-            if fromClient, let end = serverFinEnd, sequenceAtOrAfter(tcp.acknowledgement, end) { serverFinAcked = true }
-            if !fromClient, let end = clientFinEnd, sequenceAtOrAfter(tcp.acknowledgement, end) { clientFinAcked = true }
+            if fromClient, !serverFinAcked, let end = serverFinEnd, sequenceAtOrAfter(tcp.acknowledgement, end) {
+                serverFinAcked = true
+                acknowledgesFin = true
+            }
+            if !fromClient, !clientFinAcked, let end = clientFinEnd, sequenceAtOrAfter(tcp.acknowledgement, end) {
+                clientFinAcked = true
+                acknowledgesFin = true
+            }
         }
 
         if flags.contains(.fin) {
@@ -310,6 +313,7 @@ struct Connection {
             // The other side's FIN. If it does not acknowledge the first FIN, the two crossed.
             let firstAcked = fromClient ? serverFinAcked : clientFinAcked
             var result = tracked(packet, step: .finPassive)
+            result.acknowledgesFin = acknowledgesFin
             if !firstAcked {
                 simultaneousClose = true
                 result.simultaneousClose = true
@@ -332,6 +336,7 @@ struct Connection {
             established = true
             result.afterPeerFin = (fromClient ? serverFinEnd : clientFinEnd) != nil
         }
+        result.acknowledgesFin = acknowledgesFin
         if clientFinEnd != nil && serverFinEnd != nil && clientFinAcked && serverFinAcked && step != .data {
             result.step = .teardownAck
             result.timeWait = timeWaitSide
@@ -398,7 +403,7 @@ struct Connection {
             connection: id, client: client, server: server, handshakeRTT: handshakeRTT,
             bytesToServer: bytesToServer, bytesToClient: bytesToClient, closedBy: closedBy,
             timeWait: outcome == .closed ? timeWaitSide : .none, outcome: outcome,
-            resetMeaning: resetMeaning, duration: lastTime - firstTime, packets: packets,
-            midstream: midstream, synRetransmits: max(0, synCount - 1))
+            resetMeaning: resetMeaning, duration: lastTime - firstTime, packets: Int(packets),
+            midstream: midstream, synRetransmits: Int(max(0, synCount - 1)))
     }
 }

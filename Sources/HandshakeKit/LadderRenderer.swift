@@ -1,7 +1,7 @@
 /// A sequence diagram per connection, as teachers draw it on the board: the client's column on
 /// the left, the server's on the right, one arrow per segment, time running down.
 ///
-///     #1 client 127.0.0.1:43994                               server 127.0.0.1:5000
+///                  client 127.0.0.1:43994                   server 127.0.0.1:5000
 ///     #1    0.000 ms |-- SYN seq 0 ------------------------------>| connect() sends SYN, blocks
 ///     #1    0.011 ms |<-- SYN,ACK seq 0 ack 1 --------------------| kernel answers, not accept()
 ///     #1    0.019 ms |-- ACK seq 1 ack 1 ------------------------>| connect() returns
@@ -25,13 +25,14 @@ public final class LadderRenderer: Renderer {
         let id = tracked.connection
         if started.insert(id).inserted {
             firstTimes[id] = tracked.packet.time.value
-            let left = "#\(id) client \(tracked.client)"
+            // "client ..." starts at the left bar, "server ..." ends at the right bar.
+            let tag = "#\(id) "
+            let left = "client \(tracked.client)"
             let right = "server \(tracked.server)"
+            let indent = String(repeating: " ", count: tag.count + 13)   // "#1 " + "    0.000 ms "
+            let gap = String(repeating: " ", count: max(1, Self.width + 3 - left.count - right.count))
             palette.bold(out)
-            // The server's name ends near the right-hand bar of the diagram.
-            let column: Int = 16 + Self.width + 2 - right.count / 2
-            let gap: Int = max(1, column - left.count)
-            out.string(left + String(repeating: " ", count: gap) + right)
+            out.string(tag + indent.dropFirst(tag.count) + left + gap + right)
             palette.reset(out)
             out.endLine()
         }
@@ -77,7 +78,7 @@ public final class LadderRenderer: Renderer {
         case .synRetransmit: return "SYN again after \(StepExplanation.seconds(tracked.retransmitGap)): no answer"
         case .synAckRetransmit: return "SYN-ACK again after \(StepExplanation.seconds(tracked.retransmitGap))"
         case .data: return tracked.afterPeerFin ? "\(sender) send() after peer's FIN (half-close)" : "\(sender) send() -> peer recv()"
-        case .ack: return "\(sender) kernel ACKs"
+        case .ack: return tracked.acknowledgesFin ? "\(sender) kernel ACKs the FIN (CLOSE_WAIT)" : "\(sender) kernel ACKs"
         case .finActive: return "\(sender) close(): active close"
         case .finPassive: return tracked.simultaneousClose ? "\(sender) close() too: FINs crossed" : "\(sender) recv() = 0, close()"
         case .teardownAck:

@@ -8,13 +8,16 @@ public struct CaptureStats: Sendable {
     public var dropped: Int
     /// Packets skipped because they were truncated or malformed.
     public var skipped: Int
+    /// TCP packets handled (decoded or skipped): tcpdump's "packets captured".
+    public var decoded: Int
     /// Live capture (counts come from the kernel) or a file.
     public var isLive: Bool
 
-    public init(received: Int, dropped: Int, skipped: Int, isLive: Bool) {
+    public init(received: Int, dropped: Int, skipped: Int, decoded: Int, isLive: Bool) {
         self.received = received
         self.dropped = dropped
         self.skipped = skipped
+        self.decoded = decoded
         self.isLive = isLive
     }
 }
@@ -75,7 +78,8 @@ public struct Palette: Sendable {
 }
 
 /// Writes the capture's counts on stderr as tcpdump does at the end.
-public func printStatsLikeTcpdump(_ stats: CaptureStats, decoded: Int) {
+public func printStatsLikeTcpdump(_ stats: CaptureStats) {
+    let decoded = stats.decoded
     var lines = "\(decoded) packet\(decoded == 1 ? "" : "s") captured\n"
     if stats.isLive {
         lines += "\(stats.received) packet\(stats.received == 1 ? "" : "s") received by filter\n"

@@ -97,6 +97,9 @@ public struct TrackedPacket: Sendable {
     public var resetMeaning: ResetMeaning?
     /// Data sent after the other side's FIN (half-close).
     public var afterPeerFin = false
+    /// This segment acknowledges the other side's FIN (for the first FIN: the closer now waits
+    /// in FIN_WAIT_2, the other side sits in CLOSE_WAIT until it calls close()).
+    public var acknowledgesFin = false
     /// For fin-passive: the two FINs crossed (simultaneous close).
     public var simultaneousClose = false
     /// For teardown-ack: who is left in TIME_WAIT.

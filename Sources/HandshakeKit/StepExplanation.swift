@@ -27,15 +27,19 @@ public enum StepExplanation {
             if tracked.afterPeerFin { text += "; half-close: the \(sender) still sends after the \(receiver)'s FIN" }
             return text
         case .ack:
+            if tracked.acknowledgesFin {
+                return "\(sender)'s kernel acknowledges the \(receiver)'s FIN: the \(receiver) waits in FIN_WAIT_2, "
+                    + "the \(sender) is in CLOSE_WAIT until its program calls close()"
+            }
             return "\(sender)'s kernel acknowledges every byte before \(tracked.relativeAcknowledgement)"
         case .finActive:
-            return "\(sender) called close() or shutdown(SHUT_WR): active close, its FIN means no more data; "
-                + "the \(receiver)'s recv() will return 0"
+            return "\(sender) called close() or shutdown(SHUT_WR): active close, its FIN means no more data "
+                + "(\(sender) in FIN_WAIT_1); the \(receiver)'s recv() will return 0"
         case .finPassive:
             if tracked.simultaneousClose {
-                return "\(sender) closed at the same moment: the two FINs crossed (simultaneous close)"
+                return "\(sender) closed at the same moment: the two FINs crossed (simultaneous close, both in CLOSING)"
             }
-            return "\(sender) closes too (its recv() returned 0, then close()): passive close"
+            return "\(sender) closes too (its recv() returned 0, then close()): passive close (\(sender) in LAST_ACK)"
         case .teardownAck:
             switch tracked.timeWait {
             case .both: return "last ACK: connection closed; both sides wait in TIME_WAIT (simultaneous close)"

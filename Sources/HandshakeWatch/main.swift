@@ -2,7 +2,6 @@
 import ArgumentParser
 import HandshakeKit
 import SocketCore
-import Synchronization
 
 /// handshake-watch: the three-way handshake and the teardown, live from libpcap or from a file.
 ///
@@ -14,40 +13,40 @@ struct HandshakeWatch: ParsableCommand {
         commandName: "handshake-watch",
         abstract: "Watch TCP connections open (SYN, SYN-ACK, ACK) and close (FIN or RST), live or from a capture file.",
         discussion: """
-            Live capture needs root or CAP_NET_RAW; reading a file (-r captures/echo-hello-ipv4.pcap) does not.
+            Live capture needs root or CAP_NET_RAW; reading a file (-r captures/echo-ipv4.pcap) does not.
             FILTER is a BPF expression as for tcpdump ('port 5000', 'host ::1'); 'tcp' is always implied.
             """)
 
     @Option(name: [.customShort("i"), .customLong("interface")],
-            help: "Interface to capture on (pcap_create(3)); lo carries this machine's own traffic.")
+            help: ArgumentHelp("Interface to capture on (pcap_create(3)); lo carries this machine's own traffic.", valueName: "iface"))
     var interface = "lo"
 
     @Option(name: [.customShort("r"), .customLong("read")],
-            help: "Read packets from a pcap or pcapng file (pcap_open_offline(3)) instead of capturing.")
+            help: ArgumentHelp("Read packets from a pcap or pcapng file (pcap_open_offline(3)) instead of capturing.", valueName: "file"))
     var readFile: String?
 
     @Option(name: [.customShort("w"), .customLong("write")],
-            help: "Also write the packets to a pcap file (pcap_dump_open(3)); opens in Wireshark.")
+            help: ArgumentHelp("Also write the packets to a pcap file (pcap_dump_open(3)); opens in Wireshark.", valueName: "file"))
     var writeFile: String?
 
-    @Option(name: [.customShort("c"), .customLong("count")], help: "Stop after this many TCP packets.")
+    @Option(name: [.customShort("c"), .customLong("count")], help: ArgumentHelp("Stop after this many TCP packets.", valueName: "count"))
     var count: Int?
 
     @Option(name: [.customShort("s"), .customLong("snaplen")],
-            help: "Snapshot length: bytes kept per packet (pcap_set_snaplen(3)); headers fit in 256.")
+            help: ArgumentHelp("Snapshot length: bytes kept per packet (pcap_set_snaplen(3)); headers fit in 256.", valueName: "bytes"))
     var snapshotLength = 256
 
     @Option(name: [.customShort("B"), .customLong("buffer-size")],
-            help: "Kernel capture buffer in KiB (pcap_set_buffer_size(3)). libpcap's 2 MiB default dropped packets of a 2,000-connection burst on lo; 16 MiB did not.")
+            help: ArgumentHelp("Kernel capture buffer in KiB (pcap_set_buffer_size(3)). libpcap's 2 MiB default dropped packets of a 2,000-connection burst on lo; 16 MiB did not.", valueName: "KiB"))
     var bufferKiB = 16_384
 
-    @Option(help: "Output: text (a line per packet), ladder (a sequence diagram), json (JSON Lines).")
+    @Option(help: ArgumentHelp("Output: text (a line per packet), ladder (a sequence diagram), json (JSON Lines).", valueName: "format"))
     var format: OutputFormat = .text
 
     @Flag(help: "Print times relative to the first packet instead of the time of day.")
     var relative = false
 
-    @Option(help: "Replay a file slowly: wait this many seconds before each packet (with -r).")
+    @Option(help: ArgumentHelp("Replay a file slowly: wait this many seconds before each packet (with -r).", valueName: "seconds"))
     var pace: Double?
 
     @Flag(help: "Replay a file one packet per Enter key (with -r).")
@@ -57,7 +56,7 @@ struct HandshakeWatch: ParsableCommand {
     var noColor = false
 
     @Option(name: .customLong("max-connections"),
-            help: "Connections tracked at once; past it the idlest are evicted (bounded memory).")
+            help: ArgumentHelp("Connections tracked at once; past it the idlest are evicted (bounded memory).", valueName: "n"))
     var maxConnections = 65_536
 
     @Argument(help: "BPF filter expression, as for tcpdump (pcap_compile(3)); 'tcp' is implied.")
@@ -111,7 +110,7 @@ struct HandshakeWatch: ParsableCommand {
         let state = WatchState()
         let hint = capture.isLive && interface != "lo" && interface != "any"
         let watchedInterface = interface
-        try? Threads.detach {
+        let watcher: @Sendable () -> Void = {
             var hinted = !hint
             var waited = 0.0
             while true {
@@ -129,86 +128,30 @@ struct HandshakeWatch: ParsableCommand {
                 }
             }
         }
+        do {
+            try Threads.detach(watcher)
+        } catch {
+            // Without that thread Ctrl-C (blocked above) could not stop us: give up now.
+            throw CaptureError("cannot start the signal thread: \(error)")
+        }
 
         // 5. The loop, specialised for the chosen renderer.
-        // Live captures flush whenever the ring is empty (see .timeout below): each burst appears
+        // Live captures flush whenever the ring is empty (CaptureLoop, .timeout): each burst appears
         // at once, without a write(2) per line. A terminal and slow replays flush every line.
         let liveOutput = pace != nil || step || isatty(STDOUT_FILENO) == 1
         let output = OutputBuffer(file: stdout, flushesEachLine: liveOutput)
         let palette = Palette(enabled: Palette.wanted(noColorFlag: noColor))
         let timeFormat: TimeFormat = relative ? .relative : .timeOfDay
-        let result: Result<CaptureStats, CaptureError>
-        switch format {
-        case .text:
-            result = loop(capture, linkLayer, TextRenderer(output: output, palette: palette, timeFormat: timeFormat), state)
-        case .ladder:
-            result = loop(capture, linkLayer, LadderRenderer(output: output, palette: palette), state)
-        case .json:
-            result = loop(capture, linkLayer, JSONRenderer(output: output), state)
+        let loop = CaptureLoop(capture: capture, linkLayer: linkLayer, tracker: ConnectionTracker(limit: maxConnections),
+                               count: count, replay: Replay(pace: pace, step: step, state: state), state: state)
+        let result = switch format {
+        case .text: loop.run(TextRenderer(output: output, palette: palette, timeFormat: timeFormat))
+        case .ladder: loop.run(LadderRenderer(output: output, palette: palette))
+        case .json: loop.run(JSONRenderer(output: output))
         }
         state.finished.store(true, ordering: .relaxed)
-        _ = try result.get()
-    }
-
-    /// Reads, decodes, tracks and prints until the file ends, -c is reached, or a signal arrives.
-    private func loop<R: Renderer>(_ capture: Capture, _ linkLayer: LinkLayer, _ renderer: R,
-                                   _ state: WatchState) -> Result<CaptureStats, CaptureError> {
-        let tracker = ConnectionTracker(limit: maxConnections)
-        let replay = Replay(pace: pace, step: step, state: state)
-        var handled = 0, skipped = 0, read = 0
-        var failure: CaptureError?
-        reading: while !state.stopped.load(ordering: .relaxed) {
-            switch capture.next() {
-            case .packet(let header, let bytes):
-                read += 1
-                let number = read + capture.filteredOut   // the frame number in a file
-                let time = Timestamp(seconds: Int(header.pointee.ts.tv_sec), fraction: Int(header.pointee.ts.tv_usec),
-                                     isNanosecond: capture.isNanosecond)
-                do {
-                    guard let packet = try PacketDecoder.decode(bytes, linkLayer: linkLayer, wireLength: Int(header.pointee.len),
-                                                                number: number, time: time) else { continue reading }
-                    if handled > 0 && !replay.wait() { break reading }
-                    renderer.packet(tracker.track(packet))
-                    tracker.drainEnded { renderer.connectionEnded($0) }
-                } catch {
-                    skipped += 1
-                    renderer.output.flush()
-                    Console.error("skipped packet \(number): \(error)")
-                }
-                handled += 1
-                if capture.isLive { state.packets.add(1, ordering: .relaxed) }
-                if let count, handled >= count { break reading }
-            case .timeout:
-                // The ring is empty: everything printed so far leaves now, then we wait.
-                renderer.output.flush()
-                capture.waitForPackets(milliseconds: 100)
-                continue reading
-            case .end:
-                break reading
-            case .error(let message):
-                if capture.isLive {
-                    failure = CaptureError("capture failed: \(message)")
-                } else {
-                    // A file cut short (a crashed capture): keep what was read, warn, end normally.
-                    renderer.output.flush()
-                    Console.error("handshake-watch: warning: \(message)")
-                }
-                break reading
-            }
-        }
-        // The end: summaries of connections still open, then the counts.
-        tracker.finishAll()
-        tracker.drainEnded { renderer.connectionEnded($0) }
-        capture.flushDump()
-        var stats = CaptureStats(received: read, dropped: 0, skipped: skipped, isLive: capture.isLive)
-        if let kernel = capture.statistics() {
-            stats.received = kernel.received
-            stats.dropped = kernel.dropped
-        }
-        renderer.finish(stats)
-        if format != .json { printStatsLikeTcpdump(stats, decoded: handled) }
-        if let failure { return .failure(failure) }
-        return .success(stats)
+        let stats = try result.get()
+        if format != .json { printStatsLikeTcpdump(stats) }
     }
 
     /// `tcp`, plus the user's expression. A file with no expression needs no BPF at all: the
@@ -229,43 +172,3 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, ladder, json
 }
 
-/// What the loop and the signal-watching thread share.
-final class WatchState: Sendable {
-    let stopped = Atomic<Bool>(false)
-    let finished = Atomic<Bool>(false)
-    let packets = Atomic<Int>(0)
-}
-
-/// `--pace` and `--step`: slow a file's replay down so a teacher can talk over each segment.
-struct Replay {
-    let pace: Double?
-    let step: Bool
-    let state: WatchState
-
-    /// Waits before the next packet; false when a signal asked us to stop meanwhile.
-    func wait() -> Bool {
-        if let pace {
-            var left = pace
-            while left > 0 {
-                if state.stopped.load(ordering: .relaxed) { return false }
-                let slice = min(left, 0.05)
-                usleep(UInt32(slice * 1_000_000))
-                left -= slice
-            }
-        } else if step {
-            // Wait for Enter on stdin, looking up every 100 ms in case Ctrl-C came.
-            var pollfd = Glibc.pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
-            while true {
-                if state.stopped.load(ordering: .relaxed) { return false }
-                let ready = Glibc.poll(&pollfd, 1, 100)
-                if ready > 0 {
-                    var byte: UInt8 = 0
-                    let count = read(STDIN_FILENO, &byte, 1)
-                    if count <= 0 { return true }      // end of input: stop stepping, carry on
-                    if byte == 0x0A { return true }
-                }
-            }
-        }
-        return !state.stopped.load(ordering: .relaxed)
-    }
-}

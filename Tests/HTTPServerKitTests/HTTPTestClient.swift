@@ -110,7 +110,7 @@ struct TempFolder {
         let template = "/tmp/sockettutor-\(label)-XXXXXX"
         var bytes = Array(template.utf8CString)
         guard mkdtemp(&bytes) != nil else { throw WireError.closedEarly("mkdtemp failed") }
-        path = String(cString: bytes)
+        path = String(decoding: bytes.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     func write(_ name: String, _ text: String) throws {

@@ -202,6 +202,20 @@ final class Fixture {
         #expect(try fetch(f.port, "POST /a.txt HTTP/1.0\r\nContent-Length: 0\r\n\r\n").status == 501)
     }
 
+    @Test func errorPageEscapesTheRequest() throws {
+        let f = try Fixture()
+        let r = try fetch(f.port, "GET / <script>alert(1)</script>\r\n\r\n")
+        #expect(r.status == 400)
+        #expect(r.text.contains("<p>Message: Bad request version ('&lt;script&gt;alert(1)&lt;/script&gt;').</p>"))
+        #expect(!r.text.contains("<script>"))
+    }
+
+    @Test func missingFolderIsOneLine() throws {
+        let result = try runCommand("http-server", ["0", "-d", "/nonexistent/folder"])
+        #expect(result.status == 1)
+        #expect(result.stderr == ["http-server: cannot serve /nonexistent/folder: realpath() failed: ENOENT (No such file or directory)"])
+    }
+
     @Test func http09() throws {
         let f = try Fixture()
         let client = try WireClient(port: f.port)
@@ -323,5 +337,16 @@ final class Fixture {
         #expect(text.contains("HTTP/1.0 200 OK"))
         #expect(text.contains("Server: SimpleHTTP/0.6"))
         #expect(text.contains("Hello from http-server!"))
+    }
+}
+
+@Suite("HTTPServer symlinks") struct SymlinkTests {
+    @Test func absoluteLinkBackInsideIsServed() throws {
+        let f = try Fixture()
+        try f.folder.symlink("www/absolute.txt", to: f.root + "/a.txt")
+        try f.folder.symlink("www/linked-dir", to: f.folder.path)
+        #expect(try get(f.port, "/absolute.txt").text == "hello\n")
+        #expect(try get(f.port, "/linked-dir/secret.txt").status == 404)
+        #expect(try get(f.port, "/linked-dir/www/a.txt").text == "hello\n")
     }
 }

@@ -1,3 +1,4 @@
+import Glibc
 import Testing
 @testable import HTTPServerKit
 
@@ -129,6 +130,12 @@ import Testing
         #expect(sorted == ["A", "a", "b", "C", "E", "é"])
     }
 
+    @Test func sortsASCIINamesLikeTheGeneralPath() {
+        let names = ["b", "A", "a", "C", "_x", "Ab", "ab", "a.txt"].map { Array($0.utf8) }
+        let sorted = DirectoryListing.sortedForListing(names.map { entry($0) }).map { String(decoding: $0.name, as: UTF8.self) }
+        #expect(sorted == ["_x", "A", "a", "a.txt", "Ab", "ab", "b", "C"])   // Python: sorted(names, key=str.lower)
+    }
+
     @Test func exactPythonPage() {
         let page = String(decoding: DirectoryListing.html(entries: [entry(Array("a.txt".utf8))], requestPath: Array("/".utf8)), as: UTF8.self)
         #expect(page == """
@@ -228,5 +235,33 @@ import Testing
         let page = RequestHandler.errorPage(code: 400, message: "Bad <x>", explain: "e&")
         #expect(page.contains("<p>Message: Bad &lt;x&gt;.</p>"))
         #expect(page.contains("<p>Error code explanation: 400 - e&amp;.</p>"))
+    }
+}
+
+@Suite("IdleConnections") struct IdleConnectionsTests {
+    @Test func reapsOnlyParkedConnectionsPastTheTimeout() throws {
+        let table = IdleConnections(capacity: 64)
+        var pair: [Int32] = [0, 0]
+        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
+        defer { close(pair[0]); close(pair[1]) }
+        table.park(pair[0])
+        table.reap(olderThan: 60)   // parked just now: left alone
+        var byte: UInt8 = 0
+        #expect(recv(pair[0], &byte, 1, Int32(MSG_DONTWAIT)) == -1)   // still open, nothing to read
+        table.reap(olderThan: 0)    // past the (zero) timeout: shut down
+        #expect(recv(pair[0], &byte, 1, Int32(MSG_DONTWAIT)) == 0)    // end of stream
+        table.take(pair[0])         // a worker taking it back never waits once the reaper is done
+    }
+
+    @Test func takenConnectionsAreNotReaped() throws {
+        let table = IdleConnections(capacity: 64)
+        var pair: [Int32] = [0, 0]
+        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
+        defer { close(pair[0]); close(pair[1]) }
+        table.park(pair[0])
+        table.take(pair[0])
+        table.reap(olderThan: 0)
+        var byte: UInt8 = 0
+        #expect(recv(pair[0], &byte, 1, Int32(MSG_DONTWAIT)) == -1)   // untouched
     }
 }

@@ -5,7 +5,7 @@ import TestSupport
 /// handshake-watch as a user meets it on files: formats, flags, and the one-line errors.
 @Suite("handshake-watch command line")
 struct CommandLineTests {
-    static var echo: String { packageRoot.appendingPathComponent("captures/echo-hello-ipv4.pcap").path }
+    static var echo: String { packageRoot.appendingPathComponent("captures/echo-ipv4.pcap").path }
 
     @Test("a bad filter: one line naming it, exit 1")
     func badFilter() throws {
@@ -66,11 +66,25 @@ struct CommandLineTests {
         #expect(run.stderr.contains("10 packets captured"))
     }
 
+    @Test("colour on a terminal; none with --no-color or NO_COLOR",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "script(1) gives a pseudo-terminal"))
+    func colour() throws {
+        let command = "env -u NO_COLOR \(ToolProcess.path(of: "handshake-watch")) -r \(Self.echo)"
+        let onTerminal = try runCommand("/usr/bin/script", ["-qc", command, "/dev/null"])
+        #expect(onTerminal.stdout.joined().contains("\u{1B}[32m[SYN]\u{1B}[0m"))
+        let flag = try runCommand("/usr/bin/script", ["-qc", command + " --no-color", "/dev/null"])
+        #expect(!flag.stdout.joined().contains("\u{1B}["))
+        let environment = try runCommand("/usr/bin/script", ["-qc", "env NO_COLOR=1 " + command.dropFirst("env -u NO_COLOR ".count), "/dev/null"])
+        #expect(!environment.stdout.joined().contains("\u{1B}["))
+        #expect(environment.stdout.count >= 11)
+    }
+
     @Test("ladder output: a header with both columns and an arrow per segment")
     func ladderOutput() throws {
         let run = try runCommand("handshake-watch", ["-r", Self.echo, "--format", "ladder"])
         #expect(run.status == 0)
-        #expect(run.stdout[0].hasPrefix("#1 client 127.0.0.1:") && run.stdout[0].contains("server 127.0.0.1:"))
+        #expect(run.stdout[0].hasPrefix("#1" + String(repeating: " ", count: 14) + "client 127.0.0.1:") && run.stdout[0].contains("server 127.0.0.1:"))
+        #expect(run.stdout[0].count == run.stdout[1].prefix { $0 != ">" }.count + 2, "the server's name ends at the right bar")
         #expect(run.stdout[1].contains("|-- SYN seq 0 ") && run.stdout[1].contains(">|"))
         #expect(run.stdout[2].contains("|<-- SYN,ACK seq 0 ack 1 "))
         #expect(run.stdout.count == 12)

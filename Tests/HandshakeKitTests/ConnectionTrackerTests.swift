@@ -25,8 +25,7 @@ func track(_ packets: [Packet], limit: Int = 65_536, finish: Bool = true) -> (st
         tracker.drainEnded { ended.append($0) }
     }
     if finish {
-        tracker.finishAll()
-        tracker.drainEnded { ended.append($0) }
+        tracker.finishAll { ended.append($0) }
     }
     return (steps, ended, tracker)
 }
@@ -53,6 +52,7 @@ struct ConnectionTrackerTests {
         #expect(result.steps[9].relativeSequence == 7 && result.steps[9].relativeAcknowledgement == 7)
         #expect(result.steps[2].handshakeRTT.map { abs($0 - 0.002) < 1e-6 } == true)
         #expect(result.steps[9].timeWait == .client)
+        #expect(result.steps.map(\.acknowledgesFin) == [false, false, false, false, false, false, false, false, true, true])
         let summary = try #require(result.ended.first)
         #expect(result.ended.count == 1, "ends at the last ACK, without waiting for the end of the capture")
         #expect(summary.outcome == .closed && summary.closedBy == .client && summary.timeWait == .client)
@@ -132,6 +132,8 @@ struct ConnectionTrackerTests {
         let result = track(s)
         #expect(result.steps[4].step == .data && result.steps[4].afterPeerFin)
         #expect(result.ended.first?.outcome == .halfClosed)
+        #expect(result.steps[4].acknowledgesFin, "the server's data segment also ACKs the client's FIN")
+        #expect(StepExplanation.text(for: result.steps[5]).contains("every byte before"))
     }
 
     @Test("a connection already open when the capture starts is mid-stream, not an error")
@@ -176,6 +178,35 @@ struct ConnectionTrackerTests {
         #expect(reuse.steps.last?.connection == 2 && reuse.steps.last?.step == .handshakeSyn)
     }
 
+    @Test("the table finds every open connection through thousands of random opens and resets")
+    func tableAgreesWithModel() throws {
+        let tracker = ConnectionTracker()
+        var open: [UInt16: Int] = [:]   // client port -> connection number
+        var random = DecoderFuzzTests.Random(state: 0x7AB1_E000_0000_0001)
+        for round in 0..<20_000 {
+            let port = UInt16(30_000 + random.below(1_500))   // past 768 open: the index grows
+            let me = ("10.9.0.1", port)
+            let packet: FixtureSegment
+            if open[port] == nil {
+                packet = segment(me, server, SYN, seq: UInt32(round))
+            } else if random.below(2) == 0 {
+                packet = segment(server, me, RST | ACK, seq: 0, ack: 1)
+            } else {
+                packet = segment(me, server, ACK, seq: 1, ack: 1)
+            }
+            let tracked = tracker.track(try packets([packet])[0])
+            tracker.drainEnded { _ in }
+            if let known = open[port] {
+                #expect(tracked.connection == known, "round \(round)")
+                if tracked.step == .rst { open[port] = nil }
+            } else {
+                #expect(tracked.step == .handshakeSyn)
+                open[port] = tracked.connection
+            }
+            #expect(tracker.openCount == open.count, "round \(round)")
+        }
+    }
+
     @Test("memory stays bounded: past the limit the idlest connections are evicted")
     func eviction() throws {
         var all: [FixtureSegment] = []
@@ -199,3 +230,4 @@ struct ConnectionTrackerTests {
         #expect(StepExplanation.summary(result.ended[0]).contains("closed by the client"))
     }
 }
+

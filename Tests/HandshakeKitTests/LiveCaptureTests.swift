@@ -25,12 +25,14 @@ struct LiveCaptureTests {
         objects(lines).filter { $0["type"] as? String == "packet" }.compactMap { $0["step"] as? String }
     }
 
-    @Test("echo-server and echo-client: the handshake, the data and the teardown, in order")
+    @Test("echo-server and echo-client: the handshake, the data and the teardown, in order; -w keeps them")
     func echoConversation() throws {
         let server = try ToolProcess("echo-server", ["--port", "0", "--quiet"])
         defer { server.stop() }
         let port = try server.waitForPort(containing: "server start, listening")
-        let watcher = try Self.watch(port: port)
+        let directory = try TemporaryDirectory()
+        let saved = directory.url.appendingPathComponent("live.pcap").path
+        let watcher = try Self.watch(port: port, ["-w", saved])
         let client = try runCommand("echo-client", ["--port", "\(port)", "Hello"])
         #expect(client.status == 0)
         _ = try watcher.waitForLine(containing: #""type":"connection""#)
@@ -40,6 +42,7 @@ struct LiveCaptureTests {
         #expect(Array(steps.prefix(3)) == ["handshake-syn", "handshake-syn-ack", "handshake-ack"], "\(steps)")
         #expect(Array(steps.suffix(3)) == ["fin-active", "fin-passive", "teardown-ack"], "\(steps)")
         #expect(steps.filter { $0 == "data" }.count == 2, "Hello and its echo: \(steps)")
+        #expect(try TsharkRow.read(saved).count == steps.count, "-w wrote every packet shown")
         let objects = Self.objects(watcher.stdout)
         let connection = try #require(objects.first { $0["type"] as? String == "connection" })
         #expect(connection["bytes_to_server"] as? Int == 5 && connection["bytes_to_client"] as? Int == 5)
@@ -149,6 +152,27 @@ struct LiveCaptureTests {
         let line = try #require(run.stderr.first)
         #expect(line.hasPrefix("handshake-watch: capturing on lo needs root or CAP_NET_RAW (sudo setcap cap_net_raw,cap_net_admin=eip "))
         #expect(line.contains("-r captures/"))
+    }
+
+    /// An interface other than lo that is up (eth0 on most machines), if any.
+    static var otherInterface: String? {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/sys/class/net")) ?? []
+        return names.sorted().first { name in
+            name != "lo" && (try? String(contentsOfFile: "/sys/class/net/\(name)/operstate", encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines) == "up"
+        }
+    }
+
+    @Test("nothing seen on a non-loopback interface: a hint that local traffic travels over lo",
+          .enabled(if: otherInterface != nil, "no interface other than lo is up"))
+    func idleHint() throws {
+        let interface = try #require(Self.otherInterface)
+        let watcher = try ToolProcess("handshake-watch", ["-i", interface, "port", "1"])
+        _ = try watcher.waitForLine(containing: "listening on \(interface)", onStderr: true)
+        let hint = try watcher.waitForLine(containing: "nothing seen", onStderr: true, timeout: 15)
+        #expect(hint.contains("travels over lo: try -i lo"))
+        watcher.signal(SIGINT)
+        #expect(try watcher.waitForExit() == 0)
     }
 
     @Test("an unknown interface: one line, exit 1")

@@ -88,7 +88,7 @@ func compareWithTshark(_ path: String, skipped: Set<Int> = []) throws {
 
 @Suite("Offline decoding against tshark")
 struct OfflineDecodingTests {
-    static let recorded = ["echo-hello-ipv4.pcap", "echo-hello-ipv6.pcap", "refused.pcap", "linger-reset.pcap",
+    static let recorded = ["echo-ipv4.pcap", "echo-ipv6.pcap", "refused.pcap", "linger-reset.pcap",
                            "syn-backlog.pcap", "half-close.pcap", "accept-delay.pcap"]
 
     @Test("recorded loopback captures decode as tshark decodes them", arguments: recorded)
@@ -143,7 +143,7 @@ struct OfflineDecodingTests {
 
     @Test("the JSON schema: packet, connection and stats objects with the documented fields")
     func jsonSchema() throws {
-        let run = try JSONRun(["-r", packageRoot.appendingPathComponent("captures/echo-hello-ipv4.pcap").path])
+        let run = try JSONRun(["-r", packageRoot.appendingPathComponent("captures/echo-ipv4.pcap").path])
         let syn = try #require(run.packets.first)
         #expect(Set(syn.keys) == ["type", "time", "src", "sport", "dst", "dport", "flags", "seq", "ack", "len", "conn", "step"])
         #expect(run.packets.map { $0["step"] as? String } == [

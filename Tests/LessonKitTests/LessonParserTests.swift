@@ -33,7 +33,7 @@ import Testing
         ```
 
         ```fallback timeout=5
-        handshake-watch -r captures/echo-hello-ipv4.pcap
+        handshake-watch -r captures/echo-ipv4.pcap
         ```
 
         ```run status=1
@@ -96,7 +96,7 @@ import Testing
         let lesson = try LessonParser().parse(sample)
         let watch = try #require(lesson.steps[1].commands.first)
         #expect(watch.needsRoot)
-        #expect(watch.fallback?.script == "handshake-watch -r captures/echo-hello-ipv4.pcap")
+        #expect(watch.fallback?.script == "handshake-watch -r captures/echo-ipv4.pcap")
         #expect(watch.fallback?.timeout == 5)
     }
 

@@ -29,7 +29,7 @@ struct LiveLessonCheckTests {
         let prefix = Privileges.isRoot ? Privileges.asNobody : []
         let result = try runCommand("lesson", ["check", "3", "5"], prefix: prefix, timeout: 120)
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
-        #expect(result.stdout.contains("  replayed from a capture (needs root): step 2 [watch]: handshake-watch -r captures/echo-hello-ipv4.pcap"))
+        #expect(result.stdout.contains("  replayed from a capture (needs root): step 2 [watch]: handshake-watch -r captures/echo-ipv4.pcap"))
         #expect(result.stdout.contains { $0.hasPrefix("  replayed from a capture (needs root): step 1 [watch]") })
     }
 

@@ -1,14 +1,19 @@
 #!/usr/bin/env python3
 """Writes a synthetic pcap of TCP connections on Ethernet/IPv4 for bench/handshake/run.
 
-gen_capture.py interleaved PACKETS FILE   complete echo connections (10 packets each: handshake,
-                                          "Hello" both ways, FIN, FIN, last ACK), 64 at a time
+gen_capture.py interleaved PACKETS FILE [TUPLES]
+                                          complete echo connections (10 packets each: handshake,
+                                          "Hello" both ways, FIN, FIN, last ACK), 64 at a time;
+                                          with TUPLES, connection n reuses 4-tuple n % TUPLES
+                                          (tcpdump keeps every 4-tuple it saw in a hash table
+                                          that never shrinks, which slows it as they grow)
 gen_capture.py open-all CONNECTIONS FILE  every connection's handshake first (all open at once),
                                           then every teardown
 """
 import struct, sys
 
 mode, count, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+tuples = int(sys.argv[4]) if len(sys.argv) > 4 else 1 << 30
 ETH = b"\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x02\x08\x00"
 SYN, FIN, PSH, ACK = 0x02, 0x01, 0x08, 0x10
 
@@ -24,6 +29,7 @@ def packet(src, dst, sport, dport, flags, seq, ack, payload=b""):
     out.write(struct.pack("<IIII", clock[0] // 1_000_000, clock[0] % 1_000_000, len(frame), len(frame)) + frame)
 
 def endpoints(n):
+    n %= tuples
     client = bytes([10, 1 + (n >> 16 & 0x7F), n >> 8 & 0xFF, n & 0xFF])
     return client, b"\x0a\x00\x00\x01", 1024 + n % 60000, 5000
 

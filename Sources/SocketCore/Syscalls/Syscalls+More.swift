@@ -10,3 +10,19 @@ extension Syscall {
         }
     }
 }
+
+extension Syscall {
+    /// recv(2) with `MSG_DONTWAIT`: takes what has arrived, or returns nil at once (EAGAIN)
+    /// instead of blocking, even on a blocking socket. Lets a caller learn that the next
+    /// recv() would wait before it waits.
+    public static func recvIfReady(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws -> Int? {
+        do {
+            return try call("recv", "fd \(fd), \(buffer.count), MSG_DONTWAIT",
+                            result: { $0 == 0 ? "0 (peer closed)" : "\($0)" }) {
+                Glibc.recv(fd, buffer.baseAddress, buffer.count, Int32(MSG_DONTWAIT))
+            }
+        } catch let error as SocketError where error.isWouldBlock {
+            return nil
+        }
+    }
+}

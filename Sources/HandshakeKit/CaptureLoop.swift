@@ -1,0 +1,131 @@
+@preconcurrency import Glibc
+import Synchronization
+
+/// What the capture loop and the thread watching for Ctrl-C share.
+public final class WatchState: Sendable {
+    /// Set by SIGINT/SIGTERM: the loop ends after the current packet.
+    public let stopped = Atomic<Bool>(false)
+    /// Set when the loop has ended.
+    public let finished = Atomic<Bool>(false)
+    /// Packets seen so far (live), for the "nothing seen" hint.
+    public let packets = Atomic<Int>(0)
+
+    public init() {}
+}
+
+/// `--pace` and `--step`: slow a file's replay down so a teacher can talk over each segment.
+public struct Replay: Sendable {
+    let pace: Double?
+    let step: Bool
+    let state: WatchState
+
+    public init(pace: Double?, step: Bool, state: WatchState) {
+        self.pace = pace
+        self.step = step
+        self.state = state
+    }
+
+    /// Waits before the next packet; false when a signal asked us to stop meanwhile.
+    func wait() -> Bool {
+        if let pace {
+            var left = pace
+            while left > 0 {
+                if state.stopped.load(ordering: .relaxed) { return false }
+                let slice = min(left, 0.05)
+                usleep(UInt32(slice * 1_000_000))
+                left -= slice
+            }
+        } else if step {
+            // Wait for Enter on stdin, looking up every 100 ms in case Ctrl-C came.
+            var entry = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
+            while true {
+                if state.stopped.load(ordering: .relaxed) { return false }
+                if poll(&entry, 1, 100) > 0 {
+                    var byte: UInt8 = 0
+                    if read(STDIN_FILENO, &byte, 1) <= 0 { return true }   // end of input: stop stepping
+                    if byte == 0x0A { return true }
+                }
+            }
+        }
+        return !state.stopped.load(ordering: .relaxed)
+    }
+}
+
+/// handshake-watch's main loop, as tcpdump's: read a packet, decode it, follow its connection,
+/// print the step; at the end, the summaries still pending and the counts.
+public struct CaptureLoop {
+    public var capture: Capture
+    public var linkLayer: LinkLayer
+    public var tracker: ConnectionTracker
+    /// `-c`: stop after this many TCP packets.
+    public var count: Int?
+    public var replay: Replay
+    public var state: WatchState
+
+    public init(capture: Capture, linkLayer: LinkLayer, tracker: ConnectionTracker, count: Int?,
+                replay: Replay, state: WatchState) {
+        self.capture = capture
+        self.linkLayer = linkLayer
+        self.tracker = tracker
+        self.count = count
+        self.replay = replay
+        self.state = state
+    }
+
+    /// Reads, decodes, tracks and prints until the file ends, -c is reached, or a signal arrives.
+    /// Generic over the renderer so each format's loop is compiled on its own, calls inlined.
+    public func run<R: Renderer>(_ renderer: R) -> Result<CaptureStats, CaptureError> {
+        var handled = 0, skipped = 0, read = 0
+        var failure: CaptureError?
+        reading: while !state.stopped.load(ordering: .relaxed) {
+            switch capture.next() {
+            case .packet(let header, let bytes):
+                read += 1
+                let number = read + capture.filteredOut   // the frame number in a file
+                let time = Timestamp(seconds: Int(header.pointee.ts.tv_sec), fraction: Int(header.pointee.ts.tv_usec),
+                                     isNanosecond: capture.isNanosecond)
+                do {
+                    guard let packet = try PacketDecoder.decode(bytes, linkLayer: linkLayer, wireLength: Int(header.pointee.len),
+                                                                number: number, time: time) else { continue reading }
+                    if handled > 0 && !replay.wait() { break reading }
+                    renderer.packet(tracker.track(packet))
+                    tracker.drainEnded { renderer.connectionEnded($0) }
+                } catch {
+                    skipped += 1
+                    renderer.output.flush()
+                    fputs("skipped packet \(number): \(error)\n", stderr)
+                }
+                handled += 1
+                if capture.isLive { state.packets.add(1, ordering: .relaxed) }
+                if let count, handled >= count { break reading }
+            case .timeout:
+                // The ring is empty: everything printed so far leaves now, then we wait.
+                renderer.output.flush()
+                capture.waitForPackets(milliseconds: 100)
+                continue reading
+            case .end:
+                break reading
+            case .error(let message):
+                if capture.isLive {
+                    failure = CaptureError("capture failed: \(message)")
+                } else {
+                    // A file cut short (a crashed capture): keep what was read, warn, end normally.
+                    renderer.output.flush()
+                    fputs("handshake-watch: warning: \(message)\n", stderr)
+                }
+                break reading
+            }
+        }
+        // The end: summaries of connections still open, then the counts.
+        tracker.finishAll { renderer.connectionEnded($0) }
+        capture.flushDump()
+        var stats = CaptureStats(received: read, dropped: 0, skipped: skipped, decoded: handled, isLive: capture.isLive)
+        if let kernel = capture.statistics() {
+            stats.received = kernel.received
+            stats.dropped = kernel.dropped
+        }
+        renderer.finish(stats)
+        if let failure { return .failure(failure) }
+        return .success(stats)
+    }
+}
