@@ -88,8 +88,19 @@ func compareWithTshark(_ path: String, skipped: Set<Int> = []) throws {
 
 @Suite("Offline decoding against tshark")
 struct OfflineDecodingTests {
-    static let recorded = ["echo-ipv4.pcap", "echo-ipv6.pcap", "refused.pcap", "linger-reset.pcap",
-                           "syn-backlog.pcap", "half-close.pcap", "accept-delay.pcap"]
+    /// Every capture in captures/ (the http-server's too), so a new recording is checked as well.
+    static let recorded: [String] = {
+        let directory = packageRoot.appendingPathComponent("captures").path
+        return ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".pcap") }.sorted()
+    }()
+
+    @Test("the recorded captures the lessons use are all there")
+    func recordedSet() {
+        for name in ["echo-ipv4.pcap", "echo-ipv6.pcap", "refused.pcap", "linger-reset.pcap",
+                     "syn-backlog.pcap", "half-close.pcap", "accept-delay.pcap"] {
+            #expect(Self.recorded.contains(name), "\(name)")
+        }
+    }
 
     @Test("recorded loopback captures decode as tshark decodes them", arguments: recorded)
     func recordedCapture(_ name: String) throws {
