@@ -27,13 +27,14 @@ demo: build
 	@scripts/demo
 
 bench: setup
-	@scripts/setup nginx wrk hyperfine
+	@scripts/setup nginx wrk time
 	$(SWIFT) build -c release
 	bench/echo/run
 	bench/http/run
 	bench/handshake/run
 
 bench-echo: release
+	@scripts/setup time
 	bench/echo/run
 
 bench-http: release
@@ -41,6 +42,7 @@ bench-http: release
 	bench/http/run
 
 bench-handshake: release
+	@scripts/setup time
 	bench/handshake/run
 
 clean:

@@ -23,8 +23,9 @@ public enum ByteRange: Equatable, Sendable {
             return .ignored
         }
         if first.isEmpty {
-            // A suffix: the last N bytes.
-            guard let count = Int(last) else { return .ignored }
+            // A suffix: the last N bytes (all of them when N is longer than the file, even
+            // longer than Int can hold).
+            let count = Int(last) ?? Int.max
             if count == 0 || size == 0 { return .unsatisfiable }
             return .satisfiable(max(0, size - count)...(size - 1))
         }

@@ -271,9 +271,24 @@ open class FileRequestHandler: RequestHandler {
 
     /// The redirect target for a folder asked for without its slash: path + `/`, with the query
     /// and fragment kept (dropped when empty, as `urlunsplit` does).
+    ///
+    /// A browser reads `/\evil.example/..` as `//evil.example/..` (another host), drops a leading
+    /// control character, and takes `https:evil.example` as an absolute URL. So, in the path,
+    /// `\`, control characters and space are percent-encoded, and so is a `:` before the first
+    /// `/`: the link still names the same folder here (translatePath decodes it back), and never
+    /// another site. Python 3.11 lets all three through (open redirects).
     static func slashedLocation(_ target: [UInt8]) -> [UInt8] {
         let parts = splitTarget(target)
-        var location = Array(parts.path)
+        var location: [UInt8] = []
+        var inFirstSegment = parts.path.first != UInt8(ascii: "/")   // a relative path: no scheme allowed
+        for byte in parts.path {
+            if byte == UInt8(ascii: "/") { inFirstSegment = false }
+            if byte <= 0x20 || byte == 0x7F || byte == UInt8(ascii: "\\") || (inFirstSegment && byte == UInt8(ascii: ":")) {
+                PercentEncoding.encode([byte], into: &location)
+            } else {
+                location.append(byte)
+            }
+        }
         location.append(UInt8(ascii: "/"))
         if let query = parts.query, !query.isEmpty { location.append(UInt8(ascii: "?")); location += query }
         if let fragment = parts.fragment, !fragment.isEmpty { location.append(UInt8(ascii: "#")); location += fragment }

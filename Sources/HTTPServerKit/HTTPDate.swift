@@ -96,12 +96,24 @@ public enum HTTPDate {
         }
         guard let day, let month, var year, let clock else { return nil }
         if year < 100 { year += year > 68 ? 1900 : 2000 }
-        guard (1...31).contains(day), (0...23).contains(clock.0), (0...59).contains(clock.1),
-              (0...61).contains(clock.2) else { return nil }
+        // The ranges Python's `datetime` accepts; it rejects anything else (a year 10000, the
+        // 30th of February, a leap second) with ValueError, and http.server then ignores the
+        // header. Bounding the year also keeps the arithmetic below from overflowing.
+        guard (1...9999).contains(year), (1...daysIn(month: month, year: year)).contains(day),
+              (0...23).contains(clock.0), (0...59).contains(clock.1), (0...59).contains(clock.2) else { return nil }
         _ = sawZone
         if let offset, offset != 0 { return nil }
         return daysFromCivil(year: year, month: month, day: day) * 86_400
-            + clock.0 * 3600 + clock.1 * 60 + min(clock.2, 59)
+            + clock.0 * 3600 + clock.1 * 60 + clock.2
+    }
+
+    /// 28 to 31, with the Gregorian leap years.
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
     }
 
     private static let weekdayNames = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]

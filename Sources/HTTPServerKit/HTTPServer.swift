@@ -204,13 +204,16 @@ public final class HTTPServer: Sendable {
     /// response byte, then close(). After an error the client may still be sending; closing
     /// with unread data makes the kernel send RST, which can destroy the error response before
     /// the client reads it, so we first read (and drop) what comes, briefly: a "lingering close".
+    /// Briefly means at most 256 KiB and 2 seconds in all (nginx's lingering_time, shorter), so
+    /// a client that keeps trickling bytes cannot hold the connection open forever.
     func shutdownRequest(_ client: Socket, lingering: Bool) {
         try? client.shutdownWrite()
         if lingering {
-            try? client.setReceiveTimeout(seconds: 1)
+            let deadline = ConnectionReader.monotonicNow() + 2_000_000_000
+            try? client.setReceiveTimeout(seconds: 0.5)
             var drained = 0
             var scratch = [UInt8](repeating: 0, count: 4096)
-            while drained < 256 * 1024 {
+            while drained < 256 * 1024 && ConnectionReader.monotonicNow() < deadline {
                 guard let n = try? scratch.withUnsafeMutableBytes({ try client.recv(into: $0) }), n > 0 else { break }
                 drained += n
             }

@@ -21,6 +21,12 @@ public struct MIMETypes: Sendable {
     /// Compression suffixes `mimetypes` strips before looking again (`x.js.br` is JavaScript).
     static let encodingSuffixes: Set<String> = [".gz", ".Z", ".bz2", ".xz", ".br"]
 
+    /// Short forms `mimetypes` expands first (its `suffix_map`): `x.tgz` is `x.tar.gz`.
+    static let suffixMap: [String: String] = [
+        ".svgz": ".svg.gz", ".tgz": ".tar.gz", ".taz": ".tar.gz", ".tz": ".tar.gz",
+        ".tbz2": ".tar.bz2", ".txz": ".tar.xz",
+    ]
+
     /// Python's built-in `mimetypes` table (the common part of it).
     static let builtIn: [String: String] = [
         ".js": "text/javascript", ".mjs": "text/javascript", ".json": "application/json",
@@ -68,7 +74,6 @@ public struct MIMETypes: Sendable {
         ".mpeg": "video/mpeg", ".m1v": "video/mpeg", ".mpa": "video/mpeg", ".mpe": "video/mpeg",
         ".mpg": "video/mpeg", ".mov": "video/quicktime", ".qt": "video/quicktime", ".webm": "video/webm",
         ".avi": "video/x-msvideo", ".movie": "video/x-sgi-movie", ".webp": "image/webp",
-        ".tgz": "application/x-tar",
     ]
 
     /// Extension (with its dot, as in the files: `.html`) → type.
@@ -93,24 +98,34 @@ public struct MIMETypes: Sendable {
         }
     }
 
-    /// The type for a file path (raw bytes), or `application/octet-stream`.
+    /// The type for a file path (raw bytes), or `application/octet-stream`: Python's
+    /// `SimpleHTTPRequestHandler.guess_type`, then `mimetypes.guess_type`, step by step.
     public func guess(_ path: [UInt8]) -> String {
         var name = path[...]
         if let slash = name.lastIndex(of: 0x2F) { name = name[(slash + 1)...] }
         var ext = MIMETypes.splitExtension(name)
-        if let type = MIMETypes.handlerMap[ext] ?? MIMETypes.handlerMap[ext.lowercased()] { return type }
-        if MIMETypes.encodingSuffixes.contains(ext) || MIMETypes.encodingSuffixes.contains(ext.lowercased()) {
-            name = name.dropLast(ext.utf8.count)
+        if let type = MIMETypes.handlerMap[ext.text] ?? MIMETypes.handlerMap[ext.lowercased] { return type }
+        // `x.tgz` is read as `x.tar.gz` (mimetypes' suffix_map) ...
+        while let longer = MIMETypes.suffixMap[ext.lowercased] {
+            name = ArraySlice(name.dropLast(ext.byteCount) + Array(longer.utf8))
             ext = MIMETypes.splitExtension(name)
         }
-        return types[ext] ?? types[ext.lowercased()] ?? "application/octet-stream"
+        // ... and a compression suffix is dropped, case-sensitively as in Python (`.gz`, not `.GZ`).
+        if MIMETypes.encodingSuffixes.contains(ext.text) {
+            name = name.dropLast(ext.byteCount)
+            ext = MIMETypes.splitExtension(name)
+        }
+        return types[ext.lowercased] ?? "application/octet-stream"
     }
 
     /// Python's `posixpath.splitext` extension: from the last dot, unless the name is all dots
-    /// before it (`.bashrc` has no extension).
-    static func splitExtension(_ name: ArraySlice<UInt8>) -> String {
-        guard let dot = name.lastIndex(of: 0x2E) else { return "" }
-        if name[name.startIndex..<dot].allSatisfy({ $0 == 0x2E }) { return "" }
-        return String(decoding: name[dot...], as: UTF8.self)
+    /// before it (`.bashrc` has no extension). `byteCount` is its length in the name.
+    static func splitExtension(_ name: ArraySlice<UInt8>) -> (text: String, lowercased: String, byteCount: Int) {
+        guard let dot = name.lastIndex(of: 0x2E), !name[name.startIndex..<dot].allSatisfy({ $0 == 0x2E }) else {
+            return ("", "", 0)
+        }
+        let bytes = name[dot...]
+        let lower = bytes.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+        return (String(decoding: bytes, as: UTF8.self), String(decoding: lower, as: UTF8.self), bytes.count)
     }
 }

@@ -86,7 +86,7 @@ open class RequestHandler {
             try handleOneRequest()
         } catch ConnectionReader.Failure.timedOut {
             // A half-sent request is logged; a silent client is just dropped.
-            if rfile.sawRequestBytes { logError("Request timed out: timed out") }
+            if rfile.sawRequestBytes { logError("Request timed out: TimeoutError('timed out')") }   // Python logs the exception's repr
             closeConnection = true
         } catch {
             closeConnection = true   // the client went away (ECONNRESET, EPIPE): nothing to answer
@@ -185,22 +185,27 @@ open class RequestHandler {
         }
 
         // Header lines until the empty line (or end of stream), each at most 64 KiB, fewer than 100.
-        headerLines: while true {
+        // Like Python's `http.client._read_headers`, every line counts, folded and colon-less
+        // ones too: otherwise endless continuation lines would grow one header without limit.
+        var lineCount = 0
+        while true {
             let line = try rfile.readLine(limit: 65537)
             if line.count > 65536 {
                 try sendError(431, "Line too long", explain: "got more than 65536 bytes when reading header line")
                 return false
             }
             if line.isEmpty { break }
-            switch RequestParser.parseHeaderLine(line) {
-            case .end: break headerLines
-            case let .field(name, value): headers.append(name: name, value: value)
-            case let .continuation(text): headers.continueLast(with: text)
-            case .invalid: continue
-            }
-            if headers.count >= 100 {
+            let parsed = RequestParser.parseHeaderLine(line)
+            if parsed == .end { break }
+            lineCount += 1
+            if lineCount >= 100 {
                 try sendError(431, "Too many headers", explain: "got more than 100 headers")
                 return false
+            }
+            switch parsed {
+            case let .field(name, value): headers.append(name: name, value: value)
+            case let .continuation(text): headers.continueLast(with: text)
+            case .invalid, .end: break   // a line without a colon is ignored, like Python
             }
         }
 

@@ -1,6 +1,6 @@
 /// The default output: one line per packet, then a summary line when a connection ends.
 ///
-///     21:30:32.123456 #1 127.0.0.1:43994 → 127.0.0.1:5000 [SYN] seq 0 ack 0 len 0 <mss 65495,...>
+///     21:30:32.123456 #1 127.0.0.1:43994 → 127.0.0.1:5000 [SYN] seq 0 len 0 <mss 65495,...>
 ///         handshake 1/3: the client's connect() sends SYN and blocks
 ///
 /// (on one line). Colour marks the phase on a terminal.

@@ -13,6 +13,9 @@ import TestSupport
         try f.folder.write("www/data.json", "{}")
         try f.folder.write("www/noext", "x")
         try f.folder.write("www/archive.tar.gz", "gz")
+        try f.folder.write("www/backup.tgz", "tgz")         // mimetypes' suffix_map: a tar file
+        try f.folder.write("www/drawing.svgz", "svgz")
+        try f.folder.write("www/app.js.BR", "br")           // encodings are case-sensitive
         try f.folder.write("www/caf\u{e9} menu.txt", "menu")
         try f.folder.mkdir("www/empty")
         // Python links a non-UTF-8 name as %ED%B3%BF (a UTF-8 surrogate: unreachable); we link the
@@ -31,19 +34,32 @@ import TestSupport
             "GET /missing HTTP/1.0", "GET /a.txt/ HTTP/1.0", "GET /../a.txt HTTP/1.0", "GET /a.txt?x#y HTTP/1.0",
             "GET //list HTTP/1.0", "HEAD /list/ HTTP/1.0", "BREW / HTTP/1.0", "GET / x HTTP/1.0",
             "GET /inside.txt HTTP/1.0", "GET /%7Ea.txt HTTP/1.0",
+            "GET /backup.tgz HTTP/1.0", "GET /drawing.svgz HTTP/1.0", "GET /app.js.BR HTTP/1.0",
+            "GET a.txt HTTP/1.0", "GET list?hi=1 HTTP/1.0", "GET /?x=%bb HTTP/1.0", "GET /%zz HTTP/1.0",
+            "GET /a.txt% HTTP/1.0", "GET /%C0%AE%C0%AE/secret.txt HTTP/1.0",
         ]
         let conditional = [
             ("GET /a.txt HTTP/1.0", "If-Modified-Since: Sun, 09 Sep 2001 01:46:40 GMT"),
             ("GET /a.txt HTTP/1.0", "If-Modified-Since: Sun, 09 Sep 2001 01:46:39 GMT"),
             ("GET /a.txt HTTP/1.0", "If-Modified-Since: garbage"),
+            ("GET /a.txt HTTP/1.0", "If-Modified-Since: Sun, 09 Sep 2001 01:46:40 -0800"),
+            ("GET /a.txt HTTP/1.0", "If-Modified-Since: Sunday, 09-Sep-01 01:46:40 GMT"),
+            ("GET /a.txt HTTP/1.0", "If-Modified-Since: Fri, 31 Dec 9999 23:59:59 GMT"),
+            ("GET /a.txt HTTP/1.0", "If-Modified-Since: Sat, 01 Jan 10000 00:00:00 GMT"),
+            ("GET /a.txt HTTP/1.0", "If-Modified-Since: Sat, 30 Feb 2030 00:00:00 GMT"),
+            ("GET /a.txt HTTP/1.0", "If-Modified-Since: Mon, 31 Dec 2029 23:59:60 GMT"),
+            // Every header line counts toward Python's limit of 100, folded or colon-less.
+            ("GET /a.txt HTTP/1.0", "X: v\r\n" + String(repeating: " folded\r\n", count: 98)),
+            ("GET /a.txt HTTP/1.0", "X: v\r\n" + String(repeating: " folded\r\n", count: 99)),
+            ("GET /a.txt HTTP/1.0", String(repeating: "no colon\r\n", count: 100)),
         ]
         let all = requests.map { ($0, "") } + conditional
         for (line, header) in all {
-            let raw = line + "\r\n" + (header.isEmpty ? "" : header + "\r\n") + "\r\n"
+            let raw = line + "\r\n" + (header.isEmpty || header.hasSuffix("\n") ? header : header + "\r\n") + "\r\n"
             let isHead = line.hasPrefix("HEAD")
             let ours = try fetch(f.port, raw, head: isHead)
             let theirs = try fetch(pythonPort, raw, head: isHead)
-            let what = "\(line) \(header)"
+            let what = "\(line) \(header.prefix(60))"
             #expect(ours.status == theirs.status, "\(what)")
             #expect(ours.statusLine == theirs.statusLine, "\(what)")
             #expect(ours.body == theirs.body, "\(what): ours \(ours.text.prefix(200)) | python \(theirs.text.prefix(200))")

@@ -80,6 +80,17 @@ final class Fixture {
         let redirect = try get(f.port, "//evil.example")
         #expect(redirect.status == 301)
         #expect(redirect.header("Location") == "/evil.example/")
+        // Backslash, a leading control character, a scheme: a browser would read each of these
+        // Locations as another host; ours stay paths to the same folder here.
+        for (target, expected) in [("/\\evil.example/../list", "/%5Cevil.example/../list/"),
+                                   ("\u{1}//evil.example/../../list", "%01//evil.example/../../list/"),
+                                   ("https:evil.example/../list", "https%3Aevil.example/../list/")] {
+            let r = try fetch(f.port, "GET \(target) HTTP/1.0\r\n\r\n")
+            #expect(r.status == 301, "\(target)")
+            #expect(r.header("Location") == expected, "\(target)")
+            let followed = try fetch(f.port, "GET /\(expected.drop { $0 == "/" }) HTTP/1.0\r\n\r\n")
+            #expect(followed.status == 200 && followed.text.contains("Directory listing for"), "\(target)")
+        }
     }
 
     @Test func indexFiles() throws {
@@ -115,6 +126,9 @@ final class Fixture {
         #expect(r.body.isEmpty)
         #expect(try get(f.port, "/a.txt", headers: ["If-Modified-Since: Sun, 09 Sep 2001 01:46:39 GMT"]).status == 200)
         #expect(try get(f.port, "/a.txt", headers: ["If-Modified-Since: not a date"]).status == 200)
+        // A year near Int.max once trapped in the date arithmetic and took the server down.
+        #expect(try get(f.port, "/a.txt", headers: ["If-Modified-Since: Wed, 25 Nov 9223372036854775807 00:00:00 GMT"]).status == 200)
+        #expect(try get(f.port, "/a.txt").status == 200)
         #expect(try get(f.port, "/a.txt", headers: [later, "If-None-Match: \"nope\""]).status == 200)
         let etag = try #require(try get(f.port, "/a.txt").header("ETag"))
         #expect(try get(f.port, "/a.txt", headers: ["If-None-Match: \(etag)"]).status == 304)
@@ -233,6 +247,14 @@ final class Fixture {
         #expect(many.statusLine == "HTTP/1.0 431 Too many headers")
         let fine = try fetch(f.port, "GET /a.txt HTTP/1.0\r\n" + (0..<99).map { "X-\($0): v\r\n" }.joined() + "\r\n")
         #expect(fine.status == 200)
+        // Folded and colon-less lines count too (as in Python): endless continuation lines
+        // must not grow one header without limit.
+        let folded = try fetch(f.port, "GET / HTTP/1.0\r\nX: v\r\n" + String(repeating: " more\r\n", count: 99) + "\r\n")
+        #expect(folded.statusLine == "HTTP/1.0 431 Too many headers")
+        let colonless = try fetch(f.port, "GET / HTTP/1.0\r\n" + String(repeating: "no colon here\r\n", count: 100) + "\r\n")
+        #expect(colonless.statusLine == "HTTP/1.0 431 Too many headers")
+        let foldedFine = try fetch(f.port, "GET /a.txt HTTP/1.0\r\nX: v\r\n" + String(repeating: " more\r\n", count: 98) + "\r\n")
+        #expect(foldedFine.status == 200)
     }
 
     @Test func expectContinue() throws {

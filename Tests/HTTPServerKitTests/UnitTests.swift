@@ -92,6 +92,19 @@ import Testing
         #expect(String(decoding: FileRequestHandler.slashedLocation(Array("/d?x=1".utf8)), as: UTF8.self) == "/d/?x=1")
         #expect(String(decoding: FileRequestHandler.slashedLocation(Array("/d?".utf8)), as: UTF8.self) == "/d/")
         #expect(String(decoding: FileRequestHandler.slashedLocation(Array("/d#f".utf8)), as: UTF8.self) == "/d/#f")
+        #expect(String(decoding: FileRequestHandler.slashedLocation(Array("d?hi=1".utf8)), as: UTF8.self) == "d/?hi=1")
+    }
+
+    /// What a browser would turn into another host stays a path on this one.
+    @Test func redirectLocationIsNeverAnotherHost() {
+        func location(_ target: [UInt8]) -> String {
+            String(decoding: FileRequestHandler.slashedLocation(target), as: UTF8.self)
+        }
+        #expect(location(Array("/\\evil.example/../d".utf8)) == "/%5Cevil.example/../d/")
+        #expect(location(Array("\\\\evil.example/../../d".utf8)) == "%5C%5Cevil.example/../../d/")
+        #expect(location([0x01] + Array("//evil.example/../../d".utf8)) == "%01//evil.example/../../d/")
+        #expect(location(Array("https:evil.example/../d".utf8)) == "https%3Aevil.example/../d/")
+        #expect(location(Array("/a:b/d?q=\\".utf8)) == "/a:b/d/?q=\\")   // a colon after the first slash, the query: as sent
     }
 }
 
@@ -171,6 +184,23 @@ import Testing
         #expect(table.guess(Array("/x/noext".utf8)) == "application/octet-stream")
     }
 
+    /// mimetypes' suffix_map comes before any table (`.tgz` is `.tar.gz`, so a tar file even
+    /// though /etc/mime.types says x-gtar-compressed), and its encodings are case-sensitive.
+    @Test func suffixMapAndEncodingsLikePython() throws {
+        let folder = try TempFolder("mime")
+        defer { folder.remove() }
+        try folder.write("mime.types", "application/x-gtar-compressed tgz taz\n")
+        let loaded = MIMETypes(loadingFile: folder.path + "/mime.types")
+        #expect(loaded.guess(Array("a.tgz".utf8)) == "application/x-tar")
+        #expect(loaded.guess(Array("a.TGZ".utf8)) == "application/x-tar")
+        #expect(loaded.guess(Array("a.svgz".utf8)) == "image/svg+xml")
+        #expect(loaded.guess(Array("a.txz".utf8)) == "application/x-tar")
+        #expect(loaded.guess(Array("a.js.BR".utf8)) == "application/octet-stream")
+        #expect(loaded.guess(Array("a.js.br".utf8)) == "text/javascript")
+        #expect(loaded.guess([0x61, 0x2E, 0xE9, 0x2E, 0x67, 0x7A]) == "application/gzip")   // a.<0xE9>.gz
+        #expect(loaded.guess([0x61, 0x2E, 0xE9, 0x2E, 0x62, 0x72]) == "application/octet-stream")   // a.<0xE9>.br
+    }
+
     @Test func systemFileOverrides() throws {
         let folder = try TempFolder("mime")
         defer { folder.remove() }
@@ -200,6 +230,20 @@ import Testing
         #expect(HTTPDate.parse("Sun, 06 Nov 1994 08:49:37 +0200") == nil)
     }
 
+    /// Years, days and seconds Python's `datetime` refuses are not dates (the header is then
+    /// ignored); a year near Int.max once overflowed the day arithmetic and killed the server.
+    @Test func rejectsWhatPythonsDatetimeRejects() {
+        #expect(HTTPDate.parse("Wed, 25 Nov 9223372036854775807 00:00:00 GMT") == nil)
+        #expect(HTTPDate.parse("Wed, 25 Nov 10000 00:00:00 GMT") == nil)
+        #expect(HTTPDate.parse("Wed, 25 Nov 0 00:00:00 GMT") == 975_110_400)   // year 0 means 2000, as in Python
+        #expect(HTTPDate.parse("Sat, 30 Feb 2019 00:00:00 GMT") == nil)
+        #expect(HTTPDate.parse("Thu, 29 Feb 2024 00:00:00 GMT") == 1_709_164_800)
+        #expect(HTTPDate.parse("Thu, 29 Feb 2100 00:00:00 GMT") == nil)
+        #expect(HTTPDate.parse("Sun, 31 Apr 2019 00:00:00 GMT") == nil)
+        #expect(HTTPDate.parse("Wed, 25 Nov 2026 23:59:60 GMT") == nil)
+        #expect(HTTPDate.parse("Fri, 31 Dec 9999 23:59:59 GMT") == 253_402_300_799)
+    }
+
     @Test func logFormat() {
         #expect(HTTPDate.logString(from: 784111777).count == "06/Nov/1994 08:49:37".count)
     }
@@ -210,6 +254,11 @@ import Testing
         #expect(ByteRange.parse("bytes=0-499", size: 1000) == .satisfiable(0...499))
         #expect(ByteRange.parse("bytes=500-", size: 1000) == .satisfiable(500...999))
         #expect(ByteRange.parse("bytes=-100", size: 1000) == .satisfiable(900...999))
+        #expect(ByteRange.parse("bytes=-5000", size: 1000) == .satisfiable(0...999))
+        #expect(ByteRange.parse("bytes=-99999999999999999999", size: 1000) == .satisfiable(0...999))
+        #expect(ByteRange.parse("bytes=-0", size: 1000) == .unsatisfiable)
+        #expect(ByteRange.parse("bytes=0-0", size: 1000) == .satisfiable(0...0))
+        #expect(ByteRange.parse("bytes=0-0", size: 0) == .unsatisfiable)
         #expect(ByteRange.parse("bytes=0-5000", size: 1000) == .satisfiable(0...999))
         #expect(ByteRange.parse("bytes=1000-", size: 1000) == .unsatisfiable)
         #expect(ByteRange.parse("bytes=-0", size: 1000) == .unsatisfiable)
@@ -240,7 +289,7 @@ import Testing
 
 @Suite("IdleConnections") struct IdleConnectionsTests {
     @Test func reapsOnlyParkedConnectionsPastTheTimeout() throws {
-        let table = IdleConnections(capacity: 64)
+        let table = IdleConnections(capacity: 1 << 16)   // room for any descriptor number this test process uses
         var pair: [Int32] = [0, 0]
         #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
         defer { close(pair[0]); close(pair[1]) }
@@ -254,7 +303,7 @@ import Testing
     }
 
     @Test func takenConnectionsAreNotReaped() throws {
-        let table = IdleConnections(capacity: 64)
+        let table = IdleConnections(capacity: 1 << 16)   // room for any descriptor number this test process uses
         var pair: [Int32] = [0, 0]
         #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
         defer { close(pair[0]); close(pair[1]) }

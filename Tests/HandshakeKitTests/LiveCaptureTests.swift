@@ -152,6 +152,11 @@ struct LiveCaptureTests {
         let line = try #require(run.stderr.first)
         #expect(line.hasPrefix("handshake-watch: capturing on lo needs root or CAP_NET_RAW (sudo setcap cap_net_raw,cap_net_admin=eip "))
         #expect(line.contains("-r captures/"))
+        // ... and reading a capture works without any privilege.
+        let offline = try runCommand("handshake-watch", ["-r", packageRoot.appendingPathComponent("captures/echo-ipv4.pcap").path],
+                                     prefix: Privileges.asNobody)
+        #expect(offline.status == 0, "\(offline.stderr)")
+        #expect(offline.stdout.count == 11)
     }
 
     /// An interface other than lo that is up (eth0 on most machines), if any.
