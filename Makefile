@@ -27,14 +27,14 @@ demo: build
 	@scripts/demo
 
 bench: setup
-	@scripts/setup nginx wrk time
+	@scripts/setup nginx wrk time gcc
 	$(SWIFT) build -c release
 	bench/echo/run
 	bench/http/run
 	bench/handshake/run
 
 bench-echo: release
-	@scripts/setup time
+	@scripts/setup time gcc
 	bench/echo/run
 
 bench-http: release

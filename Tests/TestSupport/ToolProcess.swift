@@ -126,8 +126,9 @@ public final class ToolProcess: @unchecked Sendable {
         if let range = line.range(of: #"port (\d+)"#, options: .regularExpression) {
             return Int(line[range].dropFirst(5))!
         }
-        if let range = line.range(of: #":(\d+)\b"#, options: .regularExpression) {
-            return Int(line[range].dropFirst())!
+        // `host:port` or `[v6]:port`: the last `:digits` that ends a word.
+        if let match = line.matches(of: /:(\d+)(?=\s|$|\))/).last, let port = Int(match.output.1) {
+            return port
         }
         throw ToolProcessError.noPort(line)
     }
