@@ -275,15 +275,19 @@ open class FileRequestHandler: RequestHandler {
     /// A browser reads `/\evil.example/..` as `//evil.example/..` (another host), drops a leading
     /// control character, and takes `https:evil.example` as an absolute URL. So, in the path,
     /// `\`, control characters and space are percent-encoded, and so is a `:` before the first
-    /// `/`: the link still names the same folder here (translatePath decodes it back), and never
-    /// another site. Python 3.11 lets all three through (open redirects).
+    /// `/` (unless `://` follows: an absolute-form target names its host itself, and keeps it, as
+    /// CPython's tests expect). The link still names the same folder here (translatePath decodes
+    /// it back), never another site. Python 3.11 lets all three through (open redirects).
     static func slashedLocation(_ target: [UInt8]) -> [UInt8] {
         let parts = splitTarget(target)
+        let path = Array(parts.path)
         var location: [UInt8] = []
-        var inFirstSegment = parts.path.first != UInt8(ascii: "/")   // a relative path: no scheme allowed
-        for byte in parts.path {
+        var inFirstSegment = path.first != UInt8(ascii: "/")   // a relative path: no scheme allowed
+        for (index, byte) in path.enumerated() {
             if byte == UInt8(ascii: "/") { inFirstSegment = false }
-            if byte <= 0x20 || byte == 0x7F || byte == UInt8(ascii: "\\") || (inFirstSegment && byte == UInt8(ascii: ":")) {
+            let schemeLike = inFirstSegment && byte == UInt8(ascii: ":")
+                && !path[(index + 1)...].starts(with: Array("//".utf8))
+            if byte <= 0x20 || byte == 0x7F || byte == UInt8(ascii: "\\") || schemeLike {
                 PercentEncoding.encode([byte], into: &location)
             } else {
                 location.append(byte)

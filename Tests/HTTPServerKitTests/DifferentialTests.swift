@@ -36,7 +36,7 @@ import TestSupport
             "GET /inside.txt HTTP/1.0", "GET /%7Ea.txt HTTP/1.0",
             "GET /backup.tgz HTTP/1.0", "GET /drawing.svgz HTTP/1.0", "GET /app.js.BR HTTP/1.0",
             "GET a.txt HTTP/1.0", "GET list?hi=1 HTTP/1.0", "GET /?x=%bb HTTP/1.0", "GET /%zz HTTP/1.0",
-            "GET /a.txt% HTTP/1.0", "GET /%C0%AE%C0%AE/secret.txt HTTP/1.0",
+            "GET /a.txt% HTTP/1.0", "GET /%C0%AE%C0%AE/secret.txt HTTP/1.0", "GET https://pypi.org/../../list HTTP/1.0",
         ]
         let conditional = [
             ("GET /a.txt HTTP/1.0", "If-Modified-Since: Sun, 09 Sep 2001 01:46:40 GMT"),

@@ -104,6 +104,8 @@ import Testing
         #expect(location(Array("\\\\evil.example/../../d".utf8)) == "%5C%5Cevil.example/../../d/")
         #expect(location([0x01] + Array("//evil.example/../../d".utf8)) == "%01//evil.example/../../d/")
         #expect(location(Array("https:evil.example/../d".utf8)) == "https%3Aevil.example/../d/")
+        #expect(location(Array("https:/\\evil.example/../d".utf8)) == "https%3A/%5Cevil.example/../d/")
+        #expect(location(Array("https://pypi.org/d".utf8)) == "https://pypi.org/d/")   // absolute form, as CPython's test wants
         #expect(location(Array("/a:b/d?q=\\".utf8)) == "/a:b/d/?q=\\")   // a colon after the first slash, the query: as sent
     }
 }
