@@ -230,6 +230,17 @@ final class Fixture {
         #expect(result.stderr == ["http-server: cannot serve /nonexistent/folder: realpath() failed: ENOENT (No such file or directory)"])
     }
 
+    /// Absurd option values are refused with a usage error, not a trap at the first request.
+    @Test func absurdOptionValuesAreRefused() throws {
+        for arguments in [["--timeout", "1e20"], ["--timeout", "inf"], ["--timeout", "0"],
+                          ["--max-connections", "9000000000000"], ["--max-connections", "0"],
+                          ["-p", "HTTP/2"]] {
+            let result = try runCommand("http-server", ["0"] + arguments)
+            #expect(result.status == 64, "\(arguments)")   // EX_USAGE, from swift-argument-parser
+            #expect(result.stderr.first?.hasPrefix("Error: ") == true, "\(arguments)")
+        }
+    }
+
     @Test func http09() throws {
         let f = try Fixture()
         let client = try WireClient(port: f.port)
