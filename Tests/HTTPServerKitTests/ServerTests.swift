@@ -266,6 +266,13 @@ final class Fixture {
         #expect(colonless.statusLine == "HTTP/1.0 431 Too many headers")
         let foldedFine = try fetch(f.port, "GET /a.txt HTTP/1.0\r\nX: v\r\n" + String(repeating: " more\r\n", count: 98) + "\r\n")
         #expect(foldedFine.status == 200)
+        // Beyond Python: all header lines together stay under 256 KiB.
+        func bulky(_ lines: Int) -> String {
+            (0..<lines).map { "X-\($0): " + String(repeating: "v", count: 60_000) + "\r\n" }.joined()
+        }
+        let tooMuch = try fetch(f.port, "GET /a.txt HTTP/1.0\r\n" + bulky(5) + "\r\n")
+        #expect(tooMuch.statusLine == "HTTP/1.0 431 Request Header Fields Too Large")
+        #expect(try fetch(f.port, "GET /a.txt HTTP/1.0\r\n" + bulky(4) + "\r\n").status == 200)
     }
 
     @Test func expectContinue() throws {
