@@ -304,6 +304,20 @@ import Testing
         table.take(pair[0])         // a worker taking it back never waits once the reaper is done
     }
 
+    /// The reaper reads the clock once, then sweeps; a connection parked during the sweep, as
+    /// the next second starts, is newer than that reading. It once made the subtraction trap.
+    @Test func connectionParkedAfterTheClockReadIsLeftAlone() throws {
+        let table = IdleConnections(capacity: 1 << 16)
+        var pair: [Int32] = [0, 0]
+        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
+        defer { close(pair[0]); close(pair[1]) }
+        let before = IdleConnections.now() - 1
+        table.park(pair[0])
+        table.reap(olderThan: 0, now: before)
+        var byte: UInt8 = 0
+        #expect(recv(pair[0], &byte, 1, Int32(MSG_DONTWAIT)) == -1)   // untouched
+    }
+
     @Test func takenConnectionsAreNotReaped() throws {
         let table = IdleConnections(capacity: 1 << 16)   // room for any descriptor number this test process uses
         var pair: [Int32] = [0, 0]
