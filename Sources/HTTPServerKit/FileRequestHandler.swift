@@ -46,12 +46,14 @@ open class FileRequestHandler: RequestHandler {
             return nil
         }
         var filePath = translatePath(path)
-        var fd: Int32
-        var info: FileSystem.Status
-        do {
-            fd = try openInsideDirectory(filePath)
-            info = try FileSystem.status(of: fd)
-        } catch {
+        var opened = try? openWithStatus(filePath)
+        if opened == nil, let pythonLink = Self.undoingSurrogateEscapes(filePath) {
+            // Python links a name that is not UTF-8 its own way (see undoingSurrogateEscapes):
+            // a link copied from Python's listing still finds the file.
+            opened = try? openWithStatus(pythonLink)
+            if opened != nil { filePath = pythonLink }
+        }
+        guard var (fd, info) = opened else {
             try sendError(404, "File not found")
             return nil
         }
@@ -136,6 +138,17 @@ open class FileRequestHandler: RequestHandler {
         sendResponse(304)
         sendHeader("ETag", etag)
         try? endHeaders()
+    }
+
+    /// Opens a translated path and reads its status (closing it again if fstat fails).
+    func openWithStatus(_ filePath: [UInt8]) throws -> (fd: Int32, info: FileSystem.Status) {
+        let fd = try openInsideDirectory(filePath)
+        do {
+            return (fd, try FileSystem.status(of: fd))
+        } catch {
+            FileSystem.close(fd)
+            throw error
+        }
     }
 
     /// `If-Range`: apply the Range only if the client's copy is still this version of the file.
@@ -255,6 +268,28 @@ open class FileRequestHandler: RequestHandler {
     }
 
     // MARK: - Helpers
+
+    /// Python lists a file name byte that is not UTF-8, say 0xE9, as the lone surrogate U+DCE9
+    /// (`surrogateescape`), and links it as that surrogate's UTF-8 bytes, `%ED%B3%A9`; its server
+    /// maps them back to 0xE9. Our listing links the byte itself (`%E9`). This turns every
+    /// ED B2..B3 xx sequence back into its byte, so Python's links work here too; nil if none.
+    static func undoingSurrogateEscapes(_ path: [UInt8]) -> [UInt8]? {
+        var result: [UInt8] = []
+        var index = 0
+        var changed = false
+        while index < path.count {
+            if path[index] == 0xED, index + 2 < path.count, (0xB2...0xB3).contains(path[index + 1]),
+               (0x80...0xBF).contains(path[index + 2]) {
+                result.append((path[index + 1] & 0x01) << 6 | (path[index + 2] & 0x3F) | 0x80)
+                index += 3
+                changed = true
+            } else {
+                result.append(path[index])
+                index += 1
+            }
+        }
+        return changed ? result : nil
+    }
 
     /// Splits a request target as Python's `urlsplit` does for a path: `path?query#fragment`.
     static func splitTarget(_ target: [UInt8]) -> (path: ArraySlice<UInt8>, query: ArraySlice<UInt8>?, fragment: ArraySlice<UInt8>?) {

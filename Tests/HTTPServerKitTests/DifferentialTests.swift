@@ -18,8 +18,8 @@ import TestSupport
         try f.folder.write("www/app.js.BR", "br")           // encodings are case-sensitive
         try f.folder.write("www/caf\u{e9} menu.txt", "menu")
         try f.folder.mkdir("www/empty")
-        // Python links a non-UTF-8 name as %ED%B3%BF (a UTF-8 surrogate: unreachable); we link the
-        // raw byte (%FF, reachable). That case is tested on its own in FileServingTests.listing.
+        // Python links a non-UTF-8 name as %ED%B3%BF (the byte as a UTF-8 surrogate); we link the
+        // raw byte (%FF) and accept both. That case is tested on its own in FileServingTests.listing.
         let bad = Array((f.root + "/list/bad").utf8) + [0xFF] + Array(".txt".utf8) + [0]
         _ = bad.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { unlink($0.baseAddress!) } }
         let python = try ToolProcess("/usr/bin/env", ["python3", "-m", "http.server", "--bind", "127.0.0.1", "-d", f.root, "0"])

@@ -88,6 +88,16 @@ import Testing
         #expect(!PercentEncoding.hasForbiddenBytes(Array("/a%20b/c".utf8)))
     }
 
+    /// Python's link form of a non-UTF-8 byte (U+DC80...U+DCFF in UTF-8) back to the byte.
+    @Test func surrogateEscapesUndone() {
+        #expect(FileRequestHandler.undoingSurrogateEscapes(Array("/caf".utf8) + [0xED, 0xB3, 0xA9] + Array(".txt".utf8))
+                == Array("/caf".utf8) + [0xE9] + Array(".txt".utf8))
+        #expect(FileRequestHandler.undoingSurrogateEscapes([0xED, 0xB2, 0x80, 0xED, 0xB3, 0xBF]) == [0x80, 0xFF])
+        #expect(FileRequestHandler.undoingSurrogateEscapes(Array("/plain/caf\u{e9}".utf8)) == nil)   // valid UTF-8: nothing to undo
+        #expect(FileRequestHandler.undoingSurrogateEscapes([0xED, 0xB3]) == nil)                     // cut short
+        #expect(FileRequestHandler.undoingSurrogateEscapes([0xED, 0x9F, 0xBF]) == nil)               // U+D7FF, not a surrogate
+    }
+
     @Test func redirectLocation() {
         #expect(String(decoding: FileRequestHandler.slashedLocation(Array("/d?x=1".utf8)), as: UTF8.self) == "/d/?x=1")
         #expect(String(decoding: FileRequestHandler.slashedLocation(Array("/d?".utf8)), as: UTF8.self) == "/d/")
