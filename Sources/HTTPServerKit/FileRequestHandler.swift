@@ -173,12 +173,13 @@ open class FileRequestHandler: RequestHandler {
     /// link is resolved (unless `--follow-symlinks`). The kernel checks with openat2(2)
     /// RESOLVE_BENEATH; what it refuses (EXDEV: a link that leaves the folder, or an absolute
     /// link) gets a second look by `isInsideDirectory`, which accepts absolute links that lead
-    /// back inside.
+    /// back inside. So does everything when there is no openat2 (ENOSYS before Linux 5.6, EPERM
+    /// from an older container's seccomp profile): a plain open(2), then the same check.
     func openInsideDirectory(_ filePath: [UInt8]) throws -> Int32 {
         guard directory.realPath != nil else { return try FileSystem.open(filePath) }
         do {
             return try FileSystem.open(directory.relative(filePath), beneath: directory.descriptor)
-        } catch let error as SocketError where error.errno == Errno(rawValue: EXDEV) {
+        } catch let error as SocketError where [EXDEV, ENOSYS, EPERM].contains(error.errno?.rawValue ?? 0) {
             let fd = try FileSystem.open(filePath)
             guard isInsideDirectory(fd) else {
                 FileSystem.close(fd)

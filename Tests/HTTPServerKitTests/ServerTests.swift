@@ -393,4 +393,40 @@ final class Fixture {
         #expect(try get(f.port, "/linked-dir/secret.txt").status == 404)
         #expect(try get(f.port, "/linked-dir/www/a.txt").text == "hello\n")
     }
+
+    /// Without openat2(2) (Linux before 5.6, an older container's seccomp profile) every file
+    /// once answered 404. The server runs here under a seccomp filter that refuses openat2 with
+    /// ENOSYS (a few lines of Python: prctl, then exec), and must still serve, and still refuse.
+    @Test func servesWithoutOpenat2() throws {
+        let folder = try TempFolder("noopenat2")
+        defer { folder.remove() }
+        try folder.write("secret.txt", "TOP-SECRET-OUTSIDE\n")
+        try folder.write("www/a.txt", "hello\n")
+        try folder.symlink("www/inside.txt", to: "a.txt")
+        try folder.symlink("www/escape.txt", to: folder.path + "/secret.txt")
+        try folder.write("noopenat2.py", """
+            import ctypes, os, sys
+            class Filter(ctypes.Structure):
+                _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint)]
+            class Program(ctypes.Structure):
+                _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(Filter))]
+            code = (Filter * 4)(Filter(0x20, 0, 0, 0),               # load the system call number
+                                Filter(0x15, 0, 1, 437),             # openat2?
+                                Filter(0x06, 0, 0, 0x00050000 | 38), # refuse: ENOSYS
+                                Filter(0x06, 0, 0, 0x7FFF0000))      # allow the rest
+            libc = ctypes.CDLL(None, use_errno=True)
+            assert libc.prctl(38, 1, 0, 0, 0) == 0                   # PR_SET_NO_NEW_PRIVS
+            assert libc.prctl(22, 2, ctypes.byref(Program(4, code)), 0, 0) == 0   # PR_SET_SECCOMP
+            os.execv(sys.argv[1], sys.argv[1:])
+            """)
+        let server = try ToolProcess("http-server", ["0", "-d", folder.path + "/www"],
+                                     prefix: ["python3", folder.path + "/noopenat2.py"])
+        defer { server.stop() }
+        let port = try server.waitForPort(containing: "Serving HTTP on")
+        #expect(try get(port, "/a.txt").text == "hello\n")
+        #expect(try get(port, "/inside.txt").text == "hello\n")
+        #expect(try get(port, "/").status == 200)
+        #expect(try get(port, "/escape.txt").status == 404)
+        #expect(try get(port, "/../secret.txt").status == 404)
+    }
 }
