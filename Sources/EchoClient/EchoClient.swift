@@ -51,13 +51,14 @@ struct EchoClient: ParsableCommand {
     @Flag(help: "With --load: stream instead of ping-pong (send and receive at once, with poll(2)); reports MB/s.")
     var stream = false
 
-    @Argument(help: "The message to send (words are joined with spaces). None, or -, reads lines from stdin.")
+    @Argument(help: "The message to send (words are joined with spaces). None, or -: relay stdin to the server and its answers to stdout, like netcat; at the end of stdin, shutdown(2) SHUT_WR.")
     var message: [String] = []
 
     func validate() throws {
-        guard recvSize > 0 else { throw ValidationError("--recv-size must be at least 1") }
-        guard connections > 0 else { throw ValidationError("--connections must be at least 1") }
-        guard duration > 0, duration.isFinite else { throw ValidationError("--duration must be more than 0") }
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
+        guard (1...(64 << 20)).contains(recvSize) else { throw ValidationError("--recv-size must be in 1...67108864") }
+        guard (1...10_000).contains(connections) else { throw ValidationError("--connections must be in 1...10000") }
+        guard duration > 0, duration <= 86_400 else { throw ValidationError("--duration must be more than 0 and at most 86400") }
         guard (1...LoadGenerator.maximumSize).contains(size) else {
             throw ValidationError("--size must be in 1...\(LoadGenerator.maximumSize)")
         }
@@ -73,7 +74,7 @@ struct EchoClient: ParsableCommand {
         if load {
             let generator = LoadGenerator(host: host, port: port, connections: connections,
                                           duration: duration, size: size, stream: stream)
-            let report = try orFail { try generator.run() }
+            let report = try orFail("load on \(server)") { try generator.run() }
             Console.line(report.line)
             if report.errors > 0 { throw ExitCode.failure }
             return
@@ -104,13 +105,6 @@ struct EchoClient: ParsableCommand {
             Console.error("echo-client: " + (context.map { "\($0): " } ?? "") + "\(error)")
             throw ExitCode.failure
         }
-    }
-}
-
-extension SocketAddress {
-    /// `host:port`, with brackets around an IPv6 literal: for messages about an address not yet connected.
-    static func hostPort(_ host: String, _ port: Int) -> String {
-        host.contains(":") && !host.hasPrefix("[") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 @preconcurrency import Glibc
 import SocketCore
+import Synchronization
 
 /// echo-server: sends back every byte it receives, the "hello world" of socket programming.
 ///
@@ -42,7 +43,8 @@ struct EchoServer: ParsableCommand {
     var trace = false
 
     func validate() throws {
-        guard bufferSize > 0 else { throw ValidationError("--buffer-size must be at least 1") }
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
+        guard (1...(64 << 20)).contains(bufferSize) else { throw ValidationError("--buffer-size must be in 1...67108864") }
         guard backlog >= 0 else { throw ValidationError("--backlog must be 0 or more") }
         guard acceptDelay >= 0, acceptDelay.isFinite else { throw ValidationError("--accept-delay must be 0 or more") }
     }
@@ -53,34 +55,54 @@ struct EchoServer: ParsableCommand {
         Signals.ignoreBrokenPipe()
         Signals.blockTermination()   // before any thread starts: threads inherit the signal mask
 
-        let listener: Socket
-        do {
-            listener = try Socket.listening(host: host, port: port, backlog: backlog)
-        } catch {
-            Console.error("echo-server: cannot listen on \(SocketAddress.hostPort(host, port)): \(error)")
-            throw ExitCode.failure
+        let listener = try fail("cannot listen on \(SocketAddress.hostPort(host, port))") {
+            try Socket.listening(host: host, port: port, backlog: backlog)
         }
         Console.line("server start, listening \(listener.localAddress.map { "\($0)" } ?? "\(host):\(port)")")
 
         let settings = EchoSettings(bufferSize: bufferSize, acceptDelay: acceptDelay, log: EchoLog(quiet: quiet))
         let mode = self.mode
-        try Threads.detach {
-            do {
-                switch mode {
-                case .iterative: try IterativeServer(listener: listener, settings: settings).run()
-                case .threads: try ThreadedServer(listener: listener, settings: settings).run()
-                case .poll: try PollServer(listener: listener, settings: settings).run()
-                }
-            } catch {
-                Console.error("echo-server: \(error)")
-                Console.exit(1)
-            }
+        try fail("cannot start the server thread") {
+            try Threads.detach { EchoServer.serve(mode, listener, settings) }
         }
 
         Signals.waitForTermination()
+        Shutdown.started.store(true, ordering: .releasing)
         try? listener.close()
         Console.exit(0)
     }
+
+    /// The server loop of `mode`, on its own thread, until the process ends.
+    private static func serve(_ mode: ServerMode, _ listener: Socket, _ settings: EchoSettings) {
+        do {
+            switch mode {
+            case .iterative: try IterativeServer(listener: listener, settings: settings).run()
+            case .threads: try ThreadedServer(listener: listener, settings: settings).run()
+            case .poll: try PollServer(listener: listener, settings: settings).run()
+            }
+        } catch {
+            // accept() on the listening socket that main has just closed is the shutdown
+            // itself, not an error to report.
+            if Shutdown.started.load(ordering: .acquiring) { return }
+            Console.error("echo-server: \(error)")
+            Console.exit(1)
+        }
+    }
+
+    /// Runs `body`; a failure becomes one line on stderr (`echo-server: context: error`) and exit 1.
+    private func fail<T>(_ context: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            Console.error("echo-server: \(context): \(error)")
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// Set once SIGINT or SIGTERM has arrived.
+enum Shutdown {
+    static let started = Atomic<Bool>(false)
 }
 
 /// The three ways to serve many clients that the lessons compare.
@@ -98,13 +120,12 @@ struct EchoSettings: Sendable {
 
     /// The `--accept-delay` pause: connections keep completing in the kernel while we sleep.
     func pauseBeforeAccept() {
-        if acceptDelay > 0 { usleep(useconds_t(acceptDelay * 1_000_000)) }
+        guard acceptDelay > 0 else { return }
+        let seconds = min(acceptDelay, 1e9)   // about 31 years: "forever", without overflowing
+        let whole = seconds.rounded(.down)
+        var pause = timespec(tv_sec: Int(whole), tv_nsec: Int((seconds - whole) * 1e9))
+        var rest = timespec()
+        while nanosleep(&pause, &rest) == -1 && errno == EINTR { pause = rest }   // sleep on for the rest
     }
 }
 
-extension SocketAddress {
-    /// `host:port`, with brackets around an IPv6 literal: for messages about an address not yet bound.
-    static func hostPort(_ host: String, _ port: Int) -> String {
-        host.contains(":") && !host.hasPrefix("[") ? "[\(host)]:\(port)" : "\(host):\(port)"
-    }
-}

@@ -63,7 +63,7 @@ final class PollServer {
             }
             for event in ready {
                 if event.descriptor == listener.descriptor {
-                    acceptWaiting()
+                    try acceptWaiting()
                 } else if let connection = connections[event.descriptor] {
                     service(connection, event)
                 }
@@ -74,23 +74,29 @@ final class PollServer {
     // MARK: - The listening socket
 
     /// Accepts the connections the kernel has queued (a bounded batch, so clients already
-    /// connected get their turn too).
-    private func acceptWaiting() {
-        for _ in 0..<64 {
+    /// connected get their turn too; one at a time with --accept-delay, so that the loop sleeps
+    /// only before an accept() that has a connection to take).
+    private func acceptWaiting() throws {
+        for _ in 0..<(settings.acceptDelay > 0 ? 1 : 64) {
             settings.pauseBeforeAccept()
             let client: Socket, address: SocketAddress?
             do {
                 (client, address) = try listener.accept()
-                try client.setNonBlocking()
             } catch let error as SocketError where error.isWouldBlock {
                 return   // the queue is empty
-            } catch {
+            } catch where Accepting.isTransient(error) {
                 settings.log.problem("\(error)")
                 if Accepting.isShortage(error) {
                     acceptPaused = true
                     poller.remove(listener.descriptor)
                 }
                 return
+            }
+            do {
+                try client.setNonBlocking()
+            } catch {
+                settings.log.failed("\(address.map { "\($0)" } ?? "unknown peer")", error)
+                continue
             }
             let peer = Accepting.prepare(client, peer: address)
             settings.log.connected(peer)

@@ -1,12 +1,6 @@
 @preconcurrency import Glibc
 import CPcap
 
-/// Why a capture could not start: one line for the user, already phrased.
-public struct CaptureError: Error, CustomStringConvertible, Sendable {
-    public var description: String
-    public init(_ description: String) { self.description = description }
-}
-
 /// A libpcap capture handle: live on an interface, or reading a pcap/pcapng file.
 ///
 /// Live captures are set up the long way (`pcap_create` ... `pcap_activate`) because only that
@@ -94,7 +88,7 @@ public final class Capture: @unchecked Sendable {
 
     /// The link type as tcpdump names it: `EN10MB (Ethernet)`.
     public var linkTypeDescription: String {
-        let name = pcap_datalink_val_to_name(linkType).map { String(cString: $0) } ?? "DLT_\(linkType)"
+        let name = pcap_datalink_val_to_name(linkType).map { String(cString: $0) } ?? "\(linkType)"
         let description = pcap_datalink_val_to_description(linkType).map { String(cString: $0) } ?? "unknown"
         return "\(name) (\(description))"
     }
@@ -195,49 +189,5 @@ public final class Capture: @unchecked Sendable {
         var buffer = [CChar](repeating: 0, count: 4096)
         let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
         return length > 0 ? text(buffer) : "handshake-watch"
-    }
-}
-
-/// Reads just enough of a capture file's header to know its timestamp precision.
-enum CaptureFileInfo {
-    /// pcap: the magic number says it (a1b23c4d = nanoseconds). pcapng: the first interface's
-    /// `if_tsresol` option (9 = 10^-9 s). libpcap converts either way; we only need the digits.
-    static func hasNanosecondTimestamps(path: String) -> Bool {
-        // Only regular files: peeking into a pipe (`-r /dev/stdin`) would eat bytes libpcap needs.
-        var info = stat()
-        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG, let file = fopen(path, "rb") else { return false }
-        defer { fclose(file) }
-        var head = [UInt8](repeating: 0, count: 4096)
-        let count = fread(&head, 1, head.count, file)
-        guard count >= 4 else { return false }
-        return head.withUnsafeBytes { raw -> Bool in
-            let bytes = UnsafeRawBufferPointer(rebasing: raw[0..<count])
-            let magic = bytes.u32(0)
-            if magic == 0xA1B2_3C4D || magic == 0x4D3C_B2A1 { return true }
-            guard magic == 0x0A0D_0D0A, count >= 12 else { return false }
-            // pcapng: byte order from the section header's magic 0x1A2B3C4D.
-            let littleEndian = bytes.u32(8) == 0x4D3C_2B1A
-            func word(_ offset: Int) -> UInt32 { littleEndian ? bytes.u32LittleEndian(offset) : bytes.u32(offset) }
-            func half(_ offset: Int) -> Int {
-                littleEndian ? Int(bytes[offset]) | Int(bytes[offset + 1]) << 8 : Int(bytes.u16(offset))
-            }
-            var block = 0
-            while block + 12 <= count {
-                let type = word(block), length = Int(word(block + 4))
-                guard length >= 12, block + length <= count else { return false }
-                if type == 1 {   // Interface Description Block: options start after 16 bytes
-                    var option = block + 16
-                    while option + 4 <= block + length - 4 {
-                        let code = half(option), size = half(option + 2)
-                        if code == 0 { break }
-                        if code == 9, size == 1, option + 4 < count { return bytes[option + 4] == 9 }
-                        option += 4 + (size + 3) / 4 * 4
-                    }
-                    return false
-                }
-                block += length
-            }
-            return false
-        }
     }
 }

@@ -100,17 +100,3 @@ struct ConnectionTable {
         for slot in old where slot >= 0 { place(slot, key: self[slot].key) }
     }
 }
-
-extension FlowKey {
-    /// A cheap, well-mixed hash of the 4-tuple (splitmix64's finaliser). Not for untrusted
-    /// adversaries' hash flooding; a capture is bounded by the eviction limit anyway.
-    var hashValueForTable: Int {
-        var x = lower.address.low &* 0x9E37_79B9_7F4A_7C15
-        x ^= lower.address.high &+ (UInt64(lower.port) << 48)
-        x = (x ^ (x >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        x ^= upper.address.low &+ (UInt64(upper.port) << 32) ^ upper.address.high
-        x = (x ^ (x >> 27)) &* 0x94D0_49BB_1331_11EB
-        x ^= x >> 31
-        return Int(truncatingIfNeeded: x)
-    }
-}

@@ -13,7 +13,6 @@ public enum DecodeError: Error, Equatable, Sendable, CustomStringConvertible {
     case badIPVersion(Int)
     case truncatedTCPHeader
     case badTCPHeaderLength(Int)
-    case truncatedTCPOptions
     case tcpHeaderBeyondIPPayload
 
     public var description: String {
@@ -29,7 +28,6 @@ public enum DecodeError: Error, Equatable, Sendable, CustomStringConvertible {
         case .badIPVersion(let version): return "bad IP version \(version)"
         case .truncatedTCPHeader: return "truncated TCP header"
         case .badTCPHeaderLength(let length): return "bad TCP header length \(length) (minimum 20)"
-        case .truncatedTCPOptions: return "truncated TCP options"
         case .tcpHeaderBeyondIPPayload: return "TCP header longer than the IP payload"
         }
     }

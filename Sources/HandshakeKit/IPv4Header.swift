@@ -34,10 +34,14 @@ public struct IPv4Header: Sendable {
             // never filled in (tcpdump prints bad-len 0). Like Wireshark, trust the frame length.
             totalLength = wireLength - offset
         }
+        // A length past the end of the frame on the wire cannot be true: like Wireshark, believe
+        // the frame ("IPv4 total length exceeds packet length").
+        totalLength = min(totalLength, wireLength - offset)
         guard totalLength >= headerLength else { throw .badIPv4TotalLength(totalLength) }
-        // Flags and fragment offset: a non-zero offset, or More Fragments, means this is a piece.
-        guard frame.u16(offset + 6) & 0x3FFF == 0 else { throw .ipv4Fragment }
         protocolNumber = frame.u8(offset + 9)
+        // Flags and fragment offset: a non-zero offset, or More Fragments, means this is a piece of
+        // a bigger packet. A piece of TCP would need reassembly; a piece of UDP is simply not ours.
+        guard frame.u16(offset + 6) & 0x3FFF == 0 || protocolNumber != 6 else { throw .ipv4Fragment }
         source = IPAddress(ipv4: frame.u32(offset + 12))
         destination = IPAddress(ipv4: frame.u32(offset + 16))
         payloadLength = totalLength - headerLength

@@ -25,6 +25,8 @@ public struct IPv6Header: Sendable {
             // A jumbogram (RFC 2675) or an offloaded super-packet: use the frame's own length.
             remaining = wireLength - offset - 40
         }
+        // Longer than the frame on the wire: believe the frame, as Wireshark does.
+        remaining = min(remaining, wireLength - offset - 40)
         source = IPAddress(ipv6High: frame.u64(offset + 8), low: frame.u64(offset + 16))
         destination = IPAddress(ipv6High: frame.u64(offset + 24), low: frame.u64(offset + 32))
         var next = frame.u8(offset + 6)
@@ -41,8 +43,12 @@ public struct IPv6Header: Sendable {
                 length = (Int(frame.u8(cursor + 1)) + 2) * 4
             case 44:   // fragment header, 8 bytes
                 guard frame.count >= cursor + 8 else { throw .truncatedIPv6ExtensionHeader }
-                // Only an atomic fragment (offset 0, no More Fragments) carries a whole TCP segment.
-                guard frame.u16(cursor + 2) & 0xFFF9 == 0 else { throw .ipv6Fragment }
+                // Only an atomic fragment (offset 0, no More Fragments) carries a whole segment.
+                // A piece of TCP would need reassembly; a piece of anything else is not ours.
+                if frame.u16(cursor + 2) & 0xFFF9 != 0 {
+                    if frame.u8(cursor) == 6 { throw .ipv6Fragment }
+                    break walk   // the protocol stays 44, not TCP: ignored
+                }
                 length = 8
             default:
                 break walk

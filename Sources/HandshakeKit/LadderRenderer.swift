@@ -68,6 +68,11 @@ public final class LadderRenderer: Renderer {
         output.flush()
     }
 
+    /// ` after 1.017 s`, or nothing when the previous copy was not captured.
+    private static func after(_ gap: Double?) -> String {
+        gap.map { " after \(StepExplanation.seconds($0))" } ?? ""
+    }
+
     /// The explanation, shortened to fit beside the diagram.
     static func shortText(_ tracked: TrackedPacket) -> String {
         let sender = tracked.direction == .toServer ? "client" : "server"
@@ -75,10 +80,12 @@ public final class LadderRenderer: Renderer {
         case .handshakeSyn: return "1/3 connect() sends SYN, blocks"
         case .handshakeSynAck: return "2/3 server kernel answers (not accept())"
         case .handshakeAck: return "3/3 connect() returns; waits for accept()"
-        case .synRetransmit: return "SYN again after \(StepExplanation.seconds(tracked.retransmitGap)): no answer"
-        case .synAckRetransmit: return "SYN-ACK again after \(StepExplanation.seconds(tracked.retransmitGap))"
+        case .synRetransmit: return "SYN again\(after(tracked.retransmitGap)): no answer"
+        case .synAckRetransmit: return "SYN-ACK again\(after(tracked.retransmitGap))"
         case .data: return tracked.afterPeerFin ? "\(sender) send() after peer's FIN (half-close)" : "\(sender) send() -> peer recv()"
-        case .ack: return tracked.acknowledgesFin ? "\(sender) kernel ACKs the FIN (CLOSE_WAIT)" : "\(sender) kernel ACKs"
+        case .ack:
+            if tracked.acknowledgesFin && tracked.simultaneousClose { return "\(sender) kernel ACKs the FIN (FINs crossed)" }
+            return tracked.acknowledgesFin ? "\(sender) kernel ACKs the FIN (CLOSE_WAIT)" : "\(sender) kernel ACKs"
         case .finActive: return "\(sender) close(): active close"
         case .finPassive: return tracked.simultaneousClose ? "\(sender) close() too: FINs crossed" : "\(sender) recv() = 0, close()"
         case .teardownAck:
@@ -92,7 +99,9 @@ public final class LadderRenderer: Renderer {
             case .lateSegment: return "RST: segment after the close"
             case .unknownConnection, nil: return "RST"
             }
-        case .midstream: return "mid-stream (opened before the capture)"
+        case .midstream:
+            let closing = tracked.packet.tcp.flags.contains(.fin) ? "; \(sender) close(): active close" : ""
+            return "mid-stream (opened before the capture)" + closing
         }
     }
 }

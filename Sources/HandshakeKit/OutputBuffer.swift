@@ -12,6 +12,9 @@ public final class OutputBuffer {
     private let file: UnsafeMutablePointer<FILE>
     /// Flush at every end of line.
     public var flushesEachLine: Bool
+    /// The errno of the first failed write (a full disk, `> /dev/full`), so the tool can say so
+    /// at the end instead of exiting 0 with its output lost.
+    public private(set) var writeError: Int32?
 
     public init(file: UnsafeMutablePointer<FILE>, flushesEachLine: Bool, capacity: Int = 1 << 16) {
         self.file = file
@@ -27,9 +30,14 @@ public final class OutputBuffer {
 
     /// Writes what is buffered and flushes the FILE.
     public func flush() {
-        if count > 0 { fwrite(storage, 1, count, file) }
+        write()
+        if fflush(file) != 0 && writeError == nil { writeError = errno }
+    }
+
+    /// Hands the buffered bytes to the FILE.
+    private func write() {
+        if count > 0 && fwrite(storage, 1, count, file) < count && writeError == nil { writeError = errno }
         count = 0
-        fflush(file)
     }
 
     /// Ends a line: appends "\n", and flushes when per-line flushing is on.
@@ -41,10 +49,7 @@ public final class OutputBuffer {
 
     @inline(__always)
     private func reserve(_ bytes: Int) {
-        if count + bytes > capacity {
-            fwrite(storage, 1, count, file)
-            count = 0
-        }
+        if count + bytes > capacity { write() }
     }
 
     @inline(__always)
@@ -68,22 +73,24 @@ public final class OutputBuffer {
     public func string(_ text: String) {
         var text = text
         text.withUTF8 { bytes in
+            guard let start = bytes.baseAddress else { return }   // nil only for ""
             var offset = 0
             while offset < bytes.count {
                 let chunk = min(bytes.count - offset, capacity)
                 reserve(chunk)
-                (storage + count).update(from: bytes.baseAddress! + offset, count: chunk)
+                (storage + count).update(from: start + offset, count: chunk)
                 count += chunk
                 offset += chunk
             }
         }
     }
 
-    /// Appends a non-negative integer in decimal.
+    /// Appends an integer in decimal.
     @inline(__always)
     public func decimal<T: BinaryInteger>(_ value: T) {
         var number = UInt64(truncatingIfNeeded: value)
-        if value < 0 { byte(45); number = UInt64(truncatingIfNeeded: 0 - Int64(value)) }
+        // Wrapping negation: Int64.min's magnitude, 2^63, still fits the UInt64.
+        if value < 0 { byte(45); number = UInt64(truncatingIfNeeded: 0 &- Int64(truncatingIfNeeded: value)) }
         reserve(20)
         var digits = 1
         var scan = number

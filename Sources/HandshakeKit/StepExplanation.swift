@@ -16,10 +16,10 @@ public enum StepExplanation {
         case .synRetransmit:
             // Linux 6.x waits a fixed ~1 s for the first retries (net.ipv4.tcp_syn_linear_timeouts = 4),
             // then doubles the wait; older kernels double from the start (1, 2, 4, 8 s).
-            return "SYN retransmitted (copy \(tracked.retransmitCount), \(seconds(tracked.retransmitGap)) after the last): "
+            return "SYN retransmitted (copy \(tracked.retransmitCount)\(gap(tracked))): "
                 + "no answer yet; a full listen backlog drops SYNs, or nothing is there"
         case .synAckRetransmit:
-            return "SYN-ACK retransmitted (copy \(tracked.retransmitCount), \(seconds(tracked.retransmitGap)) after the last): "
+            return "SYN-ACK retransmitted (copy \(tracked.retransmitCount)\(gap(tracked))): "
                 + "the client's ACK did not arrive, or a full accept queue dropped it"
         case .data:
             let bytes = tracked.packet.tcp.payloadLength
@@ -27,6 +27,10 @@ public enum StepExplanation {
             if tracked.afterPeerFin { text += "; half-close: the \(sender) still sends after the \(receiver)'s FIN" }
             return text
         case .ack:
+            if tracked.acknowledgesFin && tracked.simultaneousClose {
+                return "\(sender)'s kernel acknowledges the \(receiver)'s FIN; the FINs crossed, so the \(receiver) "
+                    + "goes from CLOSING to TIME_WAIT"
+            }
             if tracked.acknowledgesFin {
                 return "\(sender)'s kernel acknowledges the \(receiver)'s FIN: the \(receiver) waits in FIN_WAIT_2, "
                     + "the \(sender) is in CLOSE_WAIT until its program calls close()"
@@ -51,6 +55,10 @@ public enum StepExplanation {
             return resetText(tracked.resetMeaning, sender: sender, receiver: receiver,
                              port: tracked.server.port)
         case .midstream:
+            if tracked.packet.tcp.flags.contains(.fin) {
+                return "mid-stream: this connection was open before the capture started; the \(sender) called close() "
+                    + "or shutdown(SHUT_WR): active close (\(sender) in FIN_WAIT_1)"
+            }
             return "mid-stream: this connection was open before the capture started"
         }
     }
@@ -63,7 +71,8 @@ public enum StepExplanation {
         case .abortedHandshake:
             return "reset: the client aborted the handshake"
         case .abortiveClose:
-            return "reset: abortive close by the \(sender) (close() with SO_LINGER 0, or unread data left); "
+            return "reset: abortive close by the \(sender) (close() with SO_LINGER 0, unread data left, "
+                + "or a listener closed before accept() took the connection); "
                 + "the \(receiver)'s next recv()/send() fails with ECONNRESET"
         case .dataAfterClose:
             return "reset: data arrived after the \(sender) called close(); its kernel answers RST"
@@ -110,6 +119,11 @@ public enum StepExplanation {
         }
     }
 
+    /// `, 1.017 s after the last`: the back-off between two copies, when both were captured.
+    static func gap(_ tracked: TrackedPacket) -> String {
+        tracked.retransmitGap.map { ", \(seconds($0)) after the last" } ?? ""
+    }
+
     static func milliseconds(_ seconds: Double) -> String {
         fixed(seconds * 1000, 3) + " ms"
     }
@@ -120,7 +134,9 @@ public enum StepExplanation {
 
     static func fixed(_ value: Double, _ decimals: Int) -> String {
         let scale = [1.0, 10, 100, 1000][decimals]
-        let whole = Int((value * scale).rounded())
+        // Times come from the capture file: a hostile one can make any difference, so no Int(_:)
+        // that would trap on a value out of range.
+        guard let whole = Int(exactly: (value * scale).rounded()) else { return "\(value)" }
         let integer = whole / Int(scale), fraction = abs(whole % Int(scale))
         let digits = String(fraction)
         return "\(whole < 0 && integer == 0 ? "-" : "")\(integer)." + String(repeating: "0", count: decimals - digits.count) + digits

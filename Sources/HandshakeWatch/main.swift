@@ -18,8 +18,8 @@ struct HandshakeWatch: ParsableCommand {
             """)
 
     @Option(name: [.customShort("i"), .customLong("interface")],
-            help: ArgumentHelp("Interface to capture on (pcap_create(3)); lo carries this machine's own traffic.", valueName: "iface"))
-    var interface = "lo"
+            help: ArgumentHelp("Interface to capture on (pcap_create(3)); lo, the default, carries this machine's own traffic.", valueName: "iface"))
+    var interface: String?
 
     @Option(name: [.customShort("r"), .customLong("read")],
             help: ArgumentHelp("Read packets from a pcap or pcapng file (pcap_open_offline(3)) instead of capturing.", valueName: "file"))
@@ -29,14 +29,14 @@ struct HandshakeWatch: ParsableCommand {
             help: ArgumentHelp("Also write the packets to a pcap file (pcap_dump_open(3)); opens in Wireshark.", valueName: "file"))
     var writeFile: String?
 
-    @Option(name: [.customShort("c"), .customLong("count")], help: ArgumentHelp("Stop after this many TCP packets.", valueName: "count"))
+    @Option(name: [.customShort("c"), .customLong("count")], parsing: .unconditional, help: ArgumentHelp("Stop after this many TCP packets.", valueName: "count"))
     var count: Int?
 
-    @Option(name: [.customShort("s"), .customLong("snaplen")],
+    @Option(name: [.customShort("s"), .customLong("snaplen")], parsing: .unconditional,
             help: ArgumentHelp("Snapshot length: bytes kept per packet (pcap_set_snaplen(3)); headers fit in 256.", valueName: "bytes"))
     var snapshotLength = 256
 
-    @Option(name: [.customShort("B"), .customLong("buffer-size")],
+    @Option(name: [.customShort("B"), .customLong("buffer-size")], parsing: .unconditional,
             help: ArgumentHelp("Kernel capture buffer in KiB (pcap_set_buffer_size(3)). libpcap's 2 MiB default dropped packets of a 2,000-connection burst on lo; 16 MiB did not.", valueName: "KiB"))
     var bufferKiB = 16_384
 
@@ -46,7 +46,7 @@ struct HandshakeWatch: ParsableCommand {
     @Flag(help: "Print times relative to the first packet instead of the time of day.")
     var relative = false
 
-    @Option(help: ArgumentHelp("Replay a file slowly: wait this many seconds before each packet (with -r).", valueName: "seconds"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Replay a file slowly: wait this many seconds before each packet (with -r).", valueName: "seconds"))
     var pace: Double?
 
     @Flag(help: "Replay a file one packet per Enter key (with -r).")
@@ -55,15 +55,38 @@ struct HandshakeWatch: ParsableCommand {
     @Flag(name: .customLong("no-color"), help: "No ANSI colours (also off when NO_COLOR is set or stdout is not a terminal).")
     var noColor = false
 
-    @Option(name: .customLong("max-connections"),
+    @Option(name: .customLong("max-connections"), parsing: .unconditional,
             help: ArgumentHelp("Connections tracked at once; past it the idlest are evicted (bounded memory).", valueName: "n"))
     var maxConnections = 65_536
 
     @Argument(help: "BPF filter expression, as for tcpdump (pcap_compile(3)); 'tcp' is implied.")
     var filter: [String] = []
 
+    /// Like tcpdump, a usage mistake is one line on stderr and exit status 1 (argument-parser
+    /// alone would add the whole usage and exit 64); --help still prints the help and exits 0.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if error is ExitCode || exitCode(for: error) == .success { exit(withError: error) }
+            Console.error("handshake-watch: \(message(for: error)) (see --help)")
+            Glibc.exit(1)
+        }
+    }
+
+    // The numeric options parse `.unconditional`ly so that `-c -1` reaches validate() and is
+    // named as a bad count, instead of "-1" being taken for an unknown flag.
     func validate() throws {
+        if readFile != nil && interface != nil { throw ValidationError("-i captures live and -r reads a file: give one of them") }
+        if let writeFile, writeFile == "-" {
+            throw ValidationError("-w - would mix the pcap file with the text on stdout: give a file name")
+        }
+        if let readFile, let writeFile, CaptureFileInfo.sameFile(readFile, writeFile) {
+            throw ValidationError("-w \(writeFile) would overwrite the file -r is reading")
+        }
         if pace != nil && step { throw ValidationError("--pace and --step exclude each other") }
+        if step && readFile == "-" { throw ValidationError("--step reads Enter from stdin, so -r - cannot read the capture from it") }
         if (pace != nil || step) && readFile == nil { throw ValidationError("--pace and --step replay a file: add -r FILE") }
         if let pace, !(pace >= 0 && pace <= 3600) { throw ValidationError("--pace must be between 0 and 3600 seconds") }
         if let count, count < 1 { throw ValidationError("-c must be at least 1") }
@@ -85,13 +108,15 @@ struct HandshakeWatch: ParsableCommand {
 
     private func watch() throws(CaptureError) {
         // 1. Open the capture.
+        let interface = self.interface ?? "lo"
         let capture = if let readFile {
             try Capture.offline(path: readFile)
         } else {
             try Capture.live(interface: interface, snapshotLength: snapshotLength, bufferKiB: bufferKiB)
         }
         guard let linkLayer = LinkLayer(dlt: capture.linkType) else {
-            throw CaptureError("cannot decode link type \(capture.linkTypeDescription)")
+            throw CaptureError("cannot decode link type \(capture.linkTypeDescription): handshake-watch reads "
+                + "Ethernet, Linux cooked (SLL, SLL2), BSD loopback (NULL, LOOP) and raw IP")
         }
         // 2. Attach the filter: `tcp`, and the user's expression.
         if let expression = bpfExpression(ethernet: linkLayer == .ethernet, live: capture.isLive) {
@@ -151,6 +176,9 @@ struct HandshakeWatch: ParsableCommand {
         }
         state.finished.store(true, ordering: .relaxed)
         let stats = try result.get()
+        if let failure = output.writeError {
+            throw CaptureError("cannot write the output: \(Errno(rawValue: failure))")
+        }
         if format != .json { printStatsLikeTcpdump(stats) }
     }
 

@@ -302,6 +302,9 @@ public final class LessonRunner {
 
     private func failure(_ step: Step, _ what: String, output: [String]) -> LessonError {
         var text = "lesson \(lesson.number) (\(lesson.path)), step \(step.number) \"\(step.title)\": \(what)"
+        if output.contains(where: { $0.contains("command not found") || $0.contains("No such file or directory") }) {
+            text += "\n  (tools are taken from \(options.binDirectory) first: build them with `swift build`)"
+        }
         if !output.isEmpty {
             text += "\n  output (last \(min(output.count, 25)) lines):"
             for line in output.suffix(25) { text += "\n  | " + line }

@@ -29,14 +29,31 @@ public struct Presenter: Sendable {
         say(render(text))
     }
 
-    /// The little Markdown lessons use, for a terminal: `**bold**` in bold, `` `code` `` in
-    /// cyan (backticks kept without colour, since they mark code), `[text](url)` as `text (url)`.
+    /// The little Markdown lessons use, for a terminal: `## Heading` and `**bold**` in bold,
+    /// `` `code` `` in cyan (backticks kept without colour, since they mark code),
+    /// `[text](url)` as `text (url)`. Code blocks are shown as they are.
     func render(_ markdown: String) -> String {
-        var text = markdown
+        var inCode = false
+        var lines: [String] = []
+        for line in markdown.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+            if line.hasPrefix("```") || line.hasPrefix("~~~") {
+                inCode.toggle()
+                lines.append(line)
+            } else {
+                lines.append(inCode ? line : renderLine(line))
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private func renderLine(_ line: String) -> String {
+        var text = line
         let rules: [(String, String)] = useColor
-            ? [(#"\*\*([^*]+)\*\*"#, "\u{1B}[1m$1\u{1B}[0m"), (#"`([^`\n]+)`"#, "\u{1B}[36m$1\u{1B}[0m"),
+            ? [(#"^#+ (.*)$"#, "\u{1B}[1m$1\u{1B}[0m"),
+               (#"\*\*([^*]+)\*\*"#, "\u{1B}[1m$1\u{1B}[0m"), (#"`([^`]+)`"#, "\u{1B}[36m$1\u{1B}[0m"),
                (#"\[([^\]]+)\]\(([^)]+)\)"#, "$1 ($2)")]
-            : [(#"\*\*([^*]+)\*\*"#, "$1"), (#"\[([^\]]+)\]\(([^)]+)\)"#, "$1 ($2)")]
+            : [(#"^#+ (.*)$"#, "$1"),
+               (#"\*\*([^*]+)\*\*"#, "$1"), (#"\[([^\]]+)\]\(([^)]+)\)"#, "$1 ($2)")]
         for (pattern, template) in rules {
             guard let regex = try? NSRegularExpression(pattern: pattern) else { continue }
             text = regex.stringByReplacingMatches(in: text, range: NSRange(text.startIndex..., in: text),

@@ -21,6 +21,8 @@ public struct Poller {
 
     private var entries: [pollfd] = []
     private var indexOf: [Int32: Int] = [:]
+    /// The last `wait`'s answer, kept so its storage is reused: a busy loop allocates nothing.
+    private var ready: [Event] = []
 
     public init() {}
 
@@ -50,13 +52,12 @@ public struct Poller {
 
     /// poll(2): waits up to `timeoutMilliseconds` (-1: forever) and returns the ready descriptors.
     public mutating func wait(timeoutMilliseconds: Int32 = -1) throws -> [Event] {
-        let ready = try Syscall.poll(&entries, timeout: timeoutMilliseconds)
-        guard ready > 0 else { return [] }
-        var events: [Event] = []
-        events.reserveCapacity(ready)
+        let count = try Syscall.poll(&entries, timeout: timeoutMilliseconds)
+        ready.removeAll(keepingCapacity: true)
+        guard count > 0 else { return ready }
         for entry in entries where entry.revents != 0 {
-            events.append(Event(descriptor: entry.fd, revents: entry.revents))
+            ready.append(Event(descriptor: entry.fd, revents: entry.revents))
         }
-        return events
+        return ready
     }
 }

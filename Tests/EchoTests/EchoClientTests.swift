@@ -13,14 +13,10 @@ struct EchoClientTests {
         defer { _ = try? server.stop() }
         let result = try runCommand("echo-client", ["--port", "\(server.port)", "Hello,", "world", "of", "sockets"], timeout: 20)
         #expect(result.status == 0)
-        #expect(result.stdout.count == 5)
+        #expect(result.stdout.count >= 5, "connected, at least 3 chunks of at most 10 bytes, closing")
         #expect(result.stdout.first?.hasPrefix("client connected to 127.0.0.1:\(server.port) from 127.0.0.1:") == true)
-        #expect(Array(result.stdout.dropFirst()) == [
-            "client Received: b'Hello, wor'", "client Received: b'ld of sock'", "client Received: b'ets'",
-            "closing connection to the server",
-        ] || result.stdout.dropFirst().dropLast().allSatisfy { $0.hasPrefix("client Received: b'") })
-        let echoed = result.stdout.dropFirst().dropLast().map { $0.dropFirst("client Received: b'".count).dropLast() }.joined()
-        #expect(echoed == "Hello, world of sockets")
+        #expect(echoedText(result.stdout) == "Hello, world of sockets")
+        #expect(result.stdout.last == "closing connection to the server")
         #expect(result.stdout.dropFirst().dropLast().allSatisfy { $0.count <= "client Received: b''".count + 10 })
     }
 

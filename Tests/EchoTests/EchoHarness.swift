@@ -123,3 +123,10 @@ struct SplitMix {
         return z ^ (z >> 31)
     }
 }
+
+/// The text echo-client printed in its `client Received: b'...'` lines, chunks joined
+/// (for short ASCII messages, where the literal is the text itself).
+func echoedText(_ stdout: [String]) -> String {
+    let prefix = "client Received: b'"
+    return stdout.filter { $0.hasPrefix(prefix) }.map { $0.dropFirst(prefix.count).dropLast() }.joined()
+}

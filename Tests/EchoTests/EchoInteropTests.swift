@@ -19,22 +19,28 @@ struct EchoInteropTests {
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.last == "closing connection to the server")
         let words = try runCommand("echo-client", ["--port", "\(port)", "hello", "socat"], timeout: 30)
-        #expect(words.stdout == ["client connected to 127.0.0.1:\(port) from 127.0.0.1:" + (words.stdout.first?.split(separator: ":").last.map(String.init) ?? ""),
-                                 "client Received: b'hello soca'", "client Received: b't'",
-                                 "closing connection to the server"] || words.stdout.count >= 3)
-        #expect(words.stdout.dropFirst().dropLast().map { $0.dropFirst("client Received: b'".count).dropLast() }.joined() == "hello socat")
+        #expect(words.status == 0)
+        #expect(echoedText(words.stdout) == "hello socat")
+        #expect(words.stdout.last == "closing connection to the server")
     }
 
-    @Test("echo-client against ncat --exec /bin/cat, 1 MiB byte for byte")
+    /// ncat relays between the socket and cat(1) through pipes, and with a large transfer its
+    /// relay can block writing to cat while cat blocks writing back (measured here: 7 of 10 runs
+    /// with 1 MiB hung, with python's socket module as the client too). 32 KiB fits the pipes.
+    @Test("echo-client against ncat --exec /bin/cat, 32 KiB byte for byte and a short message")
     func clientAgainstNcat() throws {
         let port = try closedPort()
         let ncat = try ToolProcess("/usr/bin/ncat", ["-v", "-l", "-k", "127.0.0.1", "\(port)", "--exec", "/bin/cat"])
         defer { stopWithDescendants(ncat) }
         _ = try ncat.waitForLine(containing: "Listening on", onStderr: true)
-        let payload = try temporaryFile(bytes: 1024 * 1024)
+        let payload = try temporaryFile(bytes: 32 * 1024)
         let result = try runCommand("echo-client", ["--port", "\(port)", "--file", payload.path, "--quiet",
                                                     "--recv-size", "4096"], timeout: 30)
         #expect(result.status == 0, "\(result.stderr)")
+        let short = try runCommand("echo-client", ["--port", "\(port)", "--recv-size", "100", "hello ncat"], timeout: 30)
+        #expect(short.status == 0, "\(short.stderr)")
+        #expect(echoedText(short.stdout) == "hello ncat")
+        #expect(short.stdout.last == "closing connection to the server")
     }
 
     @Test("echo-server driven by nc (netcat-openbsd), each mode", arguments: Mode.allCases)

@@ -107,6 +107,19 @@ struct EchoModeTests {
         #expect(quiet.process.stderr.isEmpty)
     }
 
+    @Test("IPv6: the start line prints [::1]:port and echo-client --host ::1 gets its echo", arguments: [Mode.iterative, .poll])
+    func ipv6(mode: Mode) throws {
+        let process = try ToolProcess("echo-server", ["--host", "::1", "--port", "0", "--mode", mode.rawValue, "--quiet"])
+        defer { process.stop() }
+        let line = try process.waitForLine(containing: "server start, listening")
+        let match = try #require(line.wholeMatch(of: /server start, listening \[::1\]:(\d+)/), "\(line)")
+        let port = try #require(Int(match.1))
+        let result = try runCommand("echo-client", ["--host", "::1", "--port", "\(port)", "six"], timeout: 20)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.first?.hasPrefix("client connected to [::1]:\(port) from [::1]:") == true)
+        #expect(result.stdout.dropFirst().first == "client Received: b'six'")
+    }
+
     @Test("SIGINT and SIGTERM close the listening socket and exit 0", arguments: Mode.allCases, [SIGINT, SIGTERM])
     func terminationSignals(mode: Mode, signal: Int32) throws {
         let server = try RunningServer.start(mode)
@@ -119,9 +132,9 @@ struct EchoModeTests {
         try idle.close()
     }
 
-    @Test("--accept-delay: connect() completes while the server still sleeps before accept()")
-    func acceptDelay() throws {
-        let server = try RunningServer.start(.iterative, ["--accept-delay", "1"], quiet: false)
+    @Test("--accept-delay: connect() completes while the server still sleeps before accept()", arguments: Mode.allCases)
+    func acceptDelay(mode: Mode) throws {
+        let server = try RunningServer.start(mode, ["--accept-delay", "1"], quiet: false)
         defer { _ = try? server.stop() }
         let started = Date()
         let socket = try server.connect()

@@ -26,11 +26,60 @@ struct CommandLineTests {
         #expect(notCapture.stderr.count == 1 && notCapture.stderr[0].contains("unknown file format"), "\(notCapture.stderr)")
     }
 
-    @Test("flags that need a file say so")
-    func paceNeedsFile() throws {
-        let run = try runCommand("handshake-watch", ["--pace", "1"])
-        #expect(run.status == 64, "argument-parser's usage error status")
-        #expect(run.stderr.joined().contains("--pace and --step replay a file"))
+    @Test("usage mistakes: one line naming the mistake, exit 1, as tcpdump", arguments: [
+        (["--pace", "1"], "--pace and --step replay a file: add -r FILE"),
+        (["-r", "F", "-i", "eth0"], "-i captures live and -r reads a file: give one of them"),
+        (["-r", "F", "-c", "-1"], "-c must be at least 1"),
+        (["-r", "F", "-s", "-5"], "-s must be between 64 and 262144"),
+        (["-r", "F", "--pace", "-1"], "--pace must be between 0 and 3600 seconds"),
+        (["-r", "F", "--max-connections", "-3"], "--max-connections must be at least 1"),
+        (["-r", "F", "-w", "-"], "-w - would mix the pcap file with the text on stdout: give a file name"),
+        (["-r", "F", "--format", "xml"], "The value 'xml' is invalid for '--format <format>'"),
+        (["-r", "F", "--bogus"], "Unknown option '--bogus'"),
+        (["-r", "-", "--step"], "--step reads Enter from stdin, so -r - cannot read the capture from it"),
+    ])
+    func usageMistakes(_ arguments: [String], _ message: String) throws {
+        let run = try runCommand("handshake-watch", arguments.map { $0 == "F" ? Self.echo : $0 })
+        #expect(run.status == 1)
+        #expect(run.stderr.count == 1, "\(run.stderr)")
+        #expect(run.stderr.first?.hasPrefix("handshake-watch: \(message)") == true, "\(run.stderr)")
+        #expect(run.stdout.isEmpty)
+    }
+
+    @Test("--help still prints the help on stdout and exits 0")
+    func help() throws {
+        let run = try runCommand("handshake-watch", ["--help"])
+        #expect(run.status == 0)
+        #expect(run.stdout.contains { $0.contains("pcap_set_snaplen(3)") })
+    }
+
+    @Test("-w onto the file -r reads is refused, and the file is left whole")
+    func writeOverRead() throws {
+        let directory = try TemporaryDirectory()
+        let original = try Data(contentsOf: URL(fileURLWithPath: Self.echo))
+        let path = try directory.write("echo.pcap", Array(original))
+        let run = try runCommand("handshake-watch", ["-r", path, "-w", directory.url.path + "/./echo.pcap"])
+        #expect(run.status == 1)
+        #expect(run.stderr.count == 1 && run.stderr[0].contains("would overwrite the file -r is reading"), "\(run.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == original)
+    }
+
+    @Test("a link type it cannot decode: one line naming it and the ones it reads, exit 1")
+    func unknownLinkType() throws {
+        let directory = try TemporaryDirectory()
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: Self.echo)))
+        bytes.replaceSubrange(20..<24, with: le32(147))   // LINKTYPE_USER0
+        let run = try runCommand("handshake-watch", ["-r", try directory.write("user0.pcap", bytes)])
+        #expect(run.status == 1)
+        #expect(run.stderr == ["handshake-watch: cannot decode link type 147 (unknown): handshake-watch reads Ethernet, "
+                               + "Linux cooked (SLL, SLL2), BSD loopback (NULL, LOOP) and raw IP"])
+    }
+
+    @Test("-r - reads the capture from stdin")
+    func readStdin() throws {
+        let run = try runCommand("/bin/sh", ["-c", "exec \(ToolProcess.path(of: "handshake-watch")) -r - --format json < \(Self.echo)"])
+        #expect(run.status == 0)
+        #expect(run.stdout.count == 12, "10 packets, 1 connection, the stats")
     }
 
     @Test("the filter applies to files, tcp implied")
@@ -104,6 +153,31 @@ struct CommandLineTests {
         stepping.closeStdin()   // end of input: the rest without waiting
         #expect(try stepping.waitForExit() == 0)
         #expect(stepping.stdout.count == 12)
+    }
+
+    @Test("timestamps from a hostile file: a fraction of 1 s or more carries into the seconds, an older packet prints a negative --relative time")
+    func oddTimestamps() throws {
+        let directory = try TemporaryDirectory()
+        let echo = Conversation.echo(client: "10.0.0.1", server: "10.0.0.2").prefix(3).map { $0.frame(.ethernet) }
+        let frames = [FixtureFrame(seconds: 1_700_000_000, fraction: 10, bytes: echo[0]),
+                      FixtureFrame(seconds: 1_700_000_000, fraction: 5, bytes: echo[1]),           // 5 µs before the first
+                      FixtureFrame(seconds: 1_700_000_000, fraction: 2_500_000, bytes: echo[2])]   // 2.5 s in the µs field
+        let path = try directory.write("odd-times.pcap", FixtureWriter.pcap(frames, linkType: 1))
+        let text = try runCommand("handshake-watch", ["-r", path, "--relative"])
+        #expect(text.status == 0)
+        #expect(text.stdout.prefix(3).map { String($0.prefix { $0 != " " }) } == ["0.000000", "-0.000005", "2.499990"], "\(text.stdout)")
+        let json = try JSONRun(["-r", path])
+        #expect((json.packets.last?["time"] as? NSNumber)?.doubleValue == 1_700_000_002.5)
+    }
+
+    @Test("output that cannot be written (a full disk): one line naming the error, exit 1",
+          .enabled(if: FileManager.default.fileExists(atPath: "/dev/full")))
+    func fullDisk() throws {
+        for format in ["text", "json"] {
+            let run = try runCommand("/bin/sh", ["-c", "exec \(ToolProcess.path(of: "handshake-watch")) -r \(Self.echo) --format \(format) > /dev/full"])
+            #expect(run.status == 1)
+            #expect(run.stderr.last == "handshake-watch: cannot write the output: ENOSPC (No space left on device)", "\(run.stderr)")
+        }
     }
 
     @Test("-w writes the packets read to a pcap file that tshark opens")

@@ -78,10 +78,36 @@ struct ConnectionTrackerTests {
         let syn = segment(client, server, SYN, seq: 7)
         let result = track(try packets([syn, syn, syn], gaps: [1.0, 2.0]))
         #expect(result.steps.map(\.step) == [.handshakeSyn, .synRetransmit, .synRetransmit])
-        #expect(abs(result.steps[1].retransmitGap - 1.0) < 1e-6 && result.steps[1].retransmitCount == 2)
-        #expect(abs(result.steps[2].retransmitGap - 2.0) < 1e-6 && result.steps[2].retransmitCount == 3)
+        #expect(result.steps[1].retransmitGap.map { abs($0 - 1.0) < 1e-6 } == true && result.steps[1].retransmitCount == 2)
+        #expect(result.steps[2].retransmitGap.map { abs($0 - 2.0) < 1e-6 } == true && result.steps[2].retransmitCount == 3)
         #expect(result.ended.first?.outcome == .noAnswer)
+        let lone = track(try packets([syn]))
+        #expect(lone.ended.first?.outcome == .open, "one SYN as the capture ends is not answered yet, not unanswered")
         #expect(result.ended.first?.synRetransmits == 2)
+    }
+
+    @Test("a capture that begins at the SYN-ACK: the client's SYN copy after it is copy 2, with no made-up gap")
+    func synRetransmitAfterMissedFirstCopy() throws {
+        let result = track(try packets([segment(server, client, SYN | ACK, seq: 900, ack: 101), segment(client, server, SYN, seq: 100)],
+                                       start: 5))
+        #expect(result.steps.map(\.step) == [.handshakeSynAck, .synRetransmit])
+        #expect(result.steps[1].retransmitGap == nil && result.steps[1].retransmitCount == 2)
+        #expect(StepExplanation.text(for: result.steps[1]).hasPrefix("SYN retransmitted (copy 2): "))
+        #expect(LadderRenderer.shortText(result.steps[1]) == "SYN again: no answer")
+    }
+
+    @Test("a SYN carrying data (TCP Fast Open) counts its bytes")
+    func fastOpenBytes() throws {
+        let result = track(try packets([segment(client, server, SYN, seq: 100, payload: 12),
+                                        segment(server, client, SYN | ACK, seq: 900, ack: 113)]))
+        #expect(result.ended.first?.bytesToServer == 12)
+        #expect(result.steps[1].relativeAcknowledgement == 13)
+    }
+
+    @Test("refused: the RST's own numbers count from 1, like Wireshark (its side sent no SYN)")
+    func refusedRelativeNumbers() throws {
+        let result = track(try packets([segment(client, server, SYN, seq: 77), segment(server, client, RST | ACK, seq: 0, ack: 78)]))
+        #expect(result.steps[1].relativeSequence == 1 && result.steps[1].relativeAcknowledgement == 1)
     }
 
     @Test("a retransmitted SYN-ACK is named")
@@ -119,6 +145,10 @@ struct ConnectionTrackerTests {
         let result = track(try packets(Conversation.simultaneousClose()))
         #expect(result.steps.map(\.step).suffix(4) == [.finActive, .finPassive, .ack, .teardownAck])
         #expect(result.steps[4].simultaneousClose)
+        // The ACK after the crossed FINs: its receiver leaves CLOSING for TIME_WAIT; nobody is in CLOSE_WAIT.
+        #expect(result.steps[5].acknowledgesFin && result.steps[5].simultaneousClose)
+        #expect(StepExplanation.text(for: result.steps[5]).hasSuffix("the FINs crossed, so the server goes from CLOSING to TIME_WAIT"))
+        #expect(LadderRenderer.shortText(result.steps[5]) == "client kernel ACKs the FIN (FINs crossed)")
         #expect(result.ended.first?.closedBy == .both && result.ended.first?.timeWait == .both)
     }
 
@@ -146,9 +176,23 @@ struct ConnectionTrackerTests {
         let result = track(s)
         #expect(result.steps.map(\.step) == [.midstream, .ack, .finActive, .finPassive, .teardownAck])
         #expect(result.steps[0].client.port == 40_000, "the higher (ephemeral) port is taken for the client")
-        #expect(result.steps[1].relativeAcknowledgement == 4)
+        // Wireshark's bases mid-stream: one before the first numbers seen, so both sides count from 1.
+        #expect(result.steps[0].relativeSequence == 1 && result.steps[0].relativeAcknowledgement == 1)
+        #expect(result.steps[1].relativeSequence == 1 && result.steps[1].relativeAcknowledgement == 5)
         #expect(result.ended.first?.midstream == true && result.ended.first?.outcome == .closed)
         #expect(result.ended.first?.handshakeRTT == nil)
+    }
+
+    @Test("a capture that begins at the first FIN: that FIN is the active close, the teardown completes")
+    func midstreamAtTheFirstFin() throws {
+        let result = track(try packets([
+            segment(client, server, FIN | ACK, seq: 5_000, ack: 9_000), segment(server, client, FIN | ACK, seq: 9_000, ack: 5_001),
+            segment(client, server, ACK, seq: 5_001, ack: 9_001),
+        ]), finish: false)
+        #expect(result.steps.map(\.step) == [.midstream, .finPassive, .teardownAck])
+        #expect(StepExplanation.text(for: result.steps[0]).contains("the client called close() or shutdown(SHUT_WR): active close"))
+        let summary = try #require(result.ended.first)
+        #expect(summary.outcome == .closed && summary.closedBy == .client && summary.timeWait == .client && summary.midstream)
     }
 
     @Test("a new SYN on a 4-tuple still in the table starts a new connection (port reuse)")
@@ -176,6 +220,24 @@ struct ConnectionTrackerTests {
         #expect(result.ended.count == 1)
         let reuse = track(try packets(echo + [echo[0]]))
         #expect(reuse.steps.last?.connection == 2 && reuse.steps.last?.step == .handshakeSyn)
+    }
+
+    @Test("a 4-tuple closed twice: forgetting the older close does not forget the newer one")
+    func reusedTupleStaysRemembered() throws {
+        let tracker = ConnectionTracker()
+        func refuse(_ port: UInt16) throws {
+            for packet in try packets([segment(("10.0.0.1", port), server, SYN, seq: 1), segment(server, ("10.0.0.1", port), RST | ACK, seq: 0, ack: 2)]) {
+                _ = tracker.track(packet)
+            }
+        }
+        try refuse(1)                                   // the 4-tuple's first close: oldest in the ring
+        for port in 2...2_000 { try refuse(UInt16(port)) }
+        try refuse(1)                                   // closed again, newer
+        for port in 2_001...6_000 { try refuse(UInt16(port)) }   // the first close leaves the ring
+        let late = try packets([segment(server, ("10.0.0.1", 1), RST, seq: 5)])[0]
+        let tracked = tracker.track(late)
+        #expect(tracked.step == .rst && tracked.resetMeaning == .lateSegment, "still known as the newer closed connection")
+        #expect(tracker.openCount == 0)
     }
 
     @Test("the table finds every open connection through thousands of random opens and resets")

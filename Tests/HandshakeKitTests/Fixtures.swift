@@ -31,9 +31,43 @@ struct Fixture: CustomStringConvertible, Sendable {
                                                             linkType: 1, nanosecond: true)))
         fixtures.append(Fixture(name: "simultaneous-close.pcap",
                                 bytes: FixtureWriter.pcap(Conversation.frames(Conversation.simultaneousClose(), link: .raw), linkType: 101)))
+        // A capture that starts after the handshake: Wireshark counts both sides from 1.
+        let midstream = Array(Conversation.echo(client: "10.9.0.1", server: "10.9.0.2").dropFirst(3))
+        fixtures.append(Fixture(name: "midstream.pcap",
+                                bytes: FixtureWriter.pcap(Conversation.frames(midstream, link: .ethernet), linkType: 1)))
         fixtures.append(malformed)
+        fixtures.append(lengthsAndFragments)
         return fixtures
     }()
+
+    /// IP lengths that claim more than the frame (Wireshark believes the frame), fragments (pieces
+    /// of UDP are not TCP: ignored, no warning; a piece of TCP is skipped with one), and TCP
+    /// options cut by the snapshot length (decoded as far as captured, not skipped).
+    static var lengthsAndFragments: Fixture {
+        let echo = Conversation.echo(client: "10.1.1.1", server: "10.1.1.2")
+        let echo6 = Conversation.echo(client: "2001:db8::1", server: "2001:db8::2", ipExtras: true)
+        var frames: [FixtureFrame] = []
+        func add(_ bytes: [UInt8], wire: Int? = nil) {
+            frames.append(FixtureFrame(seconds: 1_700_000_000, fraction: UInt32(frames.count), bytes: bytes, wireLength: wire))
+        }
+        add(echo[0].frame(.ethernet))                                                                      // 1 SYN
+        var long4 = echo[3].frame(.ethernet); long4[16] = 0x05; long4[17] = 0xDC; add(long4)               // 2 total 1500
+        var long6 = echo6[3].frame(.ethernet); long6[18] = 0x05; long6[19] = 0x78; add(long6)              // 3 payload 1400
+        var cut = echo[5].frame(.ethernet); cut[16] = 0x05; cut[17] = 0xDC
+        add(Array(cut.prefix(14 + 20 + 20 + 2)), wire: cut.count + 50)                                     // 4 cut, 1500 > wire
+        var udpPiece = echo[2].frame(.ethernet); udpPiece[14 + 9] = 17; udpPiece[20] = 0; udpPiece[21] = 100
+        add(udpPiece)                                                                                      // 5 UDP, offset 800
+        var udpPiece6 = echo6[2].frame(.ethernet)
+        udpPiece6[14 + 6] = 44                                                                             // 6 IPv6 fragment
+        udpPiece6.replaceSubrange(54..<62, with: [17, 0, 0x00, 0x51, 0, 0, 0, 9])                          //   of UDP, offset 80, M
+        add(udpPiece6)
+        var tcpPiece = echo[2].frame(.ethernet); tcpPiece[20] = 0; tcpPiece[21] = 100; add(tcpPiece)       // 7 TCP, offset 800
+        add(echo[1].frame(.ethernet))                                                                      // 8 SYN-ACK
+        let syn = echo[0].frame(.ethernet)
+        add(Array(syn.prefix(14 + 20 + 24)), wire: syn.count)                                              // 9 -s cut the options
+        return Fixture(name: "lengths-and-fragments.pcap", bytes: FixtureWriter.pcap(frames, linkType: 1),
+                       skipped: [7: "IPv4 fragment (not reassembled)"])
+    }
 
     /// Good frames around every kind of broken one.
     static var malformed: Fixture {
@@ -58,7 +92,7 @@ struct Fixture: CustomStringConvertible, Sendable {
         return Fixture(name: "malformed.pcap", bytes: FixtureWriter.pcap(frames, linkType: 1), skipped: [
             2: "truncated TCP header", 3: "bad IPv4 header length 12", 4: "bad TCP header length 12",
             5: "truncated Ethernet header", 6: "bad IPv4 total length 12", 7: "truncated IPv6 extension header",
-            8: "truncated TCP options", 11: "TCP header longer than the IP payload",
+            8: "TCP header longer than the IP payload", 11: "TCP header longer than the IP payload",
         ])
     }
 }

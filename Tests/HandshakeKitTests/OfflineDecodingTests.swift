@@ -40,10 +40,13 @@ struct TsharkRow {
     var sequence: UInt64
     var acknowledgement: UInt64
     var length: Int
+    /// Wireshark's relative sequence and acknowledgement numbers (tcp.seq, tcp.ack).
+    var relativeSequence: UInt64
+    var relativeAcknowledgement: UInt64
 
     static func read(_ path: String) throws -> [TsharkRow] {
         let fields = ["frame.number", "frame.time_epoch", "ip.src", "ipv6.src", "tcp.srcport", "ip.dst", "ipv6.dst",
-                      "tcp.dstport", "tcp.flags", "tcp.seq_raw", "tcp.ack_raw", "tcp.len"]
+                      "tcp.dstport", "tcp.flags", "tcp.seq_raw", "tcp.ack_raw", "tcp.len", "tcp.seq", "tcp.ack"]
         let run = try runCommand("/usr/bin/tshark", ["-n", "-r", path, "-T", "fields", "-E", "separator=/t", "-E", "occurrence=f"]
                                  + fields.flatMap { ["-e", $0] }, timeout: 60)
         try #require(run.status == 0, "tshark failed: \(run.stderr)")
@@ -53,7 +56,8 @@ struct TsharkRow {
             return TsharkRow(frame: Int(f[0]) ?? 0, time: f[1], source: f[2].isEmpty ? f[3] : f[2], sourcePort: sport,
                              destination: f[5].isEmpty ? f[6] : f[5], destinationPort: dport,
                              flags: Int(f[8].dropFirst(2), radix: 16) ?? -1, sequence: UInt64(f[9]) ?? 0,
-                             acknowledgement: UInt64(f[10]) ?? 0, length: Int(f[11]) ?? -1)
+                             acknowledgement: UInt64(f[10]) ?? 0, length: Int(f[11]) ?? -1,
+                             relativeSequence: UInt64(f[12]) ?? 0, relativeAcknowledgement: UInt64(f[13]) ?? 0)
         }
     }
 }
@@ -84,6 +88,24 @@ func compareWithTshark(_ path: String, skipped: Set<Int> = []) throws {
         #expect(abs(ourTime.doubleValue - (Double(row.time) ?? 0)) < 1e-6, "\(context) time")
     }
     #expect((ours.stats?["skipped"] as? Int) == skipped.count, "\(path) skipped")
+    try compareRelativeNumbers(path, with: theirs)
+}
+
+/// The text output's relative `seq N ack M` against Wireshark's tcp.seq and tcp.ack: both count
+/// from a side's SYN, or from one before the first number seen of a connection met mid-stream.
+func compareRelativeNumbers(_ path: String, with theirs: [TsharkRow]) throws {
+    let text = try runCommand("handshake-watch", ["-r", path], timeout: 60)
+    let lines = text.stdout.filter { $0.contains(" → ") && !$0.hasPrefix("  = ") }
+    #expect(lines.count == theirs.count, "\(path): \(lines.count) text lines, tshark \(theirs.count) packets")
+    for (line, row) in zip(lines, theirs) {
+        // "... [PSH,ACK] seq 1 ack 6 len 5 ...": the words after the flags.
+        let words = try #require(line.split(separator: "] ", maxSplits: 1).last?.split(separator: " "), "\(path): \(line)")
+        try #require(words.count >= 2 && words[0] == "seq", "\(path): \(line)")
+        #expect(UInt64(words[1]) == row.relativeSequence, "\(path) frame \(row.frame) relative seq: \(line)")
+        if words.count >= 4 && words[2] == "ack" {
+            #expect(UInt64(words[3]) == row.relativeAcknowledgement, "\(path) frame \(row.frame) relative ack: \(line)")
+        }
+    }
 }
 
 @Suite("Offline decoding against tshark")
@@ -127,6 +149,17 @@ struct OfflineDecodingTests {
         }
         #expect(run.stats?["skipped"] as? Int == fixture.skipped.count)
         #expect(run.stats?["received"] as? Int == 11)
+    }
+
+    @Test("IP lengths past the frame are cut to it (as Wireshark); UDP fragments ignored, a TCP fragment skipped with a warning; options cut by -s kept")
+    func lengthsAndFragments() throws {
+        let directory = try TemporaryDirectory()
+        let fixture = Fixture.lengthsAndFragments
+        let run = try JSONRun(["-r", try directory.write(fixture.name, fixture.bytes)])
+        #expect(run.packets.map { $0["len"] as? Int } == [0, 5, 5, 55, 0, 0])
+        #expect(run.packets.last?["flags"] as? [String] == ["SYN"], "a SYN whose options -s cut is still the SYN")
+        #expect(run.stderr.filter { $0.hasPrefix("skipped packet") } == ["skipped packet 7: IPv4 fragment (not reassembled)"])
+        #expect(run.stats?["skipped"] as? Int == 1)
     }
 
     @Test("nanosecond files print 9 decimals, microsecond files 6")

@@ -10,7 +10,9 @@ import TestSupport
 
     @Test func tenLessonsParseInOrder() throws {
         let lessons = try catalog.lessons()
-        #expect(lessons.map(\.number) == Array(1...10))
+        // The ten of the issue, numbered without gaps; a teacher's lesson 11 is welcome.
+        #expect(lessons.count >= 10)
+        #expect(lessons.map(\.number) == Array(1...lessons.count))
         for lesson in lessons {
             #expect(!lesson.title.isEmpty)
             #expect(!lesson.introduction.isEmpty, "lesson \(lesson.number) has no introduction")

@@ -193,7 +193,7 @@ import TestSupport
         let result = try runCommand("lesson", ["list"])
         #expect(result.status == 0)
         let numbers = result.stdout.compactMap { Int($0.prefix(2).trimmingCharacters(in: .whitespaces)) }
-        #expect(numbers == Array(1...10))
+        #expect(numbers.count >= 10 && numbers == Array(1...numbers.count))
         #expect(result.stdout[2].contains("The three-way handshake, live"))
     }
 

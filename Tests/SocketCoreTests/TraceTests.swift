@@ -64,6 +64,12 @@ struct TraceTests {
         #expect(client.stderr.contains { $0.wholeMatch(of: /\d\d:\d\d:\d\d\.\d{6} connect\(fd \d+, 127\.0\.0\.1:\d+\) -> ECONNREFUSED \(Connection refused\)/) != nil },
                 "\(client.stderr)")
         #expect(client.stderr.last == "echo-client: cannot connect to 127.0.0.1:\(port): connect() failed: ECONNREFUSED (Connection refused)")
+
+        let named = try runCommand("echo-client", ["--host", "localhost", "--port", "\(port)", "--trace", "hi"], timeout: 20)
+        #expect(named.stderr.first?.wholeMatch(of: /\d\d:\d\d:\d\d\.\d{6} getaddrinfo\("localhost", \d+\) -> .*127\.0\.0\.1.*/) != nil,
+                "\(named.stderr)")
+        let unknown = try runCommand("echo-client", ["--host", "no-such-host.invalid", "--port", "\(port)", "--trace", "hi"], timeout: 30)
+        #expect(unknown.stderr.first?.contains(#"getaddrinfo("no-such-host.invalid", "# + "\(port)) -> EAI_") == true, "\(unknown.stderr)")
     }
 
     /// True when a trace line's HH:MM:SS is within a minute of the local time now.

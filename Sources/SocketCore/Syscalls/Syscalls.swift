@@ -201,10 +201,11 @@ public enum Syscall {
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var list: UnsafeMutablePointer<addrinfo>?
         let status = Glibc.getaddrinfo(host, String(port), &hints, &list)
-        if Trace.isEnabled {
-            Trace.emit("getaddrinfo(\"\(host)\", \(port)) -> " + (status == 0 ? "0" : "\(status)"))
+        guard status == 0 else {
+            let error = SocketError(call: "getaddrinfo", gaiCode: status)
+            if Trace.isEnabled { Trace.emit("getaddrinfo(\"\(host)\", \(port)) -> \(error.codeName) (\(error.reason))") }
+            throw error
         }
-        guard status == 0 else { throw SocketError(call: "getaddrinfo", gaiCode: status) }
         defer { freeaddrinfo(list) }
         var found: [SocketAddress] = []
         var entry = list
@@ -218,6 +219,7 @@ public enum Syscall {
             }
             entry = info.pointee.ai_next
         }
+        if Trace.isEnabled { Trace.emit("getaddrinfo(\"\(host)\", \(port)) -> " + found.map(\.ip).joined(separator: ", ")) }
         return found
     }
 

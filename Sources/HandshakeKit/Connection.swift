@@ -1,0 +1,307 @@
+/// Sequence-number comparison modulo 2^32 (RFC 9293 §3.4): `a` is at or after `b`.
+@inline(__always)
+func sequenceAtOrAfter(_ a: UInt32, _ b: UInt32) -> Bool {
+    Int32(bitPattern: a &- b) >= 0
+}
+
+/// What the tracker remembers about one connection.
+struct Connection {
+    let id: Int
+    var client: Endpoint
+    var server: Endpoint
+    var midstream = false
+    var firstTime: Double
+    var lastTime: Double
+    var lastClock: Int
+    var packets = 1
+    var bytesToServer: UInt64 = 0
+    var bytesToClient: UInt64 = 0
+
+    // The handshake.
+    var synTime: Double?
+    var lastSynTime = 0.0
+    var synCount = 0
+    var lastSynAckTime = 0.0
+    var synAckCount = 0
+    var established = false
+    var handshakeRTT: Double?
+    /// The base of each side's relative numbers: its initial sequence number, or for a side met
+    /// without its SYN, one less than the first number seen (`learnBases`). Nil until seen.
+    var clientBase: UInt32?
+    var serverBase: UInt32?
+
+    // The teardown: the sequence number just after each FIN (what its ACK acknowledges).
+    var clientFinEnd: UInt32?
+    var serverFinEnd: UInt32?
+    var clientFinAcked = false
+    var serverFinAcked = false
+    var firstFin: Side?
+    var simultaneousClose = false
+    var resetMeaning: ResetMeaning?
+
+    /// Creates the connection from its first packet, deciding who is the client.
+    init(id: Int, first packet: Packet, clock: Int) {
+        self.id = id
+        let flags = packet.tcp.flags
+        let time = packet.time.value
+        firstTime = time
+        lastTime = time
+        lastClock = clock
+        if flags.contains(.syn) && !flags.contains(.ack) {
+            (client, server) = (packet.source, packet.destination)
+        } else if flags.contains(.syn) {
+            (client, server) = (packet.destination, packet.source)   // SYN-ACK: the sender is the server
+        } else if packet.source.port > packet.destination.port {
+            // Mid-stream: guess that the higher (ephemeral) port is the client's.
+            (client, server) = (packet.source, packet.destination)
+            midstream = true
+        } else {
+            (client, server) = (packet.destination, packet.source)
+            midstream = true
+        }
+    }
+
+    /// The 4-tuple, as the table indexes it.
+    var key: FlowKey { FlowKey(client, server) }
+
+    /// True when `packet` is another copy of this connection's SYN (same client, same ISN).
+    func isRetransmittedSYN(_ packet: Packet) -> Bool {
+        packet.source == client && clientBase == packet.tcp.sequence && !established
+    }
+
+    /// The step of the packet that opened the connection.
+    mutating func firstStep(_ packet: Packet) -> TrackedPacket {
+        let flags = packet.tcp.flags
+        learnBases(packet)
+        countBytes(packet)   // a SYN may carry data too (TCP Fast Open)
+        if flags.contains(.rst) {
+            midstream = true
+            resetMeaning = .unknownConnection
+            return tracked(packet, step: .rst, meaning: .unknownConnection)
+        }
+        if flags.contains(.syn) && !flags.contains(.ack) {
+            synTime = packet.time.value
+            lastSynTime = packet.time.value
+            synCount = 1
+            return tracked(packet, step: .handshakeSyn)
+        }
+        if flags.contains(.syn) {
+            lastSynAckTime = packet.time.value
+            synAckCount = 1
+            return tracked(packet, step: .handshakeSynAck)
+        }
+        established = true
+        if flags.contains(.fin) {
+            // The capture began at the close: this FIN is the first of the teardown (the active
+            // close), so the other side's FIN will be the passive one.
+            let finEnd = packet.tcp.sequence &+ UInt32(truncatingIfNeeded: packet.tcp.payloadLength) &+ 1
+            if packet.source == client { clientFinEnd = finEnd } else { serverFinEnd = finEnd }
+            firstFin = packet.source == client ? .client : .server
+        }
+        return tracked(packet, step: .midstream)
+    }
+
+    /// Sets the base of each side's relative numbers the way Wireshark does: a side's initial
+    /// sequence number (ISN) when its SYN is seen; otherwise one less than the first sequence
+    /// number it sends, or one less than the first acknowledgement number its peer sends, so that
+    /// a connection met mid-stream counts from 1 in both directions, as in Wireshark.
+    private mutating func learnBases(_ packet: Packet) {
+        let tcp = packet.tcp
+        let fromClient = packet.source == client
+        let ownBase = tcp.flags.contains(.syn) ? tcp.sequence : tcp.sequence &- 1
+        if fromClient {
+            if clientBase == nil { clientBase = ownBase }
+            if serverBase == nil && tcp.flags.contains(.ack) { serverBase = tcp.acknowledgement &- 1 }
+        } else {
+            if serverBase == nil { serverBase = ownBase }
+            if clientBase == nil && tcp.flags.contains(.ack) { clientBase = tcp.acknowledgement &- 1 }
+        }
+    }
+
+    /// A segment that arrives after the connection ended: a retransmitted FIN or ACK, or the RST
+    /// a kernel sends because it no longer has a socket for this 4-tuple.
+    func lateStep(_ packet: Packet) -> TrackedPacket {
+        let flags = packet.tcp.flags
+        if flags.contains(.rst) { return tracked(packet, step: .rst, meaning: .lateSegment) }
+        if flags.contains(.fin) { return tracked(packet, step: .finPassive) }
+        return tracked(packet, step: packet.tcp.payloadLength > 0 ? .data : .ack)
+    }
+
+    /// Moves the state machine on by one packet. `ended` is set when this packet ends the connection.
+    mutating func advance(_ packet: Packet, clock: Int) -> (tracked: TrackedPacket, ended: Outcome?) {
+        let tcp = packet.tcp
+        let flags = tcp.flags
+        let time = packet.time.value
+        let fromClient = packet.source == client
+        packets += 1
+        lastTime = time
+        lastClock = clock
+        learnBases(packet)
+        countBytes(packet)
+
+        if flags.contains(.rst) {
+            let meaning: ResetMeaning
+            if !established && synAckCount == 0 && !fromClient {
+                meaning = .refused
+            } else if !established && fromClient {
+                meaning = .abortedHandshake
+            } else if (fromClient ? clientFinEnd : serverFinEnd) != nil {
+                meaning = .dataAfterClose
+            } else {
+                meaning = .abortiveClose
+            }
+            resetMeaning = meaning
+            return (tracked(packet, step: .rst, meaning: meaning), meaning == .refused ? .refused : .reset)
+        }
+
+        if flags.contains(.syn) && !flags.contains(.ack) {
+            // isRetransmittedSYN said so: the same SYN again. If the capture began after the
+            // first copy (it met the SYN-ACK first), that copy counts but its time is unknown.
+            var result = tracked(packet, step: .synRetransmit)
+            result.retransmitGap = synCount > 0 ? time - lastSynTime : nil
+            synCount = max(synCount, 1) + 1
+            result.retransmitCount = synCount
+            lastSynTime = time
+            return (result, nil)
+        }
+
+        if flags.contains(.syn) {
+            let retransmit = synAckCount > 0 && serverBase == tcp.sequence
+            serverBase = tcp.sequence
+            synAckCount += 1
+            var result = tracked(packet, step: retransmit ? .synAckRetransmit : .handshakeSynAck)
+            if retransmit {
+                result.retransmitGap = time - lastSynAckTime
+                result.retransmitCount = synAckCount
+            }
+            lastSynAckTime = time
+            return (result, nil)
+        }
+
+        // Acknowledgements of FINs: the sequence number after the other side's FIN.
+        var acknowledgesFin = false
+        if flags.contains(.ack) {
+            if fromClient, !serverFinAcked, let end = serverFinEnd, sequenceAtOrAfter(tcp.acknowledgement, end) {
+                serverFinAcked = true
+                acknowledgesFin = true
+            }
+            if !fromClient, !clientFinAcked, let end = clientFinEnd, sequenceAtOrAfter(tcp.acknowledgement, end) {
+                clientFinAcked = true
+                acknowledgesFin = true
+            }
+        }
+
+        if flags.contains(.fin) {
+            let finEnd = tcp.sequence &+ UInt32(truncatingIfNeeded: tcp.payloadLength) &+ 1
+            let ownFinSeen = (fromClient ? clientFinEnd : serverFinEnd) != nil
+            let side: Side = fromClient ? .client : .server
+            if fromClient { clientFinEnd = finEnd } else { serverFinEnd = finEnd }
+            established = true
+            if ownFinSeen {
+                // A retransmitted FIN: same role as the first copy.
+                return (tracked(packet, step: firstFin == side ? .finActive : .finPassive), nil)
+            }
+            if firstFin == nil {
+                firstFin = side
+                return (tracked(packet, step: .finActive), nil)
+            }
+            // The other side's FIN. If it does not acknowledge the first FIN, the two crossed.
+            let firstAcked = fromClient ? serverFinAcked : clientFinAcked
+            var result = tracked(packet, step: .finPassive)
+            result.acknowledgesFin = acknowledgesFin
+            if !firstAcked {
+                simultaneousClose = true
+                result.simultaneousClose = true
+            }
+            return (result, nil)
+        }
+
+        var step: Step = tcp.payloadLength > 0 ? .data : .ack
+        var result = tracked(packet, step: step)
+        if !established && fromClient && synAckCount > 0, let serverISN = serverBase,
+           flags.contains(.ack), tcp.acknowledgement == serverISN &+ 1 {
+            established = true
+            step = .handshakeAck
+            result.step = step
+            if let synTime {
+                handshakeRTT = time - synTime
+                result.handshakeRTT = handshakeRTT
+            }
+        } else if step == .data {
+            established = true
+            result.afterPeerFin = (fromClient ? serverFinEnd : clientFinEnd) != nil
+        }
+        result.acknowledgesFin = acknowledgesFin
+        result.simultaneousClose = acknowledgesFin && simultaneousClose
+        if clientFinEnd != nil && serverFinEnd != nil && clientFinAcked && serverFinAcked && step != .data {
+            result.step = .teardownAck
+            result.timeWait = timeWaitSide
+            return (result, .closed)
+        }
+        return (result, nil)
+    }
+
+    private mutating func countBytes(_ packet: Packet) {
+        let bytes = UInt64(packet.tcp.payloadLength)
+        if packet.source == client { bytesToServer += bytes } else { bytesToClient += bytes }
+    }
+
+    private var timeWaitSide: TimeWait {
+        if simultaneousClose { return .both }
+        switch firstFin {
+        case .client: return .client
+        case .server: return .server
+        case nil: return .none
+        }
+    }
+
+    private func tracked(_ packet: Packet, step: Step, meaning: ResetMeaning? = nil) -> TrackedPacket {
+        let fromClient = packet.source == client
+        let ownBase = (fromClient ? clientBase : serverBase) ?? packet.tcp.sequence
+        let peerBase = (fromClient ? serverBase : clientBase) ?? packet.tcp.acknowledgement
+        return TrackedPacket(
+            packet: packet, connection: id, step: step,
+            direction: fromClient ? .toServer : .toClient,
+            relativeSequence: packet.tcp.sequence &- ownBase,
+            relativeAcknowledgement: packet.tcp.flags.contains(.ack) ? packet.tcp.acknowledgement &- peerBase : 0,
+            resetMeaning: meaning, client: client, server: server)
+    }
+
+    /// The summary when the connection leaves the table; `outcome` nil means "judge from state".
+    func summary(outcome given: Outcome?) -> ConnectionSummary {
+        let outcome: Outcome
+        if let given {
+            outcome = given
+        } else if resetMeaning != nil {
+            outcome = resetMeaning == .refused ? .refused : .reset
+        } else if clientFinEnd != nil && serverFinEnd != nil {
+            outcome = clientFinAcked && serverFinAcked ? .closed : .closing
+        } else if clientFinEnd != nil || serverFinEnd != nil {
+            outcome = .halfClosed
+        } else if !established && synAckCount == 0 && synCount > 1 {
+            // Retransmitted SYNs and no SYN-ACK. A single SYN just before the capture ended (or
+            // Ctrl-C) was not unanswered, only not answered yet: that one is still open.
+            outcome = .noAnswer
+        } else {
+            outcome = .open
+        }
+        let closedBy: ClosedBy
+        if resetMeaning != nil {
+            closedBy = .reset
+        } else if simultaneousClose {
+            closedBy = .both
+        } else {
+            switch firstFin {
+            case .client: closedBy = .client
+            case .server: closedBy = .server
+            case nil: closedBy = .open
+            }
+        }
+        return ConnectionSummary(
+            connection: id, client: client, server: server, handshakeRTT: handshakeRTT,
+            bytesToServer: bytesToServer, bytesToClient: bytesToClient, closedBy: closedBy,
+            timeWait: outcome == .closed ? timeWaitSide : .none, outcome: outcome,
+            resetMeaning: resetMeaning, duration: lastTime - firstTime, packets: packets,
+            midstream: midstream, synRetransmits: max(0, synCount - 1))
+    }
+}

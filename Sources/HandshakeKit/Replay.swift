@@ -1,0 +1,39 @@
+@preconcurrency import Glibc
+
+/// `--pace` and `--step`: slow a file's replay down so a teacher can talk over each segment.
+public struct Replay: Sendable {
+    let pace: Double?
+    let step: Bool
+    let state: WatchState
+
+    public init(pace: Double?, step: Bool, state: WatchState) {
+        self.pace = pace
+        self.step = step
+        self.state = state
+    }
+
+    /// Waits before the next packet; false when a signal asked us to stop meanwhile.
+    func wait() -> Bool {
+        if let pace {
+            var left = pace
+            while left > 0 {
+                if state.stopped.load(ordering: .relaxed) { return false }
+                let slice = min(left, 0.05)
+                usleep(UInt32(slice * 1_000_000))
+                left -= slice
+            }
+        } else if step {
+            // Wait for Enter on stdin, looking up every 100 ms in case Ctrl-C came.
+            var entry = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
+            while true {
+                if state.stopped.load(ordering: .relaxed) { return false }
+                if poll(&entry, 1, 100) > 0 {
+                    var byte: UInt8 = 0
+                    if read(STDIN_FILENO, &byte, 1) <= 0 { return true }   // end of input: stop stepping
+                    if byte == 0x0A { return true }
+                }
+            }
+        }
+        return !state.stopped.load(ordering: .relaxed)
+    }
+}

@@ -1,0 +1,54 @@
+@preconcurrency import Glibc
+
+/// How times are printed in text and ladder output.
+public enum TimeFormat: Sendable {
+    /// Local time of day with micro- or nanoseconds, as tcpdump (`21:30:32.123456`).
+    case timeOfDay
+    /// Seconds since the first packet (`--relative`).
+    case relative
+}
+
+/// Writes a packet's time: time of day (cached per second, localtime_r is not cheap) or relative.
+final class TimePrinter {
+    let format: TimeFormat
+    private var first: Timestamp?
+    private var cachedSecond = Int.min
+    private var cachedPrefix = ""
+
+    init(format: TimeFormat) { self.format = format }
+
+    func write(_ time: Timestamp, _ out: OutputBuffer) {
+        let width = time.isNanosecond ? 9 : 6
+        switch format {
+        case .timeOfDay:
+            if time.seconds != cachedSecond {
+                var seconds = time_t(time.seconds)
+                var parts = tm()
+                localtime_r(&seconds, &parts)
+                cachedPrefix = two(parts.tm_hour) + ":" + two(parts.tm_min) + ":" + two(parts.tm_sec) + "."
+                cachedSecond = time.seconds
+            }
+            out.string(cachedPrefix)
+            out.zeroPadded(time.fraction, width: width)
+        case .relative:
+            let base = first ?? time
+            if first == nil { first = time }
+            // Files are not always in time order (several capture queues): a packet older than
+            // the first prints a negative offset, -0.000010, as tcpdump -ttt does.
+            let unit = time.isNanosecond ? 1_000_000_000 : 1_000_000
+            var seconds = time.seconds &- base.seconds
+            var fraction = time.fraction - base.fraction
+            if seconds < 0 || (seconds == 0 && fraction < 0) {
+                out.byte(45)   // "-"
+                seconds = 0 &- seconds
+                fraction = -fraction
+            }
+            if fraction < 0 { fraction += unit; seconds -= 1 }
+            out.decimal(seconds)
+            out.byte(46)
+            out.zeroPadded(fraction, width: width)
+        }
+    }
+
+    private func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+}

@@ -1,0 +1,33 @@
+/// A packet as the tracker saw it: which connection, which step, sequence numbers made relative
+/// to each side's initial sequence number (as Wireshark shows them), and the context the
+/// explanation needs.
+public struct TrackedPacket: Sendable {
+    public var packet: Packet
+    /// Connection number, from 1 in order of first packet.
+    public var connection: Int
+    public var step: Step
+    public var direction: Direction
+    public var relativeSequence: UInt32
+    public var relativeAcknowledgement: UInt32
+    /// For retransmissions: seconds since the previous copy (nil when that copy was not
+    /// captured), and which copy this is (2 = first retry).
+    public var retransmitGap: Double?
+    public var retransmitCount = 0
+    /// For handshake-ack: SYN to this ACK, in seconds.
+    public var handshakeRTT: Double?
+    /// For rst.
+    public var resetMeaning: ResetMeaning?
+    /// Data sent after the other side's FIN (half-close).
+    public var afterPeerFin = false
+    /// This segment acknowledges the other side's FIN (for the first FIN: the closer now waits
+    /// in FIN_WAIT_2, the other side sits in CLOSE_WAIT until it calls close()).
+    public var acknowledgesFin = false
+    /// The two FINs crossed (simultaneous close): set on the second FIN, and on an ACK of a FIN
+    /// after that (its receiver goes from CLOSING to TIME_WAIT, not to FIN_WAIT_2).
+    public var simultaneousClose = false
+    /// For teardown-ack: who is left in TIME_WAIT.
+    public var timeWait: TimeWait = .none
+    /// Where the client and server are.
+    public var client: Endpoint
+    public var server: Endpoint
+}
