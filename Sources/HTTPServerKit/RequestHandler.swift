@@ -255,6 +255,14 @@ open class RequestHandler {
 
     var protocolIsHTTP11: Bool { protocolVersion >= "HTTP/1.1" }
 
+    /// Whether the request announced a body (`Content-Length` above 0, or `Transfer-Encoding`):
+    /// unread, its bytes may still be arriving when the connection closes.
+    public var requestHasBody: Bool {
+        if headers["Transfer-Encoding"] != nil { return true }
+        guard let length = headers["Content-Length"] else { return false }
+        return Int(length.trimmingSpaces).map { $0 > 0 } ?? true
+    }
+
     /// All header lines of one request together (Python has no such limit; see parseRequest).
     public static let maximumHeaderBytes = 256 * 1024
 
