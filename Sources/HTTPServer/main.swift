@@ -54,8 +54,11 @@ struct HTTPServerCommand: ParsableCommand {
         guard self.protocol == "HTTP/1.0" || self.protocol == "HTTP/1.1" else {
             throw ValidationError("--protocol must be HTTP/1.0 or HTTP/1.1, not \(self.protocol)")
         }
-        guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
-        guard timeout > 0 else { throw ValidationError("--timeout must be more than 0") }
+        // Upper bounds too: a descriptor table and nanosecond deadlines are sized from these.
+        guard (1...1_000_000).contains(maxConnections) else {
+            throw ValidationError("--max-connections must be between 1 and 1000000")
+        }
+        guard timeout > 0 && timeout <= 86_400 else { throw ValidationError("--timeout must be more than 0 and at most 86400 (a day)") }
     }
 
     func run() throws {

@@ -196,26 +196,26 @@ public final class HTTPServer: Sendable {
     /// Ends a connection and frees its slot.
     private func finish(_ connection: Connection) {
         let handler = connection.handler
-        shutdownRequest(connection.socket, lingering: handler.sentError || handler.rfile.bufferedCount > 0)
+        let unread = handler.sentError || handler.rfile.bufferedCount > 0 || handler.requestHasBody
+        shutdownRequest(connection.socket, lingering: unread)
         slots.signal()
     }
 
     /// Ends a connection as socketserver does: shutdown(SHUT_WR) sends our FIN after the last
-    /// response byte, then close(). After an error the client may still be sending; closing
-    /// with unread data makes the kernel send RST, which can destroy the error response before
-    /// the client reads it, so we first read (and drop) what comes, briefly: a "lingering close".
-    /// Briefly means at most 256 KiB and 2 seconds in all (nginx's lingering_time, shorter), so
-    /// a client that keeps trickling bytes cannot hold the connection open forever.
+    /// response byte, then close(). But closing with unread data makes the kernel send RST and
+    /// throw away what it has not sent yet: a response still queued for a client that sent
+    /// more than we read (an error's request, a body nobody read) would be cut short. So, in
+    /// that case, we first read and drop what comes until the client closes: a "lingering
+    /// close", as Apache and nginx do. It ends after 2 silent seconds, or `timeout` in all, so a
+    /// client trickling bytes holds the connection no longer than a slow request head could.
     func shutdownRequest(_ client: Socket, lingering: Bool) {
         try? client.shutdownWrite()
         if lingering {
-            let deadline = ConnectionReader.monotonicNow() + 2_000_000_000
-            try? client.setReceiveTimeout(seconds: 0.5)
-            var drained = 0
-            var scratch = [UInt8](repeating: 0, count: 4096)
-            while drained < 256 * 1024 && ConnectionReader.monotonicNow() < deadline {
+            let deadline = ConnectionReader.monotonicNow() + UInt64(min(timeout, 86_400) * 1e9)
+            try? client.setReceiveTimeout(seconds: 2)
+            var scratch = [UInt8](repeating: 0, count: 16 * 1024)
+            while ConnectionReader.monotonicNow() < deadline {
                 guard let n = try? scratch.withUnsafeMutableBytes({ try client.recv(into: $0) }), n > 0 else { break }
-                drained += n
             }
         }
         try? client.close()

@@ -48,20 +48,22 @@ public final class IdleConnections: @unchecked Sendable {
 
     /// Shuts down every connection parked for `timeout` seconds or more. shutdown(2), not close:
     /// the socket becomes readable (end of stream), a worker picks it up as usual, and closes it.
-    public func reap(olderThan timeout: Int) {
-        let now = IdleConnections.now()
+    /// `now` is read once, before the sweep: a connection parked during it, in the next second,
+    /// is newer than `now`, and is skipped (the unsigned subtraction would trap).
+    public func reap(olderThan timeout: Int, now: UInt64 = IdleConnections.now()) {
         let top = min(highest.load(ordering: .relaxed), capacity - 1)
         guard top >= 0 else { return }
         for index in 0...top {
             let value = slots[index].load(ordering: .relaxed)
-            guard value >= 2, now - (value - 2) >= UInt64(timeout) else { continue }
+            guard value >= 2, now >= value - 2, now - (value - 2) >= UInt64(timeout) else { continue }
             guard slots[index].compareExchange(expected: value, desired: 1, ordering: .acquiringAndReleasing).exchanged else { continue }
             try? Syscall.shutdown(Int32(index), how: Int32(SHUT_RDWR))
             slots[index].store(0, ordering: .releasing)
         }
     }
 
-    static func now() -> UInt64 {
+    /// Monotonic seconds (CLOCK_MONOTONIC_COARSE: a clock read costs nanoseconds).
+    public static func now() -> UInt64 {
         var time = timespec()
         clock_gettime(CLOCK_MONOTONIC_COARSE, &time)
         return UInt64(time.tv_sec)

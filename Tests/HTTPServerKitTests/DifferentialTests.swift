@@ -18,8 +18,8 @@ import TestSupport
         try f.folder.write("www/app.js.BR", "br")           // encodings are case-sensitive
         try f.folder.write("www/caf\u{e9} menu.txt", "menu")
         try f.folder.mkdir("www/empty")
-        // Python links a non-UTF-8 name as %ED%B3%BF (a UTF-8 surrogate: unreachable); we link the
-        // raw byte (%FF, reachable). That case is tested on its own in FileServingTests.listing.
+        // Python links a non-UTF-8 name as %ED%B3%BF (the byte as a UTF-8 surrogate); we link the
+        // raw byte (%FF) and accept both. That case is tested on its own in FileServingTests.listing.
         let bad = Array((f.root + "/list/bad").utf8) + [0xFF] + Array(".txt".utf8) + [0]
         _ = bad.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { unlink($0.baseAddress!) } }
         let python = try ToolProcess("/usr/bin/env", ["python3", "-m", "http.server", "--bind", "127.0.0.1", "-d", f.root, "0"])
@@ -36,7 +36,8 @@ import TestSupport
             "GET /inside.txt HTTP/1.0", "GET /%7Ea.txt HTTP/1.0",
             "GET /backup.tgz HTTP/1.0", "GET /drawing.svgz HTTP/1.0", "GET /app.js.BR HTTP/1.0",
             "GET a.txt HTTP/1.0", "GET list?hi=1 HTTP/1.0", "GET /?x=%bb HTTP/1.0", "GET /%zz HTTP/1.0",
-            "GET /a.txt% HTTP/1.0", "GET /%C0%AE%C0%AE/secret.txt HTTP/1.0",
+            "GET /a.txt% HTTP/1.0", "GET /%C0%AE%C0%AE/secret.txt HTTP/1.0", "GET https://pypi.org/../../list HTTP/1.0",
+            "GET /x\u{1b}[31m\\y\u{7f}\u{9b} HTTP/1.0", "GET /\"quoted\" HTTP/1.0", "GET /a\u{7}.txt HTTP/1.0",
         ]
         let conditional = [
             ("GET /a.txt HTTP/1.0", "If-Modified-Since: Sun, 09 Sep 2001 01:46:40 GMT"),
@@ -54,6 +55,7 @@ import TestSupport
             ("GET /a.txt HTTP/1.0", String(repeating: "no colon\r\n", count: 100)),
         ]
         let all = requests.map { ($0, "") } + conditional
+        let oursLogStart = f.server.stderr.count, pythonLogStart = python.stderr.count
         for (line, header) in all {
             let raw = line + "\r\n" + (header.isEmpty || header.hasSuffix("\n") ? header : header + "\r\n") + "\r\n"
             let isHead = line.hasPrefix("HEAD")
@@ -66,6 +68,23 @@ import TestSupport
             for name in ["Content-type", "Content-Length", "Last-Modified", "Location", "Connection"] {
                 #expect(ours.header(name) == theirs.header(name), "\(what): \(name)")
             }
+        }
+
+        // The log: the same lines (`code 404, message ...`, `"GET ..." 200 -`, control
+        // characters escaped), the time stamp aside. Each line is written before its response.
+        let deadline = Date().addingTimeInterval(5)
+        while f.server.stderr.count - oursLogStart < python.stderr.count - pythonLogStart && Date() < deadline {
+            usleep(20_000)
+        }
+        func withoutTime(_ line: String) -> String {
+            line.replacingOccurrences(of: #"^(\S+ - - )\[[^\]]*\] "#, with: "$1", options: .regularExpression)
+        }
+        let oursLog = f.server.stderr.dropFirst(oursLogStart).map(withoutTime)
+        let pythonLog = python.stderr.dropFirst(pythonLogStart).map(withoutTime)
+        #expect(pythonLog.count > all.count)   // a line per request, and the error lines
+        #expect(oursLog.count == pythonLog.count)
+        for (mine, theirs) in zip(oursLog, pythonLog) {
+            #expect(mine == theirs)
         }
     }
 }

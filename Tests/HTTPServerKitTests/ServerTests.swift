@@ -116,6 +116,8 @@ final class Fixture {
         let order = ["A%20", "b.txt", "bad%FF", "link", "Sub/"].map { page.range(of: "href=\"\($0)")!.lowerBound }
         #expect(order == order.sorted())
         #expect(try get(f.port, "/list/bad%FF.txt").text == "raw-bytes-name")
+        // Python's link for the same file (the byte as the surrogate U+DCFF) works too.
+        #expect(try get(f.port, "/list/bad%ED%B3%BF.txt").text == "raw-bytes-name")
     }
 
     @Test func conditionalRequests() throws {
@@ -133,6 +135,8 @@ final class Fixture {
         let etag = try #require(try get(f.port, "/a.txt").header("ETag"))
         #expect(try get(f.port, "/a.txt", headers: ["If-None-Match: \(etag)"]).status == 304)
         #expect(try get(f.port, "/a.txt", headers: ["If-None-Match: W/\(etag), \"x\""]).status == 304)
+        // `*` matches any current file (RFC 9110, nginx); Python, without ETags, says 200.
+        #expect(try get(f.port, "/a.txt", headers: [later, "If-None-Match: *"]).status == 304)
     }
 
     @Test func notFoundAndTrailingSlash() throws {
@@ -230,6 +234,17 @@ final class Fixture {
         #expect(result.stderr == ["http-server: cannot serve /nonexistent/folder: realpath() failed: ENOENT (No such file or directory)"])
     }
 
+    /// Absurd option values are refused with a usage error, not a trap at the first request.
+    @Test func absurdOptionValuesAreRefused() throws {
+        for arguments in [["--timeout", "1e20"], ["--timeout", "inf"], ["--timeout", "0"],
+                          ["--max-connections", "9000000000000"], ["--max-connections", "0"],
+                          ["-p", "HTTP/2"]] {
+            let result = try runCommand("http-server", ["0"] + arguments)
+            #expect(result.status == 64, "\(arguments)")   // EX_USAGE, from swift-argument-parser
+            #expect(result.stderr.first?.hasPrefix("Error: ") == true, "\(arguments)")
+        }
+    }
+
     @Test func http09() throws {
         let f = try Fixture()
         let client = try WireClient(port: f.port)
@@ -255,6 +270,13 @@ final class Fixture {
         #expect(colonless.statusLine == "HTTP/1.0 431 Too many headers")
         let foldedFine = try fetch(f.port, "GET /a.txt HTTP/1.0\r\nX: v\r\n" + String(repeating: " more\r\n", count: 98) + "\r\n")
         #expect(foldedFine.status == 200)
+        // Beyond Python: all header lines together stay under 256 KiB.
+        func bulky(_ lines: Int) -> String {
+            (0..<lines).map { "X-\($0): " + String(repeating: "v", count: 60_000) + "\r\n" }.joined()
+        }
+        let tooMuch = try fetch(f.port, "GET /a.txt HTTP/1.0\r\n" + bulky(5) + "\r\n")
+        #expect(tooMuch.statusLine == "HTTP/1.0 431 Request Header Fields Too Large")
+        #expect(try fetch(f.port, "GET /a.txt HTTP/1.0\r\n" + bulky(4) + "\r\n").status == 200)
     }
 
     @Test func expectContinue() throws {
@@ -370,5 +392,41 @@ final class Fixture {
         #expect(try get(f.port, "/absolute.txt").text == "hello\n")
         #expect(try get(f.port, "/linked-dir/secret.txt").status == 404)
         #expect(try get(f.port, "/linked-dir/www/a.txt").text == "hello\n")
+    }
+
+    /// Without openat2(2) (Linux before 5.6, an older container's seccomp profile) every file
+    /// once answered 404. The server runs here under a seccomp filter that refuses openat2 with
+    /// ENOSYS (a few lines of Python: prctl, then exec), and must still serve, and still refuse.
+    @Test func servesWithoutOpenat2() throws {
+        let folder = try TempFolder("noopenat2")
+        defer { folder.remove() }
+        try folder.write("secret.txt", "TOP-SECRET-OUTSIDE\n")
+        try folder.write("www/a.txt", "hello\n")
+        try folder.symlink("www/inside.txt", to: "a.txt")
+        try folder.symlink("www/escape.txt", to: folder.path + "/secret.txt")
+        try folder.write("noopenat2.py", """
+            import ctypes, os, sys
+            class Filter(ctypes.Structure):
+                _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint)]
+            class Program(ctypes.Structure):
+                _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(Filter))]
+            code = (Filter * 4)(Filter(0x20, 0, 0, 0),               # load the system call number
+                                Filter(0x15, 0, 1, 437),             # openat2?
+                                Filter(0x06, 0, 0, 0x00050000 | 38), # refuse: ENOSYS
+                                Filter(0x06, 0, 0, 0x7FFF0000))      # allow the rest
+            libc = ctypes.CDLL(None, use_errno=True)
+            assert libc.prctl(38, 1, 0, 0, 0) == 0                   # PR_SET_NO_NEW_PRIVS
+            assert libc.prctl(22, 2, ctypes.byref(Program(4, code)), 0, 0) == 0   # PR_SET_SECCOMP
+            os.execv(sys.argv[1], sys.argv[1:])
+            """)
+        let server = try ToolProcess("http-server", ["0", "-d", folder.path + "/www"],
+                                     prefix: ["python3", folder.path + "/noopenat2.py"])
+        defer { server.stop() }
+        let port = try server.waitForPort(containing: "Serving HTTP on")
+        #expect(try get(port, "/a.txt").text == "hello\n")
+        #expect(try get(port, "/inside.txt").text == "hello\n")
+        #expect(try get(port, "/").status == 200)
+        #expect(try get(port, "/escape.txt").status == 404)
+        #expect(try get(port, "/../secret.txt").status == 404)
     }
 }

@@ -88,6 +88,16 @@ import Testing
         #expect(!PercentEncoding.hasForbiddenBytes(Array("/a%20b/c".utf8)))
     }
 
+    /// Python's link form of a non-UTF-8 byte (U+DC80...U+DCFF in UTF-8) back to the byte.
+    @Test func surrogateEscapesUndone() {
+        #expect(FileRequestHandler.undoingSurrogateEscapes(Array("/caf".utf8) + [0xED, 0xB3, 0xA9] + Array(".txt".utf8))
+                == Array("/caf".utf8) + [0xE9] + Array(".txt".utf8))
+        #expect(FileRequestHandler.undoingSurrogateEscapes([0xED, 0xB2, 0x80, 0xED, 0xB3, 0xBF]) == [0x80, 0xFF])
+        #expect(FileRequestHandler.undoingSurrogateEscapes(Array("/plain/caf\u{e9}".utf8)) == nil)   // valid UTF-8: nothing to undo
+        #expect(FileRequestHandler.undoingSurrogateEscapes([0xED, 0xB3]) == nil)                     // cut short
+        #expect(FileRequestHandler.undoingSurrogateEscapes([0xED, 0x9F, 0xBF]) == nil)               // U+D7FF, not a surrogate
+    }
+
     @Test func redirectLocation() {
         #expect(String(decoding: FileRequestHandler.slashedLocation(Array("/d?x=1".utf8)), as: UTF8.self) == "/d/?x=1")
         #expect(String(decoding: FileRequestHandler.slashedLocation(Array("/d?".utf8)), as: UTF8.self) == "/d/")
@@ -104,6 +114,8 @@ import Testing
         #expect(location(Array("\\\\evil.example/../../d".utf8)) == "%5C%5Cevil.example/../../d/")
         #expect(location([0x01] + Array("//evil.example/../../d".utf8)) == "%01//evil.example/../../d/")
         #expect(location(Array("https:evil.example/../d".utf8)) == "https%3Aevil.example/../d/")
+        #expect(location(Array("https:/\\evil.example/../d".utf8)) == "https%3A/%5Cevil.example/../d/")
+        #expect(location(Array("https://pypi.org/d".utf8)) == "https://pypi.org/d/")   // absolute form, as CPython's test wants
         #expect(location(Array("/a:b/d?q=\\".utf8)) == "/a:b/d/?q=\\")   // a colon after the first slash, the query: as sent
     }
 }
@@ -300,6 +312,20 @@ import Testing
         table.reap(olderThan: 0)    // past the (zero) timeout: shut down
         #expect(recv(pair[0], &byte, 1, Int32(MSG_DONTWAIT)) == 0)    // end of stream
         table.take(pair[0])         // a worker taking it back never waits once the reaper is done
+    }
+
+    /// The reaper reads the clock once, then sweeps; a connection parked during the sweep, as
+    /// the next second starts, is newer than that reading. It once made the subtraction trap.
+    @Test func connectionParkedAfterTheClockReadIsLeftAlone() throws {
+        let table = IdleConnections(capacity: 1 << 16)
+        var pair: [Int32] = [0, 0]
+        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
+        defer { close(pair[0]); close(pair[1]) }
+        let before = IdleConnections.now() - 1
+        table.park(pair[0])
+        table.reap(olderThan: 0, now: before)
+        var byte: UInt8 = 0
+        #expect(recv(pair[0], &byte, 1, Int32(MSG_DONTWAIT)) == -1)   // untouched
     }
 
     @Test func takenConnectionsAreNotReaped() throws {
