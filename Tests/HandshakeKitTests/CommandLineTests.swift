@@ -36,6 +36,7 @@ struct CommandLineTests {
         (["-r", "F", "-w", "-"], "-w - would mix the pcap file with the text on stdout: give a file name"),
         (["-r", "F", "--format", "xml"], "The value 'xml' is invalid for '--format <format>'"),
         (["-r", "F", "--bogus"], "Unknown option '--bogus'"),
+        (["-i", ""], "-i and -r need a name: an interface (see `ip link`), a file"),
         (["-r", "-", "--step"], "--step reads Enter from stdin, so -r - cannot read the capture from it"),
     ])
     func usageMistakes(_ arguments: [String], _ message: String) throws {
