@@ -20,6 +20,7 @@ public final class Capture: @unchecked Sendable {
     /// frame numbers (what Wireshark shows); nil when no filter is needed.
     private var offlineFilter: bpf_program?
     private var dumper: OpaquePointer?
+    private var dumpPath = ""
 
     private init(handle: OpaquePointer, isLive: Bool, isNanosecond: Bool) {
         self.handle = handle
@@ -117,6 +118,7 @@ public final class Capture: @unchecked Sendable {
             throw CaptureError("cannot write \(path): \(String(cString: pcap_geterr(handle)))")
         }
         self.dumper = dumper
+        dumpPath = path
     }
 
     /// What `next()` found.
@@ -175,9 +177,14 @@ public final class Capture: @unchecked Sendable {
         return (Int(stats.ps_recv), Int(stats.ps_drop))
     }
 
-    /// Flushes the `-w` file so it is complete even if we are killed later.
-    public func flushDump() {
-        if let dumper { pcap_dump_flush(dumper) }
+    /// Flushes the `-w` file so it is complete even if we are killed later. pcap_dump(3) reports
+    /// no errors, so this is where a full disk shows: the error names the file and errno.
+    public func flushDump() -> CaptureError? {
+        guard let dumper else { return nil }
+        if pcap_dump_flush(dumper) != 0 || ferror(pcap_dump_file(dumper)) != 0 {
+            return CaptureError("cannot write \(dumpPath): \(String(cString: strerror(errno)))")
+        }
+        return nil
     }
 
     /// A NUL-terminated C buffer as a String.

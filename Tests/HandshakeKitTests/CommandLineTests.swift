@@ -181,6 +181,15 @@ struct CommandLineTests {
         }
     }
 
+    @Test("-w to a full disk: the packets still print, then one line naming the file, exit 1",
+          .enabled(if: FileManager.default.fileExists(atPath: "/dev/full")))
+    func writeFileFullDisk() throws {
+        let run = try runCommand("handshake-watch", ["-r", Self.echo, "-w", "/dev/full", "--format", "json"])
+        #expect(run.status == 1)
+        #expect(run.stdout.count == 12)
+        #expect(run.stderr.last == "handshake-watch: cannot write /dev/full: No space left on device", "\(run.stderr)")
+    }
+
     @Test("-w writes the packets read to a pcap file that tshark opens")
     func writeFile() throws {
         let directory = try TemporaryDirectory()
