@@ -14,11 +14,21 @@ struct CommandLineTests {
         #expect(run.stderr.count == 1 && run.stderr.first?.hasPrefix("handshake-watch: bad filter 'port abc': ") == true, "\(run.stderr)")
     }
 
-    @Test("a missing file and a file that is not a capture: one line, exit 1")
+    @Test("a missing file, a directory, an empty file, a file that is not a capture, an unwritable -w: one line, exit 1")
     func badFiles() throws {
         let missing = try runCommand("handshake-watch", ["-r", "/nonexistent/x.pcap"])
         #expect(missing.status == 1)
-        #expect(missing.stderr == ["handshake-watch: cannot read /nonexistent/x.pcap: /nonexistent/x.pcap: No such file or directory"])
+        #expect(missing.stderr == ["handshake-watch: cannot read /nonexistent/x.pcap: No such file or directory"])
+        let unwritable = try runCommand("handshake-watch", ["-r", Self.echo, "-w", "/nonexistent/x.pcap"])
+        #expect(unwritable.status == 1)
+        #expect(unwritable.stderr == ["handshake-watch: cannot write /nonexistent/x.pcap: No such file or directory"])
+        let directoryAsFile = try runCommand("handshake-watch", ["-r", NSTemporaryDirectory()])
+        #expect(directoryAsFile.status == 1)
+        #expect(directoryAsFile.stderr.count == 1 && directoryAsFile.stderr[0].hasSuffix("Is a directory"), "\(directoryAsFile.stderr)")
+        let scratch = try TemporaryDirectory()
+        let empty = try runCommand("handshake-watch", ["-r", try scratch.write("empty.pcap", [])])
+        #expect(empty.status == 1)
+        #expect(empty.stderr.count == 1 && empty.stderr[0].contains("truncated dump file"), "\(empty.stderr)")
         let directory = try TemporaryDirectory()
         let text = try directory.write("notes.txt", Array("this is not a capture file\n".utf8))
         let notCapture = try runCommand("handshake-watch", ["-r", text])
