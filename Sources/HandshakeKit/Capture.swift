@@ -20,6 +20,7 @@ public final class Capture: @unchecked Sendable {
     /// frame numbers (what Wireshark shows); nil when no filter is needed.
     private var offlineFilter: bpf_program?
     private var dumper: OpaquePointer?
+    private var dumpPath = ""
 
     private init(handle: OpaquePointer, isLive: Bool, isNanosecond: Bool) {
         self.handle = handle
@@ -81,7 +82,7 @@ public final class Capture: @unchecked Sendable {
         let nanosecond = CaptureFileInfo.hasNanosecondTimestamps(path: path)
         let precision = nanosecond ? PCAP_TSTAMP_PRECISION_NANO : PCAP_TSTAMP_PRECISION_MICRO
         guard let handle = pcap_open_offline_with_tstamp_precision(path, UInt32(precision), &errorText) else {
-            throw CaptureError("cannot read \(path): \(text(errorText))")
+            throw CaptureError("cannot read \(path): \(withoutPath(text(errorText), path))")
         }
         return Capture(handle: handle, isLive: false, isNanosecond: nanosecond)
     }
@@ -114,9 +115,10 @@ public final class Capture: @unchecked Sendable {
     /// Also writes every packet that passes the filter to a pcap file (`-w`).
     public func dump(to path: String) throws(CaptureError) {
         guard let dumper = pcap_dump_open(handle, path) else {
-            throw CaptureError("cannot write \(path): \(String(cString: pcap_geterr(handle)))")
+            throw CaptureError("cannot write \(path): \(Self.withoutPath(String(cString: pcap_geterr(handle)), path))")
         }
         self.dumper = dumper
+        dumpPath = path
     }
 
     /// What `next()` found.
@@ -175,9 +177,20 @@ public final class Capture: @unchecked Sendable {
         return (Int(stats.ps_recv), Int(stats.ps_drop))
     }
 
-    /// Flushes the `-w` file so it is complete even if we are killed later.
-    public func flushDump() {
-        if let dumper { pcap_dump_flush(dumper) }
+    /// Flushes the `-w` file so it is complete even if we are killed later. pcap_dump(3) reports
+    /// no errors, so this is where a full disk shows: the error names the file and errno.
+    public func flushDump() -> CaptureError? {
+        guard let dumper else { return nil }
+        if pcap_dump_flush(dumper) != 0 || ferror(pcap_dump_file(dumper)) != 0 {
+            return CaptureError("cannot write \(dumpPath): \(String(cString: strerror(errno)))")
+        }
+        return nil
+    }
+
+    /// libpcap's message without the `PATH: ` it starts with when a file cannot be opened, since
+    /// ours names the path already: `cannot read x.pcap: Permission denied`.
+    private static func withoutPath(_ message: String, _ path: String) -> String {
+        message.hasPrefix(path + ": ") ? String(message.dropFirst(path.count + 2)) : message
     }
 
     /// A NUL-terminated C buffer as a String.

@@ -67,7 +67,7 @@ public struct CaptureLoop {
         }
         // The end: summaries of connections still open, then the counts.
         tracker.finishAll { renderer.connectionEnded($0) }
-        capture.flushDump()
+        if let dumpFailure = capture.flushDump(), failure == nil { failure = dumpFailure }
         var stats = CaptureStats(received: read, dropped: 0, skipped: skipped, decoded: handled, isLive: capture.isLive)
         if let kernel = capture.statistics() {
             stats.received = kernel.received

@@ -34,7 +34,7 @@ final class TimePrinter {
             let base = first ?? time
             if first == nil { first = time }
             // Files are not always in time order (several capture queues): a packet older than
-            // the first prints a negative offset, -0.000010, as tcpdump -ttt does.
+            // the first prints a negative offset, -0.000010, rather than a wrong positive one.
             let unit = time.isNanosecond ? 1_000_000_000 : 1_000_000
             var seconds = time.seconds &- base.seconds
             var fraction = time.fraction - base.fraction

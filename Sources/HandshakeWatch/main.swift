@@ -79,6 +79,7 @@ struct HandshakeWatch: ParsableCommand {
     // named as a bad count, instead of "-1" being taken for an unknown flag.
     func validate() throws {
         if readFile != nil && interface != nil { throw ValidationError("-i captures live and -r reads a file: give one of them") }
+        if interface == "" || readFile == "" { throw ValidationError("-i and -r need a name: an interface (see `ip link`), a file") }
         if let writeFile, writeFile == "-" {
             throw ValidationError("-w - would mix the pcap file with the text on stdout: give a file name")
         }

@@ -14,11 +14,21 @@ struct CommandLineTests {
         #expect(run.stderr.count == 1 && run.stderr.first?.hasPrefix("handshake-watch: bad filter 'port abc': ") == true, "\(run.stderr)")
     }
 
-    @Test("a missing file and a file that is not a capture: one line, exit 1")
+    @Test("a missing file, a directory, an empty file, a file that is not a capture, an unwritable -w: one line, exit 1")
     func badFiles() throws {
         let missing = try runCommand("handshake-watch", ["-r", "/nonexistent/x.pcap"])
         #expect(missing.status == 1)
-        #expect(missing.stderr == ["handshake-watch: cannot read /nonexistent/x.pcap: /nonexistent/x.pcap: No such file or directory"])
+        #expect(missing.stderr == ["handshake-watch: cannot read /nonexistent/x.pcap: No such file or directory"])
+        let unwritable = try runCommand("handshake-watch", ["-r", Self.echo, "-w", "/nonexistent/x.pcap"])
+        #expect(unwritable.status == 1)
+        #expect(unwritable.stderr == ["handshake-watch: cannot write /nonexistent/x.pcap: No such file or directory"])
+        let directoryAsFile = try runCommand("handshake-watch", ["-r", NSTemporaryDirectory()])
+        #expect(directoryAsFile.status == 1)
+        #expect(directoryAsFile.stderr.count == 1 && directoryAsFile.stderr[0].hasSuffix("Is a directory"), "\(directoryAsFile.stderr)")
+        let scratch = try TemporaryDirectory()
+        let empty = try runCommand("handshake-watch", ["-r", try scratch.write("empty.pcap", [])])
+        #expect(empty.status == 1)
+        #expect(empty.stderr.count == 1 && empty.stderr[0].contains("truncated dump file"), "\(empty.stderr)")
         let directory = try TemporaryDirectory()
         let text = try directory.write("notes.txt", Array("this is not a capture file\n".utf8))
         let notCapture = try runCommand("handshake-watch", ["-r", text])
@@ -36,6 +46,7 @@ struct CommandLineTests {
         (["-r", "F", "-w", "-"], "-w - would mix the pcap file with the text on stdout: give a file name"),
         (["-r", "F", "--format", "xml"], "The value 'xml' is invalid for '--format <format>'"),
         (["-r", "F", "--bogus"], "Unknown option '--bogus'"),
+        (["-i", ""], "-i and -r need a name: an interface (see `ip link`), a file"),
         (["-r", "-", "--step"], "--step reads Enter from stdin, so -r - cannot read the capture from it"),
     ])
     func usageMistakes(_ arguments: [String], _ message: String) throws {
@@ -178,6 +189,15 @@ struct CommandLineTests {
             #expect(run.status == 1)
             #expect(run.stderr.last == "handshake-watch: cannot write the output: ENOSPC (No space left on device)", "\(run.stderr)")
         }
+    }
+
+    @Test("-w to a full disk: the packets still print, then one line naming the file, exit 1",
+          .enabled(if: FileManager.default.fileExists(atPath: "/dev/full")))
+    func writeFileFullDisk() throws {
+        let run = try runCommand("handshake-watch", ["-r", Self.echo, "-w", "/dev/full", "--format", "json"])
+        #expect(run.status == 1)
+        #expect(run.stdout.count == 12)
+        #expect(run.stderr.last == "handshake-watch: cannot write /dev/full: No space left on device", "\(run.stderr)")
     }
 
     @Test("-w writes the packets read to a pcap file that tshark opens")

@@ -73,6 +73,23 @@ struct DecoderFuzzTests {
         }
     }
 
+    @Test("TCP options packed without NOP padding, and a bad option length that ends the walk")
+    func oddOptions() throws {
+        // MSS 1460, window scale 7 (3 bytes, no NOP before the next), SACK permitted,
+        // timestamps 1/0, end of list: 19 bytes padded to 20.
+        let packed: [UInt8] = [2, 4, 0x05, 0xB4, 3, 3, 7, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 0]
+        var syn = segment(client, server, SYN, seq: 1)
+        syn.tcpOptions = packed
+        let options = try packets([syn])[0].tcp.options
+        #expect(options.mss == 1460 && options.windowScale == 7 && options.sackPermitted)
+        #expect(options.timestamp?.value == 1 && options.timestamp?.echo == 0)
+        #expect(options.summary == "mss 1460,sackOK,TS val 1 ecr 0,wscale 7")
+        // An MSS option claiming length 1 cannot be walked past: the walk ends, the segment stays.
+        syn.tcpOptions = [2, 1, 0x05, 0xB4, 3, 3, 7, 0]
+        let broken = try packets([syn])[0]
+        #expect(broken.tcp.options == TCPOptions() && broken.tcp.flags == .syn)
+    }
+
     @Test("random bytes on every link layer")
     func randomBytes() {
         var random = Random(state: 0xFACE_FEED_0000_0042)

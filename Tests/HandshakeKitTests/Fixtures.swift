@@ -41,8 +41,9 @@ struct Fixture: CustomStringConvertible, Sendable {
     }()
 
     /// IP lengths that claim more than the frame (Wireshark believes the frame), fragments (pieces
-    /// of UDP are not TCP: ignored, no warning; a piece of TCP is skipped with one), and TCP
-    /// options cut by the snapshot length (decoded as far as captured, not skipped).
+    /// of UDP are not TCP: ignored, no warning; a piece of TCP is skipped with one), TCP options
+    /// cut by the snapshot length (decoded as far as captured, not skipped), and short frames
+    /// padded by Ethernet with non-zero bytes (not payload: the length comes from the IP header).
     static var lengthsAndFragments: Fixture {
         let echo = Conversation.echo(client: "10.1.1.1", server: "10.1.1.2")
         let echo6 = Conversation.echo(client: "2001:db8::1", server: "2001:db8::2", ipExtras: true)
@@ -65,6 +66,8 @@ struct Fixture: CustomStringConvertible, Sendable {
         add(echo[1].frame(.ethernet))                                                                      // 8 SYN-ACK
         let syn = echo[0].frame(.ethernet)
         add(Array(syn.prefix(14 + 20 + 24)), wire: syn.count)                                              // 9 -s cut the options
+        add(echo[2].frame(.ethernet) + [UInt8](repeating: 0xEE, count: 6))                                 // 10 padded to 60
+        add(echo[2].frame(.vlan) + [UInt8](repeating: 0xEE, count: 6))                                     // 11 VLAN, padded to 64
         return Fixture(name: "lengths-and-fragments.pcap", bytes: FixtureWriter.pcap(frames, linkType: 1),
                        skipped: [7: "IPv4 fragment (not reassembled)"])
     }
