@@ -5,7 +5,7 @@ SWIFT ?= swift
 BIN := .build/debug
 RELEASE_BIN := .build/release
 
-.PHONY: all setup build release test demo bench bench-echo bench-http bench-handshake clean
+.PHONY: all setup build release test demo lessons bench bench-echo bench-http bench-handshake clean
 
 all: build
 
@@ -25,6 +25,10 @@ test: setup
 
 demo: build
 	@scripts/demo
+
+# Every lesson, unattended, checked against what the tools really print.
+lessons: build
+	.build/debug/lesson check
 
 bench: setup
 	@scripts/setup nginx wrk time gcc
