@@ -96,6 +96,7 @@ public final class HTTPServer: Sendable {
             let handler = makeHandler(client, peer?.ip ?? "-")
             handler.requestTimeout = timeout
             handler.rfile.willBlock = { [self] in addWorkerIfNoneWaiting() }
+            handler.wfile.willBlock = { [self] in addWorkerIfNoneWaiting() }
             park(Connection(socket: client, handler: handler), new: true)
         }
     }
