@@ -11,6 +11,10 @@ public final class ConnectionWriter {
     private let storage: UnsafeMutableRawBufferPointer
     private var count = 0
 
+    /// Called when sendfile(2) is about to block (the client's receive window and our send buffer
+    /// are full): the server may want another worker while this one waits for the client.
+    public var willBlock: (() -> Void)?
+
     public init(socket: Socket, capacity: Int = 32 * 1024) {
         self.socket = socket
         storage = .allocate(byteCount: capacity, alignment: 16)
@@ -63,6 +67,13 @@ public final class ConnectionWriter {
 
     /// Sends buffered bytes (with MSG_MORE: the file follows), then the file with sendfile(2),
     /// looping over partial sends as `sendAll` does.
+    ///
+    /// The socket is non-blocking (O_NONBLOCK) for the first sendfile() calls: they take what fits
+    /// in the send buffer and return EAGAIN when it is full, instead of sleeping. Only then, once
+    /// the rest is known to wait on the client, `willBlock` runs and the socket is made blocking
+    /// again for one sendfile() of the remainder (SO_SNDTIMEO bounds that wait). Without this
+    /// early warning a 10 MiB file held its worker for the whole transfer while connections with
+    /// requests ready waited for the stall watcher to notice.
     public func sendFile(_ fd: Int32, offset: Int, length: Int) throws {
         var sent = 0
         while sent < count {
@@ -71,8 +82,19 @@ public final class ConnectionWriter {
         count = 0
         var position = offset
         let end = offset + length
+        try socket.setNonBlocking(true)
+        var blocking = false
+        defer { if !blocking { try? socket.setNonBlocking(false) } }
         while position < end {
-            let n = try Syscall.sendfile(socket.descriptor, from: fd, offset: &position, count: min(end - position, 1 << 30))
+            let n: Int
+            do {
+                n = try Syscall.sendfile(socket.descriptor, from: fd, offset: &position, count: min(end - position, 1 << 30))
+            } catch let error as SocketError where error.isWouldBlock && !blocking {
+                willBlock?()
+                try socket.setNonBlocking(false)
+                blocking = true
+                continue
+            }
             if n == 0 { throw SocketError(call: "sendfile", codeName: "EOF", reason: "file shrank while being sent") }
         }
     }

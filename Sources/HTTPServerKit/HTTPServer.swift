@@ -40,6 +40,10 @@ public final class HTTPServer: Sendable {
     private let workers = Atomic<Int>(0)
     private let waitingWorkers = Atomic<Int>(0)
     private let connectionsTaken = Atomic<Int>(0)
+    /// Set while the stall watcher sleeps because no worker is busy; the first worker to take a
+    /// connection clears it and signals `watcherWakeUp`.
+    private let watcherAsleep = Atomic<Bool>(false)
+    private let watcherWakeUp = DispatchSemaphore(value: 0)
     private let minimumWorkers: Int
 
     /// Binds and listens (Python's `server_bind` + `server_activate`). Throws the failed call:
@@ -96,6 +100,7 @@ public final class HTTPServer: Sendable {
             let handler = makeHandler(client, peer?.ip ?? "-")
             handler.requestTimeout = timeout
             handler.rfile.willBlock = { [self] in addWorkerIfNoneWaiting() }
+            handler.wfile.willBlock = { [self] in addWorkerIfNoneWaiting() }
             park(Connection(socket: client, handler: handler), new: true)
         }
     }
@@ -139,7 +144,8 @@ public final class HTTPServer: Sendable {
         while true {
             waitingWorkers.add(1, ordering: .relaxed)
             let token = try? epoll.waitForOne(timeout: 10_000)
-            waitingWorkers.subtract(1, ordering: .relaxed)
+            // Sequentially consistent, with the flag read after it: see `watchForStalls`.
+            waitingWorkers.subtract(1, ordering: .sequentiallyConsistent)
             guard let token, let address = UnsafeRawPointer(bitPattern: UInt(token)) else {
                 // Ten idle seconds: leave if there are more workers than the pool keeps.
                 if workers.load(ordering: .relaxed) > minimumWorkers {
@@ -149,6 +155,10 @@ public final class HTTPServer: Sendable {
                 continue
             }
             connectionsTaken.add(1, ordering: .relaxed)
+            if watcherAsleep.load(ordering: .sequentiallyConsistent),
+               watcherAsleep.exchange(false, ordering: .sequentiallyConsistent) {
+                watcherWakeUp.signal()   // this worker is busy now: the watcher has something to watch
+            }
             let connection = Unmanaged<Connection>.fromOpaque(address).takeRetainedValue()
             idle.take(connection.socket.descriptor)
             if connection.handler.handleAvailableRequests() {
@@ -167,13 +177,29 @@ public final class HTTPServer: Sendable {
         }
     }
 
-    /// Workers can also be held up sending (a client that reads slowly) or in a lingering
-    /// close. Every 10 ms: if connections are ready (the epoll descriptor itself polls readable),
-    /// no worker is waiting for them and none was taken since the last look, the workers are
-    /// stuck, not just busy: start one more.
+    /// Workers can also be held up in ways no hook announces (a handler subclass doing its own
+    /// blocking I/O, a send() of headers to a client that stopped reading). Every 10 ms: if
+    /// connections are ready (the epoll descriptor itself polls readable), no worker is waiting
+    /// for them and none was taken since the last look, the workers are stuck, not just busy:
+    /// start one more.
+    ///
+    /// Only busy workers can get stuck, so while every worker waits in epoll the watcher sleeps
+    /// on a semaphore instead of waking 100 times a second for nothing. Going to sleep races
+    /// with a worker taking a connection; the flag is set, then the workers are counted again,
+    /// while the worker counts itself busy, then reads the flag (both sequentially consistent):
+    /// at least one of the two sees the other, and the flag's exchange decides who signals.
     private func watchForStalls() {
         var lastTaken = -1
         while true {
+            if busyWorkers == 0 {
+                watcherAsleep.store(true, ordering: .sequentiallyConsistent)
+                if busyWorkers > 0 && watcherAsleep.exchange(false, ordering: .sequentiallyConsistent) {
+                    // A worker became busy meanwhile but missed the flag: stay awake.
+                } else {
+                    watcherWakeUp.wait()   // signalled by the worker that cleared the flag
+                }
+                lastTaken = -1
+            }
             usleep(10_000)
             let taken = connectionsTaken.load(ordering: .relaxed)
             defer { lastTaken = taken }
@@ -182,6 +208,11 @@ public final class HTTPServer: Sendable {
             var ready = pollfd(fd: epoll.descriptor, events: Int16(POLLIN), revents: 0)
             if poll(&ready, 1, 0) == 1 { addWorkerIfNoneWaiting() }
         }
+    }
+
+    /// Workers not waiting in epoll: serving a connection, or just started.
+    private var busyWorkers: Int {
+        workers.load(ordering: .sequentiallyConsistent) - waitingWorkers.load(ordering: .sequentiallyConsistent)
     }
 
     /// Closes keep-alive connections idle longer than the timeout, once a second.
@@ -197,6 +228,7 @@ public final class HTTPServer: Sendable {
     private func finish(_ connection: Connection) {
         let handler = connection.handler
         let unread = handler.sentError || handler.rfile.bufferedCount > 0 || handler.requestHasBody
+        if unread { addWorkerIfNoneWaiting() }   // the lingering close may hold this worker for seconds
         shutdownRequest(connection.socket, lingering: unread)
         slots.signal()
     }
