@@ -60,6 +60,19 @@ struct EchoClientTests {
         #expect(received == greeting + payload.bytes)
     }
 
+    @Test("--load against an iterative server whose backlog is full ends with ETIMEDOUT instead of hanging")
+    func loadWithFullBacklog() throws {
+        let server = try RunningServer.start(.iterative, ["--backlog", "1"])
+        defer { _ = try? server.stop() }
+        let result = try runCommand("echo-client", ["--port", "\(server.port)", "--load", "--connections", "8",
+                                                    "--duration", "1"], timeout: 20)
+        #expect(result.status == 1)
+        #expect(result.stderr.count == 1)
+        #expect(result.stderr.first?.contains("connect() failed: ETIMEDOUT (Connection timed out)") == true,
+                "\(result.stderr)")
+        #expect(try server.echoOnce() == "still alive")
+    }
+
     @Test("--load prints one summary line for each mode", arguments: Mode.allCases)
     func loadLine(mode: Mode) throws {
         let server = try RunningServer.start(mode)
