@@ -15,6 +15,8 @@ struct EchoExchange {
     let recvSize: Int
     /// Print one summary line instead of each chunk.
     let quiet: Bool
+    /// `--timeout`: seconds without progress before giving up (0: wait forever).
+    let timeout: Double
 
     func run() throws {
         let started = Clock.now()
@@ -30,8 +32,11 @@ struct EchoExchange {
 
         while received < message.count {
             poller.watch(socket.descriptor, events: Int16(POLLIN) | (sent < message.count ? Int16(POLLOUT) : 0))
-            let ready = try poller.wait()
-            guard let event = ready.first else { continue }
+            let ready = try poller.wait(timeoutMilliseconds: timeout > 0 ? Int32(timeout * 1000) : -1)
+            guard let event = ready.first else {
+                throw EchoMismatch(description: "timed out: nothing moved for \(timeout) s (--timeout); "
+                                                + "\(received) of \(message.count) bytes echoed")
+            }
 
             if event.isWritable && sent < message.count {
                 sent += try sendSome(from: sent)

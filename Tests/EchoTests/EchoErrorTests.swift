@@ -107,6 +107,18 @@ struct EchoErrorTests {
         #expect(client.stdout.last == "closing connection to the server")
     }
 
+    @Test("--timeout: a server that accepts but never echoes ends the client with one line, exit 1")
+    func silentServerTimesOut() throws {
+        let listener = try Socket.listening(host: "127.0.0.1", port: 0, backlog: 1)
+        defer { try? listener.close() }
+        let port = try #require(listener.localAddress?.port)
+        let client = try ToolProcess("echo-client", ["--port", "\(port)", "--quiet", "--timeout", "0.5", "hello"])
+        let (accepted, _) = try listener.accept()
+        defer { try? accepted.close() }
+        #expect(try client.waitForExit(timeout: 10) == 1)
+        #expect(client.stderr == ["echo-client: timed out: nothing moved for 0.5 s (--timeout); 0 of 5 bytes echoed"])
+    }
+
     @Test("bad flags are usage errors, not crashes")
     func usageErrors() throws {
         for (tool, arguments) in [("echo-server", ["--mode", "forks"]), ("echo-server", ["--buffer-size", "0"]),
