@@ -27,7 +27,7 @@ struct EchoClient: ParsableCommand {
     @Option(help: "Bytes asked of each recv(2) call: the echo comes back in chunks of at most this size.")
     var recvSize = 10
 
-    @Option(help: "Send this file's bytes instead of MESSAGE (argv cannot carry 10 MiB).")
+    @Option(help: "Send this file's bytes instead of MESSAGE (argv cannot carry 10 MiB); at most 256 MiB.")
     var file: String?
 
     @Option(help: "Seconds to wait for connect(2) (SO_SNDTIMEO) and then for each next piece of the echo (the poll(2) timeout) before giving up with exit 1. 0: wait as long as the kernel does.")
@@ -86,7 +86,7 @@ struct EchoClient: ParsableCommand {
 
         var bytes: [UInt8]? = nil
         if let file {
-            bytes = try orFail("cannot read \(file)") { try Syscall.readFile(file) }
+            bytes = try orFail("cannot read \(file)") { try Syscall.readFile(file, limit: 256 << 20) }
         } else if !message.isEmpty && message != ["-"] {
             bytes = Array(message.joined(separator: " ").utf8)
         }

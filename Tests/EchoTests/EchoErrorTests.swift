@@ -119,6 +119,17 @@ struct EchoErrorTests {
         #expect(client.stderr == ["echo-client: timed out: nothing moved for 0.5 s (--timeout); 0 of 5 bytes echoed"])
     }
 
+    @Test("--file that cannot be sent: missing, a folder, endless (/dev/zero): one line, exit 1")
+    func unreadableFiles() throws {
+        for (path, expected) in [("/nonexistent/file", "open() failed: ENOENT (No such file or directory)"),
+                                 ("/tmp", "read() failed: EISDIR (Is a directory)"),
+                                 ("/dev/zero", "read() failed: EFBIG (more than 268435456 bytes)")] {
+            let result = try runCommand("echo-client", ["--port", "\(try closedPort())", "--file", path], timeout: 60)
+            #expect(result.status == 1)
+            #expect(result.stderr == ["echo-client: cannot read \(path): \(expected)"])
+        }
+    }
+
     @Test("bad flags are usage errors, not crashes")
     func usageErrors() throws {
         for (tool, arguments) in [("echo-server", ["--mode", "forks"]), ("echo-server", ["--buffer-size", "0"]),
