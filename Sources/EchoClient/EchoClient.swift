@@ -27,8 +27,11 @@ struct EchoClient: ParsableCommand {
     @Option(help: "Bytes asked of each recv(2) call: the echo comes back in chunks of at most this size.")
     var recvSize = 10
 
-    @Option(help: "Send this file's bytes instead of MESSAGE (argv cannot carry 10 MiB).")
+    @Option(help: "Send this file's bytes instead of MESSAGE (argv cannot carry 10 MiB); at most 256 MiB.")
     var file: String?
+
+    @Option(help: "Seconds to wait for connect(2) (SO_SNDTIMEO) and then for each next piece of the echo (the poll(2) timeout) before giving up with exit 1. 0: wait as long as the kernel does.")
+    var timeout: Double = 0
 
     @Flag(help: "Print a one-line summary instead of each received chunk.")
     var quiet = false
@@ -62,6 +65,7 @@ struct EchoClient: ParsableCommand {
         guard (1...LoadGenerator.maximumSize).contains(size) else {
             throw ValidationError("--size must be in 1...\(LoadGenerator.maximumSize)")
         }
+        guard timeout >= 0, timeout <= 86_400 else { throw ValidationError("--timeout must be in 0...86400") }
         guard file == nil || message.isEmpty else { throw ValidationError("give MESSAGE or --file, not both") }
     }
 
@@ -82,14 +86,15 @@ struct EchoClient: ParsableCommand {
 
         var bytes: [UInt8]? = nil
         if let file {
-            bytes = try orFail("cannot read \(file)") { try Syscall.readFile(file) }
+            bytes = try orFail("cannot read \(file)") { try Syscall.readFile(file, limit: 256 << 20) }
         } else if !message.isEmpty && message != ["-"] {
             bytes = Array(message.joined(separator: " ").utf8)
         }
 
-        let socket = try orFail("cannot connect to \(server)") { try Socket.connected(host: host, port: port) }
+        let socket = try orFail("cannot connect to \(server)") { try Socket.connected(host: host, port: port, timeout: timeout > 0 ? timeout : nil) }
         if let bytes {
-            let exchange = EchoExchange(socket: socket, message: bytes, recvSize: recvSize, quiet: quiet)
+            let exchange = EchoExchange(socket: socket, message: bytes, recvSize: recvSize, quiet: quiet,
+                                        timeout: timeout)
             try orFail { try exchange.run() }
         } else {
             try orFail { try InteractiveSession(socket: socket, recvSize: recvSize).run() }

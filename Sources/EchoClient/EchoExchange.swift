@@ -15,9 +15,12 @@ struct EchoExchange {
     let recvSize: Int
     /// Print one summary line instead of each chunk.
     let quiet: Bool
+    /// `--timeout`: seconds without progress before giving up (0: wait forever).
+    let timeout: Double
 
     func run() throws {
         let started = Clock.now()
+        let peer = socket.peerAddress.map { "\($0)" } ?? "the server"   // getpeername() fails once the server has closed
         if !quiet, let local = socket.localAddress, let remote = socket.peerAddress {
             Console.line("client connected to \(remote) from \(local)")
         }
@@ -29,8 +32,11 @@ struct EchoExchange {
 
         while received < message.count {
             poller.watch(socket.descriptor, events: Int16(POLLIN) | (sent < message.count ? Int16(POLLOUT) : 0))
-            let ready = try poller.wait()
-            guard let event = ready.first else { continue }
+            let ready = try poller.wait(timeoutMilliseconds: timeout > 0 ? Int32(timeout * 1000) : -1)
+            guard let event = ready.first else {
+                throw EchoMismatch(description: "timed out: nothing moved for \(timeout) s (--timeout); "
+                                                + "\(received) of \(message.count) bytes echoed")
+            }
 
             if event.isWritable && sent < message.count {
                 sent += try sendSome(from: sent)
@@ -53,12 +59,45 @@ struct EchoExchange {
             }
         }
 
+        try awaitServerClose(&poller, into: chunk)
+
         if quiet {
             let seconds = Clock.seconds(since: started)
-            let peer = socket.peerAddress.map { "\($0)" } ?? "the server"
             Console.line("client echoed \(message.count) bytes from \(peer) in \(formatted(seconds)) s, byte for byte")
         }
         Console.line("closing connection to the server")
+    }
+
+    /// Every byte is back; now make sure nothing more comes. shutdown(SHUT_WR) sends our FIN
+    /// ("no more data"); an echo server answers with its own FIN once it has echoed everything,
+    /// and our recv() returns 0. A byte before that FIN is one the server made up: without this
+    /// check, "hello" echoed as "helloEXTRA" passed whenever the chunks split after "hello".
+    /// A server that keeps the connection open after our FIN is given 2 s, then we close anyway.
+    private func awaitServerClose(_ poller: inout Poller, into chunk: UnsafeMutableRawBufferPointer) throws {
+        do {
+            try socket.shutdownWrite()
+        } catch let error as SocketError where error.isPeerGone {
+            return   // the server has already reset the connection: nothing more can come
+        }
+        poller.watch(socket.descriptor, events: Int16(POLLIN))
+        let giveUp = Clock.now() + 2_000_000_000
+        while true {
+            let now = Clock.now()
+            guard now < giveUp else { return }
+            let ready = try poller.wait(timeoutMilliseconds: Int32((giveUp - now) / 1_000_000) + 1)
+            guard !ready.isEmpty else { continue }
+            let count: Int
+            do {
+                count = try socket.recv(into: chunk)
+            } catch let error as SocketError where error.isWouldBlock {
+                continue
+            } catch let error as SocketError where error.isPeerGone {
+                return   // a reset after the whole echo: nothing more was sent
+            }
+            if count == 0 { return }   // the server's FIN: the echo was exactly what we sent
+            throw EchoMismatch(description: "the server sent back more bytes than were sent "
+                                            + "(\(message.count + count) > \(message.count))")
+        }
     }
 
     /// One send() of what is left (EAGAIN counts as 0: the send buffer filled meanwhile).

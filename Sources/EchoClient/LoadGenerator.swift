@@ -39,10 +39,18 @@ struct LoadGenerator {
     }
 
     func run() throws -> Report {
-        // Connect everything first, so connection set-up is not part of the measurement.
+        // Connect everything first, so connection set-up is not part of the measurement. A server
+        // that stops accepting (iterative, once its listen backlog is full) leaves connect()
+        // waiting on SYN retries: give up after the run's own duration instead of hanging.
         var sockets: [Socket] = []
-        for _ in 0..<connections {
-            let socket = try Socket.connected(host: host, port: port)
+        for number in 1...connections {
+            let socket: Socket
+            do {
+                socket = try Socket.connected(host: host, port: port, timeout: max(duration, 1))
+            } catch let error as SocketError where error.errno == .timedOut {
+                throw EchoMismatch(description: "connection \(number) of \(connections): \(error); "
+                                                + "the server accepts no more (a full listen backlog?)")
+            }
             try socket.setNoDelay()
             sockets.append(socket)
         }

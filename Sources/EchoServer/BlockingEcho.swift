@@ -7,6 +7,11 @@ import SocketCore
 ///     close(fd);
 ///
 /// Used by the iterative server (one connection at a time) and the threaded one (one per thread).
+///
+/// A client that sends but never reads fills our send buffer, and sendAll() would block for as
+/// long as the client likes: the iterative server would serve nobody else, ever. SO_SNDTIMEO
+/// (`--send-timeout`) bounds each send(): with no room for that long it fails with EAGAIN and
+/// the client is dropped, as nginx's `send_timeout` does.
 enum BlockingEcho {
     /// Echoes until the client closes or the connection fails, then closes the socket.
     static func serve(_ client: Socket, peer: String, settings: EchoSettings) {
@@ -16,6 +21,7 @@ enum BlockingEcho {
             try? client.close()
         }
         do {
+            if settings.sendTimeout > 0 { try client.setSendTimeout(seconds: settings.sendTimeout) }
             while true {
                 let count = try client.recv(into: buffer)
                 if count == 0 {
@@ -24,11 +30,22 @@ enum BlockingEcho {
                 }
                 let data = UnsafeRawBufferPointer(rebasing: buffer[..<count])
                 settings.log.received(data, from: peer)
-                try client.sendAll(data)
+                do {
+                    try client.sendAll(data)
+                } catch let error as SocketError where error.isWouldBlock {
+                    throw EchoStalled(seconds: settings.sendTimeout, error: error)
+                }
                 settings.log.sent(data, to: peer)
             }
         } catch {
             settings.log.failed(peer, error)
         }
     }
+}
+
+/// The client left its echo unread for `--send-timeout` seconds (SO_SNDTIMEO expired).
+struct EchoStalled: Error, CustomStringConvertible {
+    let seconds: Double
+    let error: SocketError
+    var description: String { "the client read nothing for \(seconds) s (--send-timeout): \(error)" }
 }

@@ -36,6 +36,9 @@ struct EchoServer: ParsableCommand {
     @Option(help: "Seconds to sleep before each accept(2): the kernel completes handshakes meanwhile.")
     var acceptDelay: Double = 0
 
+    @Option(help: "SO_SNDTIMEO on each client socket (iterative and threads modes): a client that reads nothing for this many seconds while its echo waits is dropped, instead of holding the server in send(2) forever. 0: wait forever.")
+    var sendTimeout: Double = 10
+
     @Flag(help: "Print only the start line and errors.")
     var quiet = false
 
@@ -47,6 +50,7 @@ struct EchoServer: ParsableCommand {
         guard (1...(64 << 20)).contains(bufferSize) else { throw ValidationError("--buffer-size must be in 1...67108864") }
         guard backlog >= 0 else { throw ValidationError("--backlog must be 0 or more") }
         guard acceptDelay >= 0, acceptDelay.isFinite else { throw ValidationError("--accept-delay must be 0 or more") }
+        guard sendTimeout >= 0, sendTimeout <= 86_400 else { throw ValidationError("--send-timeout must be in 0...86400") }
     }
 
     func run() throws {
@@ -60,7 +64,8 @@ struct EchoServer: ParsableCommand {
         }
         Console.line("server start, listening \(listener.localAddress.map { "\($0)" } ?? "\(host):\(port)")")
 
-        let settings = EchoSettings(bufferSize: bufferSize, acceptDelay: acceptDelay, log: EchoLog(quiet: quiet))
+        let settings = EchoSettings(bufferSize: bufferSize, acceptDelay: acceptDelay, sendTimeout: sendTimeout,
+                                    log: EchoLog(quiet: quiet))
         let mode = self.mode
         try fail("cannot start the server thread") {
             try Threads.detach { EchoServer.serve(mode, listener, settings) }
@@ -116,6 +121,8 @@ struct EchoSettings: Sendable {
     let bufferSize: Int
     /// Seconds to sleep before each accept(2).
     let acceptDelay: Double
+    /// Seconds a blocking send(2) may make no progress before the client is dropped (0: forever).
+    let sendTimeout: Double
     let log: EchoLog
 
     /// The `--accept-delay` pause: connections keep completing in the kernel while we sleep.

@@ -8,9 +8,16 @@ extension Console {
     /// SIGTERM arrived just as a client left). So: take stdout's lock (waiting for a line being
     /// printed), flush what it holds, and leave with _exit(2), which skips stdio altogether.
     /// Sockets need nothing more: the kernel closes every descriptor of an ending process.
+    ///
+    /// The wait for the lock is bounded (1 s): a thread stuck writing to a stdout nobody reads
+    /// (a full pipe, a terminal paused with Ctrl-S) holds it forever, and SIGTERM must still end us.
     public static func exit(_ status: Int32) -> Never {
-        flockfile(stdout)
-        fflush_unlocked(stdout)
+        var tries = 0
+        while ftrylockfile(stdout) != 0 && tries < 100 {
+            usleep(10_000)
+            tries += 1
+        }
+        if tries < 100 { fflush_unlocked(stdout) }
         fflush(stderr)   // unbuffered: nothing waits there, but be explicit
         _exit(status)
     }

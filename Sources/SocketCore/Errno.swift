@@ -36,7 +36,8 @@ public struct Errno: Error, Equatable, Hashable, Sendable, CustomStringConvertib
     public static let connectionReset = Errno(rawValue: ECONNRESET)
     /// `EPIPE`: we wrote to a connection whose peer has gone; SIGPIPE is ignored, so we get this instead.
     public static let brokenPipe = Errno(rawValue: EPIPE)
-    /// `ETIMEDOUT`: a connect() with no answer, or a receive timeout (SO_RCVTIMEO gives EAGAIN instead).
+    /// `ETIMEDOUT`: connect()'s SYNs went unanswered, or an established connection's data went
+    /// unacknowledged, until the kernel gave up. (SO_RCVTIMEO and SO_SNDTIMEO expire with EAGAIN.)
     public static let timedOut = Errno(rawValue: ETIMEDOUT)
     /// `EADDRINUSE`: bind() to a port another socket already holds.
     public static let addressInUse = Errno(rawValue: EADDRINUSE)

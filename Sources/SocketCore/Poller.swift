@@ -15,7 +15,8 @@ public struct Poller {
         public var isReadable: Bool { revents & Int16(POLLIN) != 0 }
         /// Room in the send buffer.
         public var isWritable: Bool { revents & Int16(POLLOUT) != 0 }
-        /// POLLERR or POLLHUP: the connection failed or both directions are closed.
+        /// POLLERR or POLLHUP: the connection failed or both directions are closed
+        /// (or POLLNVAL: the descriptor is not open, a bug of ours).
         public var isHangUpOrError: Bool { revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0 }
     }
 

@@ -215,13 +215,24 @@ extension Socket {
 
     /// The client's opening moves: resolve `host`, then socket() → connect() to each address in
     /// turn until one answers (as Python's `socket.create_connection` does).
-    public static func connected(host: String, port: Int) throws -> Socket {
+    ///
+    /// `timeout` bounds each connect() with SO_SNDTIMEO (Linux applies it to connect()), instead
+    /// of the kernel's SYN retries (about 2 minutes; forever, in effect, while a server's accept
+    /// queue stays full). When it expires Linux reports EINPROGRESS; we report ETIMEDOUT, what
+    /// the kernel's own retries end with. The timeout is cleared once connected.
+    public static func connected(host: String, port: Int, timeout: Double? = nil) throws -> Socket {
         let addresses = try SocketAddress.resolve(host: host, port: port)
         var lastError: Error = SocketError(call: "getaddrinfo", codeName: "EAI_NONAME", reason: "no address for \(host)")
         for address in addresses {
             do {
                 let socket = try Socket(family: address.family)
-                try socket.connect(to: address)
+                if let timeout { try socket.setSendTimeout(seconds: timeout) }
+                do {
+                    try socket.connect(to: address)
+                } catch let error as SocketError where timeout != nil && error.errno == .inProgress {
+                    throw SocketError(call: "connect", errno: .timedOut)
+                }
+                if timeout != nil { try socket.setSendTimeout(seconds: nil) }
                 return socket
             } catch {
                 lastError = error

@@ -32,6 +32,47 @@ struct EchoClientTests {
         }
     }
 
+    @Test("interactive: 8 MiB through a pipe to a server that talks before it reads does not deadlock")
+    func interactiveLargePipeDoesNotDeadlock() throws {
+        let listener = try Socket.listening(host: "127.0.0.1", port: 0, backlog: 1)
+        defer { try? listener.close() }
+        let port = try #require(listener.localAddress?.port)
+        let greeting = [UInt8](repeating: 0x47, count: 4 << 20)
+        let payload = try temporaryFile(bytes: 8 << 20)
+        // The server sends 4 MiB before it reads anything (a banner, a file): a client blocked in
+        // sendAll() never reads it, so neither side moves again. Then it echoes until our FIN.
+        try Threads.detach {
+            guard let (client, _) = try? listener.accept() else { return }
+            defer { try? client.close() }
+            try? client.setSendTimeout(seconds: 20)
+            try? client.setReceiveTimeout(seconds: 20)
+            guard (try? client.sendAll(greeting)) != nil else { return }
+            while let chunk = try? client.recv(maxBytes: 65536), !chunk.isEmpty {
+                guard (try? client.sendAll(chunk)) != nil else { return }
+            }
+        }
+        let output = payload.path + ".out"
+        let result = try runCommand("/bin/sh", ["-c", "exec \"$0\" --port \(port) --recv-size 1000 < \"$1\" > \"$2\"",
+                                                ToolProcess.path(of: "echo-client"), payload.path, output], timeout: 30)
+        #expect(result.status == 0, "\(result.stderr)")
+        let received = try [UInt8](Data(contentsOf: URL(fileURLWithPath: output)))
+        #expect(received.count == greeting.count + payload.bytes.count)
+        #expect(received == greeting + payload.bytes)
+    }
+
+    @Test("--load against an iterative server whose backlog is full ends with ETIMEDOUT instead of hanging")
+    func loadWithFullBacklog() throws {
+        let server = try RunningServer.start(.iterative, ["--backlog", "1"])
+        defer { _ = try? server.stop() }
+        let result = try runCommand("echo-client", ["--port", "\(server.port)", "--load", "--connections", "8",
+                                                    "--duration", "1"], timeout: 20)
+        #expect(result.status == 1)
+        #expect(result.stderr.count == 1)
+        #expect(result.stderr.first?.contains("connect() failed: ETIMEDOUT (Connection timed out)") == true,
+                "\(result.stderr)")
+        #expect(try server.echoOnce() == "still alive")
+    }
+
     @Test("--load prints one summary line for each mode", arguments: Mode.allCases)
     func loadLine(mode: Mode) throws {
         let server = try RunningServer.start(mode)

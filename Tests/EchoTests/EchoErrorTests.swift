@@ -76,6 +76,60 @@ struct EchoErrorTests {
         }
     }
 
+    @Test("bytes after the whole echo (sent once the client's FIN arrived) are caught: exit 1")
+    func extraBytesAfterTheEcho() throws {
+        let listener = try Socket.listening(host: "127.0.0.1", port: 0, backlog: 1)
+        defer { try? listener.close() }
+        let port = try #require(listener.localAddress?.port)
+        let client = try ToolProcess("echo-client", ["--port", "\(port)", "--recv-size", "5", "hello"])
+        let (accepted, _) = try listener.accept()
+        try accepted.setReceiveTimeout(seconds: 10)
+        #expect(try accepted.recv(maxBytes: 5) == Array("hello".utf8))
+        try accepted.sendAll(Array("hello".utf8))
+        #expect(try accepted.recv(maxBytes: 1).isEmpty, "the client half-closes once the echo is back")
+        try accepted.sendAll(Array("EXTRA".utf8))
+        try accepted.close()
+        #expect(try client.waitForExit(timeout: 10) == 1)
+        #expect(client.stderr == ["echo-client: the server sent back more bytes than were sent (10 > 5)"])
+    }
+
+    @Test("a server that never closes after the client's FIN: the client still ends, exit 0")
+    func serverThatKeepsTheConnectionOpen() throws {
+        let listener = try Socket.listening(host: "127.0.0.1", port: 0, backlog: 1)
+        defer { try? listener.close() }
+        let port = try #require(listener.localAddress?.port)
+        let client = try ToolProcess("echo-client", ["--port", "\(port)", "--quiet", "hello"])
+        let (accepted, _) = try listener.accept()
+        defer { try? accepted.close() }
+        _ = try accepted.recv(maxBytes: 5)
+        try accepted.sendAll(Array("hello".utf8))
+        #expect(try client.waitForExit(timeout: 10) == 0)
+        #expect(client.stdout.last == "closing connection to the server")
+    }
+
+    @Test("--timeout: a server that accepts but never echoes ends the client with one line, exit 1")
+    func silentServerTimesOut() throws {
+        let listener = try Socket.listening(host: "127.0.0.1", port: 0, backlog: 1)
+        defer { try? listener.close() }
+        let port = try #require(listener.localAddress?.port)
+        let client = try ToolProcess("echo-client", ["--port", "\(port)", "--quiet", "--timeout", "0.5", "hello"])
+        let (accepted, _) = try listener.accept()
+        defer { try? accepted.close() }
+        #expect(try client.waitForExit(timeout: 10) == 1)
+        #expect(client.stderr == ["echo-client: timed out: nothing moved for 0.5 s (--timeout); 0 of 5 bytes echoed"])
+    }
+
+    @Test("--file that cannot be sent: missing, a folder, endless (/dev/zero): one line, exit 1")
+    func unreadableFiles() throws {
+        for (path, expected) in [("/nonexistent/file", "open() failed: ENOENT (No such file or directory)"),
+                                 ("/tmp", "read() failed: EISDIR (Is a directory)"),
+                                 ("/dev/zero", "read() failed: EFBIG (more than 268435456 bytes)")] {
+            let result = try runCommand("echo-client", ["--port", "\(try closedPort())", "--file", path], timeout: 60)
+            #expect(result.status == 1)
+            #expect(result.stderr == ["echo-client: cannot read \(path): \(expected)"])
+        }
+    }
+
     @Test("bad flags are usage errors, not crashes")
     func usageErrors() throws {
         for (tool, arguments) in [("echo-server", ["--mode", "forks"]), ("echo-server", ["--buffer-size", "0"]),

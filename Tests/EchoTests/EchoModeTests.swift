@@ -132,6 +132,41 @@ struct EchoModeTests {
         try idle.close()
     }
 
+    @Test("SIGTERM while a thread is stuck printing to a stdout nobody reads: exit 0, no hang")
+    func terminationWithStdoutBlocked() throws {
+        var ends: [Int32] = [0, 0]
+        #expect(pipe(&ends) == 0)
+        let output = FileHandle(fileDescriptor: ends[1], closeOnDealloc: true)
+        defer { Glibc.close(ends[0]) }
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: ToolProcess.path(of: "echo-server"))
+        server.arguments = ["--port", "0", "--mode", "poll", "--buffer-size", "16"]
+        server.standardOutput = output
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        try output.close()
+        defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
+        // Read the start line, then stop reading: the pipe (64 KiB) fills with data lines.
+        var line: [UInt8] = []
+        var byte: UInt8 = 0
+        while Glibc.read(ends[0], &byte, 1) == 1 && byte != 0x0A { line.append(byte) }
+        let port = try #require(Int(String(decoding: line, as: UTF8.self).split(separator: ":").last ?? ""))
+        let client = try Socket.connected(host: "127.0.0.1", port: port)
+        defer { try? client.close() }
+        try client.setNonBlocking()
+        let chunk = [UInt8](repeating: 0x61, count: 64 * 1024)
+        try waitUntil("the server's stdout pipe is full") {
+            _ = try? chunk.withUnsafeBytes { try client.send($0) }   // 16-byte reads: a line each
+            var queued: Int32 = 0
+            _ = ioctl(ends[0], UInt(FIONREAD), &queued)
+            return queued >= 60 * 1024
+        }
+        usleep(200_000)   // the loop is now blocked in fwrite() holding stdout's lock
+        kill(server.processIdentifier, SIGTERM)
+        try waitUntil("the server exits", timeout: 10) { !server.isRunning }
+        #expect(server.terminationStatus == 0)
+    }
+
     @Test("--accept-delay: connect() completes while the server still sleeps before accept()", arguments: Mode.allCases)
     func acceptDelay(mode: Mode) throws {
         let server = try RunningServer.start(mode, ["--accept-delay", "1"], quiet: false)

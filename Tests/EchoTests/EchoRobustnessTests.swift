@@ -87,4 +87,32 @@ struct EchoRobustnessTests {
         try hog.close()
         #expect(try server.echoOnce() == "still alive")
     }
+
+    @Test("iterative and threads: a client that sends but never reads is dropped after --send-timeout",
+          arguments: [Mode.iterative, .threads])
+    func blockingModesDropNonReader(mode: Mode) throws {
+        let server = try RunningServer.start(mode, ["--send-timeout", "1"])
+        defer { _ = try? server.stop() }
+        let idle = try server.idleCounts()
+        let hog = try server.connect()
+        defer { try? hog.close() }
+        try hog.setBufferSizes(receive: 4096)
+        try hog.setNonBlocking()
+        // Fill the pipe: the server's echo to us blocks once our receive buffer is full.
+        let block = [UInt8](repeating: 0x44, count: 64 * 1024)
+        var total = 0
+        try block.withUnsafeBytes { bytes in
+            while total < 64 * 1024 * 1024 {
+                do { total += try hog.send(bytes) } catch let error as SocketError where error.isWouldBlock { break }
+            }
+        }
+        // Before the fix, the iterative server sat in send() to the hog forever and this hung.
+        let result = try runCommand("echo-client", ["--port", "\(server.port)", "--quiet", "served"], timeout: 10)
+        #expect(result.status == 0, "\(result.stderr)")
+        _ = try server.process.waitForLine(containing: "(--send-timeout)", onStderr: true, timeout: 10)
+        try waitUntil("the hog's descriptor and thread are gone") {
+            let now = resourceCounts(pid: server.process.pid)
+            return now.descriptors == idle.descriptors && now.threads == idle.threads
+        }
+    }
 }

@@ -28,6 +28,28 @@ struct SocketTests {
         #expect(try pair.server.recv(maxBytes: 16) == Array("six".utf8))
     }
 
+    @Test("connected(timeout:) gives up with ETIMEDOUT when the listener's accept queue is full")
+    func connectTimeoutOnFullBacklog() throws {
+        let listener = try Socket.listening(host: "127.0.0.1", port: 0, backlog: 0)   // never accepts
+        defer { try? listener.close() }
+        let port = try #require(listener.localAddress?.port)
+        var held: [Socket] = []
+        defer { for socket in held { try? socket.close() } }
+        let started = Date()
+        var failure: SocketError?
+        for _ in 0..<8 {   // the queue takes backlog + 1; the next SYN is dropped and connect() waits
+            do {
+                held.append(try Socket.connected(host: "127.0.0.1", port: port, timeout: 0.3))
+            } catch let error as SocketError {
+                failure = error
+                break
+            }
+        }
+        #expect(failure?.description == "connect() failed: ETIMEDOUT (Connection timed out)")
+        #expect(Date().timeIntervalSince(started) < 5)
+        #expect(held.count >= 1)
+    }
+
     @Test("accept() returns a new socket and the peer's address (the client's ephemeral port)")
     func acceptAndPeer() throws {
         let pair = try LoopbackPair()

@@ -26,8 +26,9 @@ extension Syscall {
         }
     }
 
-    /// Reads a whole file: open(2), read(2) until end of file, close(2).
-    public static func readFile(_ path: String) throws -> [UInt8] {
+    /// Reads a whole file: open(2), read(2) until end of file, close(2). Past `limit` bytes it
+    /// stops with EFBIG: `/dev/zero` or a never-ending pipe would otherwise fill the memory.
+    public static func readFile(_ path: String, limit: Int = Int.max) throws -> [UInt8] {
         let fd = try openForReading(path)
         defer { try? close(fd) }
         var contents: [UInt8] = []
@@ -35,6 +36,9 @@ extension Syscall {
         while true {
             let count = try chunk.withUnsafeMutableBytes { try read(fd, into: $0) }
             if count == 0 { return contents }
+            guard count <= limit - contents.count else {
+                throw SocketError(call: "read", codeName: "EFBIG", reason: "more than \(limit) bytes")
+            }
             contents.append(contentsOf: chunk[..<count])
         }
     }
