@@ -3,6 +3,24 @@ import SocketCore
 
 /// What every mode does right after accept(2), and which accept() failures a server survives.
 enum Accepting {
+    /// The blocking modes' accept step: sleeps `--accept-delay`, then accept(2) until a client
+    /// comes, reporting and skipping the failures a server survives (see `isTransient`).
+    /// Returns the client, ready to serve, and its address as printed in the lines.
+    static func next(from listener: Socket, settings: EchoSettings) throws -> (client: Socket, peer: String) {
+        while true {
+            settings.pauseBeforeAccept()
+            do {
+                let (client, address) = try listener.accept()
+                let peer = prepare(client, peer: address)
+                settings.log.connected(peer)
+                return (client, peer)
+            } catch where isTransient(error) {
+                settings.log.problem("\(error)")
+                if isShortage(error) { usleep(100_000) }   // out of descriptors: don't spin
+            }
+        }
+    }
+
     /// TCP_NODELAY on each client: an echo goes back at once instead of waiting (Nagle's
     /// algorithm) for the ACK of the previous segment. Returns the peer as printed in the lines.
     static func prepare(_ client: Socket, peer: SocketAddress?) -> String {

@@ -11,17 +11,7 @@ struct IterativeServer {
 
     func run() throws {
         while true {
-            settings.pauseBeforeAccept()
-            let client: Socket, address: SocketAddress?
-            do {
-                (client, address) = try listener.accept()
-            } catch where Accepting.isTransient(error) {
-                settings.log.problem("\(error)")
-                if Accepting.isShortage(error) { usleep(100_000) }
-                continue
-            }
-            let peer = Accepting.prepare(client, peer: address)
-            settings.log.connected(peer)
+            let (client, peer) = try Accepting.next(from: listener, settings: settings)
             BlockingEcho.serve(client, peer: peer, settings: settings)
         }
     }
