@@ -76,7 +76,7 @@ public final class JSONRenderer: Renderer {
         out.fixed(summary.duration, decimals: 6)
         out.ascii(",\"packets\":")
         out.decimal(summary.packets)
-        out.byte(125)
+        out.ascii("}")
         out.endLine()
     }
 
@@ -88,7 +88,7 @@ public final class JSONRenderer: Renderer {
         out.decimal(stats.dropped)
         out.ascii(",\"skipped\":")
         out.decimal(stats.skipped)
-        out.byte(125)
+        out.ascii("}")
         out.endLine()
         out.flush()
     }
