@@ -77,20 +77,14 @@ struct HTTPServerCommand: ParsableCommand {
             throw ExitCode(1)
         }
 
-        let version = self.protocol
-        let makeHandler: HTTPServer.HandlerFactory
-        if hello {
-            makeHandler = { socket, client in
-                let handler = HelloHandler(socket: socket, clientAddress: client)
-                handler.protocolVersion = version
-                return handler
-            }
-        } else {
-            makeHandler = { socket, client in
-                let handler = FileRequestHandler(socket: socket, clientAddress: client, directory: served)
-                handler.protocolVersion = version
-                return handler
-            }
+        // One handler object per connection, as Python's server makes one per request.
+        let version = self.protocol, hello = self.hello
+        let makeHandler: HTTPServer.HandlerFactory = { socket, client in
+            let handler: RequestHandler = hello
+                ? HelloHandler(socket: socket, clientAddress: client)
+                : FileRequestHandler(socket: socket, clientAddress: client, directory: served)
+            handler.protocolVersion = version
+            return handler
         }
 
         let server: HTTPServer
@@ -98,8 +92,7 @@ struct HTTPServerCommand: ParsableCommand {
             server = try HTTPServer(host: bind, port: port, maxConnections: maxConnections,
                                     timeout: timeout, makeHandler: makeHandler)
         } catch {
-            let shown = bind.contains(":") ? "[\(bind)]:\(port)" : "\(bind):\(port)"
-            Console.error("http-server: cannot listen on \(shown): \(error)")
+            Console.error("http-server: cannot listen on \(SocketAddress.hostPort(bind, port)): \(error)")
             throw ExitCode(1)
         }
         _ = MIMETypes.shared   // read /etc/mime.types now, not during the first request
