@@ -12,7 +12,7 @@ public struct Epoll: Sendable {
 
     /// epoll_create1(2).
     public init() throws {
-        descriptor = try Epoll.call("epoll_create1", "EPOLL_CLOEXEC") { epoll_create1(Int32(EPOLL_CLOEXEC)) }
+        descriptor = try Syscall.call("epoll_create1", "EPOLL_CLOEXEC") { epoll_create1(Int32(EPOLL_CLOEXEC)) }
     }
 
     /// epoll_ctl(2) ADD (`add`) or MOD: report `fd` once when it has bytes (or a FIN) to read.
@@ -23,7 +23,7 @@ public struct Epoll: Sendable {
         event.events = EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLONESHOT.rawValue
         event.data.u64 = token
         let op = add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD
-        _ = try Epoll.call("epoll_ctl", "epfd \(descriptor), \(add ? "EPOLL_CTL_ADD" : "EPOLL_CTL_MOD"), fd \(fd), EPOLLIN|EPOLLONESHOT") {
+        _ = try Syscall.call("epoll_ctl", "epfd \(descriptor), \(add ? "EPOLL_CTL_ADD" : "EPOLL_CTL_MOD"), fd \(fd), EPOLLIN|EPOLLONESHOT") {
             epoll_ctl(descriptor, op, fd, &event)
         }
     }
@@ -31,23 +31,9 @@ public struct Epoll: Sendable {
     /// epoll_wait(2) for one ready socket: its token, or nil when `timeout` ms passed.
     public func waitForOne(timeout: Int32) throws -> UInt64? {
         var event = epoll_event()
-        let count = try Epoll.call("epoll_wait", "epfd \(descriptor), 1, timeout \(timeout)") {
+        let count = try Syscall.call("epoll_wait", "epfd \(descriptor), 1, timeout \(timeout)") {
             epoll_wait(descriptor, &event, 1, timeout)
         }
         return count == 1 ? event.data.u64 : nil
-    }
-
-    private static func call(_ name: String, _ arguments: @autoclosure () -> String, _ body: () -> Int32) throws -> Int32 {
-        while true {
-            let value = body()
-            if value != -1 {
-                if Trace.isEnabled { Trace.emit("\(name)(\(arguments())) -> \(value)") }
-                return value
-            }
-            let error = Errno.current
-            if error == .interrupted { continue }
-            if Trace.isEnabled { Trace.emit("\(name)(\(arguments())) -> \(error)") }
-            throw SocketError(call: name, errno: error)
-        }
     }
 }

@@ -165,13 +165,10 @@ public enum FileSystem {
         }
     }
 
+    /// The core's wrapper (EINTR retried, a typed error naming the call), untraced: the file
+    /// calls of every request would drown the socket calls `--trace` is there to show.
     private static func call<T: BinaryInteger>(_ name: String, _ body: () -> T) throws -> T {
-        while true {
-            let value = body()
-            if value != -1 { return value }
-            if errno == EINTR { continue }
-            throw SocketError(call: name, errno: Errno.current)
-        }
+        try Syscall.call(name, "", traced: false, body)
     }
 }
 

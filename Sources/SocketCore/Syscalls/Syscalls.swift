@@ -226,9 +226,10 @@ public enum Syscall {
     // MARK: - The one wrapper
 
     /// Makes a C call that returns -1 and sets errno on failure; retries EINTR when `retry`;
-    /// traces `name(args) -> result` or `name(args) -> ERRNO (text)`.
+    /// traces `name(args) -> result` or `name(args) -> ERRNO (text)`. Public so that the few
+    /// non-socket calls other targets make (epoll, files) are wrapped the same way.
     @inline(__always)
-    static func call<T: BinaryInteger>(_ name: String, _ arguments: @autoclosure () -> String,
+    public static func call<T: BinaryInteger>(_ name: String, _ arguments: @autoclosure () -> String,
                                        retry: Bool = true, traced: Bool = true,
                                        result: (T) -> String = { "\($0)" },
                                        _ body: () -> T) throws -> T {
