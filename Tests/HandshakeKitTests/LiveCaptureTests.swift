@@ -152,9 +152,16 @@ struct LiveCaptureTests {
         let line = try #require(run.stderr.first)
         #expect(line.hasPrefix("handshake-watch: capturing on lo needs root or CAP_NET_RAW (sudo setcap cap_net_raw,cap_net_admin=eip "))
         #expect(line.contains("-r captures/"))
-        // ... and reading a capture works without any privilege.
-        let offline = try runCommand("handshake-watch", ["-r", packageRoot.appendingPathComponent("captures/echo-ipv4.pcap").path],
-                                     prefix: Privileges.asNobody)
+        // ... and reading a capture works without any privilege. A copy in /tmp, readable by all:
+        // the checkout itself may sit below a folder only root may enter (mktemp -d makes 0700).
+        let copy = FileManager.default.temporaryDirectory
+            .appendingPathComponent("handshake-watch-nobody-\(getpid()).pcap").path
+        try? FileManager.default.removeItem(atPath: copy)
+        try FileManager.default.copyItem(atPath: packageRoot.appendingPathComponent("captures/echo-ipv4.pcap").path,
+                                         toPath: copy)
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: copy)
+        let offline = try runCommand("handshake-watch", ["-r", copy], prefix: Privileges.asNobody)
         #expect(offline.status == 0, "\(offline.stderr)")
         #expect(offline.stdout.count == 11)
     }
