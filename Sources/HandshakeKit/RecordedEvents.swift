@@ -50,19 +50,23 @@ public final class RecordedEvents {
         }
     }
 
-    /// The calls whose span `[start, start + duration]` holds `time` (1 µs of slack at the end:
-    /// both stamps are cut to the microsecond). When some of them carry the sender's label
-    /// (`client`, `server`), only those.
+    /// How far past a call's recorded end its segment may be stamped. Our tools' spans hold the
+    /// packets they cause (1 µs: both stamps are cut to the microsecond), but a recording made
+    /// under strace times each call from the tracer, which sees the return a little late or early.
+    static let slack: Int64 = 200
+
+    /// The calls whose span `[start, start + duration]` holds `time`, give or take `slack`. Calls
+    /// labelled with the other side's role (`server` for a client's segment) never count.
     private func callsSpanning(_ time: EpochTime, sender: String, _ wanted: (String) -> Bool) -> [TimelineEvent] {
         var found: [TimelineEvent] = []
         for call in calls {
             if call.time > time { break }
             guard let name = call.string("call"), wanted(name),
-                  call.end.microseconds + 1 >= time.microseconds else { continue }
+                  call.end.microseconds + Self.slack >= time.microseconds else { continue }
             found.append(call)
         }
-        let own = found.filter { $0.label == sender }
-        return own.isEmpty ? found : own
+        let other = sender == "client" ? "server" : "client"
+        return found.filter { $0.label != other }
     }
 
     /// Why a close() reset a connection: it closed a listening socket (the connection was still
