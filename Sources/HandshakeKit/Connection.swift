@@ -251,13 +251,14 @@ struct Connection {
 
     /// Remembers a SYN's window scale option (RFC 7323 §2): it applies to every later segment
     /// of that side, and only when both SYNs carried it.
+    /// A retransmitted copy keeps the first copy's option (a small snapshot length may cut it).
     private mutating func learnWindowScale(_ packet: Packet) {
         if packet.source == client {
+            if !clientSynSeen { clientWindowScale = packet.tcp.options.windowScale }
             clientSynSeen = true
-            clientWindowScale = packet.tcp.options.windowScale
         } else {
+            if !serverSynSeen { serverWindowScale = packet.tcp.options.windowScale }
             serverSynSeen = true
-            serverWindowScale = packet.tcp.options.windowScale
         }
     }
 

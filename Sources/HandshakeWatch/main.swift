@@ -46,7 +46,7 @@ struct HandshakeWatch: ParsableCommand {
     @Option(help: ArgumentHelp("Output: text (a line per packet), ladder (a sequence diagram), json (JSON Lines).", valueName: "format"))
     var format: OutputFormat = .text
 
-    @Flag(help: "Print times relative to the first packet instead of the time of day.")
+    @Flag(help: "Print times relative to the first line (a packet, or a recorded event) instead of the time of day.")
     var relative = false
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Replay a file slowly: wait this many seconds before each packet (with -r).", valueName: "seconds"))
