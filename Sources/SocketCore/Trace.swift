@@ -17,6 +17,9 @@ public enum Trace {
     /// Turns tracing on for the whole process.
     public static func enable() { enabled.store(true, ordering: .relaxed) }
 
+    /// Turns tracing off again (a test that traced its own calls).
+    public static func disable() { enabled.store(false, ordering: .relaxed) }
+
     /// Whether wrappers should report. Checked before reading any clock or building any text,
     /// so tracing costs nothing when it is off.
     public static var isEnabled: Bool { enabled.load(ordering: .relaxed) }

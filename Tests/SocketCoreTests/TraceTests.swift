@@ -70,6 +70,41 @@ struct TraceTests {
         #expect(nano == EpochTime(seconds: midnight, microseconds: 123_456))
     }
 
+    @Test("a call interrupted by a signal (EINTR) and retried is one span, one line")
+    func interruptedCallIsOneSpan() throws {
+        // The trace goes to stderr: point fd 2 at a pipe for the length of one call.
+        var ends: [Int32] = [0, 0]
+        try #require(pipe(&ends) == 0)
+        let saved = dup(STDERR_FILENO)
+        fflush(nil)
+        dup2(ends[1], STDERR_FILENO)
+        Trace.enable()
+        var attempts = 0
+        let result = try Syscall.call("pretend", "fd 99", result: { "\($0)" }) { () -> Int32 in
+            attempts += 1
+            if attempts < 3 { errno = EINTR; return -1 }
+            return 7
+        }
+        Trace.disable()
+        fflush(nil)
+        dup2(saved, STDERR_FILENO)
+        close(saved)
+        close(ends[1])
+        var bytes = [UInt8](repeating: 0, count: 65_536)
+        var text = ""
+        while true {
+            let count = read(ends[0], &bytes, bytes.count)
+            if count <= 0 { break }
+            text += String(decoding: bytes[..<count], as: UTF8.self)
+        }
+        close(ends[0])
+        #expect(result == 7 && attempts == 3)
+        // Other tests of this process may trace while the pipe is in place: look at ours only.
+        let ours = text.split(separator: "\n").filter { $0.contains("pretend(") }
+        #expect(ours.count == 1, "\(ours)")
+        #expect(ours.first.flatMap { callOf(String($0)) }?.text == "pretend(fd 99) -> 7")
+    }
+
     @Test("write(2)'s buffer is quoted as strace quotes it")
     func quoting() {
         #expect(Trace.quoted(Array("server Connected by 127.0.0.1:44806\n".utf8)) == #""server Connected by 127.0.0.1:44806\n""#)
