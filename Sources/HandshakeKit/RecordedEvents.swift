@@ -10,10 +10,23 @@ public final class RecordedEvents {
     private var next = 0
     /// The system calls alone, by start time, for the span look-ups.
     private let calls: [TimelineEvent]
+    /// The longest call, in microseconds: no call that started longer ago than this can hold a moment.
+    private let longest: Int64
 
     public init(_ events: [TimelineEvent]) {
         self.events = events.enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }.map(\.element)
         calls = self.events.filter { $0.type == "syscall" }
+        longest = calls.map { $0.end.microseconds - $0.time.microseconds }.max() ?? 0
+    }
+
+    /// The number of calls that started at or before `time` (binary search).
+    private func callsStarted(through time: EpochTime) -> Int {
+        var low = 0, high = calls.count
+        while low < high {
+            let middle = (low + high) / 2
+            if calls[middle].time <= time { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 
     /// Hands over the events stamped at or before `time`: a call that starts in the same
@@ -59,11 +72,12 @@ public final class RecordedEvents {
     /// labelled with the other side's role (`server` for a client's segment) never count.
     private func callsSpanning(_ time: EpochTime, sender: String, _ wanted: (String) -> Bool) -> [TimelineEvent] {
         var found: [TimelineEvent] = []
-        for call in calls {
-            if call.time > time { break }
+        let earliest = time.microseconds - longest - Self.slack
+        for call in calls[..<callsStarted(through: time)].reversed() {
+            if call.time.microseconds < earliest { break }
             guard let name = call.string("call"), wanted(name),
                   call.end.microseconds + Self.slack >= time.microseconds else { continue }
-            found.append(call)
+            found.insert(call, at: 0)
         }
         let other = sender == "client" ? "server" : "client"
         return found.filter { $0.label != other }
@@ -75,7 +89,7 @@ public final class RecordedEvents {
         guard let fd = Self.firstFD(close.string("text")) else { return nil }
         let pid = close.int("pid")
         // The latest call of that process, before the close, that made or configured this fd.
-        for call in calls.reversed() where call.time < close.time && call.int("pid") == pid {
+        for call in calls[..<callsStarted(through: close.time)].reversed() where call.time < close.time && call.int("pid") == pid {
             let text = call.string("text") ?? ""
             switch call.string("call") {
             case "listen" where Self.firstFD(text) == fd: return .listenerClosed
