@@ -41,6 +41,10 @@ let package = Package(
             "HandshakeKit", "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // The projector view: the ladder diagram as a web page (embedded) and as a standalone SVG.
+        .target(name: "LiveView", dependencies: ["SocketCore"],
+                resources: [.embedInCode("Resources/index.html")]),
+
         // The lesson runner.
         .target(name: "LessonKit", dependencies: ["SocketCore"]),
         .executableTarget(name: "Lesson", dependencies: [
@@ -54,6 +58,10 @@ let package = Package(
         .testTarget(name: "HTTPServerKitTests", dependencies: ["HTTPServerKit", "SocketCore", "TestSupport"]),
         .testTarget(name: "HandshakeKitTests", dependencies: ["HandshakeKit", "SocketCore", "TestSupport"],
                     exclude: ["Corpus"]),   // seed frames for the fuzz test, read from the source tree
+        // LiveView's tests. Not "LiveViewTests": scripts/test runs names containing "Live" as
+        // serialised live-capture suites.
+        .testTarget(name: "ProjectorViewTests", dependencies: ["LiveView", "TestSupport"],
+                    exclude: ["Fixtures"]),   // events and golden SVG files, read from the source tree
         .testTarget(name: "LessonKitTests", dependencies: ["LessonKit", "SocketCore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,101 @@
+import Foundation
+import LiveView
+import Testing
+import TestSupport
+
+/// The standalone SVG ladder: golden files (what a teacher puts on a slide) and well-formed XML.
+/// `UPDATE_GOLDEN=1 swift test --filter SVGLadderWriter` rewrites the golden files; look at them
+/// (a browser, Inkscape) before committing.
+@Suite("SVG ladder writer")
+struct SVGLadderWriterTests {
+    @Test("each fixture's SVG is its golden file, byte for byte", arguments: [
+        "echo-lesson", "refused", "syn-backlog", "linger-reset", "half-close", "echo-ipv6",
+    ])
+    func golden(_ name: String) throws {
+        let svg = SVGLadderWriter.svg(try EventsFile.events(atFixture: "\(name).jsonl"))
+        let golden = EventsFile.fixture("\(name).svg")
+        if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1" {
+            try svg.write(to: golden, atomically: true, encoding: .utf8)
+        }
+        let expected = try String(contentsOf: golden, encoding: .utf8)
+        #expect(svg == expected, "\(name).svg differs from the golden file (UPDATE_GOLDEN=1 rewrites it)")
+        try expectWellFormed(svg, name)
+    }
+
+    @Test("every capture in captures/ gives well-formed SVG with an arrow per packet")
+    func everyCapture() throws {
+        let captures = try FileManager.default.contentsOfDirectory(atPath: packageRoot.appendingPathComponent("captures").path)
+            .filter { $0.hasSuffix(".pcap") }.sorted()
+        #expect(captures.count >= 8)
+        for capture in captures {
+            let run = try runCommand("handshake-watch", ["-r", "captures/\(capture)", "--format", "json"],
+                                     currentDirectory: packageRoot.path)
+            #expect(run.status == 0, "\(capture): \(run.stderr)")
+            let events = try EventsFile.events(jsonLines: run.stdout.joined(separator: "\n"))
+            let svg = SVGLadderWriter.svg(events)
+            let packets = events.filter { if case .packet = $0 { return true } else { return false } }.count
+            #expect(svg.components(separatedBy: "<polygon ").count - 1 == packets, "\(capture)")
+            try expectWellFormed(svg, capture)
+        }
+    }
+
+    @Test("the connect() bar contains the SYN and the ACK; states sit beside their end")
+    func connectContainsHandshake() throws {
+        let svg = SVGLadderWriter.svg(try EventsFile.events(atFixture: "echo-lesson.jsonl"))
+        let lines = svg.split(separator: "\n").map(String.init)
+        func y(of marker: String) -> Int? {
+            guard let line = lines.first(where: { $0.contains(marker) }),
+                  let range = line.range(of: " y=\"") ?? line.range(of: " y1=\"") else { return nil }
+            return Int(line[range.upperBound...].prefix { $0.isNumber })
+        }
+        let connectTitle = try #require(lines.firstIndex { $0.contains("connect(fd 3") })
+        let bar = lines[connectTitle + 1]
+        let top = try #require(Int(bar.components(separatedBy: " y=\"")[1].prefix { $0.isNumber }))
+        let height = try #require(Int(bar.components(separatedBy: "height=\"")[1].prefix { $0.isNumber }))
+        let syn = try #require(y(of: ">SYN seq 0<")), ack = try #require(y(of: ">ACK seq 1 ack 1<"))
+        #expect(top < syn && ack < top + height, "connect() from \(top) to \(top + height), SYN at \(syn), ACK at \(ack)")
+        #expect(svg.contains(">SYN_SENT<") && svg.contains(">TIME_WAIT<") && svg.contains(">LAST_ACK<"))
+        #expect(svg.contains("#1 · SF · closed"))
+    }
+
+    @Test("text from a trace line is escaped: markup, quotes and control characters")
+    func escaping() throws {
+        let client = LadderEndpoint(address: "127.0.0.1", port: 40000)
+        let server = LadderEndpoint(address: "127.0.0.1", port: 5000)
+        let events: [LadderEvent] = [
+            .syscall(.init(time: 9.9999, duration: 0.0002, label: "client <\"&'>", pid: 7, call: "connect",
+                           text: "connect(fd 3, \u{1}<&>) -> 0")),
+            .packet(.init(time: 10, source: client, destination: server, flags: ["SYN"], sequence: 4_294_967_295,
+                          acknowledgement: 0, length: 0, connection: 1, step: "handshake-syn")),
+        ]
+        let svg = SVGLadderWriter.svg(events)
+        #expect(svg.contains("client &lt;&quot;&amp;&apos;&gt; pid 7: connect(fd 3, \u{FFFD}&lt;&amp;&gt;) -&gt; 0"))
+        #expect(svg.contains(">SYN seq 0<"))
+        try expectWellFormed(svg, "escaping")
+    }
+
+    @Test("no events: a valid SVG that says so")
+    func empty() throws {
+        let svg = SVGLadderWriter.svg([])
+        #expect(svg.contains(">no connection<"))
+        try expectWellFormed(svg, "empty")
+    }
+
+    @Test("one connection of many")
+    func oneConnection() throws {
+        let events = try EventsFile.events(atFixture: "syn-backlog.jsonl")
+        let svg = SVGLadderWriter.svg(events, connection: 2)
+        #expect(svg.contains(">#2") && !svg.contains(">#1") && !svg.contains(">#3"))
+        try expectWellFormed(svg, "connection 2")
+    }
+
+    /// xmllint (libxml2-utils) parses the file: one well-formed XML document, no external entity.
+    func expectWellFormed(_ svg: String, _ name: String) throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("ladder-\(getpid())-\(UUID().uuidString).svg")
+        try svg.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let lint = try runCommand("/usr/bin/xmllint", ["--noout", "--nonet", file.path])
+        #expect(lint.status == 0, "\(name): xmllint: \(lint.stderr.prefix(5))")
+        #expect(!svg.contains("href") && !svg.contains("<!ENTITY") && !svg.contains("<script"), "\(name): external reference")
+    }
+}
