@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "handshake-watch", targets: ["HandshakeWatch"]),
         .executable(name: "lesson", targets: ["Lesson"]),
         .library(name: "SocketCore", targets: ["SocketCore"]),
+        .library(name: "Timeline", targets: ["Timeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -18,6 +19,10 @@ let package = Package(
     targets: [
         // The socket core: every Glibc socket call of the project lives in Sources/SocketCore/Syscalls.
         .target(name: "SocketCore"),
+
+        // The timeline every view shares: events (packets, system calls, output, kernel), their
+        // JSON Lines form, the `.events.jsonl` sidecar of a capture, and the merge.
+        .target(name: "Timeline", dependencies: ["SocketCore"]),
 
         // The classic echo pair.
         .executableTarget(name: "EchoServer", dependencies: [
@@ -42,7 +47,7 @@ let package = Package(
         ]),
 
         // The projector view: the ladder diagram as a web page (embedded) and as a standalone SVG.
-        .target(name: "LiveView", dependencies: ["SocketCore"],
+        .target(name: "LiveView", dependencies: ["Timeline", "SocketCore"],
                 resources: [.embedInCode("Resources/index.html")]),
 
         // The lesson runner.
@@ -60,8 +65,9 @@ let package = Package(
                     exclude: ["Corpus"]),   // seed frames for the fuzz test, read from the source tree
         // LiveView's tests. Not "LiveViewTests": scripts/test runs names containing "Live" as
         // serialised live-capture suites.
-        .testTarget(name: "ProjectorViewTests", dependencies: ["LiveView", "TestSupport"],
+        .testTarget(name: "ProjectorViewTests", dependencies: ["LiveView", "Timeline", "TestSupport"],
                     exclude: ["Fixtures"]),   // events and golden SVG files, read from the source tree
+        .testTarget(name: "TimelineTests", dependencies: ["Timeline", "SocketCore"]),
         .testTarget(name: "LessonKitTests", dependencies: ["LessonKit", "SocketCore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,3 +1,5 @@
+import Timeline
+
 /// The ladder diagram as one standalone SVG file, for slides and handouts: every connection of
 /// the events, one under the other, drawn as the live page draws the selected one.
 ///
@@ -20,8 +22,13 @@ public enum SVGLadderWriter {
         }
     }
 
+    /// The SVG document for a timeline: every connection's ladder, or only `connection`'s.
+    public static func svg(_ timeline: [TimelineEvent], connection: Int? = nil) -> String {
+        svg(ladderEvents: timeline.compactMap(LadderEvent.init), connection: connection)
+    }
+
     /// The SVG document for `events`: every connection's ladder, or only `connection`'s.
-    public static func svg(_ events: [LadderEvent], connection: Int? = nil) -> String {
+    public static func svg(ladderEvents events: [LadderEvent], connection: Int? = nil) -> String {
         let ladder = Ladder(events: events)
         let shown = ladder.connections.filter { connection == nil || $0.number == connection }
         var body = "", y = 0

@@ -2,6 +2,7 @@ import Foundation
 import LiveView
 import Testing
 import TestSupport
+import Timeline
 
 /// The standalone SVG ladder: golden files (what a teacher puts on a slide) and well-formed XML.
 /// `UPDATE_GOLDEN=1 swift test --filter SVGLadderWriter` rewrites the golden files; look at them
@@ -12,8 +13,8 @@ struct SVGLadderWriterTests {
         "echo-lesson", "refused", "syn-backlog", "linger-reset", "half-close", "echo-ipv6",
     ])
     func golden(_ name: String) throws {
-        let svg = SVGLadderWriter.svg(try EventsFile.events(atFixture: "\(name).jsonl"))
-        let golden = EventsFile.fixture("\(name).svg")
+        let svg = SVGLadderWriter.svg(try Self.timeline("\(name).jsonl"))
+        let golden = Self.fixture("\(name).svg")
         if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1" {
             try svg.write(to: golden, atomically: true, encoding: .utf8)
         }
@@ -31,9 +32,9 @@ struct SVGLadderWriterTests {
             let run = try runCommand("handshake-watch", ["-r", "captures/\(capture)", "--format", "json"],
                                      currentDirectory: packageRoot.path)
             #expect(run.status == 0, "\(capture): \(run.stderr)")
-            let events = try EventsFile.events(jsonLines: run.stdout.joined(separator: "\n"))
+            let events = EventsFile.parse(run.stdout.joined(separator: "\n")).events
             let svg = SVGLadderWriter.svg(events)
-            let packets = events.filter { if case .packet = $0 { return true } else { return false } }.count
+            let packets = events.filter { $0.type == "packet" }.count
             #expect(svg.components(separatedBy: "<polygon ").count - 1 == packets, "\(capture)")
             try expectWellFormed(svg, capture)
         }
@@ -41,7 +42,7 @@ struct SVGLadderWriterTests {
 
     @Test("the connect() bar contains the SYN and the ACK; states sit beside their end")
     func connectContainsHandshake() throws {
-        let svg = SVGLadderWriter.svg(try EventsFile.events(atFixture: "echo-lesson.jsonl"))
+        let svg = SVGLadderWriter.svg(try Self.timeline("echo-lesson.jsonl"))
         let lines = svg.split(separator: "\n").map(String.init)
         func y(of marker: String) -> Int? {
             guard let line = lines.first(where: { $0.contains(marker) }),
@@ -68,7 +69,7 @@ struct SVGLadderWriterTests {
             .packet(.init(time: 10, source: client, destination: server, flags: ["SYN"], sequence: 4_294_967_295,
                           acknowledgement: 0, length: 0, connection: 1, step: "handshake-syn")),
         ]
-        let svg = SVGLadderWriter.svg(events)
+        let svg = SVGLadderWriter.svg(ladderEvents: events)
         #expect(svg.contains("client &lt;&quot;&amp;&apos;&gt; pid 7: connect(fd 3, \u{FFFD}&lt;&amp;&gt;) -&gt; 0"))
         #expect(svg.contains(">SYN seq 0<"))
         try expectWellFormed(svg, "escaping")
@@ -76,17 +77,43 @@ struct SVGLadderWriterTests {
 
     @Test("no events: a valid SVG that says so")
     func empty() throws {
-        let svg = SVGLadderWriter.svg([])
+        let svg = SVGLadderWriter.svg([TimelineEvent]())
         #expect(svg.contains(">no connection<"))
         try expectWellFormed(svg, "empty")
     }
 
     @Test("one connection of many")
     func oneConnection() throws {
-        let events = try EventsFile.events(atFixture: "syn-backlog.jsonl")
+        let events = try Self.timeline("syn-backlog.jsonl")
         let svg = SVGLadderWriter.svg(events, connection: 2)
         #expect(svg.contains(">#2") && !svg.contains(">#1") && !svg.contains(">#3"))
         try expectWellFormed(svg, "connection 2")
+    }
+
+    @Test("a packet missing a field, or with numbers out of range, is skipped, not drawn wrong")
+    func badEvents() throws {
+        let lines = [
+            #"{"type":"packet","time":1.000000,"src":"127.0.0.1","sport":40000,"dst":"127.0.0.1","dport":5000,"flags":["SYN"],"seq":-1,"ack":0,"len":0,"conn":1,"step":"handshake-syn"}"#,
+            #"{"type":"packet","time":1.000000,"src":"127.0.0.1","sport":40000,"dst":"127.0.0.1","dport":5000,"flags":["SYN"],"seq":4294967296,"ack":0,"len":0,"conn":1,"step":"handshake-syn"}"#,
+            #"{"type":"packet","time":1.000000,"src":"127.0.0.1","sport":40000,"flags":["SYN"],"seq":1,"ack":0,"len":0,"conn":1,"step":"handshake-syn"}"#,
+            #"{"type":"syscall","time":1.000000,"duration":0.1,"label":"x"}"#,
+            #"{"type":"counter","time":1.000000,"name":"ListenOverflows","delta":1,"total":17}"#,
+        ]
+        let events = EventsFile.parse(lines.joined(separator: "\n")).events
+        #expect(events.count == 5)
+        #expect(events.compactMap(LadderEvent.init).isEmpty)
+        #expect(SVGLadderWriter.svg(events).contains(">no connection<"))
+    }
+
+    /// A fixture's events, read with the timeline's own JSON Lines reader: every line must parse.
+    static func timeline(_ name: String) throws -> [TimelineEvent] {
+        let contents = EventsFile.parse(try String(contentsOf: fixture(name), encoding: .utf8))
+        #expect(contents.rejected.isEmpty, "\(name): \(contents.rejected)")
+        return contents.events
+    }
+
+    static func fixture(_ name: String) -> URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\(name)")
     }
 
     /// xmllint (libxml2-utils) parses the file: one well-formed XML document, no external entity.
