@@ -2,7 +2,7 @@
 """Opens the live view in a real headless Chromium and checks what a class would see.
 
     check_page.py URL [--screenshot FILE] [--console-log FILE] [--handshake] [--events N]
-                      [--connections N] [--drop URL] [--ended] [--timeout SECONDS]
+                      [--connections N] [--drop URL] [--reset URL] [--ended] [--timeout SECONDS]
 
 Every wait is bounded by --timeout (default 60 s); nothing sleeps to synchronise. Checks:
   --handshake      the diagram shows a SYN, a SYN-ACK and an ACK arrow, in that order, each
@@ -12,6 +12,8 @@ Every wait is bounded by --timeout (default 60 s); nothing sleeps to synchronise
   --connections N  the connection list shows N connections
   --drop URL       once the first check passed, GET URL (a test hook that drops the event stream
                    on the server's side); the page must reconnect and still hold each event once
+  --reset URL      GET URL (a test hook that makes the server answer the page's resume with
+                   `event: reset`); the page must reload /events.jsonl, then go on streaming
   --ended          the status line says the capture ended (event: end)
 Always: no JavaScript error in the console (the whole console log goes to --console-log), and
 a screenshot (--screenshot, kept as a test artifact) that is not blank.
@@ -131,6 +133,13 @@ def run(args, driver, failures):
     if args.drop:
         urllib.request.urlopen(args.drop, timeout=args.timeout).read()
         print("check_page: dropped the event stream", file=sys.stderr)
+    if args.reset:
+        if args.events is not None:
+            wait_until(f"{args.events} events before the reset", lambda: held_events(driver) >= args.events, args.timeout)
+        reloads = driver.execute_script("return wire.reloads")
+        urllib.request.urlopen(args.reset, timeout=args.timeout).read()
+        wait_until("the page to reload /events.jsonl",
+                   lambda: driver.execute_script("return wire.reloads") > reloads, args.timeout)
     if args.events is not None:
         wait_until(f"{args.events} events", lambda: held_events(driver) >= args.events, args.timeout)
         ids = driver.execute_script("return model.lastId")
@@ -157,6 +166,7 @@ def main():
     parser.add_argument("--events", type=int)
     parser.add_argument("--connections", type=int)
     parser.add_argument("--drop")
+    parser.add_argument("--reset")
     parser.add_argument("--ended", action="store_true")
     parser.add_argument("--timeout", type=float, default=60)
     args = parser.parse_args()

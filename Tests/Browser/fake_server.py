@@ -9,6 +9,9 @@ It serves the same endpoints the real server will:
   /events.jsonl  every event kept, with the header Last-Event-ID: <id of the last line>
   /ladder.svg    404 here (the Swift server writes it)
   /_test/drop    test hook: the server closes every open event stream (browsers reconnect)
+  /_test/reset   test hook: as drop, and the next resumed streams get `event: reset`, as if
+                 the ring had moved past their Last-Event-ID (the page reloads /events.jsonl)
+Each stream's start is logged on stderr: `stream after N (Last-Event-ID|query|start)`.
 
 Events come from JSON Lines files (--jsonl) and from capture files (--pcap, converted with
 `handshake-watch -r FILE --format json`). Each file's connection numbers are shifted to follow
@@ -87,6 +90,7 @@ class Feed:
         self.first_id = 1
         self.complete = False
         self.generation = 0      # bumped by /_test/drop: streams of an older generation end
+        self.reset_resumed = False
         self.changed = threading.Condition()
 
     def add(self, event):
@@ -120,7 +124,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         url = urlparse(self.path)
         routes = {"/": self.page, "/index.html": self.page, "/events": self.events,
-                  "/events.jsonl": self.jsonl, "/_test/drop": self.drop}
+                  "/events.jsonl": self.jsonl, "/_test/drop": self.drop, "/_test/reset": self.reset}
         route = routes.get(url.path)
         if route is None:
             self.send_error(404)
@@ -157,13 +161,19 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def reset(self, query):
+        self.server.feed.reset_resumed = True
+        self.drop(query)
+
     def events(self, query):
         feed = self.server.feed
-        after = self.headers.get("Last-Event-ID") or (query.get("after") or ["0"])[0]
+        header, asked = self.headers.get("Last-Event-ID"), (query.get("after") or [None])[0]
         try:
-            after = int(after)
+            after = int(header or asked or 0)
         except ValueError:
             after = 0
+        how = "Last-Event-ID" if header else "query" if asked else "start"
+        print(f"stream after {after} ({how})", file=sys.stderr, flush=True)
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-store")
@@ -179,7 +189,9 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"retry: 500\n\n")
         with feed.changed:
             generation = feed.generation
-            if after and after < feed.first_id - 1:
+            told_to_reset = feed.reset_resumed and after > 0
+            feed.reset_resumed = feed.reset_resumed and not told_to_reset
+            if told_to_reset or (after and after < feed.first_id - 1):
                 self.wfile.write(b"event: reset\ndata: {}\n\n")
                 return
         while True:

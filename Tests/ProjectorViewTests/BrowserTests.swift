@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The projector page in a real headless Chromium (Debian's chromium and chromium-driver, driven
+/// by selenium from Tests/Browser/check_page.py), fed by Tests/Browser/fake_server.py, which
+/// serves the page and the events exactly as `handshake-watch --serve` will: `/`, `/events`
+/// (SSE), `/events.jsonl`. Screenshots and console logs are kept in .build/test-artifacts/.
+/// `make test` installs the browser; `make demo` does not need it.
+@Suite("projector page in Chromium", .serialized)
+struct BrowserTests {
+    static let browserDirectory = packageRoot.appendingPathComponent("Tests/Browser")
+    static let python = "/usr/bin/python3"   // Debian's, with Debian's python3-selenium
+
+    @Test("every capture replays without a JavaScript error, every event once, to the end", arguments: [
+        "accept-delay", "echo-ipv4", "echo-ipv6", "half-close", "http-get", "linger-reset", "refused", "syn-backlog",
+    ])
+    func replay(_ capture: String) throws {
+        try Self.requireBrowser()
+        let path = "captures/\(capture).pcap"
+        let json = try runCommand("handshake-watch", ["-r", path, "--format", "json"], currentDirectory: packageRoot.path)
+        #expect(json.status == 0)
+        let server = try Self.fakeServer(["--pcap", path, "--end"])
+        defer { server.stop() }
+        try Self.check(server, artifact: "replay-\(capture)", ["--events", String(json.stdout.count), "--ended"])
+    }
+
+    @Test("live: SYN, SYN-ACK, ACK labelled in order; a dropped stream resumes with Last-Event-ID; a reset reloads")
+    func liveStream() throws {
+        try Self.requireBrowser()
+        let server = try Self.fakeServer(["--jsonl", "Tests/ProjectorViewTests/Fixtures/echo-lesson.jsonl", "--pace", "0.05"])
+        defer { server.stop() }
+        let base = "http://127.0.0.1:\(server.port)"
+        try Self.check(server, artifact: "live-stream", [
+            "--handshake", "--drop", "\(base)/_test/drop", "--events", "33", "--reset", "\(base)/_test/reset",
+        ])
+        let resumes = server.process.stderr.filter { $0.hasSuffix("(Last-Event-ID)") }
+        #expect(resumes.contains { !$0.hasPrefix("stream after 0 ") }, "\(server.process.stderr)")
+        #expect(server.process.stderr.contains { $0.hasSuffix("(query)") }, "no stream after the reload: \(server.process.stderr)")
+    }
+
+    @Test("a class of 30: thirty connections listed, each event held once")
+    func thirtyConnections() throws {
+        try Self.requireBrowser()
+        let server = try Self.fakeServer(["--pcap", "captures/echo-ipv4.pcap", "--repeat", "30", "--end"])
+        defer { server.stop() }
+        try Self.check(server, artifact: "thirty-connections", ["--connections", "30", "--events", "360", "--ended"])
+    }
+
+    // MARK: - Helpers
+
+    struct Server {
+        let process: ToolProcess
+        let port: Int
+        func stop() { process.stop() }
+    }
+
+    static func fakeServer(_ arguments: [String]) throws -> Server {
+        let process = try ToolProcess(python, [browserDirectory.appendingPathComponent("fake_server.py").path, "--port", "0",
+                                               "--binary", ToolProcess.path(of: "handshake-watch")] + arguments,
+                                      currentDirectory: packageRoot.path)
+        let port = try process.waitForPort(containing: "serving on", onStderr: true, timeout: 60)
+        return Server(process: process, port: port)
+    }
+
+    /// Runs check_page.py against the server's page; its one-line failures become the test's.
+    static func check(_ server: Server, artifact: String, _ arguments: [String]) throws {
+        let artifacts = packageRoot.appendingPathComponent(".build/test-artifacts/projector-view")
+        try FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)
+        let run = try runCommand(python, [
+            browserDirectory.appendingPathComponent("check_page.py").path, "http://127.0.0.1:\(server.port)/",
+            "--screenshot", artifacts.appendingPathComponent("\(artifact).png").path,
+            "--console-log", artifacts.appendingPathComponent("\(artifact).console.jsonl").path,
+            "--timeout", "120",
+        ] + arguments, timeout: 400)
+        #expect(run.status == 0, "\(artifact): \(run.stderr.joined(separator: "\n"))")
+    }
+
+    /// The browser and its driver are test-only packages: say how to get them instead of skipping.
+    static func requireBrowser() throws {
+        let missing = ["/usr/bin/chromium", "/usr/bin/chromedriver", python].filter { !FileManager.default.fileExists(atPath: $0) }
+        let selenium = try runCommand(python, ["-c", "import selenium"])
+        if !missing.isEmpty || selenium.status != 0 {
+            let why = "the browser test needs chromium, chromium-driver and python3-selenium (missing: \(missing), "
+                + "selenium import status \(selenium.status)); `make test` installs them with scripts/setup"
+            Issue.record(Comment(rawValue: why))
+            throw CancellationError()
+        }
+    }
+}
