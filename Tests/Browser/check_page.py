@@ -2,7 +2,8 @@
 """Opens the live view in a real headless Chromium and checks what a class would see.
 
     check_page.py URL [--screenshot FILE] [--console-log FILE] [--handshake] [--events N]
-                      [--connections N] [--drop URL] [--reset URL] [--ended] [--timeout SECONDS]
+                      [--connections N] [--drop URL] [--reset URL] [--visit-all] [--ended]
+                      [--timeout SECONDS]
 
 Every wait is bounded by --timeout (default 60 s); nothing sleeps to synchronise. Checks:
   --handshake      the diagram shows a SYN, a SYN-ACK and an ACK arrow, in that order, each
@@ -14,6 +15,8 @@ Every wait is bounded by --timeout (default 60 s); nothing sleeps to synchronise
                    on the server's side); the page must reconnect and still hold each event once
   --reset URL      GET URL (a test hook that makes the server answer the page's resume with
                    `event: reset`); the page must reload /events.jsonl, then go on streaming
+  --visit-all      clicks every connection of the list in turn; each one's diagram must be drawn
+                   (its arrows, its summary line)
   --ended          the status line says the capture ended (event: end)
 Always: no JavaScript error in the console (the whole console log goes to --console-log), and
 a screenshot (--screenshot, kept as a test artifact) that is not blank.
@@ -126,6 +129,18 @@ def held_events(driver):
     return driver.execute_script("return model.events.length")
 
 
+def visit_all(driver, timeout):
+    """Clicks each connection of the list; its diagram must show its arrows and summary line."""
+    buttons = driver.find_elements("css selector", "#connections li:not([hidden]) button")
+    for button in buttons:
+        number = button.text.split()[0]            # "#12"
+        driver.execute_script("arguments[0].scrollIntoView({block: 'nearest'})", button)
+        button.click()
+        wait_until(f"the diagram of connection {number}", lambda: driver.execute_script(
+            "return document.getElementById('summary').textContent.split(' ')[0] === arguments[0]"
+            " && document.querySelectorAll('#ladder g.seg').length > 0", number), timeout)
+
+
 def run(args, driver, failures):
     driver.get(args.url)
     if args.handshake:
@@ -152,6 +167,8 @@ def run(args, driver, failures):
         wait_until(f"{args.connections} connections in the list", lambda: shown() >= args.connections, args.timeout)
         if shown() != args.connections:
             failures.append(f"the list shows {shown()} connections, wanted {args.connections}")
+    if args.visit_all:
+        visit_all(driver, args.timeout)
     if args.ended:
         wait_until("the end of the capture", lambda: driver.execute_script(
             "return document.getElementById('status').dataset.link") == "ended", args.timeout)
@@ -167,6 +184,7 @@ def main():
     parser.add_argument("--connections", type=int)
     parser.add_argument("--drop")
     parser.add_argument("--reset")
+    parser.add_argument("--visit-all", action="store_true")
     parser.add_argument("--ended", action="store_true")
     parser.add_argument("--timeout", type=float, default=60)
     args = parser.parse_args()
