@@ -43,7 +43,7 @@ let package = Package(
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
         .target(name: "HandshakeKit", dependencies: ["CPcap"]),
         .executableTarget(name: "HandshakeWatch", dependencies: [
-            "HandshakeKit", "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "HandshakeKit", "LiveView", "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // The projector view: the ladder diagram as a web page (embedded) and as a standalone SVG.

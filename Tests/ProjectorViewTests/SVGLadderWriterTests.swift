@@ -40,6 +40,18 @@ struct SVGLadderWriterTests {
         }
     }
 
+    @Test("handshake-watch -r X --format svg writes the same file, exit 0, stats on stderr", arguments: [
+        "refused", "syn-backlog", "linger-reset", "half-close", "echo-ipv6",
+    ])
+    func commandLine(_ name: String) throws {
+        let run = try runCommand("handshake-watch", ["-r", "captures/\(name).pcap", "--format", "svg"],
+                                 currentDirectory: packageRoot.path)
+        #expect(run.status == 0, "\(run.stderr)")
+        let expected = try String(contentsOf: Self.fixture("\(name).svg"), encoding: .utf8)
+        #expect(run.stdout.joined(separator: "\n") + "\n" == expected)
+        #expect(run.stderr.contains { $0.hasSuffix("packets captured") }, "\(run.stderr)")
+    }
+
     @Test("the connect() bar contains the SYN and the ACK; states sit beside their end")
     func connectContainsHandshake() throws {
         let svg = SVGLadderWriter.svg(try Self.timeline("echo-lesson.jsonl"))
