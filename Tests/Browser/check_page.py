@@ -2,7 +2,7 @@
 """Opens the live view in a real headless Chromium and checks what a class would see.
 
     check_page.py URL [--screenshot FILE] [--console-log FILE] [--handshake] [--events N]
-                      [--connections N] [--drop URL] [--reset URL] [--visit-all] [--ended]
+                      [--connections N] [--drop URL] [--reset URL] [--keyboard] [--visit-all] [--ended]
                       [--timeout SECONDS]
 
 Every wait is bounded by --timeout (default 60 s); nothing sleeps to synchronise. Checks:
@@ -15,6 +15,9 @@ Every wait is bounded by --timeout (default 60 s); nothing sleeps to synchronise
                    on the server's side); the page must reconnect and still hold each event once
   --reset URL      GET URL (a test hook that makes the server answer the page's resume with
                    `event: reset`); the page must reload /events.jsonl, then go on streaming
+  --keyboard       the keys work: space steps to an event and shows its fields, Escape goes back
+                   to live, p pauses and resumes, t switches the theme, pointing at the first
+                   arrow shows its explanation
   --visit-all      clicks every connection of the list in turn; each one's diagram must be drawn
                    (its arrows, its summary line)
   --ended          the status line says the capture ended (event: end)
@@ -129,6 +132,35 @@ def held_events(driver):
     return driver.execute_script("return model.events.length")
 
 
+def keyboard(driver):
+    """Presses the teacher's keys and checks what each one does to the page."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+    state = lambda: driver.execute_script(
+        "return {stepping: view.stepping, upto: view.upto, theme: document.documentElement.dataset.theme,"
+        " details: document.querySelector('#details .sentence').textContent,"
+        " mode: document.getElementById('mode').textContent}")
+    body = driver.find_element("css selector", "body")
+    body.send_keys(Keys.SPACE)
+    body.send_keys(Keys.SPACE)
+    wait_until("space to step", lambda: state()["stepping"] and state()["mode"].startswith("step: event"), 10)
+    first = state()["upto"]
+    body.send_keys(Keys.SHIFT, Keys.SPACE)
+    wait_until("shift+space to step back", lambda: state()["upto"] == first - 1, 10)
+    body.send_keys(Keys.ESCAPE)
+    wait_until("Escape to go back to live", lambda: not state()["stepping"] and state()["mode"] == "", 10)
+    body.send_keys("p")
+    wait_until("p to pause", lambda: state()["mode"].startswith("paused"), 10)
+    body.send_keys("p")
+    wait_until("p to resume", lambda: state()["mode"] == "", 10)
+    theme = state()["theme"]
+    body.send_keys("t")
+    wait_until("t to switch the theme", lambda: state()["theme"] != theme, 10)
+    arrow = driver.find_element("css selector", "#ladder g.seg")
+    ActionChains(driver).move_to_element(arrow).perform()
+    wait_until("the first arrow's explanation", lambda: "1/3" in state()["details"], 10)
+
+
 def visit_all(driver, timeout):
     """Clicks each connection of the list; its diagram must show its arrows and summary line."""
     buttons = driver.find_elements("css selector", "#connections li:not([hidden]) button")
@@ -167,6 +199,8 @@ def run(args, driver, failures):
         wait_until(f"{args.connections} connections in the list", lambda: shown() >= args.connections, args.timeout)
         if shown() != args.connections:
             failures.append(f"the list shows {shown()} connections, wanted {args.connections}")
+    if args.keyboard:
+        keyboard(driver)
     if args.visit_all:
         visit_all(driver, args.timeout)
     if args.ended:
@@ -184,6 +218,7 @@ def main():
     parser.add_argument("--connections", type=int)
     parser.add_argument("--drop")
     parser.add_argument("--reset")
+    parser.add_argument("--keyboard", action="store_true")
     parser.add_argument("--visit-all", action="store_true")
     parser.add_argument("--ended", action="store_true")
     parser.add_argument("--timeout", type=float, default=60)

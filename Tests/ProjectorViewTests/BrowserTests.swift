@@ -29,14 +29,14 @@ struct BrowserTests {
         try Self.check(server, artifact: "replay-captures", ["--events", String(events), "--visit-all", "--ended"])
     }
 
-    @Test("live: SYN, SYN-ACK, ACK labelled in order; a dropped stream resumes with Last-Event-ID; a reset reloads")
+    @Test("live: SYN, SYN-ACK, ACK labelled in order; a dropped stream resumes with Last-Event-ID; a reset reloads; the keys work")
     func liveStream() throws {
         try Self.requireBrowser()
         let server = try Self.fakeServer(["--jsonl", "Tests/ProjectorViewTests/Fixtures/echo-lesson.jsonl", "--pace", "0.05"])
         defer { server.stop() }
         let base = "http://127.0.0.1:\(server.port)"
         try Self.check(server, artifact: "live-stream", [
-            "--handshake", "--drop", "\(base)/_test/drop", "--events", "33", "--reset", "\(base)/_test/reset",
+            "--handshake", "--drop", "\(base)/_test/drop", "--events", "33", "--reset", "\(base)/_test/reset", "--keyboard",
         ])
         let resumes = server.process.stderr.filter { $0.hasSuffix("(Last-Event-ID)") }
         #expect(resumes.contains { !$0.hasPrefix("stream after 0 ") }, "\(server.process.stderr)")
