@@ -74,10 +74,16 @@ public enum SVGLadderWriter {
         return out
     }
 
+    /// handshake-watch's outcomes in words, as the page's connection list writes them.
+    static let outcomeWords = [
+        "no-answer": "no answer", "half-closed": "half-closed at the end", "closing": "closing at the end",
+        "open": "still open",
+    ]
+
     static func heading(_ connection: LadderConnection) -> String {
         var line = "#\(connection.number)"
         if let summary = connection.summary {
-            line += " · " + (summary.connState.map { "\($0) · " } ?? "") + summary.outcome
+            line += " · " + (summary.connState.map { "\($0) · " } ?? "") + (outcomeWords[summary.outcome] ?? summary.outcome)
         }
         return text(line, x: 6, y: 24, attributes: "font-size=\"18\" font-weight=\"bold\" fill=\"#5b6168\"")
     }
