@@ -51,6 +51,14 @@ struct BrowserTests {
         try Self.check(server, artifact: "thirty-connections", ["--connections", "30", "--events", "360", "--ended"])
     }
 
+    @Test("events without the fields they need are skipped with a warning, not a JavaScript error")
+    func badEvents() throws {
+        try Self.requireBrowser()
+        let server = try Self.fakeServer(["--jsonl", "Tests/ProjectorViewTests/Fixtures/bad-events.jsonl", "--end"])
+        defer { server.stop() }
+        try Self.check(server, artifact: "bad-events", ["--events", "3", "--visit-all", "--ended"])
+    }
+
     // MARK: - Helpers
 
     struct Server {
