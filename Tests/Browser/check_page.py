@@ -2,7 +2,7 @@
 """Opens the live view in a real headless Chromium and checks what a class would see.
 
     check_page.py URL [--screenshot FILE] [--console-log FILE] [--handshake] [--events N]
-                      [--connections N] [--drop URL] [--reset URL] [--keyboard] [--visit-all] [--ended]
+                      [--connections N] [--drop URL] [--reset URL] [--keyboard] [--visit-all [--labels FILE]] [--ended]
                       [--timeout SECONDS]
 
 Every wait is bounded by --timeout (default 60 s); nothing sleeps to synchronise. Checks:
@@ -20,6 +20,8 @@ Every wait is bounded by --timeout (default 60 s); nothing sleeps to synchronise
                    arrow shows its explanation
   --visit-all      clicks every connection of the list in turn; each one's diagram must be drawn
                    (its arrows, its summary line)
+  --labels FILE    with --visit-all: writes every arrow's label and caption, a line each
+                   (`SYN seq 0<TAB>1/3 connect() sends SYN, blocks`), connection after connection
   --ended          the status line says the capture ended (event: end)
 Always: no JavaScript error in the console (the whole console log goes to --console-log), and
 a screenshot (--screenshot, kept as a test artifact) that is not blank.
@@ -161,9 +163,16 @@ def keyboard(driver):
     wait_until("the first arrow's explanation", lambda: "1/3" in state()["details"], 10)
 
 
-def visit_all(driver, timeout):
+ARROWS = """
+return [...document.querySelectorAll('#ladder g.seg')].map((g) =>
+  g.querySelector('text.label').textContent + '\\t' + g.querySelector('text.caption').textContent);
+"""
+
+
+def visit_all(driver, timeout, labels=None):
     """Clicks each connection of the list; its diagram must show its arrows and summary line."""
     buttons = driver.find_elements("css selector", "#connections li:not([hidden]) button")
+    arrows = []
     for button in buttons:
         number = button.get_attribute("textContent").split()[0]    # "#12"
         # A click through the DOM: with one connection the list is hidden, and still works.
@@ -171,6 +180,10 @@ def visit_all(driver, timeout):
         wait_until(f"the diagram of connection {number}", lambda: driver.execute_script(
             "return document.getElementById('summary').textContent.split(' ')[0] === arguments[0]"
             " && document.querySelectorAll('#ladder g.seg').length > 0", number), timeout)
+        arrows += driver.execute_script(ARROWS)
+    if labels:
+        with open(labels, "w", encoding="utf-8") as file:
+            file.write("".join(line + "\n" for line in arrows))
 
 
 def run(args, driver, failures):
@@ -202,7 +215,7 @@ def run(args, driver, failures):
     if args.keyboard:
         keyboard(driver)
     if args.visit_all:
-        visit_all(driver, args.timeout)
+        visit_all(driver, args.timeout, args.labels)
     if args.ended:
         wait_until("the end of the capture", lambda: driver.execute_script(
             "return document.getElementById('status').dataset.link") == "ended", args.timeout)
@@ -220,6 +233,7 @@ def main():
     parser.add_argument("--reset")
     parser.add_argument("--keyboard", action="store_true")
     parser.add_argument("--visit-all", action="store_true")
+    parser.add_argument("--labels")
     parser.add_argument("--ended", action="store_true")
     parser.add_argument("--timeout", type=float, default=60)
     args = parser.parse_args()

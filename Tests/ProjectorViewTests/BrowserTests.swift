@@ -1,6 +1,8 @@
 import Foundation
+import LiveView
 import Testing
 import TestSupport
+import Timeline
 
 /// The projector page in a real headless Chromium (Debian's chromium and chromium-driver, driven
 /// by selenium from Tests/Browser/check_page.py), fed by Tests/Browser/fake_server.py, which
@@ -18,15 +20,36 @@ struct BrowserTests {
         let captures = try FileManager.default.contentsOfDirectory(atPath: packageRoot.appendingPathComponent("captures").path)
             .filter { $0.hasSuffix(".pcap") }.sorted().map { "captures/\($0)" }
         #expect(captures.count >= 8)
-        var events = 0
+        var events = 0, packets = 0, svgArrows: [String] = []
         for capture in captures {
             let json = try runCommand("handshake-watch", ["-r", capture, "--format", "json"], currentDirectory: packageRoot.path)
             #expect(json.status == 0, "\(capture): \(json.stderr)")
             events += json.stdout.count
+            packets += json.stdout.filter { $0.hasPrefix(#"{"type":"packet""#) }.count
+            svgArrows += Self.arrows(inSVG: SVGLadderWriter.svg(EventsFile.parse(json.stdout.joined(separator: "\n")).events))
         }
         let server = try Self.fakeServer(captures.flatMap { ["--pcap", $0] } + ["--end"])
         defer { server.stop() }
-        try Self.check(server, artifact: "replay-captures", ["--events", String(events), "--visit-all", "--ended"])
+        let labels = Self.artifacts.appendingPathComponent("replay-captures.labels.txt")
+        try Self.check(server, artifact: "replay-captures",
+                       ["--events", String(events), "--visit-all", "--labels", labels.path, "--ended"])
+        // The page and the SVG writer compute relative numbers and captions each on their own: they agree.
+        let pageArrows = try String(contentsOf: labels, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(svgArrows.count == packets)
+        #expect(pageArrows == svgArrows)
+    }
+
+    /// `label<TAB>caption` of each arrow of an SVG ladder, from the `<title>` of its group.
+    static func arrows(inSVG svg: String) -> [String] {
+        let lines = svg.split(separator: "\n").map(String.init)
+        return zip(lines, lines.dropFirst()).compactMap { group, title in
+            guard group.hasPrefix("<g stroke="), title.hasPrefix("<title>") else { return nil }
+            let text = title.dropFirst("<title>".count).dropLast("</title>".count)
+            let unescaped = [("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&apos;", "'"), ("&amp;", "&")]
+                .reduce(String(text)) { $0.replacingOccurrences(of: $1.0, with: $1.1) }
+            guard let colon = unescaped.range(of: ": ") else { return nil }
+            return unescaped[..<colon.lowerBound] + "\t" + unescaped[colon.upperBound...]
+        }
     }
 
     @Test("live: SYN, SYN-ACK, ACK labelled in order; a dropped stream resumes with Last-Event-ID; a reset reloads; the keys work")
@@ -76,8 +99,9 @@ struct BrowserTests {
     }
 
     /// Runs check_page.py against the server's page; its one-line failures become the test's.
+    static let artifacts = packageRoot.appendingPathComponent(".build/test-artifacts/projector-view")
+
     static func check(_ server: Server, artifact: String, _ arguments: [String]) throws {
-        let artifacts = packageRoot.appendingPathComponent(".build/test-artifacts/projector-view")
         try FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)
         let run = try runCommand(python, [
             browserDirectory.appendingPathComponent("check_page.py").path, "http://127.0.0.1:\(server.port)/",
