@@ -94,8 +94,12 @@ struct BrowserTests {
         let process = try ToolProcess(python, [browserDirectory.appendingPathComponent("fake_server.py").path, "--port", "0",
                                                "--binary", ToolProcess.path(of: "handshake-watch")] + arguments,
                                       currentDirectory: packageRoot.path)
-        let port = try process.waitForPort(containing: "serving on", onStderr: true, timeout: 60)
-        return Server(process: process, port: port)
+        do {
+            return Server(process: process, port: try process.waitForPort(containing: "serving on", onStderr: true, timeout: 60))
+        } catch {
+            process.stop()   // a server that never said where it listens must not outlive the test
+            throw error
+        }
     }
 
     /// Runs check_page.py against the server's page; its one-line failures become the test's.
