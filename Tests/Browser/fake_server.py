@@ -23,6 +23,7 @@ Prints `serving on http://127.0.0.1:PORT/` on stderr once it listens (port 0 pic
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -226,7 +227,16 @@ def produce(feed, events, pace):
     feed.finish()
 
 
+def stop_on_signals():
+    """SIGTERM and SIGINT end the server. A parent may have blocked them (a test runner that waits
+    for signals does), and a child inherits the mask: unblock them first."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
+
+
 def main():
+    stop_on_signals()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--pcap", action="append", default=[], help="a capture file (via handshake-watch)")
@@ -259,10 +269,7 @@ def main():
     server.drops = 0
     threading.Thread(target=produce, args=(server.feed, events, args.pace), daemon=True).start()
     print(f"serving on http://127.0.0.1:{server.server_address[1]}/", file=sys.stderr, flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    server.serve_forever()
 
 
 if __name__ == "__main__":
