@@ -43,8 +43,12 @@ let package = Package(
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
         .target(name: "HandshakeKit", dependencies: ["CPcap", "SocketCore", "Timeline"]),
         .executableTarget(name: "HandshakeWatch", dependencies: [
-            "HandshakeKit", "SocketCore", "Timeline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "HandshakeKit", "LiveView", "SocketCore", "Timeline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+
+        // The projector view: the ladder diagram as a web page (embedded) and as a standalone SVG.
+        .target(name: "LiveView", dependencies: ["Timeline", "SocketCore"],
+                resources: [.embedInCode("Resources/index.html")]),
 
         // The lesson runner.
         .target(name: "LessonKit", dependencies: ["SocketCore"]),
@@ -59,6 +63,10 @@ let package = Package(
         .testTarget(name: "HTTPServerKitTests", dependencies: ["HTTPServerKit", "SocketCore", "TestSupport"]),
         .testTarget(name: "HandshakeKitTests", dependencies: ["HandshakeKit", "SocketCore", "Timeline", "TestSupport"],
                     exclude: ["Corpus"]),   // seed frames for the fuzz test, read from the source tree
+        // LiveView's tests. Not "LiveViewTests": scripts/test runs names containing "Live" as
+        // serialised live-capture suites.
+        .testTarget(name: "ProjectorViewTests", dependencies: ["LiveView", "Timeline", "TestSupport"],
+                    exclude: ["Fixtures"]),   // events and golden SVG files, read from the source tree
         .testTarget(name: "TimelineTests", dependencies: ["Timeline", "SocketCore"]),
         .testTarget(name: "LessonKitTests", dependencies: ["LessonKit", "SocketCore", "TestSupport"]),
     ],

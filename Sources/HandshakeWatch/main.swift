@@ -1,6 +1,7 @@
 @preconcurrency import Glibc
 import ArgumentParser
 import HandshakeKit
+import LiveView
 import SocketCore
 import Timeline
 
@@ -42,7 +43,8 @@ struct HandshakeWatch: ParsableCommand {
             help: ArgumentHelp("Kernel capture buffer in KiB (pcap_set_buffer_size(3)). libpcap's 2 MiB default dropped packets of a 2,000-connection burst on lo; 16 MiB did not.", valueName: "KiB"))
     var bufferKiB = 16_384
 
-    @Option(help: ArgumentHelp("Output: text (a line per packet), ladder (a sequence diagram), json (JSON Lines).", valueName: "format"))
+    @Option(help: ArgumentHelp("Output: text (a line per packet), ladder (a sequence diagram), json (JSON Lines), "
+                               + "svg (the ladder as one SVG file, written at the end).", valueName: "format"))
     var format: OutputFormat = .text
 
     @Flag(help: "Print times relative to the first line (a packet, or a recorded event) instead of the time of day.")
@@ -181,6 +183,7 @@ struct HandshakeWatch: ParsableCommand {
         case .text: loop.run(TextRenderer(output: output, palette: palette, timeFormat: timeFormat))
         case .ladder: loop.run(LadderRenderer(output: output, palette: palette))
         case .json: loop.run(JSONRenderer(output: output))
+        case .svg: loop.run(SVGRenderer(output: output))
         }
         state.finished.store(true, ordering: .relaxed)
         let stats = try result.get()
@@ -223,6 +226,41 @@ struct HandshakeWatch: ParsableCommand {
 
 /// The output formats of `--format`.
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-    case text, ladder, json
+    case text, ladder, json, svg
 }
 
+/// `--format svg`: the ladder diagram of every connection as one standalone SVG file, written
+/// when the capture ends (the end of a `-r` file, `-c`, or Ctrl-C). The projector page draws the
+/// same diagram live; this is the one for slides and handouts.
+final class SVGRenderer: Renderer {
+    let output: OutputBuffer
+    private var events: [LadderEvent] = []
+
+    init(output: OutputBuffer) {
+        self.output = output
+    }
+
+    func packet(_ tracked: TrackedPacket) {
+        let packet = tracked.packet
+        events.append(.packet(LadderEvent.Segment(
+            time: packet.time.value, source: Self.endpoint(packet.source), destination: Self.endpoint(packet.destination),
+            flags: TCPFlags.names.filter { packet.tcp.flags.contains($0.0) }.map { "\($0.1)" },
+            sequence: packet.tcp.sequence, acknowledgement: packet.tcp.acknowledgement,
+            length: packet.tcp.payloadLength, connection: tracked.connection, step: tracked.step.rawValue)))
+    }
+
+    func connectionEnded(_ summary: ConnectionSummary) {
+        events.append(.connection(LadderEvent.Summary(
+            connection: summary.connection, client: summary.client.description, server: summary.server.description,
+            outcome: summary.outcome.rawValue, connState: nil)))
+    }
+
+    func finish(_ stats: CaptureStats) {
+        output.string(SVGLadderWriter.svg(ladderEvents: events))
+        output.flush()
+    }
+
+    private static func endpoint(_ endpoint: Endpoint) -> LadderEndpoint {
+        LadderEndpoint(address: endpoint.address.description, port: Int(endpoint.port))
+    }
+}
