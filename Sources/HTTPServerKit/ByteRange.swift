@@ -39,16 +39,3 @@ public enum ByteRange: Equatable, Sendable {
         return start < size ? .satisfiable(start...end) : .unsatisfiable
     }
 }
-
-extension StringProtocol where SubSequence == Substring {
-    var trimmingSpaces: Substring {
-        let s = self[...]
-        guard let first = s.firstIndex(where: { $0 != " " && $0 != "\t" }) else { return s[s.endIndex...] }
-        let last = s.lastIndex(where: { $0 != " " && $0 != "\t" })!
-        return s[first...last]
-    }
-}
-
-extension Character {
-    var isASCIIDigit: Bool { ("0"..."9").contains(self) }
-}
