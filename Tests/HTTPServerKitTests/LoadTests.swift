@@ -208,8 +208,9 @@ final class Atomicish: @unchecked Sendable {
         #expect(r.body.count == 4_000_000)
     }
 
+    /// threads: a thread per connection, so at the limit new clients wait in the backlog.
     @Test func maxConnectionsQueuesTheRest() throws {
-        let f = try Fixture(["-p", "HTTP/1.1", "--max-connections", "2"])
+        let f = try Fixture(["--mode", "threads", "-p", "HTTP/1.1", "--max-connections", "2"])
         let holders = try (0..<2).map { _ in try WireClient(port: f.port) }
         for holder in holders {
             try holder.send("GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -221,6 +222,23 @@ final class Atomicish: @unchecked Sendable {
         try holders[0].socket.close()
         try waiting.socket.setReceiveTimeout(seconds: 5)
         #expect(try waiting.readResponse().status == 200)
+    }
+
+    /// epoll: at the limit, the connection idle the longest is closed to admit the new one
+    /// (nginx's ngx_drain_connections), so idle clients can never lock a real one out.
+    @Test func maxConnectionsClosesTheOldestIdle() throws {
+        let f = try Fixture(["-p", "HTTP/1.1", "--max-connections", "2"])
+        let holders = try (0..<2).map { _ in try WireClient(port: f.port, timeout: 10) }
+        for holder in holders {
+            try holder.send("GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(try holder.readResponse().status == 200)
+        }
+        let newcomer = try WireClient(port: f.port, timeout: 10)
+        try newcomer.send("GET /a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        #expect(try newcomer.readResponse().status == 200)
+        #expect(holders[0].isClosedByServer())   // the oldest idle one made room
+        try holders[1].send("GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try holders[1].readResponse().status == 200)   // the other is still served
     }
 
     @Test func traceShowsTheSystemCalls() throws {
