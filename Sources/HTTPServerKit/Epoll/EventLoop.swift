@@ -57,7 +57,8 @@ final class EventLoop {
     /// Accepts every pending client (the listener is level-triggered and non-blocking).
     private func acceptAll() {
         while pausedSince == nil {
-            if engine.openConnections.load(ordering: .relaxed) >= engine.maxConnections && !closeOldestWaiting() {
+            let full = engine.openConnections.load(ordering: .relaxed) >= engine.maxConnections
+            if full && parked.oldest(in: .waiting) == nil {
                 pauseListener()   // every connection has a request under way: the rest wait in the backlog
                 return
             }
@@ -73,6 +74,7 @@ final class EventLoop {
             } catch {
                 continue   // ECONNABORTED and friends: that client is gone; take the next
             }
+            if full { closeOldestWaiting() }
             engine.openConnections.add(1, ordering: .relaxed)
             let connection = Connection(socket: client,
                                         handler: engine.server.makeHandler(for: client, clientAddress: peer?.ip ?? "-"))
@@ -86,11 +88,20 @@ final class EventLoop {
     }
 
     /// Closes the connection that has waited longest without a request under way, to make
-    /// room for a new client (nginx's `ngx_drain_connections`). False when there is none.
-    private func closeOldestWaiting() -> Bool {
-        guard let (fd, _) = parked.oldest(in: .waiting), let connection = parked.take(fd) else { return false }
-        close(connection)
-        return true
+    /// room for a new client (nginx's `ngx_drain_connections`). One whose request arrived
+    /// since the last epoll_wait is not idle: it is served instead, and the next one tried.
+    private func closeOldestWaiting() {
+        while let (fd, _) = parked.oldest(in: .waiting), let connection = parked.take(fd) {
+            switch connection.receive() {
+            case .request:
+                workers.submit(connection)
+            case .partial(started: true):
+                parked.park(connection, stage: .reading, now: Self.now())
+            case .partial(started: false), .closed:
+                close(connection)
+                return
+            }
+        }
     }
 
     private func pauseListener() {
