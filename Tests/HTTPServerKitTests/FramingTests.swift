@@ -27,7 +27,7 @@ import TestSupport
         let header = FramingTests.refused.first { $0.0 == rule }!.1
         let f = try Fixture(["-p", "HTTP/1.1"])
         let client = try WireClient(port: f.port)
-        try client.send("POST /a.txt HTTP/1.1\r\nHost: x\r\n" + header + "\r\n" + FramingTests.smuggled)
+        try client.send("POST /a.txt HTTP/1.1\r\n" + header + "Host: x\r\n\r\n" + FramingTests.smuggled)
         let response = try client.readResponse()
         #expect(response.status == 400, "\(rule)")
         #expect(response.header("Connection") == "close")
