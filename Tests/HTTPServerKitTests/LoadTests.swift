@@ -236,9 +236,14 @@ final class Atomicish: @unchecked Sendable {
         let newcomer = try WireClient(port: f.port, timeout: 10)
         try newcomer.send("GET /a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         #expect(try newcomer.readResponse().status == 200)
-        #expect(holders[0].isClosedByServer())   // the oldest idle one made room
-        try holders[1].send("GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
-        #expect(try holders[1].readResponse().status == 200)   // the other is still served
+        // One idle holder was closed before the newcomer was accepted (which one depends on
+        // which worker gave its connection back first); the other is still served.
+        let open = holders.filter { isStillOpen($0.socket) }
+        #expect(open.count == 1)
+        for holder in open {
+            try holder.send("GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(try holder.readResponse().status == 200)
+        }
     }
 
     @Test func traceShowsTheSystemCalls() throws {
