@@ -330,8 +330,21 @@ import Testing
         parked.take(list[2].descriptor)
         parked.take(list[0].descriptor)
         var order: [Int32] = []
-        while let (fd, _) = parked.oldest(in: .waiting) { order.append(fd); parked.take(fd) }
+        while let (fd, _, _) = parked.oldest(in: .waiting) { order.append(fd); parked.take(fd) }
         #expect(order == [list[1], list[3], list[4]].map(\.descriptor))
+    }
+
+    @Test func aBorrowedConnectionKeepsItsPlaceAndIsMarkedBusy() throws {
+        let parked = ParkedConnections()
+        let a = try connection(), b = try connection()
+        parked.park(a, stage: .waiting, now: 1)
+        parked.park(b, stage: .waiting, now: 2)
+        #expect(parked.borrow(a.descriptor)?.connection === a)
+        #expect(parked.borrow(a.descriptor) == nil)   // one worker at a time
+        #expect(parked.oldest(in: .waiting)?.busy == true)
+        parked.giveBack(a.descriptor)
+        #expect(parked.oldest(in: .waiting)?.fd == a.descriptor)
+        #expect(parked.oldest(in: .waiting)?.busy == false)
     }
 }
 

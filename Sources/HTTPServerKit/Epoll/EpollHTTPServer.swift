@@ -1,18 +1,22 @@
 @preconcurrency import Glibc
+import CLinux
 import SocketCore
 import Synchronization
 
-/// The engine for real use: one event-loop thread waits in epoll(7) for every connection, and
-/// handlers run on a pool of worker threads only once a request has arrived.
+/// The engine for real use: every connection waits in one epoll(7) watch list, and a small
+/// pool of worker threads takes them from it as they become readable.
 ///
-///     event loop   epoll_wait → accept() new clients → recv() what arrived, without waiting
-///                  → a whole request head? hand the connection to a worker
-///     worker       handler.handleReadyRequests() with blocking send() → back to the loop, or close()
+///     worker   epoll_wait → a new client? accept() it and park it
+///                         → a parked connection readable? recv() what arrived, without waiting
+///                           → a whole request head: handler.handleReadyRequests(), park it again
+///                           → part of one: park it again
+///     reaper   once the oldest parked connection has waited --timeout: close it
 ///
 /// An idle or slow client costs a descriptor and its entry in `ParkedConnections`, never a
 /// thread: 10,000 clients that send nothing cannot delay the one that sends a request. The
 /// handler is the same `RequestHandler` the other modes run; it never learns which server
-/// runs it.
+/// runs it. Each parked socket is watched with EPOLLONESHOT, so exactly one worker gets each
+/// readiness report, and the watch stays off until the connection is parked again.
 ///
 /// Limits, as nginx sets them:
 /// - the descriptor limit is raised to the hard limit at start (`worker_rlimit_nofile`);
@@ -20,56 +24,71 @@ import Synchronization
 ///   under way is closed to admit a new one (`ngx_drain_connections`);
 /// - out of descriptors (EMFILE), the listener is paused, not retried in a loop, until a
 ///   connection closes or 100 ms pass.
+///
+/// Workers: two per core to start. A worker about to run a handler checks that another one is
+/// still waiting in epoll_wait, and starts one if not, so a handler blocked on a slow reader
+/// never leaves ready connections unserved; a worker idle for 10 seconds leaves while more
+/// than the minimum remain.
 public final class EpollHTTPServer: Sendable {
     /// The listening socket and the per-connection work, shared with the other modes.
     public let server: HTTPServer
     /// Connections open at once, counted from accept() to close().
     public let maxConnections: Int
     let epoll: Epoll
-    /// Written by a worker to wake the loop: a connection came back, or one closed while the
-    /// listener was paused.
-    let wakeUp: Int32
-    let returned = Mutex<[Connection]>([])
+    let parked = Mutex(ParkedConnections())
     let openConnections = Atomic<Int>(0)
-    let listenerPaused = Atomic<Bool>(false)
+    /// Monotonic ms since which the listener is paused; 0 while it accepts.
+    let pausedSince = Atomic<UInt64>(0)
+    let workers = Atomic<Int>(0)
+    let waitingWorkers = Atomic<Int>(0)
+    let minimumWorkers: Int
+    let maximumWorkers = 512
+    let timeoutMilliseconds: UInt64
+    static let watchEvents = EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLONESHOT.rawValue
+    static let pauseMilliseconds: UInt64 = 100
 
     public init(_ server: HTTPServer, maxConnections: Int) throws {
         self.server = server
         self.maxConnections = maxConnections
         epoll = try Epoll()
-        wakeUp = try Syscall.eventfd()
+        minimumWorkers = max(2, 2 * Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        timeoutMilliseconds = UInt64(min(server.timeout, 86_400) * 1000)
     }
 
-    /// Runs the event loop on this thread, forever (Python's `serve_forever`).
+    /// Starts the workers, then closes expired connections on this thread, forever (Python's
+    /// `serve_forever`).
     public func serveForever() {
-        let pool = WorkerPool(maximum: 512) { [self] connection in serveReadyRequests(connection) }
         do {
-            let loop = try EventLoop(engine: self, workers: pool)
-            loop.run()
+            try server.socket.setNonBlocking(true)   // accept() until EAGAIN, never wait in it
+            try epoll.add(server.socket.descriptor, events: Self.listenerEvents, data: UInt64(server.socket.descriptor))
+            for _ in 0..<minimumWorkers { try startWorker() }
         } catch {
-            Console.error("http-server: cannot start the event loop: \(error)")
+            Console.error("http-server: cannot start the epoll engine: \(error)")
             Console.exit(1)
         }
+        reapForever()
     }
 
-    /// On a worker: serves the requests that have arrived, then gives the connection back to
-    /// the loop to wait for the next one, or closes it.
-    private func serveReadyRequests(_ connection: Connection) {
-        let keepOpen = connection.withHandler { $0.handleReadyRequests() }
-        if keepOpen {
-            returned.withLock { $0.append(connection) }
-            Syscall.eventfdWrite(wakeUp)
-        } else {
-            let lingering = connection.withHandler { $0.leftInputUnread }
-            server.shutdownRequest(connection.socket, lingering: lingering)
-            closed()
+    static let listenerEvents = EPOLLIN.rawValue | EPOLLONESHOT.rawValue
+
+    func startWorker() throws {
+        workers.add(1, ordering: .relaxed)
+        do {
+            try Threads.detach(stackSize: 512 * 1024) { [self] in work() }
+        } catch {
+            workers.subtract(1, ordering: .relaxed)
+            throw error
         }
     }
 
-    /// Counts a closed connection; wakes the loop if it waits for one to resume accepting.
-    func closed() {
-        openConnections.subtract(1, ordering: .relaxed)
-        if listenerPaused.load(ordering: .relaxed) { Syscall.eventfdWrite(wakeUp) }
+    /// Before a handler runs: if no other worker waits in epoll_wait, start one (see above).
+    func keepOneWorkerWaiting() {
+        guard waitingWorkers.load(ordering: .relaxed) == 0, workers.load(ordering: .relaxed) < maximumWorkers else { return }
+        do {
+            try startWorker()
+        } catch {
+            Console.error("http-server: cannot start another worker: \(error)")
+        }
     }
 
     /// The default `--max-connections`: the descriptor limit less a reserve for the listener,
@@ -85,5 +104,13 @@ public final class EpollHTTPServer: Sendable {
         guard let (soft, hard) = try? Syscall.descriptorLimit() else { return 1024 }
         if hard > soft, (try? Syscall.setDescriptorLimit(soft: hard)) != nil { return hard }
         return soft
+    }
+
+    /// Monotonic milliseconds (CLOCK_MONOTONIC_COARSE: a clock read costs nanoseconds, and
+    /// timeouts of seconds need no finer grain).
+    static func now() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &time)
+        return UInt64(time.tv_sec) * 1000 + UInt64(time.tv_nsec) / 1_000_000
     }
 }

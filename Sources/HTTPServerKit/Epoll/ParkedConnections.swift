@@ -1,5 +1,6 @@
-/// The connections waiting for their client, owned by the event loop: each by its descriptor,
-/// in two lists ordered by how long they have been waiting.
+/// The connections waiting for their client, each by its descriptor, in two lists ordered by
+/// how long they have been waiting. A connection being served is not here: a worker takes it
+/// out when epoll reports it readable, and parks it again when it waits for more.
 ///
 /// - `waiting`: nothing of a request has arrived yet (a new connection, or a keep-alive one
 ///   between requests). These cost nobody anything but a descriptor, so when the server runs
@@ -21,6 +22,8 @@ final class ParkedConnections {
         let connection: Connection
         let stage: Stage
         let since: UInt64
+        /// A worker is reading it right now (see `borrow`): not to be closed meanwhile.
+        var busy = false
         var older: Int32 = -1
         var newer: Int32 = -1
     }
@@ -42,12 +45,6 @@ final class ParkedConnections {
         entries[fd] = entry
     }
 
-    /// The connection parked on `fd`, if any.
-    func connection(_ fd: Int32) -> Connection? { entries[fd]?.connection }
-
-    /// The stage `fd` waits in.
-    func stage(_ fd: Int32) -> Stage? { entries[fd]?.stage }
-
     /// Removes the connection on `fd` from its list and returns it.
     @discardableResult
     func take(_ fd: Int32) -> Connection? {
@@ -58,10 +55,24 @@ final class ParkedConnections {
         return entry.connection
     }
 
-    /// The connection that has waited longest in `stage`, and since when.
-    func oldest(in stage: Stage) -> (fd: Int32, since: UInt64)? {
+    /// Marks the connection on `fd` busy and returns it, leaving it in its place in the list:
+    /// a worker reads what arrived, then takes it out or gives it back.
+    func borrow(_ fd: Int32) -> (connection: Connection, stage: Stage)? {
+        guard let entry = entries[fd], !entry.busy else { return nil }
+        entries[fd]!.busy = true
+        return (entry.connection, entry.stage)
+    }
+
+    /// Ends a `borrow`: the connection waits on, in its place.
+    func giveBack(_ fd: Int32) {
+        entries[fd]?.busy = false
+    }
+
+    /// The connection that has waited longest in `stage`, since when, and whether a worker
+    /// is reading it.
+    func oldest(in stage: Stage) -> (fd: Int32, since: UInt64, busy: Bool)? {
         let fd = oldest[stage.rawValue]
         guard fd >= 0, let entry = entries[fd] else { return nil }
-        return (fd, entry.since)
+        return (fd, entry.since, entry.busy)
     }
 }
