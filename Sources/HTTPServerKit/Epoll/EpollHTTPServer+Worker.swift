@@ -35,7 +35,6 @@ extension EpollHTTPServer {
         switch connection.receive() {
         case .request:
             parked.withLock { $0.take(fd) }
-            keepOneWorkerWaiting()
             serve(connection)
         case .closed:
             parked.withLock { $0.take(fd) }
@@ -56,6 +55,7 @@ extension EpollHTTPServer {
     /// next one, or closes it.
     private func serve(_ connection: Connection) {
         let keepOpen = connection.withHandler { $0.handleReadyRequests() }
+        requestsFinished.add(1, ordering: .relaxed)
         guard keepOpen else {
             let lingering = connection.withHandler { $0.leftInputUnread }
             server.shutdownRequest(connection.socket, lingering: lingering)

@@ -25,10 +25,10 @@ import Synchronization
 /// - out of descriptors (EMFILE), the listener is paused, not retried in a loop, until a
 ///   connection closes or 100 ms pass.
 ///
-/// Workers: two per core to start. A worker about to run a handler checks that another one is
-/// still waiting in epoll_wait, and starts one if not, so a handler blocked on a slow reader
-/// never leaves ready connections unserved; a worker idle for 10 seconds leaves while more
-/// than the minimum remain.
+/// Workers: two per core to start. Handlers block (a client slow to read its response holds
+/// the worker in send()), so every 50 ms the reaper looks: if sockets are ready, no worker is
+/// waiting for them, and no request finished meanwhile, it starts one more. A worker idle for
+/// 10 seconds leaves while more than the minimum remain.
 public final class EpollHTTPServer: Sendable {
     /// The listening socket and the per-connection work, shared with the other modes.
     public let server: HTTPServer
@@ -41,6 +41,8 @@ public final class EpollHTTPServer: Sendable {
     let pausedSince = Atomic<UInt64>(0)
     let workers = Atomic<Int>(0)
     let waitingWorkers = Atomic<Int>(0)
+    /// Counts handler runs that ended: the reaper's sign that workers make progress.
+    let requestsFinished = Atomic<Int>(0)
     let minimumWorkers: Int
     let maximumWorkers = 512
     let timeoutMilliseconds: UInt64
@@ -81,9 +83,14 @@ public final class EpollHTTPServer: Sendable {
         }
     }
 
-    /// Before a handler runs: if no other worker waits in epoll_wait, start one (see above).
-    func keepOneWorkerWaiting() {
-        guard waitingWorkers.load(ordering: .relaxed) == 0, workers.load(ordering: .relaxed) < maximumWorkers else { return }
+    /// Called by the reaper every 50 ms: if sockets are ready, no worker is waiting for them,
+    /// and no request finished since the last look, the workers are stuck (handlers blocked
+    /// on slow clients), not merely busy: start one more.
+    func addWorkerIfStuck(finishedBefore: Int) {
+        guard waitingWorkers.load(ordering: .relaxed) == 0,
+              requestsFinished.load(ordering: .relaxed) == finishedBefore,
+              workers.load(ordering: .relaxed) < maximumWorkers,
+              Syscall.isReadable(epoll.descriptor) else { return }
         do {
             try startWorker()
         } catch {

@@ -53,6 +53,15 @@ extension Syscall {
         _ = try? call("read", "eventfd \(fd)") { Glibc.read(fd, &count, 8) }
     }
 
+    /// poll(2) with a zero timeout on one descriptor: whether it is readable right now. For an
+    /// epoll descriptor, whether any watched socket is ready. Not traced: a server that looks
+    /// every few milliseconds would flood `--trace`.
+    public static func isReadable(_ fd: Int32) -> Bool {
+        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let result = try? call("poll", "fd \(fd), POLLIN, 0", traced: false) { Glibc.poll(&entry, 1, 0) }
+        return result == 1
+    }
+
     static func operationName(_ operation: Int32) -> String {
         switch operation {
         case EPOLL_CTL_ADD: return "EPOLL_CTL_ADD"
