@@ -56,8 +56,9 @@ import TestSupport
         #expect(peak < 100_000, "peak RSS \(peak) kB")
     }
 
-    @Test func slowClientsDoNotStopOthers() throws {
-        let f = try Fixture(["--timeout", "4"])
+    /// Not in iterative mode: there one slow client holds the server (Python's HTTPServer too).
+    @Test(arguments: ["threads", "epoll"]) func slowClientsDoNotStopOthers(mode: String) throws {
+        let f = try Fixture(["--mode", mode, "--timeout", "4"])
         var slow: [Socket] = []
         for _ in 0..<200 {
             let socket = try Socket.connected(host: "127.0.0.1", port: f.port)
@@ -95,8 +96,8 @@ import TestSupport
 
     /// Clients that misbehave in every way we know leave no descriptor and no thread behind:
     /// the server's /proc/PID/fd count comes back to what it was.
-    @Test func hostileClientsLeaveNoDescriptorBehind() throws {
-        let f = try Fixture(["-p", "HTTP/1.1", "--timeout", "2"])
+    @Test(arguments: ["threads", "epoll"]) func hostileClientsLeaveNoDescriptorBehind(mode: String) throws {
+        let f = try Fixture(["--mode", mode, "-p", "HTTP/1.1", "--timeout", "2"])
         let fd = open(f.root + "/big.bin", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         ftruncate(fd, off_t(16 << 20))
         close(fd)
@@ -156,8 +157,8 @@ final class Atomicish: @unchecked Sendable {
 }
 
 @Suite("HTTPServer limits") struct LimitTests {
-    @Test func idleKeepAliveConnectionIsClosed() throws {
-        let f = try Fixture(["-p", "HTTP/1.1", "--timeout", "1"])
+    @Test(arguments: ServerModes.all) func idleKeepAliveConnectionIsClosed(mode: String) throws {
+        let f = try Fixture(["--mode", mode, "-p", "HTTP/1.1", "--timeout", "1"])
         let client = try WireClient(port: f.port, timeout: 8)
         try client.send("GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(try client.readResponse().status == 200)
