@@ -163,7 +163,7 @@ final class Atomicish: @unchecked Sendable {
         try client.send("GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(try client.readResponse().status == 200)
         let start = Date()
-        #expect(client.isClosedByServer())   // the reaper shut it down
+        #expect(client.isClosedByServer())   // closed after --timeout idle seconds
         #expect(Date().timeIntervalSince(start) < 6)
     }
 
