@@ -5,11 +5,11 @@ import SocketCore
 /// What each worker thread does: wait in epoll for one ready socket, and deal with it.
 extension EpollHTTPServer {
     func work() {
-        var event = epoll_event()
+        let event = UnsafeMutableBufferPointer<epoll_event>.allocate(capacity: 1)   // one report per wait
+        defer { event.deallocate() }
         while true {
             waitingWorkers.add(1, ordering: .relaxed)
-            let count = (try? Syscall.epollWait(epoll.descriptor, UnsafeMutableBufferPointer(start: &event, count: 1),
-                                                timeout: 10_000)) ?? 0
+            let count = (try? epoll.wait(into: event, timeout: 10_000)) ?? 0
             waitingWorkers.subtract(1, ordering: .relaxed)
             guard count == 1 else {
                 // Ten idle seconds: leave if there are more workers than the pool keeps.
@@ -19,7 +19,7 @@ extension EpollHTTPServer {
                 }
                 continue
             }
-            let fd = Int32(truncatingIfNeeded: event.data.u64)
+            let fd = Int32(truncatingIfNeeded: event[0].data.u64)
             if fd == server.socket.descriptor {
                 acceptAll()
             } else {
@@ -34,15 +34,15 @@ extension EpollHTTPServer {
         guard let (connection, stage) = parked.withLock({ $0.borrow(fd) }) else { return }
         switch connection.receive() {
         case .request:
-            parked.withLock { $0.take(fd) }
+            _ = parked.withLock { $0.take(fd) }
             serve(connection)
         case .closed:
-            parked.withLock { $0.take(fd) }
+            _ = parked.withLock { $0.take(fd) }
             close(connection)
         case .partial(let started):
             if started && stage == .waiting {
                 // The first bytes of a request: from now on the head has --timeout to arrive.
-                parked.withLock { $0.take(fd) }
+                _ = parked.withLock { $0.take(fd) }
                 park(connection, stage: .reading)
             } else {
                 parked.withLock { $0.giveBack(fd) }
