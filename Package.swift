@@ -29,7 +29,7 @@ let package = Package(
 
         // Python's http.server, re-created: server + request handlers.
         .target(name: "HTTPServerKit", dependencies: ["SocketCore", "CLinux"]),
-        .systemLibrary(name: "CLinux", path: "Sources/CLinux"),   // epoll, eventfd and openat2, missing from Glibc's module
+        .systemLibrary(name: "CLinux", path: "Sources/CLinux"),   // epoll and openat2, missing from Glibc's module
         .executableTarget(name: "HTTPServer", dependencies: [
             "HTTPServerKit", "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

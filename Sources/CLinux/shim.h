@@ -1,7 +1,6 @@
 // Linux calls Swift's Glibc module does not offer: epoll(7), and openat2(2), which glibc has
 // no wrapper for (it is reached through syscall(2), a variadic function Swift cannot call).
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <fcntl.h>

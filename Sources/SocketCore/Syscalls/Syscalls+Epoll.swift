@@ -1,7 +1,7 @@
 @preconcurrency import Glibc
 import CLinux
 
-/// epoll(7) and eventfd(2), wrapped like the socket calls: EINTR retried, a failure thrown as
+/// epoll(7), wrapped like the socket calls: EINTR retried, a failure thrown as
 /// `epoll_ctl() failed: EBADF (Bad file descriptor)`, every call traced with `--trace`.
 ///
 /// An epoll instance is a watch list kept in the kernel. A socket is added once with the events
@@ -30,27 +30,6 @@ extension Syscall {
         Int(try call("epoll_wait", "epfd \(epfd), \(events.count), timeout \(timeout)") {
             epoll_wait(epfd, events.baseAddress, Int32(events.count), timeout)
         })
-    }
-
-    /// eventfd(2), non-blocking: a counter one thread adds to (`eventfdWrite`) to wake another
-    /// thread that waits for it to become readable in epoll.
-    public static func eventfd() throws -> Int32 {
-        try call("eventfd", "0, EFD_NONBLOCK|EFD_CLOEXEC") {
-            CLinux.eventfd(0, Int32(EFD_NONBLOCK) | Int32(EFD_CLOEXEC))
-        }
-    }
-
-    /// write(2) of 1 to an eventfd: makes it readable. EAGAIN (the counter is full) is fine:
-    /// it is readable already.
-    public static func eventfdWrite(_ fd: Int32) {
-        var one: UInt64 = 1
-        _ = try? call("write", "eventfd \(fd), 1") { Glibc.write(fd, &one, 8) }
-    }
-
-    /// read(2) of an eventfd: resets the counter to 0, so the next wait sleeps again.
-    public static func eventfdRead(_ fd: Int32) {
-        var count: UInt64 = 0
-        _ = try? call("read", "eventfd \(fd)") { Glibc.read(fd, &count, 8) }
     }
 
     /// poll(2) with a zero timeout on one descriptor: whether it is readable right now. For an
