@@ -1,4 +1,5 @@
 @preconcurrency import Glibc
+import Dispatch
 import SocketCore
 
 /// Python's `HTTPServer` (socketserver's `TCPServer`): one connection at a time.
@@ -72,7 +73,21 @@ public final class HTTPServer: Sendable {
     func processRequest(_ client: Socket, clientAddress: String) {
         let handler = makeHandler(for: client, clientAddress: clientAddress)
         handler.handle()
+        if let stream = handler.responseStream { sendStream(stream, to: client) }
         shutdownRequest(client, lingering: handler.leftInputUnread)
+    }
+
+    /// Writes what other threads push into a response stream, on this connection's thread,
+    /// until the stream finishes or the client is gone.
+    func sendStream(_ stream: ResponseStream, to client: Socket) {
+        let pushed = DispatchSemaphore(value: 0)
+        stream.onWake { pushed.signal() }
+        while true {
+            pushed.wait()
+            let (bytes, finished) = stream.takePending()
+            guard (try? client.sendAll(bytes)) != nil, !finished else { break }
+        }
+        stream.close {}
     }
 
     /// The handler for a new connection, with the connection's socket options set.

@@ -50,6 +50,8 @@ open class RequestHandler {
     public var closeConnection = true
     /// True once an error response was sent: the close waits for the client's remaining bytes.
     public private(set) var sentError = false
+    /// The body left open by `openResponseStream()`, for the server to write after the handler.
+    public private(set) var responseStream: ResponseStream?
 
     private var headersBuffer: [UInt8] = []
     private var clock = HTTPDate.Clock()
@@ -382,6 +384,17 @@ open class RequestHandler {
         headersBuffer.append(contentsOf: [0x0D, 0x0A])
         try wfile.write(headersBuffer)
         headersBuffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Keeps the response open after this request: sends what is buffered (the head), and
+    /// returns a stream other threads push the rest of the body into (Server-Sent Events).
+    /// The connection closes when the stream finishes.
+    public func openResponseStream() throws -> ResponseStream {
+        try wfile.flush()
+        closeConnection = true
+        let stream = ResponseStream()
+        responseStream = stream
+        return stream
     }
 
     // MARK: - Logging

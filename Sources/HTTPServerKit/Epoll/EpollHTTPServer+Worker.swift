@@ -22,6 +22,8 @@ extension EpollHTTPServer {
             let fd = Int32(truncatingIfNeeded: event[0].data.u64)
             if fd == server.socket.descriptor {
                 acceptAll()
+            } else if event[0].events & EPOLLOUT.rawValue != 0 {
+                writable(fd)
             } else {
                 readable(fd)
             }
@@ -56,6 +58,10 @@ extension EpollHTTPServer {
     private func serve(_ connection: Connection) {
         let keepOpen = connection.withHandler { $0.handleReadyRequests() }
         requestsFinished.add(1, ordering: .relaxed)
+        if let stream = connection.withHandler({ $0.responseStream }) {
+            startStreaming(connection, stream)
+            return
+        }
         guard keepOpen else {
             let lingering = connection.withHandler { $0.leftInputUnread }
             server.shutdownRequest(connection.socket, lingering: lingering)
