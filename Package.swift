@@ -18,7 +18,7 @@ let package = Package(
     ],
     targets: [
         // The socket core: every Glibc socket call of the project lives in Sources/SocketCore/Syscalls.
-        .target(name: "SocketCore"),
+        .target(name: "SocketCore", dependencies: ["CLinux"]),
 
         // The timeline every view shares: events (packets, system calls, output, kernel), their
         // JSON Lines form, the `.events.jsonl` sidecar of a capture, and the merge.
