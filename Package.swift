@@ -47,7 +47,7 @@ let package = Package(
         ]),
 
         // The lesson runner.
-        .target(name: "LessonKit", dependencies: ["SocketCore"]),
+        .target(name: "LessonKit", dependencies: ["SocketCore", "Timeline"]),
         .executableTarget(name: "Lesson", dependencies: [
             "LessonKit", "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "HandshakeKitTests", dependencies: ["HandshakeKit", "SocketCore", "TestSupport"],
                     exclude: ["Corpus"]),   // seed frames for the fuzz test, read from the source tree
         .testTarget(name: "TimelineTests", dependencies: ["Timeline", "SocketCore"]),
-        .testTarget(name: "LessonKitTests", dependencies: ["LessonKit", "SocketCore", "TestSupport"]),
+        .testTarget(name: "LessonKitTests", dependencies: ["LessonKit", "SocketCore", "Timeline", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -4,6 +4,8 @@ public enum Block: Sendable {
     case run(Command)
     /// ```` ```expect ````: lines that must appear, in order, in a command's output.
     case expect(Expectation)
+    /// ```` ```expect order ````: events of the last timeline that must come in this order.
+    case order(OrderExpectation)
     /// ```` ```timeline labels=a,b ````: the time-stamped lines of several commands, merged in
     /// time order under the label `timeline`.
     case timeline(labels: [String])
