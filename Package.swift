@@ -41,7 +41,7 @@ let package = Package(
 
         // libpcap, as a system library (apt: libpcap-dev).
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
-        .target(name: "HandshakeKit", dependencies: ["CPcap"]),
+        .target(name: "HandshakeKit", dependencies: ["CPcap", "SocketCore"]),
         .executableTarget(name: "HandshakeWatch", dependencies: [
             "HandshakeKit", "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
