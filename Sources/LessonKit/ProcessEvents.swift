@@ -48,10 +48,10 @@ enum ProcessEvents {
 
     /// A line starting with a time of day, as an event; nil for any other line.
     static func stamped(_ text: String, near reference: EpochTime, label: String, pid: Int) -> TimelineEvent? {
-        if let call = TraceLine.event(text, near: reference, label: label, pid: pid) { return call }
+        if let call = Timeline.TraceLine.event(text, near: reference, label: label, pid: pid) { return call }
         let parts = text.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].count >= 15,
-              let time = TraceLine.epochTime(timeOfDay: parts[0], near: reference) else { return nil }
+              let time = Timeline.TraceLine.epochTime(timeOfDay: parts[0], near: reference) else { return nil }
         return TimelineEvent(type: "line", time: time, fields: [("label", .string(label)), ("text", .string(String(parts[1])))])
     }
 
