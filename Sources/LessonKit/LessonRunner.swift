@@ -317,7 +317,8 @@ public final class LessonRunner {
             replayed.insert("timeline")
         }
         let recorded = labels.filter(replayed.contains)
-        let deadline = Clock.monotonic() + waitBound(following)
+        // A recording is complete (its replay ran in the foreground): nothing to wait for.
+        let deadline = Clock.monotonic() + (recorded.isEmpty ? waitBound(following) : 0)
         var current = MergedTimeline(recorded.isEmpty ? liveEvents(labels) : recordedEvents(recorded))
         while !isComplete(current, for: following) && Clock.monotonic() < deadline {
             usleep(20_000)
@@ -409,12 +410,12 @@ public final class LessonRunner {
         return true
     }
 
-    /// The files a replay reads: every `-r FILE` in its script.
+    /// The captures a replay reads: every word of its script that names a capture file
+    /// (`-r captures/echo-ipv4.pcap`, or a list a loop goes through).
     static func capturesRead(by script: String) -> [String] {
-        let words = script.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).map(String.init)
-        return zip(words, words.dropFirst()).compactMap { flag, value in
-            flag == "-r" ? value.trimmingCharacters(in: CharacterSet(charactersIn: "\"'")) : nil
-        }
+        let separators: Set<Character> = [" ", "\n", "\t", ";"]
+        return script.split(whereSeparator: separators.contains).map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"'")) }
+            .filter { $0.hasSuffix(".pcap") || $0.hasSuffix(".pcapng") }
     }
 
     // MARK: - Helpers
