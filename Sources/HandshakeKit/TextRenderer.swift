@@ -1,6 +1,6 @@
 /// The default output: one line per packet, then a summary line when a connection ends.
 ///
-///     21:30:32.123456 #1 127.0.0.1:43994 → 127.0.0.1:5000 [SYN] seq 0 len 0 <mss 65495,...>
+///     21:30:32.123456 #1 127.0.0.1:43994 → 127.0.0.1:5000 [SYN] seq 0 len 0 win 65495 <mss 65495,...>
 ///         handshake 1/3: the client's connect() sends SYN and blocks
 ///
 /// (on one line). Colour marks the phase on a terminal.
@@ -39,6 +39,13 @@ public final class TextRenderer: Renderer {
         }
         out.ascii(" len ")
         out.decimal(packet.tcp.payloadLength)
+        out.ascii(" win ")
+        if let window = tracked.window {
+            out.decimal(window)
+        } else {
+            out.decimal(packet.tcp.window)
+            out.byte(63)   // "?": the raw field; its scale is unknown without the handshake
+        }
         if packet.tcp.flags.contains(.syn) {
             let options = packet.tcp.options.summary
             if !options.isEmpty { out.string(" <\(options)>") }
