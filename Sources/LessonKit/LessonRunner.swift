@@ -337,13 +337,16 @@ public final class LessonRunner {
 
     /// Says what a timeline from a recording shows, and where today's lines are.
     private func describeRecording(_ recorded: [String], live: [String]) {
-        let captures = recorded.flatMap { replayedCaptures[$0] ?? [] }
-        let sidecars = captures.map(EventsFile.sidecarPath(forCapture:)).filter { FileManager.default.fileExists(atPath: $0) }
-        let replays = recorded.map { "[\($0)]" }.joined(separator: ", ")
-        if sidecars.isEmpty {
-            show.note("one timeline, from a recording: \(replays) replayed \(captures.joined(separator: ", ")), which has no recorded events beside it: its packets only")
-        } else {
-            show.note("one timeline, from a recording: \(replays) replayed \(captures.joined(separator: ", ")); the system calls are the ones recorded with it (\(sidecars.joined(separator: ", "))), all from one run")
+        for label in recorded {
+            guard let capture = replayedCaptures[label]?.first else { continue }
+            let sidecar = EventsFile.sidecarPath(forCapture: capture)
+            let others = (replayedCaptures[label]?.count ?? 1) - 1
+            let which = others > 0 ? " (the first of the \(others + 1) captures it replays)" : ""
+            if FileManager.default.fileExists(atPath: sidecar) {
+                show.note("one timeline, from a recording: [\(label)] replayed \(capture)\(which); the system calls are the ones recorded with it (\(sidecar)), all from one run")
+            } else {
+                show.note("one timeline, from a recording: [\(label)] replayed \(capture)\(which), which has no recorded events beside it: its packets only")
+            }
         }
         if !live.isEmpty {
             show.note("\(live.map { "[\($0)]" }.joined(separator: ", ")) ran live in this lesson: their lines are in the steps above, not on a recording's timeline")
@@ -358,20 +361,20 @@ public final class LessonRunner {
         }
     }
 
-    /// A recording: the system calls and output recorded in the sidecars of the captures the
-    /// labels replayed, and the replayed packet lines.
+    /// A recording: the packet lines a label replayed from its (first) capture, and the system
+    /// calls and output recorded in that capture's sidecar. One capture, so one run: a replay of
+    /// several captures would put runs from different moments on one timeline.
     private func recordedEvents(_ labels: [String]) -> [TimelineEvent] {
         var events: [TimelineEvent] = []
         for label in labels {
-            var recorded: [TimelineEvent] = []
-            for capture in replayedCaptures[label] ?? [] {
-                let path = EventsFile.sidecarPath(forCapture: capture)
-                guard let contents = try? EventsFile.read(path: path) else { continue }
-                recorded += contents.events.filter { $0.type == "syscall" || $0.type == "output" }
-            }
+            guard let capture = replayedCaptures[label]?.first, let child = processes[label] else { continue }
+            var recorded = ((try? EventsFile.read(path: EventsFile.sidecarPath(forCapture: capture))) ?? nil)?.events
+                .filter { $0.type == "syscall" || $0.type == "output" } ?? []
+            // A recorded stdout line is shown at its write's stamp, in place of the write(fd 1).
+            let outputs = Set(recorded.filter { $0.type == "output" }.map { "\($0.label ?? "")@\($0.time)" })
+            recorded.removeAll { StdoutWrite.lines(of: $0) != nil && outputs.contains("\($0.label ?? "")@\($0.time)") }
             events += recorded
-            guard let child = processes[label] else { continue }
-            events += ProcessEvents.replayed(label: label, lines: child.receivedLines(),
+            events += ProcessEvents.replayed(label: label, lines: ProcessEvents.lines(of: capture, in: child.receivedLines()),
                                              recordedAround: recorded.first?.time ?? Clock.now(), besides: recorded)
         }
         return events

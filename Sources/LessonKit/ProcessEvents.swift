@@ -46,6 +46,22 @@ enum ProcessEvents {
         return events
     }
 
+    /// The lines a replay printed for one capture: those after handshake-watch's
+    /// `reading from file CAPTURE, ...` (on stderr) up to the next such line. All lines when the
+    /// replay never says which file it reads.
+    static func lines(of capture: String, in lines: [ChildProcess.Line]) -> [ChildProcess.Line] {
+        let marker = "reading from file "
+        guard lines.contains(where: { $0.text.hasPrefix(marker) }) else { return lines }
+        var inside = false
+        return lines.filter { line in
+            if line.text.hasPrefix(marker) {
+                inside = line.text.dropFirst(marker.count).hasPrefix(capture + ",")
+                return false
+            }
+            return inside
+        }
+    }
+
     /// A line starting with a time of day, as an event; nil for any other line.
     static func stamped(_ text: String, near reference: EpochTime, label: String, pid: Int) -> TimelineEvent? {
         if let call = Timeline.TraceLine.event(text, near: reference, label: label, pid: pid) { return call }
