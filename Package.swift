@@ -41,9 +41,9 @@ let package = Package(
 
         // libpcap, as a system library (apt: libpcap-dev).
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
-        .target(name: "HandshakeKit", dependencies: ["CPcap", "SocketCore"]),
+        .target(name: "HandshakeKit", dependencies: ["CPcap", "SocketCore", "Timeline"]),
         .executableTarget(name: "HandshakeWatch", dependencies: [
-            "HandshakeKit", "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "HandshakeKit", "SocketCore", "Timeline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // The lesson runner.
@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "SocketCoreTests", dependencies: ["SocketCore", "TestSupport"]),
         .testTarget(name: "EchoTests", dependencies: ["SocketCore", "TestSupport"]),
         .testTarget(name: "HTTPServerKitTests", dependencies: ["HTTPServerKit", "SocketCore", "TestSupport"]),
-        .testTarget(name: "HandshakeKitTests", dependencies: ["HandshakeKit", "SocketCore", "TestSupport"],
+        .testTarget(name: "HandshakeKitTests", dependencies: ["HandshakeKit", "SocketCore", "Timeline", "TestSupport"],
                     exclude: ["Corpus"]),   // seed frames for the fuzz test, read from the source tree
         .testTarget(name: "TimelineTests", dependencies: ["Timeline", "SocketCore"]),
         .testTarget(name: "LessonKitTests", dependencies: ["LessonKit", "SocketCore", "Timeline", "TestSupport"]),

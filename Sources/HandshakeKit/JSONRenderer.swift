@@ -1,4 +1,5 @@
 @preconcurrency import Glibc
+import Timeline
 
 /// JSON Lines: one object per packet, per ended connection, and the stats at the end.
 ///
@@ -57,6 +58,12 @@ public final class JSONRenderer: Renderer {
         out.ascii(Self.stepName(tracked.step))
         out.ascii("\"}")
         out.endLine()
+    }
+
+    /// The sidecar's object as it was recorded: the same line as in the `.events.jsonl` file.
+    public func event(_ event: TimelineEvent) {
+        output.string(event.jsonLine)
+        output.endLine()
     }
 
     public func connectionEnded(_ summary: ConnectionSummary) {

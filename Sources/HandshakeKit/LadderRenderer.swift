@@ -88,21 +88,28 @@ public final class LadderRenderer: Renderer {
         case .ack:
             if tracked.acknowledgesFin && tracked.simultaneousClose { return "\(sender) kernel ACKs the FIN (FINs crossed)" }
             return tracked.acknowledgesFin ? "\(sender) kernel ACKs the FIN (CLOSE_WAIT)" : "\(sender) kernel ACKs"
-        case .finActive: return "\(sender) close(): active close"
-        case .finPassive: return tracked.simultaneousClose ? "\(sender) close() too: FINs crossed" : "\(sender) recv() = 0, close()"
+        case .finActive: return "\(sender) \(StepExplanation.closingCall(tracked)): active close"
+        case .finPassive:
+            let call = tracked.call ?? "close()"
+            return tracked.simultaneousClose ? "\(sender) \(call) too: FINs crossed" : "\(sender) recv() = 0, \(call)"
         case .teardownAck:
             return tracked.timeWait == .none ? "last ACK" : "last ACK: \(tracked.timeWait.rawValue) in TIME_WAIT"
         case .rst:
             switch tracked.resetMeaning {
             case .refused: return "RST: refused, nothing listening"
-            case .abortiveClose: return "RST: abortive close (SO_LINGER 0)"
+            case .abortiveClose:
+                switch tracked.resetCause {
+                case .listenerClosed: return "RST: listener closed, connection still queued"
+                case .lingerZero: return "RST: close() with SO_LINGER 0"
+                case nil: return "RST: SO_LINGER 0 close, or listener closed with it queued"
+                }
             case .dataAfterClose: return "RST: data after close()"
             case .abortedHandshake: return "RST: handshake aborted"
             case .lateSegment: return "RST: segment after the close"
             case .unknownConnection, nil: return "RST"
             }
         case .midstream:
-            let closing = tracked.packet.tcp.flags.contains(.fin) ? "; \(sender) close(): active close" : ""
+            let closing = tracked.packet.tcp.flags.contains(.fin) ? "; \(sender) \(StepExplanation.closingCall(tracked)): active close" : ""
             return "mid-stream (opened before the capture)" + closing
         }
     }

@@ -1,8 +1,18 @@
+import Timeline
+
 /// Turns tracked packets and connection summaries into output. One renderer per `--format`.
 public protocol Renderer: AnyObject {
     func packet(_ tracked: TrackedPacket)
     func connectionEnded(_ summary: ConnectionSummary)
     func finish(_ stats: CaptureStats)
+    /// A recorded event (a system call, a line of output) from the capture's sidecar, in its
+    /// place in time among the packets.
+    func event(_ event: TimelineEvent)
     /// The buffer the renderer writes into (to flush it).
     var output: OutputBuffer { get }
+}
+
+extension Renderer {
+    /// Formats that do not draw recorded events (the ladder) skip them.
+    public func event(_ event: TimelineEvent) {}
 }

@@ -2,6 +2,7 @@
 import ArgumentParser
 import HandshakeKit
 import SocketCore
+import Timeline
 
 /// handshake-watch: the three-way handshake and the teardown, live from libpcap or from a file.
 ///
@@ -14,6 +15,8 @@ struct HandshakeWatch: ParsableCommand {
         abstract: "Watch TCP connections open (SYN, SYN-ACK, ACK) and close (FIN or RST), live or from a capture file.",
         discussion: """
             Live capture needs root or CAP_NET_RAW; reading a file (-r captures/echo-ipv4.pcap) does not.
+            A file X.pcap read with -r brings the events recorded beside it, X.events.jsonl (the programs'
+            system calls, stamped as strace -tt -T, and their output), shown among the packets in time order.
             FILTER is a BPF expression as for tcpdump ('port 5000', 'host ::1'); 'tcp' is always implied.
             """)
 
@@ -51,6 +54,10 @@ struct HandshakeWatch: ParsableCommand {
 
     @Flag(help: "Replay a file one packet per Enter key (with -r).")
     var step = false
+
+    @Flag(name: .customLong("no-events"),
+          help: "With -r X.pcap, leave out the events recorded beside it in X.events.jsonl (the programs' system calls and output, shown among the packets by default).")
+    var noEvents = false
 
     @Flag(name: .customLong("no-color"), help: "No ANSI colours (also off when NO_COLOR is set or stdout is not a terminal).")
     var noColor = false
@@ -169,7 +176,8 @@ struct HandshakeWatch: ParsableCommand {
         let palette = Palette(enabled: Palette.wanted(noColorFlag: noColor))
         let timeFormat: TimeFormat = relative ? .relative : .timeOfDay
         let loop = CaptureLoop(capture: capture, linkLayer: linkLayer, tracker: ConnectionTracker(limit: maxConnections),
-                               count: count, replay: Replay(pace: pace, step: step, state: state), state: state)
+                               count: count, replay: Replay(pace: pace, step: step, state: state), state: state,
+                               events: try recordedEvents())
         let result = switch format {
         case .text: loop.run(TextRenderer(output: output, palette: palette, timeFormat: timeFormat))
         case .ladder: loop.run(LadderRenderer(output: output, palette: palette))
@@ -181,6 +189,24 @@ struct HandshakeWatch: ParsableCommand {
             throw CaptureError("cannot write the output: \(Errno(rawValue: failure))")
         }
         if format != .json { printStatsLikeTcpdump(stats) }
+    }
+
+    /// The sidecar of the file read (`X.pcap` → `X.events.jsonl`), when there is one and
+    /// --no-events does not say no. Lines that are not events are named on stderr and skipped.
+    private func recordedEvents() throws(CaptureError) -> RecordedEvents? {
+        guard let readFile, readFile != "-", !noEvents else { return nil }
+        let path = EventsFile.sidecarPath(forCapture: readFile)
+        let contents: EventsFile.Contents?
+        do { contents = try EventsFile.read(path: path) } catch { throw CaptureError("cannot read the recorded events \(error)") }
+        guard let contents else { return nil }
+        for (line, reason) in contents.rejected.prefix(5) {
+            Console.error("handshake-watch: warning: \(path) line \(line) skipped: \(reason)")
+        }
+        if contents.rejected.count > 5 {
+            Console.error("handshake-watch: warning: \(path): \(contents.rejected.count - 5) more lines skipped")
+        }
+        Console.error("events from \(path): \(contents.events.count) (--no-events leaves them out)")
+        return RecordedEvents(contents.events)
     }
 
     /// `tcp`, plus the user's expression. A file with no expression needs no BPF at all: the
