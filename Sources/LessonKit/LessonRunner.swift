@@ -368,14 +368,13 @@ public final class LessonRunner {
         var events: [TimelineEvent] = []
         for label in labels {
             guard let capture = replayedCaptures[label]?.first, let child = processes[label] else { continue }
-            var recorded = ((try? EventsFile.read(path: EventsFile.sidecarPath(forCapture: capture))) ?? nil)?.events
+            let all = ((try? EventsFile.read(path: EventsFile.sidecarPath(forCapture: capture))) ?? nil)?.events
                 .filter { $0.type == "syscall" || $0.type == "output" } ?? []
             // A recorded stdout line is shown at its write's stamp, in place of the write(fd 1).
-            let outputs = Set(recorded.filter { $0.type == "output" }.map { "\($0.label ?? "")@\($0.time)" })
-            recorded.removeAll { StdoutWrite.lines(of: $0) != nil && outputs.contains("\($0.label ?? "")@\($0.time)") }
-            events += recorded
+            let outputs = Set(all.filter { $0.type == "output" }.map { "\($0.label ?? "")@\($0.time)" })
+            events += all.filter { StdoutWrite.lines(of: $0) == nil || !outputs.contains("\($0.label ?? "")@\($0.time)") }
             events += ProcessEvents.replayed(label: label, lines: ProcessEvents.lines(of: capture, in: child.receivedLines()),
-                                             recordedAround: recorded.first?.time ?? Clock.now(), besides: recorded)
+                                             recordedAround: all.first?.time ?? Clock.now(), besides: all)
         }
         return events
     }
