@@ -373,8 +373,15 @@ public final class LessonRunner {
             // A recorded stdout line is shown at its write's stamp, in place of the write(fd 1).
             let outputs = Set(all.filter { $0.type == "output" }.map { "\($0.label ?? "")@\($0.time)" })
             events += all.filter { StdoutWrite.lines(of: $0) == nil || !outputs.contains("\($0.label ?? "")@\($0.time)") }
-            events += ProcessEvents.replayed(label: label, lines: ProcessEvents.lines(of: capture, in: child.receivedLines()),
-                                             recordedAround: all.first?.time ?? Clock.now(), besides: all)
+            // A replay of several captures printed them all: keep the packets of this one's run,
+            // by the span of its recorded events, or (without any) after its `reading from file`.
+            let several = (replayedCaptures[label]?.count ?? 1) > 1
+            let lines = several && all.isEmpty ? ProcessEvents.lines(of: capture, in: child.receivedLines()) : child.receivedLines()
+            var packets = ProcessEvents.replayed(label: label, lines: lines, recordedAround: all.first?.time ?? Clock.now(), besides: all)
+            if several, let first = all.map(\.time).min(), let last = all.map(\.end).max() {
+                packets.removeAll { $0.time < first || $0.time > last }
+            }
+            events += packets
         }
         return events
     }

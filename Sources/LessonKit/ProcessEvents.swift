@@ -47,8 +47,10 @@ enum ProcessEvents {
     }
 
     /// The lines a replay printed for one capture: those after handshake-watch's
-    /// `reading from file CAPTURE, ...` (on stderr) up to the next such line. All lines when the
-    /// replay never says which file it reads.
+    /// `reading from file CAPTURE, ...` up to the next such line. All lines when the replay never
+    /// says which file it reads. That line comes on stderr and the packets on stdout, two pipes
+    /// read apart, so this is a best guess, for a replay of several captures with no recorded
+    /// events to tell their runs apart by time.
     static func lines(of capture: String, in lines: [ChildProcess.Line]) -> [ChildProcess.Line] {
         let marker = "reading from file "
         guard lines.contains(where: { $0.text.hasPrefix(marker) }) else { return lines }

@@ -121,6 +121,30 @@ import TestSupport
         #expect(!timeline.contains { $0.contains("kernel-thing") })
     }
 
+    /// The check of issue 8's section 4: without root, `lesson run 3 --auto` shows a step 4 in
+    /// which the recorded connect() spans the recorded SYN and ACK.
+    @Test func lessonThreeStepFourShowsTheRecordedConnectAroundTheHandshake() throws {
+        let capture = packageRoot.appendingPathComponent("captures/echo-ipv4.pcap").path
+        try #require(FileManager.default.fileExists(atPath: capture.replacingOccurrences(of: ".pcap", with: ".events.jsonl")))
+        var prefix: [String] = []
+        var arguments = ["run", "3", "--auto"]
+        if Privileges.isRoot {
+            let reachable = try? runCommand("/usr/bin/env", ["test", "-x", ToolProcess.path(of: "lesson"), "-a", "-r", capture],
+                                            prefix: Privileges.asNobody)
+            if reachable?.status == 0 { prefix = Privileges.asNobody } else { arguments.append("--from-captures") }
+        }
+        let result = try runCommand("lesson", arguments, prefix: prefix, timeout: 120)
+        #expect(result.status == 0, "\(result.stdout.joined(separator: "\n"))\n\(result.stderr.joined(separator: "\n"))")
+        let start = try #require(result.stdout.firstIndex { $0.hasPrefix("-- Step 4/6") })
+        let step = Array(result.stdout[start...].dropFirst().prefix { !$0.hasPrefix("-- Step 5/6") })
+        #expect(step.contains { $0.contains("one timeline, from a recording: [watch] replayed captures/echo-ipv4.pcap") })
+        let connect = try #require(step.firstIndex { $0.hasPrefix("  [client]") && $0.contains("connect(fd ") && $0.hasSuffix(") ...") }, "\(step)")
+        let syn = try #require(step.firstIndex { $0.hasPrefix("  [watch]") && $0.contains("[SYN] seq 0") })
+        let ack = try #require(step.firstIndex { $0.hasPrefix("  [watch]") && $0.contains("[ACK] seq 1 ack 1 len 0") })
+        let back = try #require(step.firstIndex { $0.hasPrefix("  [client]") && $0.contains("... connect() -> 0") })
+        #expect(connect < syn && syn < ack && ack < back, "\(step)")
+    }
+
     @Test func aRecordingThatContradictsTheClaimFails() throws {
         let lesson = try prepare(returnAfter: 5)   // connect() "returns" before the SYN-ACK
         defer { lesson.remove() }
