@@ -83,9 +83,14 @@ public final class LessonRunner {
         guard made != nil else { throw LessonError.stepFailed("cannot create a temporary folder in /tmp") }
         temporaryFolder = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         supervisor.addTemporaryFolder(temporaryFolder)
-        supervisor.setCleanup(lesson.cleanup.map(substituteFixed), environment: environment)
-        // A set left behind by a crash (lesson 10's namespaces) goes before anything starts.
-        if !lesson.cleanup.isEmpty { supervisor.runCleanup() }
+        // A lesson none of whose commands will run (all root-only, skipped) sets nothing up: its
+        // cleanup could only remove what another run of it, as root, has set up.
+        let runsNothing = !runsLive && lesson.steps.flatMap(\.commands).allSatisfy { $0.needsRoot && $0.fallback == nil }
+        if !runsNothing {
+            supervisor.setCleanup(lesson.cleanup.map(substituteFixed), environment: environment)
+            // A set left behind by a crash (lesson 10's namespaces) goes before anything starts.
+            if !lesson.cleanup.isEmpty { supervisor.runCleanup() }
+        }
 
         presenter.heading("Lesson \(lesson.number): \(lesson.title)")
         presenter.prose(lesson.introduction)
