@@ -145,6 +145,33 @@ import TestSupport
         #expect(connect < syn && syn < ack && ack < back, "\(step)")
     }
 
+    /// Lesson 10 without root: every command is skipped, so its cleanup (which deletes the
+    /// namespaces) must not run either, or it would break a live run of it going on meanwhile.
+    @Test func aLessonThatRunsNothingDoesNotCleanUp() throws {
+        let lesson = try TemporaryLesson("""
+            # Root only
+
+            ```cleanup
+            touch DIR/cleaned
+            ```
+
+            ## Step 1: Needs root
+
+            ```run root label=setup
+            touch DIR/ran
+            ```
+
+            ## Exercises
+
+            None.
+            """)
+        defer { lesson.remove() }
+        let result = try runCommand("lesson", ["check", lesson.file] + (Privileges.isRoot ? ["--from-captures"] : []), timeout: 60)
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(!lesson.exists("ran"))
+        #expect(!lesson.exists("cleaned"))
+    }
+
     @Test func aRecordingThatContradictsTheClaimFails() throws {
         let lesson = try prepare(returnAfter: 5)   // connect() "returns" before the SYN-ACK
         defer { lesson.remove() }
