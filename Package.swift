@@ -51,7 +51,7 @@ let package = Package(
                 resources: [.embedInCode("Resources/index.html")]),
 
         // The lesson runner.
-        .target(name: "LessonKit", dependencies: ["SocketCore"]),
+        .target(name: "LessonKit", dependencies: ["SocketCore", "Timeline"]),
         .executableTarget(name: "Lesson", dependencies: [
             "LessonKit", "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "ProjectorViewTests", dependencies: ["LiveView", "Timeline", "TestSupport"],
                     exclude: ["Fixtures"]),   // events and golden SVG files, read from the source tree
         .testTarget(name: "TimelineTests", dependencies: ["Timeline", "SocketCore"]),
-        .testTarget(name: "LessonKitTests", dependencies: ["LessonKit", "SocketCore", "TestSupport"]),
+        .testTarget(name: "LessonKitTests", dependencies: ["LessonKit", "SocketCore", "Timeline", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
