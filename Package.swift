@@ -37,8 +37,10 @@ let package = Package(
         // libpcap, as a system library (apt: libpcap-dev).
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
         .target(name: "HandshakeKit", dependencies: ["CPcap"]),
+        // The kernel's view: tracepoints (tracefs), the socket table (sock_diag), TcpExt counters.
+        .target(name: "KernelKit", dependencies: ["SocketCore", "CPcap"]),
         .executableTarget(name: "HandshakeWatch", dependencies: [
-            "HandshakeKit", "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "HandshakeKit", "KernelKit", "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // The lesson runner.
@@ -54,6 +56,7 @@ let package = Package(
         .testTarget(name: "HTTPServerKitTests", dependencies: ["HTTPServerKit", "SocketCore", "TestSupport"]),
         .testTarget(name: "HandshakeKitTests", dependencies: ["HandshakeKit", "SocketCore", "TestSupport"],
                     exclude: ["Corpus"]),   // seed frames for the fuzz test, read from the source tree
+        .testTarget(name: "KernelKitTests", dependencies: ["KernelKit", "SocketCore", "TestSupport"]),
         .testTarget(name: "LessonKitTests", dependencies: ["LessonKit", "SocketCore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
