@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "handshake-watch", targets: ["HandshakeWatch"]),
         .executable(name: "lesson", targets: ["Lesson"]),
         .library(name: "SocketCore", targets: ["SocketCore"]),
+        .library(name: "Timeline", targets: ["Timeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -18,6 +19,10 @@ let package = Package(
     targets: [
         // The socket core: every Glibc socket call of the project lives in Sources/SocketCore/Syscalls.
         .target(name: "SocketCore"),
+
+        // The timeline every view shares: events (packets, system calls, output, kernel), their
+        // JSON Lines form, the `.events.jsonl` sidecar of a capture, and the merge.
+        .target(name: "Timeline", dependencies: ["SocketCore"]),
 
         // The classic echo pair.
         .executableTarget(name: "EchoServer", dependencies: [
@@ -38,7 +43,7 @@ let package = Package(
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
         .target(name: "HandshakeKit", dependencies: ["CPcap"]),
         // The kernel's view: tracepoints (tracefs), the socket table (sock_diag), TcpExt counters.
-        .target(name: "KernelKit", dependencies: ["SocketCore", "CPcap"]),
+        .target(name: "KernelKit", dependencies: ["SocketCore", "Timeline", "CPcap"]),
         .executableTarget(name: "HandshakeWatch", dependencies: [
             "HandshakeKit", "KernelKit", "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -56,7 +61,8 @@ let package = Package(
         .testTarget(name: "HTTPServerKitTests", dependencies: ["HTTPServerKit", "SocketCore", "TestSupport"]),
         .testTarget(name: "HandshakeKitTests", dependencies: ["HandshakeKit", "SocketCore", "TestSupport"],
                     exclude: ["Corpus"]),   // seed frames for the fuzz test, read from the source tree
-        .testTarget(name: "KernelKitTests", dependencies: ["KernelKit", "SocketCore", "TestSupport"]),
+        .testTarget(name: "KernelKitTests", dependencies: ["KernelKit", "Timeline", "SocketCore", "TestSupport"]),
+        .testTarget(name: "TimelineTests", dependencies: ["Timeline", "SocketCore"]),
         .testTarget(name: "LessonKitTests", dependencies: ["LessonKit", "SocketCore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,28 +1,11 @@
 import SocketCore
+import Timeline
 
 extension KernelEvent {
-    /// The JSON Lines object of EVENTS.md, keys in its order:
+    /// The JSON Lines object of EVENTS.md (through the shared `TimelineEvent`), keys in its order:
     /// `{"type":"state","time":T,"local":"127.0.0.1","lport":44806,"remote":"127.0.0.1","rport":38633,
     ///   "from":"SYN_SENT","to":"ESTABLISHED","source":"tracepoint","conn":1}`.
-    public var json: String {
-        var fields = ["\"type\":\"\(type)\"", "\"time\":\(time)"]
-        let socket = ["\"local\":\"\(local)\"", "\"lport\":\(localPort)"]
-        let pair = socket + ["\"remote\":\"\(remote)\"", "\"rport\":\(remotePort)"]
-        switch kind {
-        case .state(let from, let to, let source):
-            fields += pair + ["\"from\":\"\(from)\"", "\"to\":\"\(to)\"", "\"source\":\"\(source.rawValue)\""]
-        case .resetSent(let reason):
-            fields += pair + ["\"reason\":\"\(reason)\""]
-        case .resetReceived, .synackRetransmit:
-            fields += pair
-        case .acceptQueue(let queued, let backlog):
-            fields += socket + ["\"queued\":\(queued)", "\"backlog\":\(backlog)"]
-        case .counter(let name, let delta, let total):
-            fields += ["\"name\":\"\(name)\"", "\"delta\":\(delta)", "\"total\":\(total)"]
-        }
-        if let connection { fields.append("\"conn\":\(connection)") }
-        return "{" + fields.joined(separator: ",") + "}"
-    }
+    public var json: String { timelineEvent.jsonLine }
 
     /// The terminal line, after the time stamp:
     /// `[kernel] 127.0.0.1:44806 CLOSE → SYN_SENT (connect(): the SYN goes out next)`.

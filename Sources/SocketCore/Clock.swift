@@ -28,8 +28,9 @@ public struct EpochTime: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// `1795642942.605030`: the JSON form of EVENTS.md, six decimals, never exponent notation.
     public var description: String {
-        let sign = microseconds < 0 && seconds == 0 ? "-" : ""
-        return sign + String(seconds) + "." + Clock.zeroPadded(fraction, width: 6)
+        let magnitude = microseconds.magnitude
+        return (microseconds < 0 ? "-" : "") + String(magnitude / 1_000_000) + "."
+            + Clock.zeroPadded(Int64(magnitude % 1_000_000), width: 6)
     }
 
     /// Parses the JSON form back (`1795642942.605030`, `1795642942.6`, `1795642942`), without going

@@ -1,4 +1,5 @@
 import Testing
+import Timeline
 import SocketCore
 @testable import KernelKit
 
@@ -97,5 +98,27 @@ import SocketCore
         let sockets = try SockDiag().sockets(in: [.listen])
         let ours = try #require(sockets.first { $0.localPort == Int(port) && $0.local == "127.0.0.1" })
         #expect(ours.state == .listen && ours.sendQueue == 7 && ours.receiveQueue == 0)
+    }
+}
+
+@Suite struct KernelTimelineTests {
+    @Test func everyKindRoundTripsThroughTheTimeline() throws {
+        let t = EpochTime(microseconds: 1_795_642_942_605_045)
+        let events = [
+            KernelEvent(time: t, kind: .state(from: .synSent, to: .established, source: .tracepoint),
+                        local: "127.0.0.1", localPort: 44806, remote: "127.0.0.1", remotePort: 38633, connection: 1),
+            KernelEvent(time: t, kind: .resetSent(reason: "NO_SOCKET"), local: "::1", localPort: 1, remote: "::1", remotePort: 2),
+            KernelEvent(time: t, kind: .resetReceived, local: "::1", localPort: 1, remote: "::1", remotePort: 2),
+            KernelEvent(time: t, kind: .synackRetransmit, local: "::1", localPort: 1, remote: "::1", remotePort: 2),
+            KernelEvent(time: t, kind: .acceptQueue(queued: 3, backlog: 2), local: "127.0.0.1", localPort: 35047),
+            KernelEvent(time: t, kind: .counter(name: "ListenOverflows", delta: 1, total: 17)),
+        ]
+        #expect(events[0].json == #"{"type":"state","time":1795642942.605045,"local":"127.0.0.1","lport":44806,"remote":"127.0.0.1","rport":38633,"from":"SYN_SENT","to":"ESTABLISHED","source":"tracepoint","conn":1}"#)
+        #expect(events[4].json == #"{"type":"accept-queue","time":1795642942.605045,"local":"127.0.0.1","lport":35047,"queued":3,"backlog":2}"#)
+        #expect(events[5].json == #"{"type":"counter","time":1795642942.605045,"name":"ListenOverflows","delta":1,"total":17}"#)
+        for event in events {
+            let line = try TimelineEvent(jsonLine: event.json)
+            #expect(KernelEvent(line) == event)
+        }
     }
 }
