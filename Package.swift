@@ -41,7 +41,7 @@ let package = Package(
 
         // libpcap, as a system library (apt: libpcap-dev).
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
-        .target(name: "HandshakeKit", dependencies: ["CPcap"]),
+        .target(name: "HandshakeKit", dependencies: ["CPcap", "KernelKit", "SocketCore"]),
         // The kernel's view: tracepoints (tracefs), the socket table (sock_diag), TcpExt counters.
         .target(name: "KernelKit", dependencies: ["SocketCore", "Timeline", "CPcap"]),
         .executableTarget(name: "HandshakeWatch", dependencies: [

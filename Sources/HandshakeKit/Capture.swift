@@ -68,12 +68,14 @@ public final class Capture: @unchecked Sendable {
         return Capture(handle: handle, isLive: true, isNanosecond: false)
     }
 
-    /// Waits (poll(2) on libpcap's descriptor) until packets are ready or `milliseconds` pass.
-    public func waitForPackets(milliseconds: Int32) {
+    /// Waits (poll(2) on libpcap's descriptor, and `other` when given) until packets are ready,
+    /// `other` is readable, or `milliseconds` pass.
+    public func waitForPackets(milliseconds: Int32, alsoOn other: Int32? = nil) {
         let descriptor = pcap_get_selectable_fd(handle)
         guard descriptor >= 0 else { return }
-        var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-        _ = poll(&entry, 1, milliseconds)
+        var entries = [pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)]
+        if let other { entries.append(pollfd(fd: other, events: Int16(POLLIN), revents: 0)) }
+        _ = poll(&entries, nfds_t(entries.count), milliseconds)
     }
 
     /// Opens a pcap or pcapng file, keeping nanosecond timestamps when the file has them.

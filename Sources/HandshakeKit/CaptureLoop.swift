@@ -49,8 +49,9 @@ public struct CaptureLoop {
                 if let count, handled >= count { break reading }
             case .timeout:
                 // The ring is empty: everything printed so far leaves now, then we wait.
+                renderer.idle()
                 renderer.output.flush()
-                capture.waitForPackets(milliseconds: 100)
+                capture.waitForPackets(milliseconds: 100, alsoOn: renderer.waitDescriptor)
                 continue reading
             case .end:
                 break reading

@@ -76,6 +76,17 @@ public final class JSONRenderer: Renderer {
         out.fixed(summary.duration, decimals: 6)
         out.ascii(",\"packets\":")
         out.decimal(summary.packets)
+        if !summary.clientStates.isEmpty || !summary.serverStates.isEmpty {
+            out.ascii(",\"client_states\":[")
+            out.string(summary.clientStates.map { "\"\($0)\"" }.joined(separator: ","))
+            out.ascii("],\"server_states\":[")
+            out.string(summary.serverStates.map { "\"\($0)\"" }.joined(separator: ","))
+            out.ascii("]")
+        }
+        if let seconds = summary.timeWaitSeconds {
+            out.ascii(",\"time_wait_s\":")
+            out.fixed(seconds, decimals: 3)
+        }
         out.ascii("}")
         out.endLine()
     }

@@ -1,6 +1,7 @@
 @preconcurrency import Glibc
 import ArgumentParser
 import HandshakeKit
+import KernelKit
 import SocketCore
 
 /// handshake-watch: the three-way handshake and the teardown, live from libpcap or from a file.
@@ -59,6 +60,9 @@ struct HandshakeWatch: ParsableCommand {
             help: ArgumentHelp("Connections tracked at once; past it the idlest are evicted (bounded memory).", valueName: "n"))
     var maxConnections = 65_536
 
+    @Flag(help: ArgumentHelp("Also show the kernel's view: TCP states and resets (tracepoints in a tracefs instance of our own; root), accept queues, TIME_WAIT and SYN_RECV sockets (sock_diag) and the TcpExt counters ListenOverflows and ListenDrops (/proc/net/netstat; they count for the whole network namespace, not one socket)."))
+    var kernel = false
+
     @Argument(help: "BPF filter expression, as for tcpdump (pcap_compile(3)); 'tcp' is implied.")
     var filter: [String] = []
 
@@ -93,6 +97,9 @@ struct HandshakeWatch: ParsableCommand {
         if let count, count < 1 { throw ValidationError("-c must be at least 1") }
         if snapshotLength < 64 || snapshotLength > 262_144 { throw ValidationError("-s must be between 64 and 262144") }
         if bufferKiB < 1 || bufferKiB > 1 << 20 { throw ValidationError("-B must be between 1 and 1048576 KiB") }
+        if kernel && readFile != nil {
+            throw ValidationError("--kernel watches this machine's kernel now: capture live (-i), not -r")
+        }
         if maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
     }
 
@@ -124,6 +131,8 @@ struct HandshakeWatch: ParsableCommand {
             try capture.setFilter(expression, userExpression: filter.joined(separator: " "))
         }
         if let writeFile { try capture.dump(to: writeFile) }
+        let kernelWatch = kernel ? try startKernelWatch() : nil
+        defer { kernelWatch?.remove() }   // every path out of here, errors included
 
         // 3. Ready: say so on stderr, exactly as tcpdump does.
         if capture.isLive {
@@ -171,9 +180,9 @@ struct HandshakeWatch: ParsableCommand {
         let loop = CaptureLoop(capture: capture, linkLayer: linkLayer, tracker: ConnectionTracker(limit: maxConnections),
                                count: count, replay: Replay(pace: pace, step: step, state: state), state: state)
         let result = switch format {
-        case .text: loop.run(TextRenderer(output: output, palette: palette, timeFormat: timeFormat))
-        case .ladder: loop.run(LadderRenderer(output: output, palette: palette))
-        case .json: loop.run(JSONRenderer(output: output))
+        case .text: run(loop, TextRenderer(output: output, palette: palette, timeFormat: timeFormat), kernelWatch)
+        case .ladder: run(loop, LadderRenderer(output: output, palette: palette), kernelWatch)
+        case .json: run(loop, JSONRenderer(output: output), kernelWatch)
         }
         state.finished.store(true, ordering: .relaxed)
         let stats = try result.get()
@@ -181,6 +190,39 @@ struct HandshakeWatch: ParsableCommand {
             throw CaptureError("cannot write the output: \(Errno(rawValue: failure))")
         }
         if format != .json { printStatsLikeTcpdump(stats) }
+    }
+
+    /// The loop, with the kernel's events beside the packets when `--kernel` is on.
+    private func run<R: Renderer>(_ loop: CaptureLoop, _ renderer: R, _ kernel: KernelWatch?) -> Result<CaptureStats, CaptureError> {
+        guard let kernel else { return loop.run(renderer) }
+        let style: KernelRenderer<R>.Style = switch format { case .text: .text; case .ladder: .ladder; case .json: .json }
+        return loop.run(KernelRenderer(renderer, kernel: kernel, format: style, relative: relative))
+    }
+
+    /// `--kernel`: the tracefs instance (root), sock_diag and the counters. Without root, one line
+    /// says what is missing and what still works, and the run goes on with the rest.
+    private func startKernelWatch() throws(CaptureError) -> KernelWatch {
+        let expression = filter.joined(separator: " ")
+        let watch: KernelWatch
+        do {
+            watch = try KernelWatch(filterExpression: expression.allSatisfy(\.isWhitespace) ? nil : expression,
+                                    ports: Self.singlePort(filter))
+        } catch {
+            throw CaptureError("--kernel: cannot read the socket table: \(error)")
+        }
+        if let problem = watch.tracepointProblem {
+            Console.error("handshake-watch: --kernel: TCP states and resets come from tracepoints, which need root "
+                + "(\(problem)); still shown: accept queues, TIME_WAIT and SYN_RECV sockets (sock_diag) and the "
+                + "ListenOverflows/ListenDrops counters")
+        }
+        return watch
+    }
+
+    /// `port N` or `tcp port N`: the one port the kernel can filter its tracepoints on.
+    static func singlePort(_ words: [String]) -> [Int] {
+        let parts = words.joined(separator: " ").split(separator: " ").filter { $0 != "tcp" && $0 != "and" }
+        guard parts.count == 2, parts[0] == "port", let port = Int(parts[1]), (1...65535).contains(port) else { return [] }
+        return [port]
     }
 
     /// `tcp`, plus the user's expression. A file with no expression needs no BPF at all: the

@@ -45,11 +45,11 @@ public final class KernelWatch {
     public var instancePath: String? { trace?.instance.path }
 
     /// Reads what the sources have now. Samples the socket table and counters when `activity`
-    /// (packets or events arrived) and 5 ms passed, or 100 ms passed since the last sample.
-    public func collect(activity: Bool) {
+    /// (packets or events arrived) and 5 ms passed, or 100 ms passed since the last sample, or `force`.
+    public func collect(activity: Bool, force: Bool = false) {
         var fresh = trace?.readAvailable() ?? []
         let now = Clock.monotonic()
-        if now - lastSample >= 0.1 || ((activity || !fresh.isEmpty) && now - lastSample >= 0.005) {
+        if force || now - lastSample >= 0.1 || ((activity || !fresh.isEmpty) && now - lastSample >= 0.005) {
             lastSample = now
             let time = Clock.now()
             if let sockets = try? diag?.sockets(in: SocketTable.watchedStates) {
