@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "SocketCoreTests", dependencies: ["SocketCore", "TestSupport"]),
         .testTarget(name: "EchoTests", dependencies: ["SocketCore", "TestSupport"]),
         .testTarget(name: "HTTPServerKitTests", dependencies: ["HTTPServerKit", "SocketCore", "TestSupport"]),
-        .testTarget(name: "HandshakeKitTests", dependencies: ["HandshakeKit", "SocketCore", "TestSupport"],
+        .testTarget(name: "HandshakeKitTests", dependencies: ["HandshakeKit", "KernelKit", "SocketCore", "TestSupport"],
                     exclude: ["Corpus"]),   // seed frames for the fuzz test, read from the source tree
         .testTarget(name: "KernelKitTests", dependencies: ["KernelKit", "Timeline", "SocketCore", "TestSupport"]),
         .testTarget(name: "TimelineTests", dependencies: ["Timeline", "SocketCore"]),
