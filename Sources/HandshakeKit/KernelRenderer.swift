@@ -81,6 +81,9 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
             let socket = KernelEventLine.hostPort(event.local, event.localPort)
             let peer = KernelEventLine.hostPort(event.remote, event.remotePort)
             event.connection = event.hasAddresses ? connections[Self.key(socket, peer)] : nil
+            if let id = event.connection, case .state(_, .timeWait, .sockDiag) = event.kind, !isClosing(id, socket) {
+                event.connection = nil   // an older connection's timewait socket on the same 4-tuple
+            }
             if let id = event.connection, case .state(let from, let to, _) = event.kind { record(id, socket, from, to) }
             switch format {
             case .json: output.string(event.json)
@@ -105,6 +108,14 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
         if states.last != to.description { states.append(to.description) }
         if isClient { known.clientStates = states } else { known.serverStates = states }
         ends[id] = known
+    }
+
+    /// True when the end `socket` of connection `id` has sent its FIN: only then can a TIME_WAIT
+    /// on its 4-tuple be this connection's (loopback reuses 4-tuples still in TIME_WAIT).
+    private func isClosing(_ id: Int, _ socket: String) -> Bool {
+        guard let known = ends[id] else { return false }
+        let states = socket == known.client ? known.clientStates : known.serverStates
+        return ["FIN_WAIT1", "FIN_WAIT2", "CLOSING", "CLOSE"].contains(states.last ?? "")
     }
 
     private func timeText(_ time: EpochTime) -> String {

@@ -57,7 +57,8 @@ struct KernelLiveTests {
         #expect(seen == expected, "handshake-watch: \(seen)\nreference: \(expected)")
         #expect(seen.contains("\(port) LISTEN SYN_RECV") && seen.contains("\(port) SYN_RECV ESTABLISHED"))
         let connection = try #require(Self.objects(watcher.stdout, type: "connection").first)
-        #expect(connection["client_states"] as? [String] == ["CLOSE", "SYN_SENT", "ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT"])
+        #expect(connection["client_states"] as? [String] == ["CLOSE", "SYN_SENT", "ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT"],
+                "\(watcher.stdout.joined(separator: "\n"))")
         #expect(connection["server_states"] as? [String] == ["SYN_RECV", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSE"])
         #expect(!Self.instanceExists(pid: watcher.pid), "removed after SIGINT")
     }
