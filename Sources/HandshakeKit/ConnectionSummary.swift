@@ -18,6 +18,9 @@ public struct ConnectionSummary: Sendable {
     public var midstream: Bool
     /// SYN copies beyond the first.
     public var synRetransmits: Int
+    /// Zeek's outcome code and history string (see `ZeekConnState`, `ZeekHistory`).
+    public var connState: ZeekConnState = .OTH
+    public var history: String = ""
     /// The kernel's states each end went through (`--kernel`), oldest first; empty without it.
     public var clientStates: [String] = []
     public var serverStates: [String] = []

@@ -87,7 +87,11 @@ public final class JSONRenderer: Renderer {
             out.ascii(",\"time_wait_s\":")
             out.fixed(seconds, decimals: 3)
         }
-        out.ascii("}")
+        out.ascii(",\"conn_state\":\"")
+        out.string(summary.connState.rawValue)
+        out.ascii("\",\"history\":\"")
+        out.string(summary.history)
+        out.ascii("\"}")
         out.endLine()
     }
 

@@ -103,6 +103,7 @@ public enum StepExplanation {
         case .none: break
         }
         parts.append("\(summary.packets) packet\(summary.packets == 1 ? "" : "s") in \(seconds(summary.duration))")
+        parts.append("\(summary.connState.rawValue): \(summary.connState.meaning), history \(summary.history)")
         if !summary.clientStates.isEmpty { parts.append("client " + summary.clientStates.joined(separator: " → ")) }
         if !summary.serverStates.isEmpty { parts.append("server " + summary.serverStates.joined(separator: " → ")) }
         return "conn \(summary.connection) \(summary.client) → \(summary.server): \(outcomeText(summary.outcome)); "

@@ -195,7 +195,9 @@ struct OfflineDecodingTests {
             "fin-active", "fin-passive", "teardown-ack"])
         let connection = try #require(run.connections.first)
         #expect(Set(connection.keys) == ["type", "conn", "client", "server", "handshake_rtt_ms", "bytes_to_server",
-                                         "bytes_to_client", "closed_by", "time_wait", "outcome", "duration_s", "packets"])
+                                         "bytes_to_client", "closed_by", "time_wait", "outcome", "duration_s", "packets",
+                                         "conn_state", "history"])
+        #expect(connection["conn_state"] as? String == "SF" && connection["history"] as? String == "ShADadFf")
         #expect(connection["bytes_to_server"] as? Int == 5)
         #expect(connection["bytes_to_client"] as? Int == 5)
         #expect(connection["closed_by"] as? String == "client")
