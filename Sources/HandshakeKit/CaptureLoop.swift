@@ -21,6 +21,14 @@ public struct CaptureLoop {
         self.state = state
     }
 
+    /// A pcap record's `ts_sec` is an unsigned 32-bit number (seconds until 2106), but libpcap
+    /// hands it over through a signed 32-bit field: 0xFFFFFFFE arrives as -2. Read it back as
+    /// unsigned, as tshark does; pcapng's 64-bit stamps are never negative here.
+    @inline(__always)
+    static func seconds(_ raw: Int) -> Int {
+        raw < 0 && raw >= Int(Int32.min) ? Int(UInt32(truncatingIfNeeded: raw)) : raw
+    }
+
     /// Reads, decodes, tracks and prints until the file ends, -c is reached, or a signal arrives.
     /// Generic over the renderer so each format's loop is compiled on its own, calls inlined.
     public func run<R: Renderer>(_ renderer: R) -> Result<CaptureStats, CaptureError> {
@@ -31,7 +39,7 @@ public struct CaptureLoop {
             case .packet(let header, let bytes):
                 read += 1
                 let number = read + capture.filteredOut   // the frame number in a file
-                let time = Timestamp(seconds: Int(header.pointee.ts.tv_sec), fraction: Int(header.pointee.ts.tv_usec),
+                let time = Timestamp(seconds: Self.seconds(header.pointee.ts.tv_sec), fraction: Int(header.pointee.ts.tv_usec),
                                      isNanosecond: capture.isNanosecond)
                 do {
                     guard let packet = try PacketDecoder.decode(bytes, linkLayer: linkLayer, wireLength: Int(header.pointee.len),
@@ -59,9 +67,9 @@ public struct CaptureLoop {
                 if capture.isLive {
                     failure = CaptureError("capture failed: \(message)")
                 } else {
-                    // A file cut short (a crashed capture): keep what was read, warn, end normally.
-                    renderer.output.flush()
-                    fputs("handshake-watch: warning: \(message)\n", stderr)
+                    // A file cut short (a crashed capture), a record libpcap refuses: what was read
+                    // is shown, then the error, and the exit status is 1, as tcpdump's.
+                    failure = CaptureError(message)
                 }
                 break reading
             }

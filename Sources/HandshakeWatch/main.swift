@@ -87,6 +87,9 @@ struct HandshakeWatch: ParsableCommand {
         if let writeFile, writeFile == "-" {
             throw ValidationError("-w - would mix the pcap file with the text on stdout: give a file name")
         }
+        if readFile == "-", let writeFile, CaptureFileInfo.sameFile(descriptor: STDIN_FILENO, writeFile) {
+            throw ValidationError("-w \(writeFile) would overwrite the file -r - is reading (stdin)")
+        }
         if let readFile, let writeFile, CaptureFileInfo.sameFile(readFile, writeFile) {
             throw ValidationError("-w \(writeFile) would overwrite the file -r is reading")
         }
