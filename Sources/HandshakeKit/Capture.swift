@@ -6,9 +6,13 @@ import CPcap
 /// Live captures are set up the long way (`pcap_create` ... `pcap_activate`) because only that
 /// path can turn on immediate mode: without it the kernel batches packets and a loopback
 /// handshake shows up about a second late.
-public final class Capture: @unchecked Sendable {
-    /// The `pcap_t *`. Immutable; `breakLoop()` may be called from another thread.
+///
+/// Used by one thread. The thread that waits for Ctrl-C gets the small `breaker` instead.
+public final class Capture {
+    /// The `pcap_t *`.
     private let handle: OpaquePointer
+    /// Stops the loop from another thread (the signal watcher).
+    public let breaker: CaptureBreaker
     public let isLive: Bool
     /// The link-layer header type (DLT_*) of every frame.
     public let linkType: Int32
@@ -26,11 +30,13 @@ public final class Capture: @unchecked Sendable {
         self.handle = handle
         self.isLive = isLive
         self.isNanosecond = isNanosecond
+        breaker = CaptureBreaker(handle)
         linkType = pcap_datalink(handle)
         snapshotLength = Int(pcap_snapshot(handle))
     }
 
     deinit {
+        breaker.invalidate()
         if var program = offlineFilter { pcap_freecode(&program) }
         if let dumper { pcap_dump_close(dumper) }
         pcap_close(handle)
@@ -167,7 +173,7 @@ public final class Capture: @unchecked Sendable {
     /// Packets of a file that the filter rejected (they still count for frame numbers).
     public private(set) var filteredOut = 0
 
-    /// Makes a blocked `next()` return `.end`. Safe from another thread or a signal handler.
+    /// Makes the next `next()` return `.end` (from another thread: `breaker.breakLoop()`).
     public func breakLoop() {
         pcap_breakloop(handle)
     }

@@ -118,13 +118,48 @@ struct HandshakeWatch: ParsableCommand {
     }
 
     private func watch() throws(CaptureError) {
-        // 1. Open the capture.
         let interface = self.interface ?? "lo"
+        // 0. A thread waits for Ctrl-C / SIGTERM and stops the loop; it also gives the idle hint.
+        //    It starts first: opening a FIFO (`-r fifo`) blocks until a writer comes.
+        let state = WatchState()
+        let hint = readFile == nil && interface != "lo" && interface != "any"
+        let isFile = readFile != nil
+        let watchedInterface = interface
+        let watcher: @Sendable () -> Void = {
+            var hinted = !hint
+            var waited = 0.0
+            while true {
+                if Signals.waitForTermination(timeout: 0.5) != nil {
+                    state.stopped.store(true, ordering: .relaxed)
+                    state.breaker.withLock { $0?.breakLoop() }
+                    // A file read blocks in read(2) while a FIFO's writer stalls, where
+                    // pcap_breakloop cannot reach: like tcpdump on a file, leave at once then.
+                    if isFile { Self.exitUnlessFinished(state) }
+                    return
+                }
+                if state.finished.load(ordering: .relaxed) { return }
+                waited += 0.5
+                if !hinted, state.packets.load(ordering: .relaxed) == 0, waited >= 5 {
+                    hinted = true
+                    Console.error("handshake-watch: nothing seen on \(watchedInterface) for 5 s. Traffic between "
+                        + "programs on this machine (127.0.0.1, ::1, even its own LAN address) travels over lo: try -i lo")
+                }
+            }
+        }
+        do {
+            try Threads.detach(watcher)
+        } catch {
+            // Without that thread Ctrl-C (blocked above) could not stop us: give up now.
+            throw CaptureError("cannot start the signal thread: \(error)")
+        }
+
+        // 1. Open the capture.
         let capture = if let readFile {
             try Capture.offline(path: readFile)
         } else {
             try Capture.live(interface: interface, snapshotLength: snapshotLength, bufferKiB: bufferKiB)
         }
+        state.breaker.withLock { $0 = capture.breaker }
         guard let linkLayer = LinkLayer(dlt: capture.linkType) else {
             throw CaptureError("cannot decode link type \(capture.linkTypeDescription): handshake-watch reads "
                 + "Ethernet, Linux cooked (SLL, SLL2), BSD loopback (NULL, LOOP) and raw IP")
@@ -144,39 +179,11 @@ struct HandshakeWatch: ParsableCommand {
             Console.error("reading from file \(readFile ?? ""), link-type \(capture.linkTypeDescription), snapshot length \(capture.snapshotLength)")
         }
 
-        // 4. A thread waits for Ctrl-C / SIGTERM and stops the loop; it also gives the idle hint.
-        let state = WatchState()
-        let hint = capture.isLive && interface != "lo" && interface != "any"
-        let watchedInterface = interface
-        let watcher: @Sendable () -> Void = {
-            var hinted = !hint
-            var waited = 0.0
-            while true {
-                if Signals.waitForTermination(timeout: 0.5) != nil {
-                    state.stopped.store(true, ordering: .relaxed)
-                    capture.breakLoop()
-                    return
-                }
-                if state.finished.load(ordering: .relaxed) { return }
-                waited += 0.5
-                if !hinted, state.packets.load(ordering: .relaxed) == 0, waited >= 5 {
-                    hinted = true
-                    Console.error("handshake-watch: nothing seen on \(watchedInterface) for 5 s. Traffic between "
-                        + "programs on this machine (127.0.0.1, ::1, even its own LAN address) travels over lo: try -i lo")
-                }
-            }
-        }
-        do {
-            try Threads.detach(watcher)
-        } catch {
-            // Without that thread Ctrl-C (blocked above) could not stop us: give up now.
-            throw CaptureError("cannot start the signal thread: \(error)")
-        }
 
         // 5. The loop, specialised for the chosen renderer.
         // Live captures flush whenever the ring is empty (CaptureLoop, .timeout): each burst appears
         // at once, without a write(2) per line. A terminal and slow replays flush every line.
-        let liveOutput = pace != nil || step || isatty(STDOUT_FILENO) == 1
+        let liveOutput = pace != nil || step || isatty(STDOUT_FILENO) == 1 || readFile.map(CaptureFileInfo.isStream) == true
         let output = OutputBuffer(file: stdout, flushesEachLine: liveOutput)
         let palette = Palette(enabled: Palette.wanted(noColorFlag: noColor))
         let timeFormat: TimeFormat = relative ? .relative : .timeOfDay
@@ -193,6 +200,16 @@ struct HandshakeWatch: ParsableCommand {
             throw CaptureError("cannot write the output: \(Errno(rawValue: failure))")
         }
         if format != .json { printStatsLikeTcpdump(stats) }
+    }
+
+    /// After Ctrl-C on a file: the loop has 1 s to end by itself (it does unless blocked in a
+    /// read from a stalled pipe); then the process ends, status 0, with the lines shown so far.
+    private static func exitUnlessFinished(_ state: WatchState) {
+        for _ in 0..<100 {
+            if state.finished.load(ordering: .relaxed) { return }
+            usleep(10_000)
+        }
+        Console.exit(0)
     }
 
     /// The loop, with the kernel's events beside the packets when `--kernel` is on.

@@ -60,3 +60,26 @@ struct HardeningTests {
         }
     }
 }
+
+extension HardeningTests {
+    @Test("-r FIFO whose writer stalls (after the header, or after some packets): SIGINT and SIGTERM end it, status 0",
+          arguments: [(SIGINT, 0), (SIGTERM, 0), (SIGINT, 3), (SIGTERM, 3)])
+    func stalledFifo(_ signal: Int32, _ packetCount: Int) throws {
+        let directory = try TemporaryDirectory()
+        let fifo = directory.url.appendingPathComponent("live.pcap").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        // O_RDWR never blocks on a FIFO: the writer end stays open, the reader waits for more.
+        let writer = open(fifo, O_RDWR)
+        #expect(writer >= 0)
+        defer { close(writer) }
+        let file = FixtureWriter.pcap(Array(Self.echoFrames().prefix(packetCount)), linkType: 1)
+        #expect(file.withUnsafeBytes { write(writer, $0.baseAddress, $0.count) } == file.count)
+        let watcher = try ToolProcess("handshake-watch", ["-r", fifo])
+        defer { watcher.stop() }
+        _ = try watcher.waitForLine(containing: "reading from file", onStderr: true)
+        try waitUntil { watcher.stdout.filter { $0.contains(" #1 ") }.count == packetCount }   // printed as it arrives
+        watcher.signal(signal)
+        #expect(try watcher.waitForExit(timeout: 15) == 0)
+        #expect(watcher.stdout.filter { $0.contains(" #1 ") }.count == packetCount)
+    }
+}
