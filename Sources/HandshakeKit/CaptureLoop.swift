@@ -34,6 +34,7 @@ public struct CaptureLoop {
     public func run<R: Renderer>(_ renderer: R) -> Result<CaptureStats, CaptureError> {
         var handled = 0, skipped = 0, read = 0
         var failure: CaptureError?
+        var skips = SkipReport()
         reading: while !state.stopped.load(ordering: .relaxed) {
             switch capture.next() {
             case .packet(let header, let bytes):
@@ -44,13 +45,14 @@ public struct CaptureLoop {
                 do {
                     guard let packet = try PacketDecoder.decode(bytes, linkLayer: linkLayer, wireLength: Int(header.pointee.len),
                                                                 number: number, time: time) else { continue reading }
+                    skips.decoded()
                     if handled > 0 && !replay.wait() { break reading }
                     renderer.packet(tracker.track(packet))
                     tracker.drainEnded { renderer.connectionEnded($0) }
                 } catch {
                     skipped += 1
                     renderer.output.flush()
-                    fputs("skipped packet \(number): \(error)\n", stderr)
+                    skips.skipped(number, reason: "\(error)")
                 }
                 handled += 1
                 if capture.isLive { state.packets.add(1, ordering: .relaxed) }
@@ -75,6 +77,8 @@ public struct CaptureLoop {
             }
         }
         // The end: summaries of connections still open, then the counts.
+        renderer.output.flush()
+        skips.finish()
         tracker.finishAll { renderer.connectionEnded($0) }
         if let dumpFailure = capture.flushDump(), failure == nil { failure = dumpFailure }
         var stats = CaptureStats(received: read, dropped: 0, skipped: skipped, decoded: handled, isLive: capture.isLive)

@@ -83,3 +83,16 @@ extension HardeningTests {
         #expect(watcher.stdout.filter { $0.contains(" #1 ") }.count == packetCount)
     }
 }
+
+extension HardeningTests {
+    @Test("a file of zero-filled records: one warning, then a count, not a line per record")
+    func zeroFilledRecords() throws {
+        let directory = try TemporaryDirectory()
+        let frames = Array(repeating: FixtureFrame(seconds: 1_700_000_000, fraction: 0, bytes: [0, 0, 0, 0]), count: 5_000)
+        let path = try directory.write("zero.pcap", FixtureWriter.pcap(frames, linkType: 1))
+        let run = try runCommand("handshake-watch", ["-r", path])
+        #expect(run.status == 0)
+        let skips = run.stderr.filter { $0.hasPrefix("skipped") }
+        #expect(skips == ["skipped packet 1: truncated Ethernet header", "skipped 4999 more packets: truncated Ethernet header"], "\(skips)")
+    }
+}
