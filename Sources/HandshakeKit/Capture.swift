@@ -23,6 +23,8 @@ public final class Capture {
     /// For files, the BPF program is run here in user space, so packet numbers stay the file's
     /// frame numbers (what Wireshark shows); nil when no filter is needed.
     private var offlineFilter: bpf_program?
+    /// The same filter behind a VLAN tag (`vlan and ...`), tried on tagged frames only.
+    private var taggedFilter: bpf_program?
     private var dumper: OpaquePointer?
     private var dumpPath = ""
 
@@ -38,6 +40,7 @@ public final class Capture {
     deinit {
         breaker.invalidate()
         if var program = offlineFilter { pcap_freecode(&program) }
+        if var program = taggedFilter { pcap_freecode(&program) }
         if let dumper { pcap_dump_close(dumper) }
         pcap_close(handle)
     }
@@ -104,11 +107,14 @@ public final class Capture {
 
     /// Compiles a BPF filter (`port 5000 and host ::1`) and attaches it. Live: in the kernel,
     /// before any packet is copied to us. File: kept and run per packet by `next()`.
-    /// `userExpression` is what the user typed, for the error message.
-    public func setFilter(_ expression: String, userExpression: String? = nil) throws(CaptureError) {
-        var program = bpf_program()
-        guard pcap_compile(handle, &program, expression, 1, PCAP_NETMASK_UNKNOWN) == 0 else {
-            throw CaptureError("bad filter '\(userExpression ?? expression)': \(String(cString: pcap_geterr(handle)))")
+    /// `userExpression` is what the user typed, for the error message. `alsoTagged` (Ethernet
+    /// files): frames behind a VLAN tag are matched by a second program, `vlan and (expression)`.
+    /// Two programs, not one `A or (vlan and A)`: the optimiser's time grows faster than the
+    /// expression, and a 1,000-term filter took 5 times as long to compile as doubled.
+    public func setFilter(_ expression: String, userExpression: String? = nil, alsoTagged: Bool = false) throws(CaptureError) {
+        var program = try compile(expression, userExpression: userExpression)
+        if alsoTagged && !isLive {
+            taggedFilter = try compile("vlan and (\(expression))", userExpression: userExpression)
         }
         if isLive {
             defer { pcap_freecode(&program) }
@@ -118,6 +124,26 @@ public final class Capture {
         } else {
             offlineFilter = program
         }
+    }
+
+    private func compile(_ expression: String, userExpression: String?) throws(CaptureError) -> bpf_program {
+        var program = bpf_program()
+        guard pcap_compile(handle, &program, expression, 1, PCAP_NETMASK_UNKNOWN) == 0 else {
+            throw CaptureError("bad filter '\(userExpression ?? expression)': \(String(cString: pcap_geterr(handle)))")
+        }
+        return program
+    }
+
+    /// Runs the file's filter(s) over one record: the plain program, then for a VLAN-tagged
+    /// Ethernet frame (type 0x8100, 0x88a8 or 0x9100 at byte 12) the tagged one.
+    @inline(__always)
+    private func passes(_ header: UnsafeMutablePointer<pcap_pkthdr>, _ data: UnsafePointer<UInt8>) -> Bool {
+        guard var program = offlineFilter else { return true }
+        if pcap_offline_filter(&program, header, data) != 0 { return true }
+        guard var tagged = taggedFilter, header.pointee.caplen >= 14 else { return false }
+        let type = UInt16(data[12]) << 8 | UInt16(data[13])
+        guard type == 0x8100 || type == 0x88A8 || type == 0x9100 else { return false }
+        return pcap_offline_filter(&tagged, header, data) != 0
     }
 
     /// Also writes every packet that passes the filter to a pcap file (`-w`).
@@ -150,8 +176,7 @@ public final class Capture {
             switch status {
             case 1:
                 guard let header, let data else { return .timeout }
-                if var program = offlineFilter,
-                   pcap_offline_filter(&program, header, data) == 0 {
+                if !passes(header, data) {
                     filteredOut += 1
                     continue
                 }

@@ -165,8 +165,9 @@ struct HandshakeWatch: ParsableCommand {
                 + "Ethernet, Linux cooked (SLL, SLL2), BSD loopback (NULL, LOOP) and raw IP")
         }
         // 2. Attach the filter: `tcp`, and the user's expression.
-        if let expression = bpfExpression(ethernet: linkLayer == .ethernet, live: capture.isLive) {
-            try capture.setFilter(expression, userExpression: filter.joined(separator: " "))
+        if let expression = bpfExpression(live: capture.isLive) {
+            try capture.setFilter(expression, userExpression: filter.joined(separator: " "),
+                                  alsoTagged: linkLayer == .ethernet)
         }
         if let writeFile { try capture.dump(to: writeFile) }
         let kernelWatch = kernel ? try startKernelWatch() : nil
@@ -248,13 +249,10 @@ struct HandshakeWatch: ParsableCommand {
     /// `tcp`, plus the user's expression. A file with no expression needs no BPF at all: the
     /// decoder ignores what is not TCP, and VLAN-tagged frames (which plain `tcp` would not match
     /// in a file) still get through.
-    private func bpfExpression(ethernet: Bool, live: Bool) -> String? {
+    private func bpfExpression(live: Bool) -> String? {
         let expression = filter.joined(separator: " ")
         if expression.allSatisfy(\.isWhitespace) { return live ? "tcp" : nil }
-        if ethernet && !live {
-            return "(tcp and (\(expression))) or (vlan and tcp and (\(expression)))"
-        }
-        return "tcp and (\(expression))"
+        return "tcp and (\(expression))"   // and, in Ethernet files, behind a VLAN tag (Capture.setFilter)
     }
 }
 
