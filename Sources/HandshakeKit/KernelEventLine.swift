@@ -8,13 +8,12 @@ enum KernelEventLine {
     static let width = 46
 
     static func ladder(_ event: KernelEvent, client: Bool, origin: EpochTime?) -> String {
-        let tag = event.connection.map { "#\($0) " } ?? "   "
-        let elapsed = origin.map { Double(event.time.microseconds - $0.microseconds) / 1000 } ?? 0
-        let stamp = fixed3(elapsed)
-        let prefix = tag + String(repeating: " ", count: max(0, 9 - stamp.count)) + stamp + " ms "
-        guard event.connection != nil, case .state(_, let to, _) = event.kind else {
-            return prefix + event.text
+        guard let id = event.connection, let origin else {
+            return Clock.timeOfDay(event.time) + " " + event.text   // not one connection's: no column
         }
+        let stamp = fixed3(Double(event.time.microseconds - origin.microseconds) / 1000)
+        let prefix = "#\(id) " + String(repeating: " ", count: max(0, 9 - stamp.count)) + stamp + " ms "
+        guard case .state(_, let to, _) = event.kind else { return prefix + event.text }
         let name = "[\(to)]"
         let padding = String(repeating: " ", count: max(1, width + 1 - name.count))
         return client ? prefix + "| " + name + padding + "|" : prefix + "|" + padding + name + " |"

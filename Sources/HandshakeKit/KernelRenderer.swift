@@ -4,8 +4,9 @@ import SocketCore
 /// `--kernel`: wraps the chosen renderer and puts the kernel's events beside its packets.
 ///
 /// Before each packet it reads what the kernel reported and prints the events stamped up to the
-/// packet's time, so lines interleave by time. An event the kernel stamped after the packet waits
-/// for a later packet, the idle moment, or the end. It also numbers events with the connection
+/// packet's time, so lines interleave by time. A packet's line waits for the next packet (or
+/// 50 ms of quiet) so it can name each end's state after the segment; an event waits for the
+/// packets stamped before it the same way. It also numbers events with the connection
 /// their 4-tuple belongs to and gives each connection summary the states both ends went through.
 public final class KernelRenderer<Base: Renderer>: Renderer {
     /// How kernel lines are written: beside text lines, in the ladder's columns, or as JSON Lines.
@@ -23,6 +24,8 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
     private var ends: [Int: Ends] = [:]
     private var firstPacket: EpochTime?
     private var ladderOrigins: [Int: EpochTime] = [:]
+    /// The last packet, printed once the kernel's events up to the next one are known.
+    private var held: TrackedPacket?
 
     public init(_ base: Base, kernel: KernelWatch, format: Style, relative: Bool) {
         self.base = base
@@ -42,19 +45,28 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
             ladderOrigins[id] = time
         }
         kernel.collect(activity: true)
-        show(kernel.take(upTo: time))
-        base.packet(tracked)
+        releaseHeld(upTo: time)
+        show(kernel.take(upTo: time).map(number))
+        held = tracked
     }
 
+    /// How long an event waits for packets stamped before it: the tracer can report a state
+    /// change before libpcap hands over the segment that caused it.
+    static var reorderWindow: Int64 { 50_000 }   // µs
+
+    /// Nothing to read from libpcap: shows what is older than the reorder window.
     public func idle() {
         kernel.collect(activity: false)
-        show(kernel.take(upTo: nil))
+        let horizon = EpochTime(microseconds: Clock.now().microseconds - Self.reorderWindow)
+        if let tracked = held, Self.epoch(tracked.packet.time) <= horizon { releaseHeld(upTo: horizon) }
+        if held == nil { show(kernel.take(upTo: horizon).map(number)) }
     }
 
     public func connectionEnded(_ summary: ConnectionSummary) {
         // A sample now: the timewait socket that took over the 4-tuple is there already.
         kernel.collect(activity: true, force: true)
-        show(kernel.take(upTo: nil))
+        releaseHeld(upTo: nil)
+        show(kernel.take(upTo: nil).map(number))
         var summary = summary
         if let known = ends.removeValue(forKey: summary.connection) {
             summary.clientStates = known.clientStates
@@ -71,25 +83,78 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
     }
 
     public func finish(_ stats: CaptureStats) {
-        show(kernel.finish())
+        kernel.collect(activity: true, force: true)
+        releaseHeld(upTo: nil)
+        show(kernel.finish().map(number))
         base.finish(stats)
     }
 
-    /// Numbers the events, records the states, and writes one line each.
+    /// Prints the packet held back, once the kernel's events up to the next packet (`limit`; nil:
+    /// all so far) are in: those stamped before it first, then its line with each end's state
+    /// after the segment, then those stamped after it (what the segment made the kernel do).
+    ///
+    /// The state after the segment counts the events after it up to the first one a *call* causes
+    /// on its way to sending the next segment (connect()'s SYN_SENT, close()'s FIN_WAIT1 and
+    /// LAST_ACK): that one belongs to the next packet.
+    private func releaseHeld(upTo limit: EpochTime?) {
+        guard let tracked = held else { return }
+        held = nil
+        let time = Self.epoch(tracked.packet.time)
+        let events = kernel.take(upTo: limit)
+        let before = events.prefix { $0.time <= time }
+        let after = events.dropFirst(before.count)
+        let caused = after.prefix { !Self.isSending($0) }
+        let numbered = (before + caused).map(number)
+        (base as? TextRenderer)?.packetNote = stateNote(tracked.connection)
+        let later = after.dropFirst(caused.count).map(number)
+        show(Array(numbered.prefix(before.count)))
+        base.packet(tracked)
+        show(Array(numbered.dropFirst(before.count)) + later)
+    }
+
+    /// A state a system call enters right before its segment leaves.
+    private static func isSending(_ event: KernelEvent) -> Bool {
+        guard case .state(_, let to, _) = event.kind else { return false }
+        return to == .synSent || to == .finWait1 || to == .lastAck
+    }
+
+    /// `  [client ESTABLISHED, server SYN_RECV]`: the last state the kernel reported for each end.
+    private func stateNote(_ id: Int) -> String? {
+        guard let known = ends[id] else { return nil }
+        // FIN_WAIT2 → CLOSE hands the 4-tuple to a timewait socket: the end is in TIME_WAIT now
+        // (sock_diag confirms it at its next sample).
+        func current(_ states: [String]) -> String? {
+            states.suffix(2) == ["FIN_WAIT2", "CLOSE"] || states.suffix(2) == ["CLOSING", "CLOSE"] ? "TIME_WAIT" : states.last
+        }
+        var parts: [String] = []
+        if let state = current(known.clientStates) { parts.append("client \(state)") }
+        if let state = current(known.serverStates) { parts.append("server \(state)") }
+        return parts.isEmpty ? nil : "  [" + parts.joined(separator: ", ") + "]"
+    }
+
+    /// Gives an event its connection number and records the state change it reports.
+    private func number(_ event: KernelEvent) -> KernelEvent {
+        var event = event
+        let socket = KernelEventLine.hostPort(event.local, event.localPort)
+        let peer = KernelEventLine.hostPort(event.remote, event.remotePort)
+        event.connection = event.hasAddresses ? connections[Self.key(socket, peer)] : nil
+        if let id = event.connection, case .state(_, .timeWait, .sockDiag) = event.kind, !isClosing(id, socket) {
+            event.connection = nil   // an older connection's timewait socket on the same 4-tuple
+        }
+        if let id = event.connection, case .state(let from, let to, _) = event.kind { record(id, socket, from, to) }
+        return event
+    }
+
+    /// Writes one line per event in the chosen format.
     private func show(_ events: [KernelEvent]) {
-        for var event in events {
-            let socket = KernelEventLine.hostPort(event.local, event.localPort)
-            let peer = KernelEventLine.hostPort(event.remote, event.remotePort)
-            event.connection = event.hasAddresses ? connections[Self.key(socket, peer)] : nil
-            if let id = event.connection, case .state(_, .timeWait, .sockDiag) = event.kind, !isClosing(id, socket) {
-                event.connection = nil   // an older connection's timewait socket on the same 4-tuple
-            }
-            if let id = event.connection, case .state(let from, let to, _) = event.kind { record(id, socket, from, to) }
+        for event in events {
             switch format {
             case .json: output.string(event.json)
             case .text: output.string(timeText(event.time) + " " + event.text)
-            case .ladder: output.string(KernelEventLine.ladder(event, client: event.connection.flatMap { ends[$0]?.client } == socket,
-                                                               origin: event.connection.flatMap { ladderOrigins[$0] }))
+            case .ladder:
+                let socket = KernelEventLine.hostPort(event.local, event.localPort)
+                output.string(KernelEventLine.ladder(event, client: event.connection.flatMap { ends[$0]?.client } == socket,
+                                                     origin: event.connection.flatMap { ladderOrigins[$0] }))
             }
             output.endLine()
         }
