@@ -67,13 +67,19 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
         kernel.collect(activity: true, force: true)
         releaseHeld(upTo: nil)
         show(kernel.take(upTo: nil).map(number))
+        let (client, server) = (summary.client, summary.server)
+        for (a, b) in [(client, server), (server, client)] {
+            if let event = kernel.lookUpTimeWait(local: a.address.description, lport: Int(a.port),
+                                                 remote: b.address.description, rport: Int(b.port)) {
+                show([number(event)])
+            }
+        }
         var summary = summary
         if let known = ends.removeValue(forKey: summary.connection) {
             summary.clientStates = known.clientStates
             summary.serverStates = known.serverStates
             connections[Self.key(known.client, known.server)] = nil
             ladderOrigins[summary.connection] = nil
-            let (client, server) = (summary.client, summary.server)
             summary.timeWaitSeconds = kernel.timeWaitSeconds(local: client.address.description, lport: Int(client.port),
                                                              remote: server.address.description, rport: Int(server.port))
                 ?? kernel.timeWaitSeconds(local: server.address.description, lport: Int(server.port),

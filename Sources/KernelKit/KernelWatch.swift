@@ -81,6 +81,14 @@ public final class KernelWatch {
     /// Removes the trace instance now (an error path); `finish` does it on the normal path.
     public func remove() { trace?.instance.remove() }
 
+    /// Asks the kernel whether this 4-tuple is in TIME_WAIT now (an exact sock_diag lookup).
+    /// Returns the `FIN_WAIT2 → TIME_WAIT` event when it is and had not been reported yet.
+    public func lookUpTimeWait(local: String, lport: Int, remote: String, rport: Int) -> KernelEvent? {
+        guard let socket = try? diag?.socket(local: local, lport: lport, remote: remote, rport: rport),
+              socket.state == .timeWait else { return nil }
+        return table.noteTimeWait(socket, at: Clock.now())
+    }
+
     /// The TIME_WAIT timer first seen for a 4-tuple, in seconds.
     public func timeWaitSeconds(local: String, lport: Int, remote: String, rport: Int) -> Double? {
         table.timeWait(local: local, lport: lport, remote: remote, rport: rport)

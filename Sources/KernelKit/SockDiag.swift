@@ -32,19 +32,44 @@ public final class SockDiag {
         return try query(family: UInt8(AF_INET), states: mask) + query(family: UInt8(AF_INET6), states: mask)
     }
 
+    /// The one socket (full, request or timewait) holding this 4-tuple now, or nil.
+    ///
+    /// A dump walks the kernel's hash table in several pieces and is no snapshot: sockets that come
+    /// and go meanwhile (thousands of TIME_WAITs from a burst) can be skipped. A lookup by the
+    /// exact 4-tuple is not: the kernel answers with that socket, or ENOENT.
+    public func socket(local: String, lport: Int, remote: String, rport: Int) throws -> DiagSocket? {
+        guard let source = IPText.parse(local), let destination = IPText.parse(remote),
+              source.count == destination.count else { return nil }
+        var id = [UInt8(lport >> 8 & 0xff), UInt8(lport & 0xff), UInt8(rport >> 8 & 0xff), UInt8(rport & 0xff)]
+        id += source + [UInt8](repeating: 0, count: 16 - source.count)
+        id += destination + [UInt8](repeating: 0, count: 16 - destination.count)
+        id += [0, 0, 0, 0] + [UInt8](repeating: 0xff, count: 8)   // any interface; INET_DIAG_NOCOOKIE
+        let family = UInt8(source.count == 4 ? AF_INET : AF_INET6)
+        try send(family: family, states: ~0, flags: Self.request, id: id)
+        let count = try buffer.withUnsafeMutableBytes { try Syscall.recv(fd, into: $0) }
+        guard count >= 16 + 72 else { return nil }
+        if buffer.little(UInt16.self, at: 4) == Self.error { return nil }   // ENOENT: no such socket
+        return Self.decode(buffer[16..<(16 + 72)])
+    }
+
     private func query(family: UInt8, states: UInt32) throws -> [DiagSocket] {
+        try send(family: family, states: states, flags: Self.request | Self.dump, id: [UInt8](repeating: 0, count: 48))
+        return try readDump()
+    }
+
+    /// One `SOCK_DIAG_BY_FAMILY` request: the netlink header, then `inet_diag_req_v2`.
+    private func send(family: UInt8, states: UInt32, flags: UInt16, id: [UInt8]) throws {
         sequence &+= 1
         var message = [UInt8]()
         message.appendLittle(UInt32(72))                       // nlmsg_len
         message.appendLittle(Self.sockDiagByFamily)            // nlmsg_type
-        message.appendLittle(Self.request | Self.dump)         // nlmsg_flags
+        message.appendLittle(flags)                            // nlmsg_flags
         message.appendLittle(sequence)                         // nlmsg_seq
         message.appendLittle(UInt32(0))                        // nlmsg_pid
         message += [family, UInt8(IPPROTO_TCP), 0, 0]          // sdiag_family, protocol, ext, pad
         message.appendLittle(states)                           // idiag_states
-        message += [UInt8](repeating: 0, count: 48)            // id: any socket
+        message += id                                          // inet_diag_sockid (48 bytes)
         try message.withUnsafeBytes { try Syscall.sendToKernel(fd, $0) }
-        return try readDump()
     }
 
     /// Reads answers until NLMSG_DONE; an NLMSG_ERROR carries a negative errno.

@@ -13,6 +13,9 @@ public struct SocketTable {
     private var queues: [Tuple: Int] = [:]
     private var timeWaits: [Tuple: Int] = [:]
     private var requests: Set<Tuple> = []
+    /// TIME_WAIT 4-tuples missing from the last sample: gone only when missing from two in a row,
+    /// since a dump is no snapshot and can skip sockets while others come and go.
+    private var missing: Set<Tuple> = []
     private var first = true
 
     /// The TIME_WAIT timer each 4-tuple had when first seen, in seconds (for `time_wait_s`).
@@ -46,11 +49,27 @@ public struct SocketTable {
                 }
             }
         }
-        for (tuple, _) in timeWaits where seenWaits[tuple] == nil {
-            events.append(event(tuple, time, .state(from: .timeWait, to: .close, source: .sockDiag)))
+        var stillMissing: Set<Tuple> = []
+        for (tuple, expires) in timeWaits where seenWaits[tuple] == nil {
+            if missing.contains(tuple) {
+                events.append(event(tuple, time, .state(from: .timeWait, to: .close, source: .sockDiag)))
+            } else {
+                stillMissing.insert(tuple)
+                seenWaits[tuple] = expires
+            }
         }
-        (queues, timeWaits, requests, first) = (seenQueues, seenWaits, seenRequests, false)
+        (queues, timeWaits, requests, missing, first) = (seenQueues, seenWaits, seenRequests, stillMissing, false)
         return events
+    }
+
+    /// Records a TIME_WAIT found by an exact lookup. Returns the state event when this 4-tuple
+    /// had not been reported yet (a later dump then does not report it again).
+    public mutating func noteTimeWait(_ socket: DiagSocket, at time: EpochTime) -> KernelEvent? {
+        let tuple = Tuple(local: socket.local, lport: socket.localPort, remote: socket.remote, rport: socket.remotePort)
+        guard timeWaits[tuple] == nil else { return nil }
+        timeWaits[tuple] = socket.expiresMilliseconds
+        timeWaitSeconds[Self.key(tuple)] = Double(socket.expiresMilliseconds) / 1000
+        return event(tuple, time, .state(from: .finWait2, to: .timeWait, source: .sockDiag))
     }
 
     /// The TIME_WAIT timer of a 4-tuple, seconds left when first seen.
