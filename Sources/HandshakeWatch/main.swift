@@ -232,9 +232,8 @@ struct HandshakeWatch: ParsableCommand {
             throw CaptureError("--kernel: cannot read the socket table: \(error)")
         }
         if let problem = watch.tracepointProblem {
-            Console.error("handshake-watch: --kernel: TCP states and resets come from tracepoints, which need root "
-                + "(\(problem)); still shown: accept queues, TIME_WAIT and SYN_RECV sockets (sock_diag) and the "
-                + "ListenOverflows/ListenDrops counters")
+            Console.error("handshake-watch: --kernel: no TCP states or resets: the tracepoints \(problem); still shown: "
+                + "accept queues, TIME_WAIT and SYN_RECV sockets (sock_diag) and the ListenOverflows/ListenDrops counters")
         }
         return watch
     }

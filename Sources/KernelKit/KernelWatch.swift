@@ -9,7 +9,7 @@ import SocketCore
 /// Not thread-safe, and needs no thread: the capture loop calls `collect` between packets and
 /// while it waits, and waits on `descriptor` beside libpcap's.
 public final class KernelWatch {
-    /// Why the tracepoints are off (not root, no tracefs), or nil when they are on.
+    /// Why the tracepoints are off (`need root`, or tracefs's error), or nil when they are on.
     public let tracepointProblem: String?
     private let trace: TraceReader?
     private let diag: SockDiag?
@@ -27,9 +27,9 @@ public final class KernelWatch {
         var problem: String?
         var reader: TraceReader?
         if geteuid() != 0 {
-            problem = "not root"
+            problem = "need root"
         } else {
-            do { reader = TraceReader(instance: try TraceInstance(ports: ports)) } catch { problem = "\(error)" }
+            do { reader = TraceReader(instance: try TraceInstance(ports: ports)) } catch { problem = "tracefs: \(error)" }
         }
         trace = reader
         tracepointProblem = problem

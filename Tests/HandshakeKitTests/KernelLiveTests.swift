@@ -137,6 +137,24 @@ struct KernelLiveTests {
         #expect(!Self.instanceExists(pid: pid), "error exit")
     }
 
+    @Test("without root: one line says what is missing, then the accept queue (sock_diag) still shows")
+    func withoutRoot() throws {
+        let listener = try Socket.listening(host: "127.0.0.1", port: 0, backlog: 1)   // never accept()s
+        let port = Int(try #require(listener.localAddress?.port))
+        let capture = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                       "--inh-caps=+net_raw", "--ambient-caps=+net_raw"]   // may capture, is not root
+        let watcher = try ToolProcess("handshake-watch", ["--kernel", "--format", "json", "port", "\(port)"], prefix: capture)
+        defer { watcher.stop() }
+        _ = try watcher.waitForLine(containing: "listening on lo", onStderr: true)
+        #expect(watcher.stderr.first == "handshake-watch: --kernel: no TCP states or resets: the tracepoints need root; "
+            + "still shown: accept queues, TIME_WAIT and SYN_RECV sockets (sock_diag) and the ListenOverflows/ListenDrops counters")
+        #expect(!Self.instanceExists(pid: watcher.pid))
+        let client = try Socket.connected(host: "127.0.0.1", port: port)
+        _ = try watcher.waitForLine(containing: #""type":"accept-queue""#)
+        #expect(Self.objects(watcher.stdout, type: "state").allSatisfy { $0["source"] as? String == "sock_diag" })
+        try client.close()
+    }
+
     @Test("an instance left by a SIGKILLed run is removed at the next start")
     func staleInstanceRemoved() throws {
         let port = try Self.freePort()
