@@ -65,13 +65,25 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
     public func connectionEnded(_ summary: ConnectionSummary) {
         // A sample now: the timewait socket that took over the 4-tuple is there already.
         kernel.collect(activity: true, force: true)
-        releaseHeld(upTo: nil)
-        show(kernel.take(upTo: nil).map(number))
+        // The ending packet and what it made the kernel do (1 ms is plenty on one machine); later
+        // events wait for the packets before them, which may be other connections'.
+        if let ending = held {
+            let limit = EpochTime(microseconds: Self.epoch(ending.packet.time).microseconds + 1_000)
+            releaseHeld(upTo: limit, only: summary.connection)
+        } else {
+            show(kernel.take(upTo: nil).map(number))
+        }
         let (client, server) = (summary.client, summary.server)
         for (a, b) in [(client, server), (server, client)] {
             if let event = kernel.lookUpTimeWait(local: a.address.description, lport: Int(a.port),
                                                  remote: b.address.description, rport: Int(b.port)) {
                 show([number(event)])
+            }
+        }
+        // A TIME_WAIT reported later than the next connection's packets still belongs in this summary.
+        for event in kernel.collected where connectionNumber(event) == summary.connection {
+            if case .state(_, .timeWait, .sockDiag) = event.kind {
+                record(summary.connection, KernelEventLine.hostPort(event.local, event.localPort), .finWait2, .timeWait)
             }
         }
         var summary = summary
@@ -102,13 +114,19 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
     /// The state after the segment counts the events after it up to the first one a *call* causes
     /// on its way to sending the next segment (connect()'s SYN_SENT, close()'s FIN_WAIT1 and
     /// LAST_ACK): that one belongs to the next packet.
-    private func releaseHeld(upTo limit: EpochTime?) {
+    /// `only`: after the packet, take only that connection's events (its last packet: the next
+    /// connection's may already be under way within the same millisecond).
+    private func releaseHeld(upTo limit: EpochTime?, only connection: Int? = nil) {
         guard let tracked = held else { return }
         held = nil
         let time = Self.epoch(tracked.packet.time)
-        let events = kernel.take(upTo: limit)
-        let before = events.prefix { $0.time <= time }
-        let after = events.dropFirst(before.count)
+        let before = kernel.take(upTo: time)
+        let after: [KernelEvent]
+        if let connection, let limit {
+            after = kernel.take(upTo: limit) { self.connectionNumber($0) == connection }
+        } else {
+            after = kernel.take(upTo: limit)
+        }
         let caused = after.prefix { !Self.isSending($0) }
         let numbered = (before + caused).map(number)
         (base as? TextRenderer)?.packetNote = stateNote(tracked.connection)
@@ -116,6 +134,12 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
         show(Array(numbered.prefix(before.count)))
         base.packet(tracked)
         show(Array(numbered.dropFirst(before.count)) + later)
+    }
+
+    private func connectionNumber(_ event: KernelEvent) -> Int? {
+        guard event.hasAddresses else { return nil }
+        return connections[Self.key(KernelEventLine.hostPort(event.local, event.localPort),
+                                    KernelEventLine.hostPort(event.remote, event.remotePort))]
     }
 
     /// A state a system call enters right before its segment leaves.

@@ -19,6 +19,13 @@ public final class KernelWatch {
     private var fixup = ConnectFixup()
     private var lastSample = 0.0
     private var pending: [KernelEvent] = []
+    /// The states the periodic dump asks for. With the tracepoints on, TIME_WAIT is not among
+    /// them: thousands of timewait sockets (a busy machine) made each dump slow, and the
+    /// tracepoint's `FIN_WAIT2 → CLOSE` says exactly which 4-tuple to look up instead.
+    private let dumpStates: [TCPState]
+    /// TIME_WAITs found by lookup, looked up again every second until they expire.
+    private var timeWaits: [KernelEvent] = []
+    private var lastTimeWaitCheck = 0.0
 
     /// Starts the sources. `filterExpression`: the user's capture filter (nil: everything TCP).
     /// `ports`: a kernel-side port filter for the tracepoints, when the filter is that simple.
@@ -33,9 +40,10 @@ public final class KernelWatch {
         }
         trace = reader
         tracepointProblem = problem
+        dumpStates = reader == nil ? SocketTable.watchedStates : [.listen, .synRecv, .newSynRecv]
         diag = try SockDiag()
         filter = filterExpression.flatMap { EventFilter(expression: $0) }
-        if let sockets = try diag?.sockets(in: SocketTable.watchedStates) { _ = table.update(sockets, at: Clock.now()) }
+        if let sockets = try diag?.sockets(in: dumpStates) { _ = table.update(sockets, at: Clock.now()) }
     }
 
     /// trace_pipe's descriptor, to poll(2) beside the capture's; nil without tracepoints.
@@ -45,20 +53,48 @@ public final class KernelWatch {
     public var instancePath: String? { trace?.instance.path }
 
     /// Reads what the sources have now. Samples the socket table and counters when `activity`
-    /// (packets or events arrived) and 5 ms passed, or 100 ms passed since the last sample, or `force`.
+    /// (packets or events arrived) and 20 ms passed, or 100 ms passed since the last sample, or
+    /// `force`. A sample's events are stamped when it ends: the state was there by then.
     public func collect(activity: Bool, force: Bool = false) {
         var fresh = trace?.readAvailable() ?? []
         let now = Clock.monotonic()
-        if force || now - lastSample >= 0.1 || ((activity || !fresh.isEmpty) && now - lastSample >= 0.005) {
+        if force || now - lastSample >= 0.1 || ((activity || !fresh.isEmpty) && now - lastSample >= 0.02) {
             lastSample = now
-            let time = Clock.now()
-            if let sockets = try? diag?.sockets(in: SocketTable.watchedStates) {
-                fresh += table.update(sockets, at: time)
+            if let sockets = try? diag?.sockets(in: dumpStates) {
+                fresh += table.update(sockets, at: Clock.now())
             }
-            fresh += counters.changes(at: time)
+            fresh += counters.changes(at: Clock.now())
         }
-        let passed = fixup.pass(fresh, now: Clock.now().microseconds).filter(shows)
+        var passed = fixup.pass(fresh, now: Clock.now().microseconds).filter(shows)
+        for event in passed where Self.handsOverToTimeWait(event) {
+            if let timeWait = lookUpTimeWait(local: event.local, lport: event.localPort,
+                                             remote: event.remote, rport: event.remotePort) {
+                passed.append(timeWait)
+            }
+        }
         pending.append(contentsOf: passed)
+        if now - lastTimeWaitCheck >= 1 { checkTimeWaits(); lastTimeWaitCheck = now }
+    }
+
+    /// `FIN_WAIT2 → CLOSE` or `CLOSING → CLOSE`: the full socket gives its 4-tuple to a timewait socket.
+    static func handsOverToTimeWait(_ event: KernelEvent) -> Bool {
+        guard case .state(let from, .close, .tracepoint) = event.kind else { return false }
+        return from == .finWait2 || from == .closing
+    }
+
+    /// The TIME_WAITs found by lookup that have expired since: `TIME_WAIT → CLOSE`.
+    private func checkTimeWaits() {
+        guard trace != nil, !timeWaits.isEmpty else { return }
+        timeWaits.removeAll { event in
+            if let socket = try? diag?.socket(local: event.local, lport: event.localPort,
+                                              remote: event.remote, rport: event.remotePort),
+               socket.state == .timeWait { return false }
+            var closed = event
+            closed.time = Clock.now()
+            closed.kind = .state(from: .timeWait, to: .close, source: .sockDiag)
+            pending.append(closed)
+            return true
+        }
     }
 
     /// Takes the collected events up to `time` (all when nil), in time order.
@@ -68,6 +104,21 @@ public final class KernelWatch {
         let count = pending.firstIndex { $0.time > time } ?? pending.count
         defer { pending.removeFirst(count) }
         return Array(pending[..<count])
+    }
+
+    /// The collected events not taken yet (to look ahead without taking them).
+    public var collected: [KernelEvent] { pending }
+
+    /// Takes the collected events up to `time` that `matching` accepts, in time order; the others stay.
+    public func take(upTo time: EpochTime, matching: (KernelEvent) -> Bool) -> [KernelEvent] {
+        pending.sort { $0.time < $1.time }
+        var taken: [KernelEvent] = []
+        pending.removeAll { event in
+            guard event.time <= time, matching(event) else { return false }
+            taken.append(event)
+            return true
+        }
+        return taken
     }
 
     /// The end of the run: held events, then the instance removed.
@@ -85,8 +136,9 @@ public final class KernelWatch {
     /// Returns the `FIN_WAIT2 → TIME_WAIT` event when it is and had not been reported yet.
     public func lookUpTimeWait(local: String, lport: Int, remote: String, rport: Int) -> KernelEvent? {
         guard let socket = try? diag?.socket(local: local, lport: lport, remote: remote, rport: rport),
-              socket.state == .timeWait else { return nil }
-        return table.noteTimeWait(socket, at: Clock.now())
+              socket.state == .timeWait, let event = table.noteTimeWait(socket, at: Clock.now()) else { return nil }
+        if trace != nil { timeWaits.append(event) }
+        return event
     }
 
     /// The TIME_WAIT timer first seen for a 4-tuple, in seconds.

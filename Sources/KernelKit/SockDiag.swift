@@ -46,10 +46,12 @@ public final class SockDiag {
         id += [0, 0, 0, 0] + [UInt8](repeating: 0xff, count: 8)   // any interface; INET_DIAG_NOCOOKIE
         let family = UInt8(source.count == 4 ? AF_INET : AF_INET6)
         try send(family: family, states: ~0, flags: Self.request, id: id)
-        let count = try buffer.withUnsafeMutableBytes { try Syscall.recv(fd, into: $0) }
-        guard count >= 16 + 72 else { return nil }
-        if buffer.little(UInt16.self, at: 4) == Self.error { return nil }   // ENOENT: no such socket
-        return Self.decode(buffer[16..<(16 + 72)])
+        while true {   // the answer carries our sequence number; anything else is an older answer
+            let count = try buffer.withUnsafeMutableBytes { try Syscall.recv(fd, into: $0) }
+            guard count >= 16, buffer.little(UInt32.self, at: 8) == sequence else { continue }
+            if buffer.little(UInt16.self, at: 4) == Self.error || count < 16 + 72 { return nil }   // ENOENT: none
+            return Self.decode(buffer[16..<(16 + 72)])
+        }
     }
 
     private func query(family: UInt8, states: UInt32) throws -> [DiagSocket] {
@@ -82,6 +84,7 @@ public final class SockDiag {
                 let length = Int(buffer.little(UInt32.self, at: offset))
                 let type = buffer.little(UInt16.self, at: offset + 4)
                 guard length >= 16, offset + length <= count else { return sockets }
+                if buffer.little(UInt32.self, at: offset + 8) != sequence { break }   // an older answer
                 if type == Self.done { return sockets }
                 if type == Self.error {
                     let code = -Int32(bitPattern: buffer.little(UInt32.self, at: offset + 16))

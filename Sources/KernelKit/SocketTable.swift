@@ -16,6 +16,8 @@ public struct SocketTable {
     /// TIME_WAIT 4-tuples missing from the last sample: gone only when missing from two in a row,
     /// since a dump is no snapshot and can skip sockets while others come and go.
     private var missing: Set<Tuple> = []
+    /// TIME_WAITs already reported from an exact lookup (not tracked through the dumps).
+    private var lookedUp: Set<Tuple> = []
     private var first = true
 
     /// The TIME_WAIT timer each 4-tuple had when first seen, in seconds (for `time_wait_s`).
@@ -38,7 +40,7 @@ public struct SocketTable {
                 }
             case .timeWait:
                 seenWaits[tuple] = socket.expiresMilliseconds
-                if timeWaits[tuple] == nil && !first {
+                if timeWaits[tuple] == nil && !first && !lookedUp.contains(tuple) {
                     timeWaitSeconds[Self.key(tuple)] = Double(socket.expiresMilliseconds) / 1000
                     events.append(event(tuple, time, .state(from: .finWait2, to: .timeWait, source: .sockDiag)))
                 }
@@ -66,8 +68,7 @@ public struct SocketTable {
     /// had not been reported yet (a later dump then does not report it again).
     public mutating func noteTimeWait(_ socket: DiagSocket, at time: EpochTime) -> KernelEvent? {
         let tuple = Tuple(local: socket.local, lport: socket.localPort, remote: socket.remote, rport: socket.remotePort)
-        guard timeWaits[tuple] == nil else { return nil }
-        timeWaits[tuple] = socket.expiresMilliseconds
+        guard timeWaits[tuple] == nil, lookedUp.insert(tuple).inserted else { return nil }
         timeWaitSeconds[Self.key(tuple)] = Double(socket.expiresMilliseconds) / 1000
         return event(tuple, time, .state(from: .finWait2, to: .timeWait, source: .sockDiag))
     }

@@ -123,3 +123,24 @@ import SocketCore
         }
     }
 }
+
+@Suite struct SockDiagLookupTests {
+    @Test func exactLookupFindsTimeWaitEveryTime() throws {
+        let listener = try Socket.listening(host: "::1", port: 0, backlog: 4)
+        let port = Int(try #require(listener.localAddress?.port))
+        let client = try Socket.connected(host: "::1", port: port)
+        let (server, _) = try listener.accept()
+        let clientPort = Int(try #require(client.localAddress?.port))
+        try client.close()
+        _ = try server.recv(maxBytes: 10)   // the FIN
+        try server.close()
+        let diag = try SockDiag()
+        var found: [TCPState?] = []
+        for _ in 0..<3 {
+            found.append(try diag.socket(local: "::1", lport: clientPort, remote: "::1", rport: port)?.state)
+            _ = try diag.socket(local: "::1", lport: port, remote: "::1", rport: clientPort)
+            _ = try diag.sockets(in: [.listen])
+        }
+        #expect(found.allSatisfy { $0 == .timeWait }, "\(found)")
+    }
+}
