@@ -20,7 +20,10 @@ release: setup
 
 # The whole suite (see scripts/test): live-capture suites, whose names contain "Live", run
 # afterwards on their own, one test at a time, so no other test's traffic lands in their captures.
+# The projector page's browser test and the SVG check need a headless Chromium, its driver,
+# selenium (Debian's, for Debian's python3) and xmllint: installed here, not for the demo.
 test: setup
+	@scripts/setup chromium chromium-driver python3-selenium libxml2-utils
 	@SWIFT=$(SWIFT) scripts/test
 
 demo: build

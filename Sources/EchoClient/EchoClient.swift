@@ -36,7 +36,7 @@ struct EchoClient: ParsableCommand {
     @Flag(help: "Print a one-line summary instead of each received chunk.")
     var quiet = false
 
-    @Flag(help: "Print every system call (time, call, arguments, result or errno) on stderr.")
+    @Flag(help: "Print every system call on stderr in the strace -tt -T convention: the time it started, the call, its arguments, result or errno, and how long it took, <seconds>. The write(2) of each stdout line is traced too.")
     var trace = false
 
     @Flag(help: "Measure the server: ping-pong round trips over --connections sockets for --duration seconds.")

@@ -19,7 +19,7 @@ struct EchoExchange {
     let timeout: Double
 
     func run() throws {
-        let started = Clock.now()
+        let started = Clock.monotonicNanoseconds()
         let peer = socket.peerAddress.map { "\($0)" } ?? "the server"   // getpeername() fails once the server has closed
         if !quiet, let local = socket.localAddress, let remote = socket.peerAddress {
             Console.line("client connected to \(remote) from \(local)")
@@ -62,7 +62,7 @@ struct EchoExchange {
         try awaitServerClose(&poller, into: chunk)
 
         if quiet {
-            let seconds = Clock.seconds(since: started)
+            let seconds = Double(Clock.monotonicNanoseconds() - started) / 1e9
             Console.line("client echoed \(message.count) bytes from \(peer) in \(formatted(seconds)) s, byte for byte")
         }
         Console.line("closing connection to the server")
@@ -80,9 +80,9 @@ struct EchoExchange {
             return   // the server has already reset the connection: nothing more can come
         }
         poller.watch(socket.descriptor, events: Int16(POLLIN))
-        let giveUp = Clock.now() + 2_000_000_000
+        let giveUp = Clock.monotonicNanoseconds() + 2_000_000_000
         while true {
-            let now = Clock.now()
+            let now = Clock.monotonicNanoseconds()
             guard now < giveUp else { return }
             let ready = try poller.wait(timeoutMilliseconds: Int32((giveUp - now) / 1_000_000) + 1)
             guard !ready.isEmpty else { continue }
@@ -129,18 +129,5 @@ struct EchoExchange {
         let milliseconds = Int((seconds * 1000).rounded())
         let fraction = String(milliseconds % 1000)
         return "\(milliseconds / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
-    }
-}
-
-/// CLOCK_MONOTONIC: a clock for durations that never jumps when the wall clock is set.
-enum Clock {
-    static func now() -> UInt64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
-    }
-
-    static func seconds(since start: UInt64) -> Double {
-        Double(now() - start) / 1e9
     }
 }

@@ -56,7 +56,7 @@ struct LoadGenerator {
         }
         let tallies = Mutex<[Tally]>([])
         let finished = DispatchSemaphore(value: 0)
-        let deadline = Clock.now() + UInt64(duration * 1e9)
+        let deadline = Clock.monotonicNanoseconds() + UInt64(duration * 1e9)
         let size = self.size, stream = self.stream
         for socket in sockets {
             try Threads.detach {
@@ -111,7 +111,7 @@ struct LoadGenerator {
             try socket.setReceiveTimeout(seconds: 0.25)
             try message.withUnsafeBytes { message in
                 while true {
-                    let start = Clock.now()
+                    let start = Clock.monotonicNanoseconds()
                     if start >= deadline { return }
                     try socket.sendAll(message)
                     var received = 0
@@ -122,13 +122,13 @@ struct LoadGenerator {
                         } catch let error as SocketError where error.isWouldBlock {
                             // SO_RCVTIMEO expired: a server that serves one client at a time
                             // (iterative) may never answer this one; stop at the deadline.
-                            if Clock.now() >= deadline { return }
+                            if Clock.monotonicNanoseconds() >= deadline { return }
                             continue
                         }
                         if count == 0 { throw EchoMismatch(description: "the server closed the connection") }
                         received += count
                     }
-                    tally.latencies.append(UInt32(clamping: Clock.now() - start))
+                    tally.latencies.append(UInt32(clamping: Clock.monotonicNanoseconds() - start))
                     tally.roundTrips += 1
                 }
             }
@@ -151,7 +151,7 @@ struct LoadGenerator {
             try socket.setNonBlocking()
             poller.watch(socket.descriptor, events: Int16(POLLIN | POLLOUT))
             try block.withUnsafeBytes { block in
-                while Clock.now() < deadline {
+                while Clock.monotonicNanoseconds() < deadline {
                     for event in try poller.wait(timeoutMilliseconds: 100) {
                         if event.isWritable {
                             do {
@@ -182,8 +182,8 @@ struct LoadGenerator {
                                          into buffer: UnsafeMutableRawBufferPointer) throws {
         try socket.shutdownWrite()
         poller.watch(socket.descriptor, events: Int16(POLLIN))
-        let giveUp = Clock.now() + 2_000_000_000
-        while Clock.now() < giveUp {
+        let giveUp = Clock.monotonicNanoseconds() + 2_000_000_000
+        while Clock.monotonicNanoseconds() < giveUp {
             for _ in try poller.wait(timeoutMilliseconds: 100) {
                 do {
                     if try socket.recv(into: buffer) == 0 { return }

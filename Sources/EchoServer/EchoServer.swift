@@ -42,7 +42,7 @@ struct EchoServer: ParsableCommand {
     @Flag(help: "Print only the start line and errors.")
     var quiet = false
 
-    @Flag(help: "Print every system call (time, call, arguments, result or errno) on stderr.")
+    @Flag(help: "Print every system call on stderr in the strace -tt -T convention: the time it started, the call, its arguments, result or errno, and how long it took, <seconds>. The write(2) of each stdout line is traced too.")
     var trace = false
 
     func validate() throws {

@@ -41,7 +41,7 @@ struct HTTPServerCommand: ParsableCommand {
     @Flag(help: "Also serve files that symbolic links lead to outside the folder (default: 404).")
     var followSymlinks = false
 
-    @Flag(help: "Print every socket system call (socket, bind, listen, accept, epoll_wait, recv, send, sendfile) on stderr.")
+    @Flag(help: "Print every socket system call (socket, bind, listen, accept, epoll_wait, recv, send, sendfile) on stderr in the strace -tt -T convention: the time it started, the call, its arguments, result or errno, and how long it took, <seconds>. The write(2) of each stdout line is traced too.")
     var trace = false
 
     @Option(help: "Connections open at once; more wait in the listen(2) backlog until one closes.")

@@ -38,7 +38,7 @@ public final class ConnectionReader {
 
     /// Starts the clock for one request head: all of it must arrive within `seconds`.
     public func beginRequest(deadlineSeconds seconds: Double) {
-        deadline = seconds > 0 ? Self.monotonicNow() + UInt64(seconds * 1e9) : 0
+        deadline = seconds > 0 ? Clock.monotonicNanoseconds() + UInt64(seconds * 1e9) : 0
         sawRequestBytes = bufferedCount > 0
     }
 
@@ -86,7 +86,7 @@ public final class ConnectionReader {
 
     /// One recv(2) into the free end of the buffer, making room first. Returns 0 at end of stream.
     private func fill() throws -> Int {
-        if deadline != 0 && Self.monotonicNow() > deadline { throw Failure.timedOut }
+        if deadline != 0 && Clock.monotonicNanoseconds() > deadline { throw Failure.timedOut }
         if start == end {
             start = 0
             end = 0
@@ -131,11 +131,5 @@ public final class ConnectionReader {
         let bytes = Array(UnsafeRawBufferPointer(rebasing: storage[start..<(start + count)]))
         start += count
         return bytes
-    }
-
-    static func monotonicNow() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
     }
 }

@@ -1,4 +1,5 @@
 @preconcurrency import Glibc
+import SocketCore
 
 /// Dates as HTTP writes them (`Date`, `Last-Modified`, `If-Modified-Since`) and as Python's log
 /// line writes them.
@@ -38,7 +39,7 @@ public enum HTTPDate {
         public init() {}
 
         public mutating func now() -> (header: String, log: String) {
-            let current = time(nil)
+            let current = Int(SocketCore.Clock.now().seconds)
             if current != second {
                 (second, header, log) = (current, HTTPDate.string(from: current), HTTPDate.logString(from: current))
             }

@@ -243,10 +243,10 @@ public final class HTTPServer: Sendable {
     func shutdownRequest(_ client: Socket, lingering: Bool) {
         try? client.shutdownWrite()
         if lingering {
-            let deadline = ConnectionReader.monotonicNow() + UInt64(min(timeout, 86_400) * 1e9)
+            let deadline = Clock.monotonicNanoseconds() + UInt64(min(timeout, 86_400) * 1e9)
             try? client.setReceiveTimeout(seconds: 2)
             var scratch = [UInt8](repeating: 0, count: 16 * 1024)
-            while ConnectionReader.monotonicNow() < deadline {
+            while Clock.monotonicNanoseconds() < deadline {
                 guard let n = try? scratch.withUnsafeMutableBytes({ try client.recv(into: $0) }), n > 0 else { break }
             }
         }

@@ -62,10 +62,9 @@ public final class IdleConnections: @unchecked Sendable {
         }
     }
 
-    /// Monotonic seconds (CLOCK_MONOTONIC_COARSE: a clock read costs nanoseconds).
+    /// Monotonic whole seconds. The coarse clock (the last tick): every request parks and
+    /// unparks, the reaper only compares whole seconds, and a coarse read costs a few ns.
     public static func now() -> UInt64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC_COARSE, &time)
-        return UInt64(time.tv_sec)
+        Clock.monotonicNanoseconds(coarse: true) / 1_000_000_000
     }
 }

@@ -1,4 +1,5 @@
 @preconcurrency import Glibc
+import SocketCore
 
 /// handshake-watch's main loop, as tcpdump's: read a packet, decode it, follow its connection,
 /// print the step; at the end, the summaries still pending and the counts.
@@ -10,15 +11,18 @@ public struct CaptureLoop {
     public var count: Int?
     public var replay: Replay
     public var state: WatchState
+    /// The capture file's recorded events (its sidecar), shown among its packets; nil for none.
+    public var events: RecordedEvents?
 
     public init(capture: Capture, linkLayer: LinkLayer, tracker: ConnectionTracker, count: Int?,
-                replay: Replay, state: WatchState) {
+                replay: Replay, state: WatchState, events: RecordedEvents? = nil) {
         self.capture = capture
         self.linkLayer = linkLayer
         self.tracker = tracker
         self.count = count
         self.replay = replay
         self.state = state
+        self.events = events
     }
 
     /// A pcap record's `ts_sec` is an unsigned 32-bit number (seconds until 2106), but libpcap
@@ -47,7 +51,12 @@ public struct CaptureLoop {
                                                                 number: number, time: time) else { continue reading }
                     skips.decoded()
                     if handled > 0 && !replay.wait() { break reading }
-                    renderer.packet(tracker.track(packet))
+                    var tracked = tracker.track(packet)
+                    if let events {
+                        events.take(through: EpochTime(packet.time)) { renderer.event($0) }
+                        events.annotate(&tracked)
+                    }
+                    renderer.packet(tracked)
                     tracker.drainEnded { renderer.connectionEnded($0) }
                 } catch {
                     skipped += 1
@@ -64,6 +73,7 @@ public struct CaptureLoop {
                 capture.waitForPackets(milliseconds: 100, alsoOn: renderer.waitDescriptor)
                 continue reading
             case .end:
+                events?.takeRest { renderer.event($0) }
                 break reading
             case .error(let message):
                 if capture.isLive {

@@ -29,6 +29,12 @@ struct Connection {
     /// without its SYN, one less than the first number seen (`learnBases`). Nil until seen.
     var clientBase: UInt32?
     var serverBase: UInt32?
+    /// Each side's window scale shift from its SYN (nil: its SYN was not seen, or had no
+    /// option), and whether that SYN was seen at all.
+    var clientWindowScale: UInt8?
+    var serverWindowScale: UInt8?
+    var clientSynSeen = false
+    var serverSynSeen = false
 
     // The teardown: the sequence number just after each FIN (what its ACK acknowledges).
     var clientFinEnd: UInt32?
@@ -84,6 +90,7 @@ struct Connection {
             resetMeaning = .unknownConnection
             return tracked(packet, step: .rst, meaning: .unknownConnection)
         }
+        if flags.contains(.syn) { learnWindowScale(packet) }
         if flags.contains(.syn) && !flags.contains(.ack) {
             synTime = packet.time.value
             lastSynTime = packet.time.value
@@ -160,6 +167,7 @@ struct Connection {
             return (tracked(packet, step: .rst, meaning: meaning), meaning == .refused ? .refused : .reset)
         }
 
+        if flags.contains(.syn) { learnWindowScale(packet) }
         if flags.contains(.syn) && !flags.contains(.ack) {
             // isRetransmittedSYN said so: the same SYN again. If the capture began after the
             // first copy (it met the SYN-ACK first), that copy counts but its time is unknown.
@@ -247,6 +255,31 @@ struct Connection {
         return (result, nil)
     }
 
+    /// Remembers a SYN's window scale option (RFC 7323 §2): it applies to every later segment
+    /// of that side, and only when both SYNs carried it.
+    /// A retransmitted copy keeps the first copy's option (a small snapshot length may cut it).
+    private mutating func learnWindowScale(_ packet: Packet) {
+        if packet.source == client {
+            if !clientSynSeen { clientWindowScale = packet.tcp.options.windowScale }
+            clientSynSeen = true
+        } else {
+            if !serverSynSeen { serverWindowScale = packet.tcp.options.windowScale }
+            serverSynSeen = true
+        }
+    }
+
+    /// The advertised receive window in bytes, or nil when it cannot be known. A SYN's window is
+    /// never scaled; any other segment's is shifted by its sender's scale when both SYNs were
+    /// seen and both offered the option (the shift is at most 14), and taken as it is when one
+    /// did not. Without both SYNs the scale is unknown.
+    func windowBytes(_ packet: Packet) -> Int? {
+        let raw = Int(packet.tcp.window)
+        if packet.tcp.flags.contains(.syn) { return raw }
+        guard clientSynSeen && serverSynSeen else { return nil }
+        guard let clientScale = clientWindowScale, let serverScale = serverWindowScale else { return raw }
+        return raw << Int(min(14, packet.source == client ? clientScale : serverScale))
+    }
+
     private mutating func countBytes(_ packet: Packet) {
         let bytes = UInt64(packet.tcp.payloadLength)
         if packet.source == client { bytesToServer += bytes } else { bytesToClient += bytes }
@@ -265,12 +298,14 @@ struct Connection {
         let fromClient = packet.source == client
         let ownBase = (fromClient ? clientBase : serverBase) ?? packet.tcp.sequence
         let peerBase = (fromClient ? serverBase : clientBase) ?? packet.tcp.acknowledgement
-        return TrackedPacket(
+        var result = TrackedPacket(
             packet: packet, connection: id, step: step,
             direction: fromClient ? .toServer : .toClient,
             relativeSequence: packet.tcp.sequence &- ownBase,
             relativeAcknowledgement: packet.tcp.flags.contains(.ack) ? packet.tcp.acknowledgement &- peerBase : 0,
             resetMeaning: meaning, client: client, server: server)
+        result.window = windowBytes(packet)
+        return result
     }
 
     /// Zeek's history letter(s) and endpoint states for one segment; the client is Zeek's originator.

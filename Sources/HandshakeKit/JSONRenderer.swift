@@ -1,10 +1,14 @@
 @preconcurrency import Glibc
+import Timeline
 
 /// JSON Lines: one object per packet, per ended connection, and the stats at the end.
 ///
 ///     {"type":"packet","time":1700000000.000010,"src":"127.0.0.1","sport":43994,"dst":"127.0.0.1",
-///      "dport":5000,"flags":["SYN","ACK"],"seq":416747519,"ack":1075903421,"len":0,"conn":1,
-///      "step":"handshake-syn-ack"}
+///      "dport":5000,"flags":["SYN","ACK"],"seq":416747519,"ack":1075903421,"len":0,"win":65483,
+///      "win_raw":65483,"conn":1,"step":"handshake-syn-ack"}
+///
+/// `win` is the advertised window in bytes, scaled as the handshake negotiated; `null` when the
+/// handshake was not captured, so the scale is unknown (`win_raw` is the header's field).
 ///
 /// Written byte by byte into the reusable output buffer: no String, no allocation per packet.
 public final class JSONRenderer: Renderer {
@@ -44,12 +48,22 @@ public final class JSONRenderer: Renderer {
         out.decimal(packet.tcp.acknowledgement)
         out.ascii(",\"len\":")
         out.decimal(packet.tcp.payloadLength)
+        out.ascii(",\"win\":")
+        if let window = tracked.window { out.decimal(window) } else { out.ascii("null") }
+        out.ascii(",\"win_raw\":")
+        out.decimal(packet.tcp.window)
         out.ascii(",\"conn\":")
         out.decimal(tracked.connection)
         out.ascii(",\"step\":\"")
         out.ascii(Self.stepName(tracked.step))
         out.ascii("\"}")
         out.endLine()
+    }
+
+    /// The sidecar's object as it was recorded: the same line as in the `.events.jsonl` file.
+    public func event(_ event: TimelineEvent) {
+        output.string(event.jsonLine)
+        output.endLine()
     }
 
     public func connectionEnded(_ summary: ConnectionSummary) {

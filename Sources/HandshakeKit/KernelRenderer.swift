@@ -1,4 +1,5 @@
 import KernelKit
+import Timeline
 import SocketCore
 
 /// `--kernel`: wraps the chosen renderer and puts the kernel's events beside its packets.
@@ -99,6 +100,8 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
         }
         base.connectionEnded(summary)
     }
+
+    public func event(_ event: TimelineEvent) { base.event(event) }
 
     public func finish(_ stats: CaptureStats) {
         kernel.collect(activity: true, force: true)

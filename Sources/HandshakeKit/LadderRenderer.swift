@@ -2,16 +2,18 @@
 /// the left, the server's on the right, one arrow per segment, time running down.
 ///
 ///                  client 127.0.0.1:43994                   server 127.0.0.1:5000
-///     #1    0.000 ms |-- SYN seq 0 ------------------------------>| connect() sends SYN, blocks
-///     #1    0.011 ms |<-- SYN,ACK seq 0 ack 1 --------------------| kernel answers, not accept()
-///     #1    0.019 ms |-- ACK seq 1 ack 1 ------------------------>| connect() returns
+///     #1    0.000 ms |-- SYN seq 0 win 65495 -------------------->| connect() sends SYN, blocks
+///     #1    0.011 ms |<-- SYN,ACK seq 0 ack 1 win 65483 ----------| kernel answers, not accept()
+///     #1    0.019 ms |-- ACK seq 1 ack 1 win 65536 -------------->| connect() returns
 ///
-/// Lines of different connections may interleave on a live capture; the `#n` tag tells them apart.
+/// Times count from the capture's first packet, one origin for all connections, so they only go
+/// down the page. Lines of different connections may interleave; the `#n` tag tells them apart.
 public final class LadderRenderer: Renderer {
     public let output: OutputBuffer
     private let palette: Palette
     private var started: Set<Int> = []
-    private var firstTimes: [Int: Double] = [:]
+    /// The capture's first packet: every time on the page counts from it, so times only go down.
+    private var origin: Double?
     /// Characters between the two column bars.
     static let width = 46
 
@@ -23,8 +25,8 @@ public final class LadderRenderer: Renderer {
     public func packet(_ tracked: TrackedPacket) {
         let out = output
         let id = tracked.connection
+        if origin == nil { origin = tracked.packet.time.value }
         if started.insert(id).inserted {
-            firstTimes[id] = tracked.packet.time.value
             // "client ..." starts at the left bar, "server ..." ends at the right bar.
             let tag = "#\(id) "
             let left = "client \(tracked.client)"
@@ -36,10 +38,11 @@ public final class LadderRenderer: Renderer {
             palette.reset(out)
             out.endLine()
         }
-        let elapsed = tracked.packet.time.value - (firstTimes[id] ?? tracked.packet.time.value)
+        let elapsed = tracked.packet.time.value - (origin ?? tracked.packet.time.value)
         var label = "\(tracked.packet.tcp.flags) seq \(tracked.relativeSequence)"
         if tracked.packet.tcp.flags.contains(.ack) { label += " ack \(tracked.relativeAcknowledgement)" }
         if tracked.packet.tcp.payloadLength > 0 { label += " len \(tracked.packet.tcp.payloadLength)" }
+        label += tracked.window.map { " win \($0)" } ?? " win \(tracked.packet.tcp.window)?"
         let stamp = StepExplanation.fixed(elapsed * 1000, 3)
         out.string("#\(id) " + String(repeating: " ", count: max(0, 9 - stamp.count)) + stamp + " ms ")
         palette.start(tracked.step, out)
@@ -57,7 +60,6 @@ public final class LadderRenderer: Renderer {
 
     public func connectionEnded(_ summary: ConnectionSummary) {
         started.remove(summary.connection)
-        firstTimes[summary.connection] = nil
         palette.bold(output)
         output.string("#\(summary.connection) └ " + StepExplanation.summary(summary))
         palette.reset(output)
@@ -86,21 +88,28 @@ public final class LadderRenderer: Renderer {
         case .ack:
             if tracked.acknowledgesFin && tracked.simultaneousClose { return "\(sender) kernel ACKs the FIN (FINs crossed)" }
             return tracked.acknowledgesFin ? "\(sender) kernel ACKs the FIN (CLOSE_WAIT)" : "\(sender) kernel ACKs"
-        case .finActive: return "\(sender) close(): active close"
-        case .finPassive: return tracked.simultaneousClose ? "\(sender) close() too: FINs crossed" : "\(sender) recv() = 0, close()"
+        case .finActive: return "\(sender) \(StepExplanation.closingCall(tracked)): active close"
+        case .finPassive:
+            let call = tracked.call ?? "close()"
+            return tracked.simultaneousClose ? "\(sender) \(call) too: FINs crossed" : "\(sender) recv() = 0, \(call)"
         case .teardownAck:
             return tracked.timeWait == .none ? "last ACK" : "last ACK: \(tracked.timeWait.rawValue) in TIME_WAIT"
         case .rst:
             switch tracked.resetMeaning {
             case .refused: return "RST: refused, nothing listening"
-            case .abortiveClose: return "RST: abortive close (SO_LINGER 0)"
+            case .abortiveClose:
+                switch tracked.resetCause {
+                case .listenerClosed: return "RST: listener closed, connection still queued"
+                case .lingerZero: return "RST: close() with SO_LINGER 0"
+                case nil: return "RST: SO_LINGER 0 close, or listener closed with it queued"
+                }
             case .dataAfterClose: return "RST: data after close()"
             case .abortedHandshake: return "RST: handshake aborted"
             case .lateSegment: return "RST: segment after the close"
             case .unknownConnection, nil: return "RST"
             }
         case .midstream:
-            let closing = tracked.packet.tcp.flags.contains(.fin) ? "; \(sender) close(): active close" : ""
+            let closing = tracked.packet.tcp.flags.contains(.fin) ? "; \(sender) \(StepExplanation.closingCall(tracked)): active close" : ""
             return "mid-stream (opened before the capture)" + closing
         }
     }

@@ -33,6 +33,11 @@ public struct Palette: Sendable {
         if enabled { out.ascii("\u{1B}[1m") }
     }
 
+    /// Dim: the label of a recorded event's line.
+    func dim(_ out: OutputBuffer) {
+        if enabled { out.ascii("\u{1B}[2m") }
+    }
+
     func reset(_ out: OutputBuffer) {
         if enabled { out.ascii("\u{1B}[0m") }
     }

@@ -15,3 +15,11 @@ public enum ResetMeaning: Sendable {
     /// socket for it any more.
     case lateSegment
 }
+
+/// Why a connection that waited in the accept queue was reset, when recorded system calls show it.
+public enum ResetCause: String, Sendable {
+    /// The listening socket was closed while the connection was still queued, never accepted.
+    case listenerClosed = "listener-closed"
+    /// close() on a socket with SO_LINGER set to 0 seconds.
+    case lingerZero = "linger-zero"
+}

@@ -37,13 +37,13 @@ public enum StepExplanation {
             }
             return "\(sender)'s kernel acknowledges every byte before \(tracked.relativeAcknowledgement)"
         case .finActive:
-            return "\(sender) called close() or shutdown(SHUT_WR): active close, its FIN means no more data "
+            return "\(sender) called \(closingCall(tracked)): active close, its FIN means no more data "
                 + "(\(sender) in FIN_WAIT_1); the \(receiver)'s recv() will return 0"
         case .finPassive:
             if tracked.simultaneousClose {
                 return "\(sender) closed at the same moment: the two FINs crossed (simultaneous close, both in CLOSING)"
             }
-            return "\(sender) closes too (its recv() returned 0, then close()): passive close (\(sender) in LAST_ACK)"
+            return "\(sender) closes too (its recv() returned 0, then \(tracked.call ?? "close()")): passive close (\(sender) in LAST_ACK)"
         case .teardownAck:
             switch tracked.timeWait {
             case .both: return "last ACK: connection closed; both sides wait in TIME_WAIT (simultaneous close)"
@@ -52,14 +52,34 @@ public enum StepExplanation {
             case .none: return "last ACK: connection closed"
             }
         case .rst:
+            if tracked.resetMeaning == .abortiveClose, let cause = tracked.resetCause {
+                return causeText(cause, sender: sender, receiver: receiver)
+            }
             return resetText(tracked.resetMeaning, sender: sender, receiver: receiver,
                              port: tracked.server.port)
         case .midstream:
             if tracked.packet.tcp.flags.contains(.fin) {
-                return "mid-stream: this connection was open before the capture started; the \(sender) called close() "
-                    + "or shutdown(SHUT_WR): active close (\(sender) in FIN_WAIT_1)"
+                return "mid-stream: this connection was open before the capture started; the \(sender) called "
+                    + "\(closingCall(tracked)): active close (\(sender) in FIN_WAIT_1)"
             }
             return "mid-stream: this connection was open before the capture started"
+        }
+    }
+
+    /// The call that sent a FIN: the one the recorded events name, or both candidates.
+    static func closingCall(_ tracked: TrackedPacket) -> String {
+        tracked.call ?? "close() or shutdown(SHUT_WR)"
+    }
+
+    /// A reset whose cause the recorded system calls show.
+    public static func causeText(_ cause: ResetCause, sender: String, receiver: String) -> String {
+        switch cause {
+        case .listenerClosed:
+            return "reset: the \(sender) closed its listening socket while this connection was still in the accept "
+                + "queue (accept() never took it); the \(receiver)'s next recv()/send() fails with ECONNRESET"
+        case .lingerZero:
+            return "reset: abortive close by the \(sender), close() with SO_LINGER 0; "
+                + "the \(receiver)'s next recv()/send() fails with ECONNRESET"
         }
     }
 

@@ -1,4 +1,4 @@
-@preconcurrency import Glibc
+import SocketCore
 
 /// How times are printed in text and ladder output.
 public enum TimeFormat: Sendable {
@@ -8,7 +8,8 @@ public enum TimeFormat: Sendable {
     case relative
 }
 
-/// Writes a packet's time: time of day (cached per second, localtime_r is not cheap) or relative.
+/// Writes a packet's time: time of day (SocketCore's formatter, the one `--trace` uses, its
+/// `HH:MM:SS.` cached per second because localtime_r is not cheap) or relative.
 final class TimePrinter {
     let format: TimeFormat
     private var first: Timestamp?
@@ -22,10 +23,7 @@ final class TimePrinter {
         switch format {
         case .timeOfDay:
             if time.seconds != cachedSecond {
-                var seconds = time_t(time.seconds)
-                var parts = tm()
-                localtime_r(&seconds, &parts)
-                cachedPrefix = two(parts.tm_hour) + ":" + two(parts.tm_min) + ":" + two(parts.tm_sec) + "."
+                cachedPrefix = Clock.timeOfDayPrefix(seconds: Int64(time.seconds))
                 cachedSecond = time.seconds
             }
             out.string(cachedPrefix)
@@ -49,6 +47,4 @@ final class TimePrinter {
             out.zeroPadded(fraction, width: width)
         }
     }
-
-    private func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
 }

@@ -30,4 +30,12 @@ public struct TrackedPacket: Sendable {
     /// Where the client and server are.
     public var client: Endpoint
     public var server: Endpoint
+    /// The advertised window in bytes (window scaling applied), nil when the scale is unknown
+    /// because the handshake was not captured; the raw field is `packet.tcp.window`.
+    public var window: Int? = nil
+    /// The system call that sent this segment, named from recorded `--trace` events
+    /// (`shutdown(SHUT_WR)`, `close()`); nil when none are at hand or they do not tell.
+    public var call: String? = nil
+    /// For a reset: its cause as the recorded events show it; nil when they do not.
+    public var resetCause: ResetCause? = nil
 }

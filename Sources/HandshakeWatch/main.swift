@@ -2,7 +2,9 @@
 import ArgumentParser
 import HandshakeKit
 import KernelKit
+import LiveView
 import SocketCore
+import Timeline
 
 /// handshake-watch: the three-way handshake and the teardown, live from libpcap or from a file.
 ///
@@ -15,6 +17,7 @@ struct HandshakeWatch: ParsableCommand {
         abstract: "Watch TCP connections open (SYN, SYN-ACK, ACK) and close (FIN or RST), live or from a capture file.",
         discussion: """
             Live capture needs root or CAP_NET_RAW; reading a file (-r captures/echo-ipv4.pcap) does not.
+            A file X.pcap read with -r brings the events recorded beside it in X.events.jsonl (the programs' system calls, stamped as strace -tt -T, and their output), shown among the packets in time order.
             FILTER is a BPF expression as for tcpdump ('port 5000', 'host ::1'); 'tcp' is always implied.
             """)
 
@@ -41,10 +44,11 @@ struct HandshakeWatch: ParsableCommand {
             help: ArgumentHelp("Kernel capture buffer in KiB (pcap_set_buffer_size(3)). libpcap's 2 MiB default dropped packets of a 2,000-connection burst on lo; 16 MiB did not.", valueName: "KiB"))
     var bufferKiB = 16_384
 
-    @Option(help: ArgumentHelp("Output: text (a line per packet), ladder (a sequence diagram), json (JSON Lines).", valueName: "format"))
+    @Option(help: ArgumentHelp("Output: text (a line per packet), ladder (a sequence diagram), json (JSON Lines), "
+                               + "svg (the ladder as one SVG file, written at the end).", valueName: "format"))
     var format: OutputFormat = .text
 
-    @Flag(help: "Print times relative to the first packet instead of the time of day.")
+    @Flag(help: "Print times relative to the first line (a packet, or a recorded event) instead of the time of day.")
     var relative = false
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Replay a file slowly: wait this many seconds before each packet (with -r).", valueName: "seconds"))
@@ -52,6 +56,10 @@ struct HandshakeWatch: ParsableCommand {
 
     @Flag(help: "Replay a file one packet per Enter key (with -r).")
     var step = false
+
+    @Flag(name: .customLong("no-events"),
+          help: "With -r X.pcap, leave out the events recorded beside it in X.events.jsonl (the programs' system calls and output, shown among the packets by default).")
+    var noEvents = false
 
     @Flag(name: .customLong("no-color"), help: "No ANSI colours (also off when NO_COLOR is set or stdout is not a terminal).")
     var noColor = false
@@ -100,6 +108,9 @@ struct HandshakeWatch: ParsableCommand {
         if let count, count < 1 { throw ValidationError("-c must be at least 1") }
         if snapshotLength < 64 || snapshotLength > 262_144 { throw ValidationError("-s must be between 64 and 262144") }
         if bufferKiB < 1 || bufferKiB > 1 << 20 { throw ValidationError("-B must be between 1 and 1048576 KiB") }
+        if kernel && format == .svg {
+            throw ValidationError("--kernel adds lines that --format svg does not draw: use text, ladder or json")
+        }
         if kernel && readFile != nil {
             throw ValidationError("--kernel watches this machine's kernel now: capture live (-i), not -r")
         }
@@ -189,11 +200,13 @@ struct HandshakeWatch: ParsableCommand {
         let palette = Palette(enabled: Palette.wanted(noColorFlag: noColor))
         let timeFormat: TimeFormat = relative ? .relative : .timeOfDay
         let loop = CaptureLoop(capture: capture, linkLayer: linkLayer, tracker: ConnectionTracker(limit: maxConnections),
-                               count: count, replay: Replay(pace: pace, step: step, state: state), state: state)
+                               count: count, replay: Replay(pace: pace, step: step, state: state), state: state,
+                               events: try recordedEvents())
         let result = switch format {
         case .text: run(loop, TextRenderer(output: output, palette: palette, timeFormat: timeFormat), kernelWatch)
         case .ladder: run(loop, LadderRenderer(output: output, palette: palette), kernelWatch)
         case .json: run(loop, JSONRenderer(output: output), kernelWatch)
+        case .svg: loop.run(SVGRenderer(output: output))
         }
         state.finished.store(true, ordering: .relaxed)
         let stats = try result.get()
@@ -216,7 +229,7 @@ struct HandshakeWatch: ParsableCommand {
     /// The loop, with the kernel's events beside the packets when `--kernel` is on.
     private func run<R: Renderer>(_ loop: CaptureLoop, _ renderer: R, _ kernel: KernelWatch?) -> Result<CaptureStats, CaptureError> {
         guard let kernel else { return loop.run(renderer) }
-        let style: KernelRenderer<R>.Style = switch format { case .text: .text; case .ladder: .ladder; case .json: .json }
+        let style: KernelRenderer<R>.Style = switch format { case .text: .text; case .ladder, .svg: .ladder; case .json: .json }
         return loop.run(KernelRenderer(renderer, kernel: kernel, format: style, relative: relative))
     }
 
@@ -245,6 +258,24 @@ struct HandshakeWatch: ParsableCommand {
         return [port]
     }
 
+    /// The sidecar of the file read (`X.pcap` → `X.events.jsonl`), when there is one and
+    /// --no-events does not say no. Lines that are not events are named on stderr and skipped.
+    private func recordedEvents() throws(CaptureError) -> RecordedEvents? {
+        guard let readFile, readFile != "-", !noEvents else { return nil }
+        let path = EventsFile.sidecarPath(forCapture: readFile)
+        let contents: EventsFile.Contents?
+        do { contents = try EventsFile.read(path: path) } catch { throw CaptureError("cannot read the recorded events \(error)") }
+        guard let contents else { return nil }
+        for (line, reason) in contents.rejected.prefix(5) {
+            Console.error("handshake-watch: warning: \(path) line \(line) skipped: \(reason)")
+        }
+        if contents.rejected.count > 5 {
+            Console.error("handshake-watch: warning: \(path): \(contents.rejected.count - 5) more lines skipped")
+        }
+        Console.error("events from \(path): \(contents.events.count) (--no-events leaves them out)")
+        return RecordedEvents(contents.events)
+    }
+
     /// `tcp`, plus the user's expression. A file with no expression needs no BPF at all: the
     /// decoder ignores what is not TCP, and VLAN-tagged frames (which plain `tcp` would not match
     /// in a file) still get through.
@@ -257,6 +288,41 @@ struct HandshakeWatch: ParsableCommand {
 
 /// The output formats of `--format`.
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-    case text, ladder, json
+    case text, ladder, json, svg
 }
 
+/// `--format svg`: the ladder diagram of every connection as one standalone SVG file, written
+/// when the capture ends (the end of a `-r` file, `-c`, or Ctrl-C). The projector page draws the
+/// same diagram live; this is the one for slides and handouts.
+final class SVGRenderer: Renderer {
+    let output: OutputBuffer
+    private var events: [LadderEvent] = []
+
+    init(output: OutputBuffer) {
+        self.output = output
+    }
+
+    func packet(_ tracked: TrackedPacket) {
+        let packet = tracked.packet
+        events.append(.packet(LadderEvent.Segment(
+            time: packet.time.value, source: Self.endpoint(packet.source), destination: Self.endpoint(packet.destination),
+            flags: TCPFlags.names.filter { packet.tcp.flags.contains($0.0) }.map { "\($0.1)" },
+            sequence: packet.tcp.sequence, acknowledgement: packet.tcp.acknowledgement,
+            length: packet.tcp.payloadLength, connection: tracked.connection, step: tracked.step.rawValue)))
+    }
+
+    func connectionEnded(_ summary: ConnectionSummary) {
+        events.append(.connection(LadderEvent.Summary(
+            connection: summary.connection, client: summary.client.description, server: summary.server.description,
+            outcome: summary.outcome.rawValue, connState: nil)))
+    }
+
+    func finish(_ stats: CaptureStats) {
+        output.string(SVGLadderWriter.svg(ladderEvents: events))
+        output.flush()
+    }
+
+    private static func endpoint(_ endpoint: Endpoint) -> LadderEndpoint {
+        LadderEndpoint(address: endpoint.address.description, port: Int(endpoint.port))
+    }
+}

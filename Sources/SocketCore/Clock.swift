@@ -78,9 +78,18 @@ public enum Clock {
 
     /// clock_gettime(2) on CLOCK_MONOTONIC, in seconds: for durations and deadlines only.
     public static func monotonic() -> Double {
+        Double(monotonicNanoseconds()) / 1e9
+    }
+
+    /// clock_gettime(2) on CLOCK_MONOTONIC, in nanoseconds (integers: deadlines compare exactly).
+    ///
+    /// `coarse` reads CLOCK_MONOTONIC_COARSE instead: the time of the last scheduler tick (a few
+    /// milliseconds behind), for bookkeeping done on every request where only whole seconds matter.
+    @inline(__always)
+    public static func monotonicNanoseconds(coarse: Bool = false) -> UInt64 {
         var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+        clock_gettime(coarse ? CLOCK_MONOTONIC_COARSE : CLOCK_MONOTONIC, &time)
+        return UInt64(time.tv_sec) &* 1_000_000_000 &+ UInt64(time.tv_nsec)
     }
 
     /// Local time of day with microseconds, `HH:MM:SS.uuuuuu`, as tcpdump and `strace -tt` print it.
@@ -96,6 +105,42 @@ public enum Clock {
         localtime_r(&t, &parts)
         return zeroPadded(Int64(parts.tm_hour), width: 2) + ":" + zeroPadded(Int64(parts.tm_min), width: 2)
             + ":" + zeroPadded(Int64(parts.tm_sec), width: 2) + "."
+    }
+
+    /// The epoch time whose local time of day is `HH:MM:SS.uuuuuu` (or nine digits) and which lies
+    /// nearest to `reference`: the inverse of `timeOfDay`, for merging stamped lines by epoch.
+    ///
+    /// A time of day names one moment per day, so a reader that knows roughly when a line was
+    /// written (when it read it, less the call's duration) picks the day: this is right across
+    /// midnight and daylight-saving changes as long as the reference is within 12 hours. Nil
+    /// when the text is not a time of day.
+    public static func epoch(timeOfDay text: Substring, near reference: EpochTime) -> EpochTime? {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 2, parts[1].count == 2,
+              let hour = Int32(parts[0]), let minute = Int32(parts[1]), hour < 24, minute < 60 else { return nil }
+        let secondParts = parts[2].split(separator: ".", omittingEmptySubsequences: false)
+        guard secondParts.count == 2, secondParts[0].count == 2, let second = Int32(secondParts[0]), second < 61,
+              [6, 9].contains(secondParts[1].count), secondParts[1].allSatisfy(\.isASCIIDigit),
+              let fraction = Int64(secondParts[1].prefix(6)) else { return nil }
+        var best: Int64?
+        var base = time_t(reference.seconds)
+        var day = tm()
+        localtime_r(&base, &day)
+        for offset: Int32 in -1...1 {
+            for dst: Int32 in [0, 1] {
+                var wanted = day
+                (wanted.tm_mday, wanted.tm_hour, wanted.tm_min, wanted.tm_sec, wanted.tm_isdst) =
+                    (day.tm_mday + offset, hour, minute, second, dst)
+                var found = mktime(&wanted)
+                guard found != -1 else { continue }
+                var check = tm()
+                localtime_r(&found, &check)
+                guard (check.tm_hour, check.tm_min, check.tm_sec) == (hour, minute, second) else { continue }
+                let candidate = Int64(found)
+                if best.map({ abs(candidate - reference.seconds) < abs($0 - reference.seconds) }) ?? true { best = candidate }
+            }
+        }
+        return best.map { EpochTime(seconds: $0, microseconds: fraction) }
     }
 
     /// A duration in strace's `-T` form: `<0.000312>`.

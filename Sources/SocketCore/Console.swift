@@ -12,9 +12,23 @@ public enum Console {
     }
 
     /// Prints one line on stdout and flushes it.
+    ///
+    /// With `--trace`, the line leaves through one traced write(2) (`write(fd 1, "...\n", 36)`):
+    /// stdout and the trace on stderr are two pipes, and the write's stamp is what puts the
+    /// line in its place among the calls. The bytes on stdout are the same either way.
     public static func line(_ text: String) {
-        fputs(text + "\n", stdout)
-        fflush(stdout)
+        guard Trace.isEnabled else {
+            fputs(text + "\n", stdout)
+            fflush(stdout)
+            return
+        }
+        // stdout's lock: no other thread's line (nor Console.exit) gets between flush and write.
+        flockfile(stdout)
+        defer { funlockfile(stdout) }
+        fflush_unlocked(stdout)
+        var bytes = Array(text.utf8)
+        bytes.append(0x0A)
+        _ = try? bytes.withUnsafeBytes { try Syscall.writeAll(STDOUT_FILENO, $0) }
     }
 
     /// Prints one line on stderr (unbuffered by C's rules).

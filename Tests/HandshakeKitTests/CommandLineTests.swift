@@ -114,12 +114,12 @@ struct CommandLineTests {
 
     @Test("text output: readiness line like tcpdump, explanations, summary, no colour into a pipe, --relative")
     func textOutput() throws {
-        let run = try runCommand("handshake-watch", ["-r", Self.echo, "--relative"])
+        let run = try runCommand("handshake-watch", ["-r", Self.echo, "--relative", "--no-events"])
         #expect(run.status == 0)
         #expect(run.stderr.first == "reading from file \(Self.echo), link-type EN10MB (Ethernet), snapshot length 256")
         #expect(run.stdout.count == 11)
         #expect(run.stdout[0].hasPrefix("0.000000 #1 127.0.0.1:"))
-        #expect(run.stdout[0].contains("[SYN] seq 0 len 0 <mss 65495"))
+        #expect(run.stdout[0].contains("[SYN] seq 0 len 0 win 65495 <mss 65495"))
         #expect(run.stdout[0].hasSuffix("handshake 1/3: the client's connect() sends SYN and blocks"))
         #expect(run.stdout[10].contains("closed by the client, client in TIME_WAIT"))
         #expect(!run.stdout.joined().contains("\u{1B}["), "no ANSI codes when stdout is not a terminal")
@@ -153,10 +153,10 @@ struct CommandLineTests {
     @Test("--pace spaces the packets out; --step waits for Enter")
     func replay() throws {
         let start = Date()
-        let paced = try runCommand("handshake-watch", ["-r", Self.echo, "--pace", "0.05", "--format", "json"])
+        let paced = try runCommand("handshake-watch", ["-r", Self.echo, "--pace", "0.05", "--format", "json", "--no-events"])
         #expect(paced.status == 0 && paced.stdout.count == 12)
         #expect(Date().timeIntervalSince(start) >= 0.45)
-        let stepping = try ToolProcess("handshake-watch", ["-r", Self.echo, "--step", "--format", "json"])
+        let stepping = try ToolProcess("handshake-watch", ["-r", Self.echo, "--step", "--format", "json", "--no-events"])
         _ = try stepping.waitForLine(containing: "handshake-syn\"")
         #expect(stepping.stdout.count == 1, "the second packet waits for Enter")
         stepping.write("\n")
@@ -194,7 +194,7 @@ struct CommandLineTests {
     @Test("-w to a full disk: the packets still print, then one line naming the file, exit 1",
           .enabled(if: FileManager.default.fileExists(atPath: "/dev/full")))
     func writeFileFullDisk() throws {
-        let run = try runCommand("handshake-watch", ["-r", Self.echo, "-w", "/dev/full", "--format", "json"])
+        let run = try runCommand("handshake-watch", ["-r", Self.echo, "-w", "/dev/full", "--format", "json", "--no-events"])
         #expect(run.status == 1)
         #expect(run.stdout.count == 12)
         #expect(run.stderr.last == "handshake-watch: cannot write /dev/full: No space left on device", "\(run.stderr)")

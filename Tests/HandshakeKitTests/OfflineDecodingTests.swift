@@ -8,6 +8,10 @@ struct JSONRun {
     var packets: [[String: Any]]
     var connections: [[String: Any]]
     var stats: [String: Any]?
+    /// Every other object: a capture's recorded events (syscall, output, kernel types), in order.
+    var events: [[String: Any]]
+    /// Every object, in output order.
+    var all: [[String: Any]]
     var stderr: [String]
 
     init(_ arguments: [String]) throws {
@@ -16,13 +20,17 @@ struct JSONRun {
         stderr = run.stderr
         packets = []
         connections = []
+        events = []
+        all = []
         for line in run.stdout where !line.isEmpty {
             let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not JSON: \(line)")
+            all.append(object)
             switch object["type"] as? String {
             case "packet": packets.append(object)
             case "connection": connections.append(object)
             case "stats": stats = object
-            default: Issue.record("unknown object type: \(line)")
+            case .some: events.append(object)
+            case nil: Issue.record("an object without a type: \(line)")
             }
         }
     }
@@ -43,10 +51,16 @@ struct TsharkRow {
     /// Wireshark's relative sequence and acknowledgement numbers (tcp.seq, tcp.ack).
     var relativeSequence: UInt64
     var relativeAcknowledgement: UInt64
+    /// tcp.window_size_value (the header's field), tcp.window_size (scaled), and
+    /// tcp.window_size_scalefactor (-1: unknown, the handshake was not seen; -2: no scaling).
+    var rawWindow: Int
+    var window: Int
+    var scaleFactor: Int
 
     static func read(_ path: String) throws -> [TsharkRow] {
         let fields = ["frame.number", "frame.time_epoch", "ip.src", "ipv6.src", "tcp.srcport", "ip.dst", "ipv6.dst",
-                      "tcp.dstport", "tcp.flags", "tcp.seq_raw", "tcp.ack_raw", "tcp.len", "tcp.seq", "tcp.ack"]
+                      "tcp.dstport", "tcp.flags", "tcp.seq_raw", "tcp.ack_raw", "tcp.len", "tcp.seq", "tcp.ack",
+                      "tcp.window_size_value", "tcp.window_size", "tcp.window_size_scalefactor"]
         let run = try runCommand("/usr/bin/tshark", ["-n", "-r", path, "-T", "fields", "-E", "separator=/t", "-E", "occurrence=f"]
                                  + fields.flatMap { ["-e", $0] }, timeout: 60)
         try #require(run.status == 0, "tshark failed: \(run.stderr)")
@@ -57,7 +71,8 @@ struct TsharkRow {
                              destination: f[5].isEmpty ? f[6] : f[5], destinationPort: dport,
                              flags: Int(f[8].dropFirst(2), radix: 16) ?? -1, sequence: UInt64(f[9]) ?? 0,
                              acknowledgement: UInt64(f[10]) ?? 0, length: Int(f[11]) ?? -1,
-                             relativeSequence: UInt64(f[12]) ?? 0, relativeAcknowledgement: UInt64(f[13]) ?? 0)
+                             relativeSequence: UInt64(f[12]) ?? 0, relativeAcknowledgement: UInt64(f[13]) ?? 0,
+                             rawWindow: Int(f[14]) ?? -1, window: Int(f[15]) ?? -1, scaleFactor: Int(f[16]) ?? -1)
         }
     }
 }
@@ -83,6 +98,17 @@ func compareWithTshark(_ path: String, skipped: Set<Int> = []) throws {
             #expect((packet["ack"] as? NSNumber)?.uint64Value == row.acknowledgement, "\(context)")
         }
         #expect(packet["len"] as? Int == row.length, "\(context)")
+        // The window: raw as in the header; scaled as Wireshark scales it once it saw both SYNs
+        // (a SYN's own window is never scaled), null where Wireshark does not know the scale either.
+        #expect(packet["win_raw"] as? Int == row.rawWindow, "\(context) win_raw")
+        if expectedFlags.contains("SYN") {
+            #expect(packet["win"] as? Int == row.rawWindow, "\(context) win of a SYN")
+        } else if row.scaleFactor == -1 {
+            #expect(packet["win"] is NSNull, "\(context) win with the scale unknown")
+        } else if !(packet["win"] is NSNull) {
+            // (Before the SYN-ACK Wireshark already scales by the SYN's option; we wait for both.)
+            #expect(packet["win"] as? Int == row.window, "\(context) win")
+        }
         // Time: tshark prints 9 decimals; ours has 6 (or 9 for nanosecond files). Compare digits.
         let ourTime = try #require(packet["time"] as? NSNumber)
         #expect(abs(ourTime.doubleValue - (Double(row.time) ?? 0)) < 1e-6, "\(context) time")
@@ -95,7 +121,7 @@ func compareWithTshark(_ path: String, skipped: Set<Int> = []) throws {
 /// from a side's SYN, or from one before the first number seen of a connection met mid-stream.
 func compareRelativeNumbers(_ path: String, with theirs: [TsharkRow]) throws {
     let text = try runCommand("handshake-watch", ["-r", path], timeout: 60)
-    let lines = text.stdout.filter { $0.contains(" → ") && !$0.hasPrefix("  = ") }
+    let lines = text.stdout.filter { $0.firstMatch(of: #/^\S+ #\d+ /#) != nil }
     #expect(lines.count == theirs.count, "\(path): \(lines.count) text lines, tshark \(theirs.count) packets")
     for (line, row) in zip(lines, theirs) {
         // "... [PSH,ACK] seq 1 ack 6 len 5 ...": the words after the flags.
@@ -189,7 +215,14 @@ struct OfflineDecodingTests {
     func jsonSchema() throws {
         let run = try JSONRun(["-r", packageRoot.appendingPathComponent("captures/echo-ipv4.pcap").path])
         let syn = try #require(run.packets.first)
-        #expect(Set(syn.keys) == ["type", "time", "src", "sport", "dst", "dport", "flags", "seq", "ack", "len", "conn", "step"])
+        #expect(Set(syn.keys) == ["type", "time", "src", "sport", "dst", "dport", "flags", "seq", "ack", "len",
+                                  "win", "win_raw", "conn", "step"])
+        // Keys in EVENTS.md's order.
+        let raw = try runCommand("handshake-watch", ["--format", "json", "--no-events", "-r",
+                                                     packageRoot.appendingPathComponent("captures/echo-ipv4.pcap").path])
+        let firstLine = try #require(raw.stdout.first)
+        #expect(firstLine.matches(of: /"(\w+)":/).map { String($0.output.1) } == [
+            "type", "time", "src", "sport", "dst", "dport", "flags", "seq", "ack", "len", "win", "win_raw", "conn", "step"])
         #expect(run.packets.map { $0["step"] as? String } == [
             "handshake-syn", "handshake-syn-ack", "handshake-ack", "data", "ack", "data", "ack",
             "fin-active", "fin-passive", "teardown-ack"])

@@ -120,14 +120,15 @@ public final class ToolProcess: @unchecked Sendable {
     }
 
     /// Waits for the readiness line of a server and returns the port it printed last on that line
-    /// (`server start, listening 127.0.0.1:43210` or `Serving HTTP on ... port 43210 ...`).
+    /// (`server start, listening 127.0.0.1:43210`, `Serving HTTP on ... port 43210 ...`, or a URL:
+    /// `serving the live view on http://127.0.0.1:43210/`).
     public func waitForPort(containing text: String, onStderr: Bool = false, timeout: Double = 15) throws -> Int {
         let line = try waitForLine(containing: text, onStderr: onStderr, timeout: timeout)
         if let range = line.range(of: #"port (\d+)"#, options: .regularExpression) {
             return Int(line[range].dropFirst(5))!
         }
-        // `host:port` or `[v6]:port`: the last `:digits` that ends a word.
-        if let match = line.matches(of: /:(\d+)(?=\s|$|\))/).last, let port = Int(match.output.1) {
+        // `host:port`, `[v6]:port` or a URL's `host:port/`: the last `:digits` that ends a word.
+        if let match = line.matches(of: /:(\d+)(?=\s|$|\)|\/)/).last, let port = Int(match.output.1) {
             return port
         }
         throw ToolProcessError.noPort(line)

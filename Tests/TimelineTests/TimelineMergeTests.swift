@@ -63,5 +63,11 @@ struct TimelineMergeTests {
         let later = reference.adding(seconds: 3)
         let back = try #require(TraceLine.epochTime(timeOfDay: Substring(stamp), near: later))
         #expect(back == reference)
+        // A call that lasted 14 hours, read when it returned: its start is 14 hours earlier,
+        // which is not the nearest moment with that time of day to the reading.
+        let readAt = reference.adding(seconds: 14 * 3600)
+        let long = try #require(TraceLine.event(stamp + " accept(fd 3) -> fd 4 from 127.0.0.1:1 <50400.000000>",
+                                                near: readAt, label: "server", pid: 7))
+        #expect(long.time == reference)
     }
 }

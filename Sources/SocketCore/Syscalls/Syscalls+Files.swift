@@ -19,9 +19,10 @@ extension Syscall {
         }
     }
 
-    /// write(2): returns how many bytes went, which may be fewer than given.
+    /// write(2): returns how many bytes went, which may be fewer than given. Traced as strace
+    /// shows it, the bytes quoted: `write(fd 1, "hello\n", 6) -> 6`.
     public static func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws -> Int {
-        try call("write", "fd \(fd), \(bytes.count) bytes") {
+        try call("write", "fd \(fd), \(Trace.quoted(bytes)), \(bytes.count)") {
             Glibc.write(fd, bytes.baseAddress, bytes.count)
         }
     }

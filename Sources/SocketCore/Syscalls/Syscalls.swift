@@ -200,13 +200,23 @@ public enum Syscall {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var list: UnsafeMutablePointer<addrinfo>?
-        let status = Glibc.getaddrinfo(host, String(port), &hints, &list)
+        let service = String(port)
+        let span = Trace.begin()
+        let status = Glibc.getaddrinfo(host, service, &hints, &list)
+        let returned = span?.stop()
         guard status == 0 else {
             let error = SocketError(call: "getaddrinfo", gaiCode: status)
-            if Trace.isEnabled { Trace.emit("getaddrinfo(\"\(host)\", \(port)) -> \(error.codeName) (\(error.reason))") }
+            returned?.emit("getaddrinfo(\"\(host)\", \(port)) -> \(error.codeName) (\(error.reason))")
             throw error
         }
         defer { freeaddrinfo(list) }
+        let found = addresses(in: list)
+        returned?.emit("getaddrinfo(\"\(host)\", \(port)) -> " + found.map(\.ip).joined(separator: ", "))
+        return found
+    }
+
+    /// The distinct addresses of a getaddrinfo(3) answer, in its order.
+    private static func addresses(in list: UnsafeMutablePointer<addrinfo>?) -> [SocketAddress] {
         var found: [SocketAddress] = []
         var entry = list
         while let info = entry {
@@ -219,29 +229,31 @@ public enum Syscall {
             }
             entry = info.pointee.ai_next
         }
-        if Trace.isEnabled { Trace.emit("getaddrinfo(\"\(host)\", \(port)) -> " + found.map(\.ip).joined(separator: ", ")) }
         return found
     }
 
     // MARK: - The one wrapper
 
     /// Makes a C call that returns -1 and sets errno on failure; retries EINTR when `retry`;
-    /// traces `name(args) -> result` or `name(args) -> ERRNO (text)`. Public so that the few
-    /// non-socket calls other targets make (epoll, files) are wrapped the same way.
+    /// traces `name(args) -> result <duration>` or `name(args) -> ERRNO (text) <duration>`,
+    /// stamped when the call started (see `Trace.Span`). Retries after EINTR stay inside the one
+    /// span, as the program sees one call. Public so that the few non-socket calls other targets
+    /// make (epoll, files) are wrapped the same way.
     @inline(__always)
     public static func call<T: BinaryInteger>(_ name: String, _ arguments: @autoclosure () -> String,
                                        retry: Bool = true, traced: Bool = true,
                                        result: (T) -> String = { "\($0)" },
                                        _ body: () -> T) throws -> T {
+        let span = traced ? Trace.begin() : nil
         while true {
             let value = body()
             if value != -1 {
-                if traced && Trace.isEnabled { Trace.emit("\(name)(\(arguments())) -> \(result(value))") }
+                span?.end("\(name)(\(arguments())) -> \(result(value))")
                 return value
             }
             let error = Errno.current
             if error == .interrupted && retry { continue }
-            if traced && Trace.isEnabled { Trace.emit("\(name)(\(arguments())) -> \(error)") }
+            span?.end("\(name)(\(arguments())) -> \(error)")
             throw SocketError(call: name, errno: error)
         }
     }

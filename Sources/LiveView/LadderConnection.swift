@@ -1,0 +1,93 @@
+/// One connection as its ladder shows it: its two ends, its arrows with relative numbers and
+/// captions, and the kernel's state changes at each end, in the order the events came.
+struct LadderConnection {
+    enum Side {
+        case client
+        case server
+    }
+
+    /// One arrow: a segment, which way it goes, its numbers relative to each side's ISN.
+    struct Arrow {
+        var segment: LadderEvent.Segment
+        var fromClient: Bool
+        var sequence: UInt32
+        /// Nil when the segment has no ACK flag (or the peer's ISN is still unknown).
+        var acknowledgement: UInt32?
+        /// The short line under the arrow.
+        var caption: String
+
+        /// `SYN,ACK seq 0 ack 1`, `PSH,ACK seq 1 ack 1 len 5`: the label on the arrow.
+        var label: String {
+            var label = "\(segment.flags.isEmpty ? "none" : segment.flags.joined(separator: ",")) seq \(sequence)"
+            if let acknowledgement { label += " ack \(acknowledgement)" }
+            if segment.length > 0 { label += " len \(segment.length)" }
+            return label
+        }
+    }
+
+    enum Item {
+        case arrow(Arrow)
+        case state(LadderEvent.StateChange, Side)
+    }
+
+    let number: Int
+    var client: LadderEndpoint
+    var server: LadderEndpoint
+    var firstTime: Double
+    var lastTime: Double
+    /// Arrows and states, each with the index of its event in the list drawn.
+    var items: [(index: Int, item: Item)] = []
+    var summary: LadderEvent.Summary?
+    /// What the captions need to know of the connection so far.
+    var progress = LadderCaption.Progress()
+    private var clientBase: UInt32?
+    private var serverBase: UInt32?
+
+    /// A connection begins with its first segment: a SYN comes from the client; met mid-stream,
+    /// the end with the lower port is taken as the server (ephemeral ports are high).
+    init(first segment: LadderEvent.Segment) {
+        let fromClient = segment.flags.contains("SYN")
+            ? !segment.flags.contains("ACK") : segment.source.port > segment.destination.port
+        number = segment.connection
+        client = fromClient ? segment.source : segment.destination
+        server = fromClient ? segment.destination : segment.source
+        firstTime = segment.time
+        lastTime = segment.time
+    }
+
+    mutating func add(_ segment: LadderEvent.Segment, index: Int) {
+        lastTime = segment.time
+        let fromClient = segment.source == client
+        learnBases(segment, fromClient: fromClient)
+        let ownBase = (fromClient ? clientBase : serverBase) ?? segment.sequence
+        let peerBase = fromClient ? serverBase : clientBase
+        var arrow = Arrow(segment: segment, fromClient: fromClient, sequence: segment.sequence &- ownBase,
+                          acknowledgement: segment.flags.contains("ACK") ? peerBase.map { segment.acknowledgement &- $0 } : nil,
+                          caption: "")
+        arrow.caption = LadderCaption.caption(for: arrow, progress: &progress)
+        items.append((index, .arrow(arrow)))
+    }
+
+    /// Each side's relative numbers count from its initial sequence number, as in Wireshark: the
+    /// SYN's number, or one less than the first number seen from (or acknowledged to) that side.
+    private mutating func learnBases(_ segment: LadderEvent.Segment, fromClient: Bool) {
+        let ownBase = segment.flags.contains("SYN") ? segment.sequence : segment.sequence &- 1
+        let peerBase: UInt32? = segment.flags.contains("ACK") ? segment.acknowledgement &- 1 : nil
+        if fromClient {
+            if clientBase == nil { clientBase = ownBase }
+            if serverBase == nil { serverBase = peerBase }
+        } else {
+            if serverBase == nil { serverBase = ownBase }
+            if clientBase == nil { clientBase = peerBase }
+        }
+    }
+
+    mutating func add(_ change: LadderEvent.StateChange, index: Int) {
+        items.append((index, .state(change, change.local == client ? .client : .server)))
+    }
+
+    /// Whether a kernel event about `local` and `remote` is about this connection.
+    func concerns(local: LadderEndpoint, remote: LadderEndpoint) -> Bool {
+        (local == client && remote == server) || (local == server && remote == client)
+    }
+}

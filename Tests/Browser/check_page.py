@@ -1,0 +1,270 @@
+#!/usr/bin/env python3
+"""Opens the live view in a real headless Chromium and checks what a class would see.
+
+    check_page.py URL [--screenshot FILE] [--console-log FILE] [--handshake] [--events N]
+                      [--connections N] [--drop URL] [--reset URL] [--keyboard] [--visit-all [--labels FILE]] [--ended]
+                      [--timeout SECONDS]
+
+Every wait is bounded by --timeout (default 60 s); nothing sleeps to synchronise. Checks:
+  --handshake      the diagram shows a SYN, a SYN-ACK and an ACK arrow, in that order, each
+                   labelled with its flags and relative numbers ("SYN seq 0", "SYN,ACK seq 0 ack 1",
+                   "ACK seq 1 ack 1")
+  --events N       the page holds exactly N events (waits until it does, fails on more)
+  --connections N  the connection list shows N connections
+  --drop URL       once the first check passed, GET URL (a test hook that drops the event stream
+                   on the server's side); the page must reconnect and still hold each event once
+  --reset URL      GET URL (a test hook that makes the server answer the page's resume with
+                   `event: reset`); the page must reload /events.jsonl, then go on streaming
+  --keyboard       the keys work: space steps to an event and shows its fields, Escape goes back
+                   to live, p pauses and resumes, t switches the theme, pointing at the first
+                   arrow shows its explanation
+  --visit-all      clicks every connection of the list in turn; each one's diagram must be drawn
+                   (its arrows, its summary line)
+  --labels FILE    with --visit-all: writes every arrow's label and caption, a line each
+                   (`SYN seq 0<TAB>1/3 connect() sends SYN, blocks`), connection after connection
+  --ended          the status line says the capture ended (event: end)
+Always: no JavaScript error in the console (the whole console log goes to --console-log), and
+a screenshot (--screenshot, kept as a test artifact) that is not blank.
+Exit status 0 when every check passed; 1 with one line per failure on stderr otherwise.
+Needs Debian's chromium and chromium-driver, and selenium (scripts/setup-browser installs them).
+"""
+import argparse
+import json
+import struct
+import sys
+import time
+import urllib.request
+import zlib
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+
+
+def start_browser():
+    options = webdriver.ChromeOptions()
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--window-size=1600,1000", "--hide-scrollbars"):
+        options.add_argument(flag)
+    options.binary_location = "/usr/bin/chromium"
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+def wait_until(what, check, timeout):
+    """Polls `check` (which returns a truthy value when satisfied) until it is, or fails after timeout."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(0.1)   # polling interval, not synchronisation: the deadline bounds the wait
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+SEGMENTS = """
+return [...document.querySelectorAll('#ladder g.seg')].map((g) => ({
+  step: g.dataset.step, flags: g.dataset.flags, label: g.querySelector('text.label').textContent }));
+"""
+
+
+def handshake_seen(driver):
+    """The SYN, SYN-ACK, ACK arrows with their labels, in order, or None while not all are there."""
+    wanted = [("handshake-syn", "SYN seq 0"), ("handshake-syn-ack", "SYN,ACK seq 0 ack 1"),
+              ("handshake-ack", "ACK seq 1 ack 1")]
+    segments = driver.execute_script(SEGMENTS)
+    at = 0
+    for segment in segments:
+        if at < len(wanted) and segment["step"] == wanted[at][0]:
+            if segment["label"] != wanted[at][1]:
+                raise AssertionError(f"{segment['step']} arrow labelled {segment['label']!r}, wanted {wanted[at][1]!r}")
+            at += 1
+    return segments if at == len(wanted) else None
+
+
+def png_is_blank(data):
+    """True when every pixel of the PNG has one colour (8-bit RGB or RGBA, as Chromium writes)."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise AssertionError("the screenshot is not a PNG")
+    at, chunks, header = 8, [], None
+    while at < len(data):
+        length, kind = struct.unpack(">I4s", data[at:at + 8])
+        body = data[at + 8:at + 8 + length]
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            chunks.append(body)
+        at += 12 + length
+    width, height, depth, colour = header[0], header[1], header[2], header[3]
+    if depth != 8 or colour not in (2, 6):
+        raise AssertionError(f"unexpected PNG format (depth {depth}, colour type {colour})")
+    channels = 3 if colour == 2 else 4
+    raw, stride = zlib.decompress(b"".join(chunks)), width * channels
+    previous, colours = bytearray(stride), set()
+    for row in range(height):
+        kind, line = raw[row * (stride + 1)], bytearray(raw[row * (stride + 1) + 1:(row + 1) * (stride + 1)])
+        unfilter(kind, line, previous, channels)
+        if row % 4 == 0:
+            colours.update(bytes(line[i:i + 3]) for i in range(0, stride, channels * 4))
+        if len(colours) > 1:
+            return False
+        previous = line
+    return True
+
+
+def unfilter(kind, line, previous, bpp):
+    """Undoes one PNG row filter in place (RFC 2083, section 6)."""
+    for i in range(len(line)):
+        left = line[i - bpp] if i >= bpp else 0
+        up = previous[i]
+        upper_left = previous[i - bpp] if i >= bpp else 0
+        if kind == 1:
+            line[i] = (line[i] + left) & 255
+        elif kind == 2:
+            line[i] = (line[i] + up) & 255
+        elif kind == 3:
+            line[i] = (line[i] + (left + up) // 2) & 255
+        elif kind == 4:
+            p = left + up - upper_left
+            pa, pb, pc = abs(p - left), abs(p - up), abs(p - upper_left)
+            line[i] = (line[i] + (left if pa <= pb and pa <= pc else up if pb <= pc else upper_left)) & 255
+
+
+def held_events(driver):
+    return driver.execute_script("return model.events.length")
+
+
+def keyboard(driver):
+    """Presses the teacher's keys and checks what each one does to the page."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+    state = lambda: driver.execute_script(
+        "return {stepping: view.stepping, upto: view.upto, theme: document.documentElement.dataset.theme,"
+        " details: document.querySelector('#details .sentence').textContent,"
+        " mode: document.getElementById('mode').textContent}")
+    body = driver.find_element("css selector", "body")
+    body.send_keys(Keys.SPACE)
+    body.send_keys(Keys.SPACE)
+    wait_until("space to step", lambda: state()["stepping"] and state()["mode"].startswith("step: event"), 10)
+    first = state()["upto"]
+    body.send_keys(Keys.SHIFT, Keys.SPACE)
+    wait_until("shift+space to step back", lambda: state()["upto"] == first - 1, 10)
+    body.send_keys(Keys.ESCAPE)
+    wait_until("Escape to go back to live", lambda: not state()["stepping"] and state()["mode"] == "", 10)
+    body.send_keys("p")
+    wait_until("p to pause", lambda: state()["mode"].startswith("paused"), 10)
+    body.send_keys("p")
+    wait_until("p to resume", lambda: state()["mode"] == "", 10)
+    theme = state()["theme"]
+    body.send_keys("t")
+    wait_until("t to switch the theme", lambda: state()["theme"] != theme, 10)
+    arrow = driver.find_element("css selector", "#ladder g.seg")
+    ActionChains(driver).move_to_element(arrow).perform()
+    wait_until("the first arrow's explanation", lambda: "1/3" in state()["details"], 10)
+
+
+ARROWS = """
+return [...document.querySelectorAll('#ladder g.seg')].map((g) =>
+  g.querySelector('text.label').textContent + '\\t' + g.querySelector('text.caption').textContent);
+"""
+
+
+def visit_all(driver, timeout, labels=None):
+    """Clicks each connection of the list; its diagram must show its arrows and summary line."""
+    buttons = driver.find_elements("css selector", "#connections li:not([hidden]) button")
+    arrows = []
+    for button in buttons:
+        number = button.get_attribute("textContent").split()[0]    # "#12"
+        # A click through the DOM: with one connection the list is hidden, and still works.
+        driver.execute_script("arguments[0].scrollIntoView({block: 'nearest'}); arguments[0].click()", button)
+        wait_until(f"the diagram of connection {number}", lambda: driver.execute_script(
+            "return document.getElementById('summary').textContent.split(' ')[0] === arguments[0]"
+            " && document.querySelectorAll('#ladder g.seg').length > 0", number), timeout)
+        arrows += driver.execute_script(ARROWS)
+    if labels:
+        with open(labels, "w", encoding="utf-8") as file:
+            file.write("".join(line + "\n" for line in arrows))
+
+
+def run(args, driver, failures):
+    driver.get(args.url)
+    if args.handshake:
+        wait_until("the SYN, SYN-ACK and ACK arrows", lambda: handshake_seen(driver), args.timeout)
+    if args.drop:
+        urllib.request.urlopen(args.drop, timeout=args.timeout).read()
+        print("check_page: dropped the event stream", file=sys.stderr)
+    if args.reset:
+        if args.events is not None:
+            wait_until(f"{args.events} events before the reset", lambda: held_events(driver) >= args.events, args.timeout)
+        reloads = driver.execute_script("return wire.reloads")
+        urllib.request.urlopen(args.reset, timeout=args.timeout).read()
+        wait_until("the page to reload /events.jsonl",
+                   lambda: driver.execute_script("return wire.reloads") > reloads, args.timeout)
+    if args.events is not None:
+        wait_until(f"{args.events} events", lambda: held_events(driver) >= args.events, args.timeout)
+        ids = driver.execute_script("return model.lastId")
+        held = held_events(driver)
+        if held != args.events:
+            failures.append(f"the page holds {held} events, wanted each of {args.events} once (last id {ids})")
+    if args.connections is not None:
+        shown = lambda: driver.execute_script(
+            "return document.querySelectorAll('#connections li:not([hidden])').length")
+        wait_until(f"{args.connections} connections in the list", lambda: shown() >= args.connections, args.timeout)
+        if shown() != args.connections:
+            failures.append(f"the list shows {shown()} connections, wanted {args.connections}")
+    if args.keyboard:
+        keyboard(driver)
+    if args.visit_all:
+        visit_all(driver, args.timeout, args.labels)
+    if args.ended:
+        wait_until("the end of the capture", lambda: driver.execute_script(
+            "return document.getElementById('status').dataset.link") == "ended", args.timeout)
+
+
+def main():
+    parser = argparse.ArgumentParser(description="Checks the live view in headless Chromium.")
+    parser.add_argument("url")
+    parser.add_argument("--screenshot", default="live-view.png")
+    parser.add_argument("--console-log")
+    parser.add_argument("--handshake", action="store_true")
+    parser.add_argument("--events", type=int)
+    parser.add_argument("--connections", type=int)
+    parser.add_argument("--drop")
+    parser.add_argument("--reset")
+    parser.add_argument("--keyboard", action="store_true")
+    parser.add_argument("--visit-all", action="store_true")
+    parser.add_argument("--labels")
+    parser.add_argument("--ended", action="store_true")
+    parser.add_argument("--timeout", type=float, default=60)
+    args = parser.parse_args()
+
+    failures = []
+    driver = start_browser()
+    try:
+        try:
+            run(args, driver, failures)
+        except AssertionError as failure:
+            failures.append(str(failure))
+        driver.save_screenshot(args.screenshot)
+        with open(args.screenshot, "rb") as file:
+            if png_is_blank(file.read()):
+                failures.append(f"the screenshot {args.screenshot} is blank")
+        log = driver.get_log("browser")
+    finally:
+        driver.quit()
+    if args.console_log:
+        with open(args.console_log, "w", encoding="utf-8") as file:
+            for entry in log:
+                file.write(json.dumps(entry) + "\n")
+    for entry in log:
+        if entry.get("level") == "SEVERE":
+            failures.append(f"console error: {entry.get('message')}")
+    for failure in failures:
+        print(f"check_page: FAIL {failure}", file=sys.stderr)
+    if not failures:
+        print(f"check_page: ok ({args.url}, screenshot {args.screenshot})", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+import Foundation
+import SocketCore
+import Testing
+import TestSupport
+import Timeline
+
+/// `handshake-watch -r X.pcap` with `X.events.jsonl` beside it: the recorded calls and output
+/// among the packets, the FIN's and RST's real calls named, `--no-events` to leave them out.
+@Suite("Recorded events (the .events.jsonl sidecar)")
+struct RecordedEventsTests {
+    static func capture(_ name: String) -> String { packageRoot.appendingPathComponent("captures/\(name).pcap").path }
+
+    /// The echo capture copied beside a sidecar written by the test: connect() spanning the
+    /// handshake, a stdout line, the client's shutdown() spanning its FIN, a kernel event this
+    /// build does not draw, and a line that is not JSON.
+    private func echoWithSidecar(_ directory: TemporaryDirectory) throws -> (path: String, events: [TimelineEvent]) {
+        let packets = try JSONRun(["-r", Self.capture("echo-ipv4"), "--no-events"]).packets
+        func time(_ index: Int) throws -> EpochTime {
+            let number = try #require(packets[index]["time"] as? NSNumber)
+            return try #require(EpochTime(parsing: Substring(number.description)))
+        }
+        let syn = try time(0), ack = try time(2), fin = try time(7)
+        let events: [TimelineEvent] = [
+            .syscall(time: syn.adding(seconds: -0.000010), duration: ack.value - syn.value + 0.000020, label: "client",
+                     pid: 7, call: "connect", text: "connect(fd 3, 127.0.0.1:1) -> 0"),
+            .output(time: ack.adding(seconds: 0.000001), label: "client", stream: "stdout", text: "client connected"),
+            TimelineEvent(type: "state", time: ack, fields: [("from", .string("SYN_SENT")), ("to", .string("ESTABLISHED"))]),
+            .syscall(time: fin.adding(seconds: -0.000003), duration: 0.000010, label: "client", pid: 7,
+                     call: "shutdown", text: "shutdown(fd 3, SHUT_WR) -> 0"),
+        ]
+        let path = try directory.write("echo.pcap", Array(try Data(contentsOf: URL(fileURLWithPath: Self.capture("echo-ipv4")))))
+        let sidecar = EventsFile.render(events) + "not an event\n"
+        _ = try directory.write("echo.events.jsonl", Array(sidecar.utf8))
+        return (path, events)
+    }
+
+    @Test("text: the sidecar's calls and output interleave with the packets by time; --no-events leaves them out")
+    func textInterleaves() throws {
+        let directory = try TemporaryDirectory()
+        let (path, _) = try echoWithSidecar(directory)
+        let run = try runCommand("handshake-watch", ["-r", path])
+        #expect(run.status == 0)
+        #expect(run.stderr.contains { $0.hasSuffix("echo.events.jsonl line 5 skipped: not JSON: unknown word at byte 1") }, "\(run.stderr)")
+        let lines = run.stdout
+        let connect = try #require(lines.firstIndex { $0.contains("[client] connect(fd 3, 127.0.0.1:1) -> 0 <0.0000") })
+        let syn = try #require(lines.firstIndex { $0.contains("[SYN]") })
+        let output = try #require(lines.firstIndex { $0.hasSuffix("[client] client connected") })
+        let ack = try #require(lines.firstIndex { $0.contains("handshake 3/3") })
+        #expect(connect < syn && ack < output, "\(lines)")
+        #expect(!lines.contains { $0.contains("SYN_SENT") }, "types without a text form are skipped")
+        let fin = try #require(lines.first { $0.contains("[FIN,ACK]") })
+        #expect(fin.contains("client called shutdown(SHUT_WR): active close"), "\(fin)")
+
+        let without = try runCommand("handshake-watch", ["-r", path, "--no-events"])
+        #expect(without.stdout.count == 11)
+        #expect(!without.stdout.contains { $0.contains("[client]") })
+        #expect(without.stdout.contains { $0.contains("client called close() or shutdown(SHUT_WR): active close") })
+        #expect(!without.stderr.contains { $0.contains("events.jsonl") })
+    }
+
+    @Test("json: the sidecar's own objects, byte for byte, among the packet objects in time order")
+    func jsonCarriesTheSidecar() throws {
+        let directory = try TemporaryDirectory()
+        let (path, events) = try echoWithSidecar(directory)
+        let run = try runCommand("handshake-watch", ["-r", path, "--format", "json"])
+        #expect(run.status == 0)
+        let sidecarLines = EventsFile.render(events).split(separator: "\n").map(String.init)
+        #expect(run.stdout.filter { !$0.contains("\"type\":\"packet\"") && !$0.contains("\"type\":\"connection\"")
+            && !$0.contains("\"type\":\"stats\"") } == sidecarLines)
+        let timed = run.stdout.compactMap { line -> EpochTime? in
+            guard let range = line.firstRange(of: "\"time\":") else { return nil }
+            return EpochTime(parsing: line[range.upperBound...].prefix { $0.isNumber || $0 == "." })
+        }
+        #expect(timed == timed.sorted(), "events and packets in time order")
+        let none = try runCommand("handshake-watch", ["-r", path, "--format", "json", "--no-events"])
+        #expect(none.stdout.count == 12)
+    }
+
+    @Test("the recorded captures name the calls: shutdown(SHUT_WR) for echo-client, SO_LINGER 0, the listener's close()")
+    func recordedCapturesNameTheCalls() throws {
+        let echo = try runCommand("handshake-watch", ["-r", Self.capture("echo-ipv4")])
+        #expect(echo.stdout.contains { $0.contains("client called shutdown(SHUT_WR): active close") }, "\(echo.stdout)")
+        #expect(echo.stdout.contains { $0.contains("[client] connect(fd ") })
+
+        let linger = try runCommand("handshake-watch", ["-r", Self.capture("linger-reset")])
+        #expect(linger.stdout.contains { $0.contains("[RST,ACK]") && $0.contains("close() with SO_LINGER 0") }, "\(linger.stdout)")
+        let backlog = try runCommand("handshake-watch", ["-r", Self.capture("syn-backlog")])
+        #expect(backlog.stdout.contains { $0.contains("[RST,ACK]") && $0.contains("closed its listening socket while this connection was still in the accept queue") },
+                "\(backlog.stdout)")
+        // Without the events, both causes are named.
+        let bare = try runCommand("handshake-watch", ["-r", Self.capture("syn-backlog"), "--no-events"])
+        #expect(bare.stdout.contains { $0.contains("[RST,ACK]") && $0.contains("SO_LINGER 0") && $0.contains("listener closed") }, "\(bare.stdout)")
+        let ladder = try runCommand("handshake-watch", ["-r", Self.capture("syn-backlog"), "--format", "ladder", "--no-events"])
+        #expect(ladder.stdout.contains { $0.contains("RST: SO_LINGER 0 close, or listener closed with it queued") })
+    }
+
+    @Test("the ladder counts from the capture's first packet: its times only go down the page")
+    func ladderTimesGoDown() throws {
+        let run = try runCommand("handshake-watch", ["-r", Self.capture("syn-backlog"), "--format", "ladder"])
+        #expect(run.status == 0)
+        let times = run.stdout.compactMap { line -> Double? in
+            guard line.contains(" ms |") else { return nil }
+            return Double(line.split(separator: " ", omittingEmptySubsequences: true)[1])
+        }
+        #expect(times.count == 17)
+        #expect(times == times.sorted(), "\(times)")
+        #expect(run.stdout.contains { $0.contains("win 65495") })
+    }
+
+    @Test("a sidecar that cannot be read is one clear error, exit 1")
+    func unreadableSidecar() throws {
+        let directory = try TemporaryDirectory()
+        let path = try directory.write("x.pcap", Array(try Data(contentsOf: URL(fileURLWithPath: Self.capture("refused")))))
+        try FileManager.default.createDirectory(atPath: directory.url.appendingPathComponent("x.events.jsonl").path,
+                                                withIntermediateDirectories: true)
+        let run = try runCommand("handshake-watch", ["-r", path])
+        #expect(run.status == 1)
+        #expect(run.stderr.last?.contains("x.events.jsonl: not a regular file") == true, "\(run.stderr)")
+        #expect(try runCommand("handshake-watch", ["-r", path, "--no-events"]).status == 0)
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import LiveView
+import Testing
+import TestSupport
+import Timeline
+
+/// The projector page in a real headless Chromium (Debian's chromium and chromium-driver, driven
+/// by selenium from Tests/Browser/check_page.py), fed by Tests/Browser/fake_server.py, which
+/// serves the page and the events exactly as `handshake-watch --serve` will: `/`, `/events`
+/// (SSE), `/events.jsonl`. Screenshots and console logs are kept in .build/test-artifacts/.
+/// `make test` installs the browser; `make demo` does not need it.
+@Suite("projector page in Chromium", .serialized)
+struct BrowserTests {
+    static let browserDirectory = packageRoot.appendingPathComponent("Tests/Browser")
+    static let python = "/usr/bin/python3"   // Debian's, with Debian's python3-selenium
+
+    @Test("every capture replays without a JavaScript error: every event held once, every diagram drawn, to the end")
+    func replayEveryCapture() throws {
+        try Self.requireBrowser()
+        let captures = try FileManager.default.contentsOfDirectory(atPath: packageRoot.appendingPathComponent("captures").path)
+            .filter { $0.hasSuffix(".pcap") }.sorted().map { "captures/\($0)" }
+        #expect(captures.count >= 8)
+        var events = 0, packets = 0, svgArrows: [String] = []
+        for capture in captures {
+            let json = try runCommand("handshake-watch", ["-r", capture, "--format", "json"], currentDirectory: packageRoot.path)
+            #expect(json.status == 0, "\(capture): \(json.stderr)")
+            events += json.stdout.count
+            packets += json.stdout.filter { $0.hasPrefix(#"{"type":"packet""#) }.count
+            svgArrows += Self.arrows(inSVG: SVGLadderWriter.svg(EventsFile.parse(json.stdout.joined(separator: "\n")).events))
+        }
+        let server = try Self.fakeServer(captures.flatMap { ["--pcap", $0] } + ["--end"])
+        defer { server.stop() }
+        let labels = Self.artifacts.appendingPathComponent("replay-captures.labels.txt")
+        try Self.check(server, artifact: "replay-captures",
+                       ["--events", String(events), "--visit-all", "--labels", labels.path, "--ended"])
+        // The page and the SVG writer compute relative numbers and captions each on their own: they agree.
+        let pageArrows = try String(contentsOf: labels, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(svgArrows.count == packets)
+        #expect(pageArrows == svgArrows)
+    }
+
+    /// `label<TAB>caption` of each arrow of an SVG ladder, from the `<title>` of its group.
+    static func arrows(inSVG svg: String) -> [String] {
+        let lines = svg.split(separator: "\n").map(String.init)
+        return zip(lines, lines.dropFirst()).compactMap { group, title in
+            guard group.hasPrefix("<g stroke="), title.hasPrefix("<title>") else { return nil }
+            let text = title.dropFirst("<title>".count).dropLast("</title>".count)
+            let unescaped = [("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&apos;", "'"), ("&amp;", "&")]
+                .reduce(String(text)) { $0.replacingOccurrences(of: $1.0, with: $1.1) }
+            guard let colon = unescaped.range(of: ": ") else { return nil }
+            return unescaped[..<colon.lowerBound] + "\t" + unescaped[colon.upperBound...]
+        }
+    }
+
+    @Test("live: SYN, SYN-ACK, ACK labelled in order; a dropped stream resumes with Last-Event-ID; a reset reloads; the keys work")
+    func liveStream() throws {
+        try Self.requireBrowser()
+        let server = try Self.fakeServer(["--jsonl", "Tests/ProjectorViewTests/Fixtures/echo-lesson.jsonl", "--pace", "0.05"])
+        defer { server.stop() }
+        let base = "http://127.0.0.1:\(server.port)"
+        try Self.check(server, artifact: "live-stream", [
+            "--handshake", "--drop", "\(base)/_test/drop", "--events", "33", "--reset", "\(base)/_test/reset", "--keyboard",
+        ])
+        let resumes = server.process.stderr.filter { $0.hasSuffix("(Last-Event-ID)") }
+        #expect(resumes.contains { !$0.hasPrefix("stream after 0 ") }, "\(server.process.stderr)")
+        #expect(server.process.stderr.contains { $0.hasSuffix("(query)") }, "no stream after the reload: \(server.process.stderr)")
+    }
+
+    @Test("a class of 30: thirty connections listed, each event held once")
+    func thirtyConnections() throws {
+        try Self.requireBrowser()
+        let server = try Self.fakeServer(["--pcap", "captures/echo-ipv4.pcap", "--repeat", "30", "--end"])
+        defer { server.stop() }
+        try Self.check(server, artifact: "thirty-connections", ["--connections", "30", "--events", "360", "--ended"])
+    }
+
+    @Test("events without the fields they need are skipped with a warning, not a JavaScript error")
+    func badEvents() throws {
+        try Self.requireBrowser()
+        let server = try Self.fakeServer(["--jsonl", "Tests/ProjectorViewTests/Fixtures/bad-events.jsonl", "--end"])
+        defer { server.stop() }
+        try Self.check(server, artifact: "bad-events", ["--events", "3", "--visit-all", "--ended"])
+    }
+
+    // MARK: - Helpers
+
+    struct Server {
+        let process: ToolProcess
+        let port: Int
+        func stop() { process.stop() }
+    }
+
+    static func fakeServer(_ arguments: [String]) throws -> Server {
+        let process = try ToolProcess(python, [browserDirectory.appendingPathComponent("fake_server.py").path, "--port", "0",
+                                               "--binary", ToolProcess.path(of: "handshake-watch")] + arguments,
+                                      currentDirectory: packageRoot.path)
+        do {
+            return Server(process: process, port: try process.waitForPort(containing: "serving on", onStderr: true, timeout: 60))
+        } catch {
+            process.stop()   // a server that never said where it listens must not outlive the test
+            throw error
+        }
+    }
+
+    /// Runs check_page.py against the server's page; its one-line failures become the test's.
+    static let artifacts = packageRoot.appendingPathComponent(".build/test-artifacts/projector-view")
+
+    static func check(_ server: Server, artifact: String, _ arguments: [String]) throws {
+        try FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)
+        let run = try runCommand(python, [
+            browserDirectory.appendingPathComponent("check_page.py").path, "http://127.0.0.1:\(server.port)/",
+            "--screenshot", artifacts.appendingPathComponent("\(artifact).png").path,
+            "--console-log", artifacts.appendingPathComponent("\(artifact).console.jsonl").path,
+            "--timeout", "120",
+        ] + arguments, timeout: 400)
+        #expect(run.status == 0, "\(artifact): \(run.stderr.joined(separator: "\n"))")
+    }
+
+    /// The browser and its driver are test-only packages: say how to get them instead of skipping.
+    static func requireBrowser() throws {
+        let missing = ["/usr/bin/chromium", "/usr/bin/chromedriver", python].filter { !FileManager.default.fileExists(atPath: $0) }
+        let selenium = try runCommand(python, ["-c", "import selenium"])
+        if !missing.isEmpty || selenium.status != 0 {
+            let why = "the browser test needs chromium, chromium-driver and python3-selenium (missing: \(missing), "
+                + "selenium import status \(selenium.status)); `make test` installs them with scripts/setup"
+            Issue.record(Comment(rawValue: why))
+            throw CancellationError()
+        }
+    }
+}
