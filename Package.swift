@@ -18,7 +18,7 @@ let package = Package(
     ],
     targets: [
         // The socket core: every Glibc socket call of the project lives in Sources/SocketCore/Syscalls.
-        .target(name: "SocketCore"),
+        .target(name: "SocketCore", dependencies: ["CLinux"]),
 
         // The timeline every view shares: events (packets, system calls, output, kernel), their
         // JSON Lines form, the `.events.jsonl` sidecar of a capture, and the merge.
@@ -53,7 +53,7 @@ let package = Package(
                 resources: [.embedInCode("Resources/index.html")]),
 
         // The lesson runner.
-        .target(name: "LessonKit", dependencies: ["SocketCore"]),
+        .target(name: "LessonKit", dependencies: ["SocketCore", "Timeline"]),
         .executableTarget(name: "Lesson", dependencies: [
             "LessonKit", "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -71,7 +71,7 @@ let package = Package(
                     exclude: ["Fixtures"]),   // events and golden SVG files, read from the source tree
         .testTarget(name: "KernelKitTests", dependencies: ["KernelKit", "Timeline", "SocketCore", "TestSupport"]),
         .testTarget(name: "TimelineTests", dependencies: ["Timeline", "SocketCore"]),
-        .testTarget(name: "LessonKitTests", dependencies: ["LessonKit", "SocketCore", "TestSupport"]),
+        .testTarget(name: "LessonKitTests", dependencies: ["LessonKit", "SocketCore", "Timeline", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -13,21 +13,21 @@ public final class ConnectionReader {
     }
 
     let socket: Socket
-    private var storage: UnsafeMutableRawBufferPointer
+    /// Allocated at the first recv(): a connection that never sends costs no buffer.
+    private var storage = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     private var start = 0
     private var end = 0
+    private let initialCapacity: Int
     private let maximumCapacity: Int
     /// Monotonic nanoseconds after which a head still arriving is given up on (0: no deadline).
     private var deadline: UInt64 = 0
-    /// Called when a recv() is about to block (the client has not sent the rest yet).
-    public var willBlock: (() -> Void)?
     /// Whether at least one byte of the current request has been received.
     public private(set) var sawRequestBytes = false
 
     /// `capacity` is the starting buffer; it grows to fit one line of `maximumLine` bytes.
     public init(socket: Socket, capacity: Int = 8192, maximumLine: Int = 65537) {
         self.socket = socket
-        storage = .allocate(byteCount: capacity, alignment: 16)
+        initialCapacity = capacity
         maximumCapacity = maximumLine + 2
     }
 
@@ -58,18 +58,6 @@ public final class ConnectionReader {
         }
     }
 
-    /// Up to `count` bytes (fewer only at end of stream): Python's `rfile.read(count)`.
-    public func read(count: Int) throws -> [UInt8] {
-        var result: [UInt8] = []
-        while result.count < count {
-            if start == end, try fill() == 0 { break }
-            let piece = min(count - result.count, end - start)
-            result.append(contentsOf: UnsafeRawBufferPointer(rebasing: storage[start..<(start + piece)]))
-            start += piece
-        }
-        return result
-    }
-
     /// Reads and drops `count` bytes (a request body nobody asked for). False at end of stream.
     public func skip(_ count: Int) throws -> Bool {
         var left = count
@@ -82,11 +70,62 @@ public final class ConnectionReader {
         return true
     }
 
+    // MARK: - Reading without waiting
+
+    /// One recv(2) with MSG_DONTWAIT into the buffer: the bytes that arrived (0 at end of
+    /// stream), or nil when none have. A server that watches many connections with epoll calls
+    /// this when one is readable, and starts the handler only once `holdsRequestHead`.
+    public func receiveAvailable() throws -> Int? {
+        makeRoom()
+        guard end < storage.count else { return nil }   // full: the handler takes it from here
+        let free = UnsafeMutableRawBufferPointer(rebasing: storage[end...])
+        guard let count = try Syscall.recvIfReady(socket.descriptor, into: free) else { return nil }
+        end += count
+        return count
+    }
+
+    /// Whether the buffer holds what the handler needs to answer without waiting: a whole
+    /// request head (up to its empty line), or a first line that has no headers to follow (an
+    /// HTTP/0.9 request, a malformed line), or as many bytes as a line may have (it answers
+    /// 414 or 431 to those).
+    public var holdsRequestHead: Bool {
+        guard end > start else { return false }
+        if end - start >= maximumCapacity - 2 { return true }
+        guard let firstEnd = find(UInt8(ascii: "\n"), from: start) else { return false }
+        var index = firstEnd
+        while let newline = find(UInt8(ascii: "\n"), from: index + 1) {
+            let line = newline - index - 1
+            if line == 0 || (line == 1 && storage[index + 1] == 0x0D) { return true }
+            index = newline
+        }
+        let first = UnsafeRawBufferPointer(rebasing: storage[start..<firstEnd])
+        return !RequestParser.mayHaveHeaders(requestLine: first)
+    }
+
     // MARK: - The buffer
 
     /// One recv(2) into the free end of the buffer, making room first. Returns 0 at end of stream.
     private func fill() throws -> Int {
         if deadline != 0 && Clock.monotonicNanoseconds() > deadline { throw Failure.timedOut }
+        makeRoom()
+        let free = UnsafeMutableRawBufferPointer(rebasing: storage[end...])
+        let count: Int
+        do {
+            count = try socket.recv(into: free)
+        } catch let error as SocketError where error.isWouldBlock {
+            throw Failure.timedOut   // SO_RCVTIMEO expired: recv() returned EAGAIN
+        }
+        end += count
+        if count > 0 { sawRequestBytes = true }
+        return count
+    }
+
+    /// Frees space at the end of the buffer: allocates it, moves unread bytes to the front, or
+    /// doubles it up to the longest line allowed.
+    private func makeRoom() {
+        if storage.count == 0 {
+            storage = .allocate(byteCount: initialCapacity, alignment: 16)
+        }
         if start == end {
             start = 0
             end = 0
@@ -104,21 +143,6 @@ public final class ConnectionReader {
                 storage = bigger
             }
         }
-        let free = UnsafeMutableRawBufferPointer(rebasing: storage[end...])
-        var count: Int
-        if let ready = try Syscall.recvIfReady(socket.descriptor, into: free) {
-            count = ready
-        } else {
-            willBlock?()   // this thread is about to wait for the client: the server may want another
-            do {
-                count = try socket.recv(into: free)
-            } catch let error as SocketError where error.isWouldBlock {
-                throw Failure.timedOut   // SO_RCVTIMEO expired: recv() returned EAGAIN
-            }
-        }
-        end += count
-        if count > 0 { sawRequestBytes = true }
-        return count
     }
 
     private func find(_ byte: UInt8, from index: Int) -> Int? {

@@ -8,32 +8,35 @@ import SocketCore
 /// and go from the page cache to the socket with sendfile(2).
 public final class ConnectionWriter {
     let socket: Socket
-    private let storage: UnsafeMutableRawBufferPointer
+    /// Allocated at the first write: an idle connection costs no buffer.
+    private var storage = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    private let capacity: Int
     private var count = 0
-
-    /// Called when sendfile(2) is about to block (the client's receive window and our send buffer
-    /// are full): the server may want another worker while this one waits for the client.
-    public var willBlock: (() -> Void)?
 
     public init(socket: Socket, capacity: Int = 32 * 1024) {
         self.socket = socket
-        storage = .allocate(byteCount: capacity, alignment: 16)
+        self.capacity = capacity
     }
 
     deinit { storage.deallocate() }
 
     /// Free room in the buffer: a file body this small is read into it rather than sendfile'd.
-    public var spaceLeft: Int { storage.count - count }
+    public var spaceLeft: Int { capacity - count }
+
+    private func allocateIfNeeded() {
+        if storage.count == 0 { storage = .allocate(byteCount: capacity, alignment: 16) }
+    }
 
     /// Queues bytes; sends the buffer first when they do not fit, and big writes directly.
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         if bytes.count > spaceLeft {
             try flush()
-            if bytes.count > storage.count {
+            if bytes.count > capacity {
                 try socket.sendAll(bytes)
                 return
             }
         }
+        allocateIfNeeded()
         UnsafeMutableRawBufferPointer(rebasing: storage[count...]).copyMemory(from: bytes)
         count += bytes.count
     }
@@ -53,6 +56,7 @@ public final class ConnectionWriter {
     /// file leaves in the same send() as its headers. `length` must fit in `spaceLeft`.
     public func writeFile(_ fd: Int32, offset: Int, length: Int) throws {
         precondition(length <= spaceLeft, "writeFile beyond the buffer")
+        allocateIfNeeded()
         var done = 0
         while done < length {
             let n = try FileSystem.pread(fd, into: UnsafeMutableRawBufferPointer(rebasing: storage[(count + done)..<(count + length)]),
@@ -66,14 +70,8 @@ public final class ConnectionWriter {
     }
 
     /// Sends buffered bytes (with MSG_MORE: the file follows), then the file with sendfile(2),
-    /// looping over partial sends as `sendAll` does.
-    ///
-    /// The socket is non-blocking (O_NONBLOCK) for the first sendfile() calls: they take what fits
-    /// in the send buffer and return EAGAIN when it is full, instead of sleeping. Only then, once
-    /// the rest is known to wait on the client, `willBlock` runs and the socket is made blocking
-    /// again for one sendfile() of the remainder (SO_SNDTIMEO bounds that wait). Without this
-    /// early warning a 10 MiB file held its worker for the whole transfer while connections with
-    /// requests ready waited for the stall watcher to notice.
+    /// looping over partial sends as `sendAll` does. The socket is blocking: a client that
+    /// stops reading holds this thread until SO_SNDTIMEO expires.
     public func sendFile(_ fd: Int32, offset: Int, length: Int) throws {
         var sent = 0
         while sent < count {
@@ -82,19 +80,8 @@ public final class ConnectionWriter {
         count = 0
         var position = offset
         let end = offset + length
-        try socket.setNonBlocking(true)
-        var blocking = false
-        defer { if !blocking { try? socket.setNonBlocking(false) } }
         while position < end {
-            let n: Int
-            do {
-                n = try Syscall.sendfile(socket.descriptor, from: fd, offset: &position, count: min(end - position, 1 << 30))
-            } catch let error as SocketError where error.isWouldBlock && !blocking {
-                willBlock?()
-                try socket.setNonBlocking(false)
-                blocking = true
-                continue
-            }
+            let n = try Syscall.sendfile(socket.descriptor, from: fd, offset: &position, count: min(end - position, 1 << 30))
             if n == 0 { throw SocketError(call: "sendfile", codeName: "EOF", reason: "file shrank while being sent") }
         }
     }
@@ -106,6 +93,4 @@ public final class ConnectionWriter {
         try socket.sendAll(UnsafeRawBufferPointer(rebasing: storage[0..<count]))
     }
 
-    /// Drops what is buffered (after an error, when the connection is closing anyway).
-    public func discard() { count = 0 }
 }

@@ -45,124 +45,71 @@ open class FileRequestHandler: RequestHandler {
             try sendError(400, "Bad request path (NUL byte or encoded slash)")
             return nil
         }
-        var filePath = translatePath(path)
-        var opened = try? openWithStatus(filePath)
-        if opened == nil, let pythonLink = Self.undoingSurrogateEscapes(filePath) {
-            // Python links a name that is not UTF-8 its own way (see undoingSurrogateEscapes):
-            // a link copied from Python's listing still finds the file.
-            opened = try? openWithStatus(pythonLink)
-            if opened != nil { filePath = pythonLink }
-        }
-        guard var (fd, info) = opened else {
-            try sendError(404, "File not found")
-            return nil
-        }
-        if info.isDirectory {
+        guard var (file, filePath) = try openRequested() else { return nil }
+        if file.status.isDirectory {
             if urlPath.last != UInt8(ascii: "/") {
                 // Redirect, as Apache does: relative links in the page need the trailing slash.
-                FileSystem.close(fd)
                 sendResponse(301)
                 sendHeader("Location", RequestParser.latin1(Self.slashedLocation(target)))
                 sendHeader("Content-Length", "0")
                 try endHeaders()
                 return nil
             }
-            guard let index = openIndex(in: fd) else {
-                return try listDirectory(fd)
-            }
-            FileSystem.close(fd)
-            (fd, info) = (index.fd, index.info)
+            guard let index = openIndex(in: file) else { return try listDirectory(file) }
+            file = index.file
             filePath += Array(index.name.utf8)
         }
-        let contentType = guessType(filePath)
         // A file named with a trailing slash ("/a.txt/") is not that file (Python issue 17324).
-        if filePath.last == UInt8(ascii: "/") || !info.isRegularFile {
-            FileSystem.close(fd)
+        if filePath.last == UInt8(ascii: "/") || !file.status.isRegularFile {
             try sendError(404, "File not found")
             return nil
         }
-
-        // Conditional requests: the client's cached copy may still be good. With If-None-Match,
-        // If-Modified-Since is ignored, as in Python; but Python has no ETag and always answers
-        // 200 there, while a matching tag (or `*`, RFC 9110 §13.1.2, as nginx does) gets 304 here.
-        // (CPython's test_browser_cache_with_If_None_Match_header expects 200 for `*`.)
-        let etag = "\"" + String(info.modified, radix: 16) + "-" + String(info.size, radix: 16) + "\""
-        if let ifNoneMatch = headers["If-None-Match"] {
-            if Self.etag(etag, matches: ifNoneMatch) {
-                FileSystem.close(fd)
-                sendNotModified(etag: etag)
-                return nil
-            }
-        } else if let ifModifiedSince = headers["If-Modified-Since"],
-                  let since = HTTPDate.parse(ifModifiedSince), info.modified <= since {
-            FileSystem.close(fd)
-            sendNotModified(etag: etag)
+        let validators = Validators(file.status)
+        if notModified(validators) {
+            sendNotModified(etag: validators.etag)
             return nil
         }
+        return try sendFileHead(file, contentType: guessType(filePath), validators: validators)
+    }
 
-        let lastModified = HTTPDate.string(from: info.modified)
-        var range = 0..<info.size
-        var partial = false
-        if let rangeHeader = headers["Range"], ifRangeAllows(etag: etag, lastModified: lastModified) {
-            switch ByteRange.parse(rangeHeader, size: info.size) {
-            case .satisfiable(let bytes):
-                range = bytes.lowerBound..<(bytes.upperBound + 1)
-                partial = true
-            case .unsatisfiable:
-                FileSystem.close(fd)
-                try sendError(416, headers: [("Content-Range", "bytes */\(info.size)")])
-                return nil
-            case .ignored:
-                break
-            }
-        }
-
-        sendResponse(partial ? 206 : 200)
-        sendHeader("Content-type", contentType)
-        sendHeader("Content-Length", String(range.count))
-        sendHeader("Last-Modified", lastModified)
-        sendHeader("ETag", etag)
-        sendHeader("Accept-Ranges", "bytes")
-        if partial { sendHeader("Content-Range", "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(info.size)") }
+    /// Opens what the request path names. Sends 404 when there is nothing there, and 503
+    /// with `Retry-After` when the server is out of descriptors (the file may well exist:
+    /// the client should try again, not conclude it is gone), then returns nil.
+    func openRequested() throws -> (OpenFile, [UInt8])? {
+        let filePath = translatePath(path)
         do {
-            try endHeaders()
+            return (try openWithStatus(filePath), filePath)
+        } catch let error as SocketError where error.isDescriptorShortage {
+            try sendError(503, headers: [("Retry-After", "1")])
+            return nil
         } catch {
-            FileSystem.close(fd)
-            throw error
+            // Python links a name that is not UTF-8 its own way (see undoingSurrogateEscapes):
+            // a link copied from Python's listing still finds the file.
+            if let pythonLink = Self.undoingSurrogateEscapes(filePath), let file = try? openWithStatus(pythonLink) {
+                return (file, pythonLink)
+            }
+            try sendError(404, "File not found")
+            return nil
         }
-        return .file(descriptor: fd, offset: range.lowerBound, length: range.count)
     }
 
-    /// `304 Not Modified`: no body; the client uses its copy.
-    func sendNotModified(etag: String) {
-        sendResponse(304)
-        sendHeader("ETag", etag)
-        try? endHeaders()
-    }
-
-    /// Opens a translated path and reads its status (closing it again if fstat fails).
-    func openWithStatus(_ filePath: [UInt8]) throws -> (fd: Int32, info: FileSystem.Status) {
+    /// Opens a translated path and reads its status.
+    func openWithStatus(_ filePath: [UInt8]) throws -> OpenFile {
         let fd = try openInsideDirectory(filePath)
         do {
-            return (fd, try FileSystem.status(of: fd))
+            return OpenFile(descriptor: fd, status: try FileSystem.status(of: fd))
         } catch {
             FileSystem.close(fd)
             throw error
         }
-    }
-
-    /// `If-Range`: apply the Range only if the client's copy is still this version of the file.
-    func ifRangeAllows(etag: String, lastModified: String) -> Bool {
-        guard let ifRange = headers["If-Range"] else { return true }
-        return ifRange == etag || ifRange == lastModified
     }
 
     /// Opens `index.html`, else `index.htm`, in an open folder, when it is a regular file.
-    func openIndex(in folder: Int32) -> (fd: Int32, info: FileSystem.Status, name: String)? {
+    func openIndex(in folder: OpenFile) -> (file: OpenFile, name: String)? {
         for name in ["index.html", "index.htm"] {
-            guard let fd = try? FileSystem.open(name, in: folder) else { continue }
+            guard let fd = try? FileSystem.open(name, in: folder.descriptor) else { continue }
             if let info = try? FileSystem.status(of: fd), info.isRegularFile, isInsideDirectory(fd) {
-                return (fd, info, name)
+                return (OpenFile(descriptor: fd, status: info), name)
             }
             FileSystem.close(fd)
         }
@@ -199,11 +146,10 @@ open class FileRequestHandler: RequestHandler {
     }
 
     /// Sends the HTML listing of an open folder (no index.html): Python's page, byte for byte.
-    /// Takes ownership of `folder`.
-    open func listDirectory(_ folder: Int32) throws -> ResponseBody? {
+    open func listDirectory(_ folder: OpenFile) throws -> ResponseBody? {
         let entries: [FileSystem.Entry]
         do {
-            entries = try FileSystem.entries(ofDirectory: folder)
+            entries = try FileSystem.entries(ofDirectory: folder.release())
         } catch {
             try sendError(404, "No permission to list directory")
             return nil
@@ -254,12 +200,22 @@ open class FileRequestHandler: RequestHandler {
         switch body {
         case .bytes(let bytes):
             try wfile.write(bytes)
-        case let .file(fd, offset, length):
-            if length <= wfile.spaceLeft {
-                try wfile.writeFile(fd, offset: offset, length: length)
-            } else {
-                try wfile.sendFile(fd, offset: offset, length: length)
+        case let .file(file, offset, length):
+            try copyRange(of: file, offset ..< offset + length)
+        case let .parts(file, multipart):
+            for part in multipart.parts {
+                try wfile.write(part.head)
+                try copyRange(of: file, part.range)
             }
+            try wfile.write(multipart.trailer)
+        }
+    }
+
+    private func copyRange(of file: OpenFile, _ range: Range<Int>) throws {
+        if range.count <= wfile.spaceLeft {
+            try wfile.writeFile(file.descriptor, offset: range.lowerBound, length: range.count)
+        } else {
+            try wfile.sendFile(file.descriptor, offset: range.lowerBound, length: range.count)
         }
     }
 
@@ -336,16 +292,5 @@ open class FileRequestHandler: RequestHandler {
         if let query = parts.query, !query.isEmpty { location.append(UInt8(ascii: "?")); location += query }
         if let fragment = parts.fragment, !fragment.isEmpty { location.append(UInt8(ascii: "#")); location += fragment }
         return location
-    }
-
-    /// `If-None-Match: "a", W/"b"` or `*` against our tag (weak comparison, RFC 9110 §13.1.2).
-    static func etag(_ etag: String, matches header: String) -> Bool {
-        for candidate in header.split(separator: ",") {
-            var tag = candidate.trimmingSpaces
-            if tag == "*" { return true }
-            if tag.hasPrefix("W/") { tag = tag.dropFirst(2) }
-            if tag == etag[...] { return true }
-        }
-        return false
     }
 }

@@ -142,18 +142,6 @@ public enum FileSystem {
         return result
     }
 
-    /// write(2) of every byte to a descriptor (the log goes to stderr, fd 2, this way: one call
-    /// per line, so lines from different threads never mix).
-    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
-        var done = 0
-        while done < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return }
-            done += n
-        }
-    }
-
     // MARK: - Helpers
 
     private static func withCString<R>(_ path: [UInt8], _ body: (UnsafePointer<CChar>) throws -> R) throws -> R {

@@ -67,7 +67,6 @@ public enum HTTPDate {
             }
         }
         var day: Int?, month: Int?, year: Int?, clock: (Int, Int, Int)?, offset: Int?
-        var sawZone = false
         for token in tokens {
             if let index = months.firstIndex(where: { token.lowercased().hasPrefix($0.lowercased()) }), month == nil,
                token.count >= 3, token.allSatisfy(\.isLetter) {
@@ -82,17 +81,14 @@ public enum HTTPDate {
                 else { return nil }
             } else if token.hasPrefix("+") || token.hasPrefix("-") {
                 guard token.count == 5, let value = Int(token.dropFirst()) else { return nil }
-                sawZone = true
                 let minutes = (value / 100) * 60 + value % 100
                 offset = token.hasPrefix("-") && minutes == 0 ? nil : (token.hasPrefix("-") ? -minutes : minutes)
             } else if let zone = zones[token.uppercased()] {
-                sawZone = true
                 offset = zone
             } else if weekdayNames.contains(where: { token.lowercased().hasPrefix($0) }) {
                 continue
             } else {
-                // An unknown zone name: Python treats the date as having no zone.
-                sawZone = true
+                continue   // an unknown zone name: Python treats the date as having no zone
             }
         }
         guard let day, let month, var year, let clock else { return nil }
@@ -102,7 +98,6 @@ public enum HTTPDate {
         // header. Bounding the year also keeps the arithmetic below from overflowing.
         guard (1...9999).contains(year), (1...daysIn(month: month, year: year)).contains(day),
               (0...23).contains(clock.0), (0...59).contains(clock.1), (0...59).contains(clock.2) else { return nil }
-        _ = sawZone
         if let offset, offset != 0 { return nil }
         return daysFromCivil(year: year, month: month, day: day) * 86_400
             + clock.0 * 3600 + clock.1 * 60 + clock.2

@@ -14,9 +14,6 @@ public struct HTTPHeaders: Sendable {
         return nil
     }
 
-    /// Whether any field is called `name`.
-    public func contains(_ name: String) -> Bool { self[name] != nil }
-
     public mutating func append(name: String, value: String) {
         fields.append((name, value))
     }

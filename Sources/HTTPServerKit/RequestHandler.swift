@@ -3,8 +3,8 @@ import SocketCore
 
 /// The base request handler: Python's `BaseHTTPRequestHandler`, method for method.
 ///
-/// The server makes one handler per connection and calls `handleAvailableRequests()` each time
-/// the connection has something to read (Python's `handle()` is here too). It reads a request
+/// The server makes one handler per connection and calls `handle()` (Python's name), which
+/// serves requests until the connection is to close. It reads a request
 /// (`parseRequest`), calls the method named after the command (`GET` → `doGET()`), and answers
 /// through `sendResponse` / `sendHeader` / `endHeaders` and the body stream `wfile`. A subclass
 /// only writes the `doXXX` methods it supports; any other command gets 501.
@@ -44,10 +44,14 @@ open class RequestHandler {
     public private(set) var requestVersion = "HTTP/0.9"
     public private(set) var requestline = ""
     public private(set) var headers = HTTPHeaders()
+    /// Where this request's body ends (`Content-Length`, `Transfer-Encoding`, or no body).
+    public private(set) var framing = MessageFraming.none
     /// Set when the connection must close after this response.
     public var closeConnection = true
     /// True once an error response was sent: the close waits for the client's remaining bytes.
     public private(set) var sentError = false
+    /// The body left open by `openResponseStream()`, for the server to write after the handler.
+    public private(set) var responseStream: ResponseStream?
 
     private var headersBuffer: [UInt8] = []
     private var clock = HTTPDate.Clock()
@@ -71,26 +75,40 @@ open class RequestHandler {
         } while !closeConnection
     }
 
-    /// Handles the request that has started to arrive, and any others already received behind
-    /// it (pipelined); returns true when the connection stays open for more. The server calls
-    /// this when epoll reports the connection readable, so no thread waits on an idle client.
-    public func handleAvailableRequests() -> Bool {
+    /// Handles the requests whose heads have already arrived (one, and any pipelined behind
+    /// it); returns true when the connection stays open for more. For a server that reads
+    /// request heads itself, without a thread (`rfile.receiveAvailable()`), and calls this once
+    /// `rfile.holdsRequestHead`: no thread waits on an idle or slow client.
+    public func handleReadyRequests() -> Bool {
         repeat {
             serveOneRequest()
-        } while !closeConnection && rfile.bufferedCount > 0
+        } while !closeConnection && rfile.holdsRequestHead
         return !closeConnection
+    }
+
+    /// Whether the client may still be sending bytes nobody will read (an error's request, an
+    /// unread body): closing then would make the kernel send RST, which can destroy the
+    /// response still on its way. The server reads them away first (a lingering close).
+    public var leftInputUnread: Bool {
+        sentError || rfile.bufferedCount > 0 || requestHasBody
     }
 
     private func serveOneRequest() {
         do {
             try handleOneRequest()
         } catch ConnectionReader.Failure.timedOut {
-            // A half-sent request is logged; a silent client is just dropped.
-            if rfile.sawRequestBytes { logError("Request timed out: TimeoutError('timed out')") }   // Python logs the exception's repr
+            if rfile.sawRequestBytes { requestTimedOut() }   // a silent client is just dropped
             closeConnection = true
         } catch {
             closeConnection = true   // the client went away (ECONNRESET, EPIPE): nothing to answer
         }
+    }
+
+    /// A request head did not arrive in full within the timeout: logged as Python logs the
+    /// `TimeoutError` that ends its `handle_one_request`; the connection then closes.
+    public func requestTimedOut() {
+        logError("Request timed out: TimeoutError('timed out')")
+        closeConnection = true
     }
 
     /// Reads one request, dispatches it, and sends what the method wrote.
@@ -158,6 +176,7 @@ open class RequestHandler {
         requestVersion = "HTTP/0.9"
         closeConnection = true
         headers = HTTPHeaders()
+        framing = .none
         requestline = RequestParser.latin1(RequestParser.trimmingLineEnd(rawRequestline))
 
         var major = 0, minor = 9
@@ -212,9 +231,17 @@ open class RequestHandler {
             }
             switch parsed {
             case let .field(name, value): headers.append(name: name, value: value)
-            case let .continuation(text): headers.continueLast(with: text)
-            case .invalid, .end: break   // a line without a colon is ignored, like Python
+            case let .continuation(text) where headers.count > 0: headers.continueLast(with: text)
+            case .continuation: return try refuse("folded line before any field")   // RFC 9112 §2.2
+            case let .malformed(reason): return try refuse(reason)
+            case .end: break
             }
+        }
+        switch MessageFraming.of(headers) {
+        case let .success(found): framing = found
+        case let .failure(refusal):
+            try sendError(400, refusal.message)
+            return false
         }
 
         let connection = headers["Connection"]?.lowercased() ?? ""
@@ -227,6 +254,13 @@ open class RequestHandler {
             return try handleExpect100()
         }
         return true
+    }
+
+    /// A header line RFC 9112 says to reject: 400, and the connection closes (unlike Python,
+    /// which ignores a line without a colon; nginx refuses it).
+    private func refuse(_ reason: String) throws -> Bool {
+        try sendError(400, "Bad header line (\(reason))")
+        return false
     }
 
     /// `Expect: 100-continue`: the client waits for a go-ahead before sending its body. The
@@ -242,14 +276,11 @@ open class RequestHandler {
     /// would be read as the next request. Small bodies are skipped; anything else ends keep-alive.
     func discardRequestBody() throws {
         guard !closeConnection else { return }
-        if headers["Transfer-Encoding"] != nil {
-            closeConnection = true
-        } else if let length = headers["Content-Length"] {
-            guard let count = Int(length.trimmingSpaces), count >= 0, count <= 1 << 20,
-                  try rfile.skip(count) else {
-                closeConnection = true
-                return
-            }
+        switch framing {
+        case .none: break
+        case .transferEncoding: closeConnection = true
+        case let .length(count):
+            if try count > 1 << 20 || !rfile.skip(count) { closeConnection = true }
         }
     }
 
@@ -258,9 +289,11 @@ open class RequestHandler {
     /// Whether the request announced a body (`Content-Length` above 0, or `Transfer-Encoding`):
     /// unread, its bytes may still be arriving when the connection closes.
     public var requestHasBody: Bool {
-        if headers["Transfer-Encoding"] != nil { return true }
-        guard let length = headers["Content-Length"] else { return false }
-        return Int(length.trimmingSpaces).map { $0 > 0 } ?? true
+        switch framing {
+        case .none: false
+        case .transferEncoding: true
+        case let .length(count): count > 0
+        }
     }
 
     /// All header lines of one request together (Python has no such limit; see parseRequest).
@@ -353,6 +386,17 @@ open class RequestHandler {
         headersBuffer.removeAll(keepingCapacity: true)
     }
 
+    /// Keeps the response open after this request: sends what is buffered (the head), and
+    /// returns a stream other threads push the rest of the body into (Server-Sent Events).
+    /// The connection closes when the stream finishes.
+    public func openResponseStream() throws -> ResponseStream {
+        try wfile.flush()
+        closeConnection = true
+        let stream = ResponseStream()
+        responseStream = stream
+        return stream
+    }
+
     // MARK: - Logging
 
     /// `"GET / HTTP/1.1" 200 -`: one line per response, from `sendResponse`.
@@ -393,7 +437,7 @@ open class RequestHandler {
             }
         }
         line.append(0x0A)
-        line.withUnsafeBytes { FileSystem.writeAll(2, $0) }
+        AccessLog.write(line)
         logBuffer = line
     }
 

@@ -62,23 +62,49 @@ public enum RequestParser {
         return (major, minor)
     }
 
-    /// One header line: `.field(name, value)`, `.continuation(text)` for a folded line,
-    /// `.end` for the empty line, `.invalid` for a line without a colon (ignored, like Python).
+    /// One header line: `.field(name, value)`, `.continuation(text)` for an obsolete folded
+    /// line, `.end` for the empty line, `.malformed(reason)` for a line RFC 9112 says to reject.
     public enum HeaderLine: Equatable, Sendable {
         case field(name: String, value: String)
         case continuation(String)
         case end
-        case invalid
+        case malformed(String)
     }
 
+    /// Parses one header line (with its LF or CRLF), strictly as RFC 9112 §5 frames it:
+    ///
+    ///     field-line = field-name ":" OWS field-value OWS
+    ///
+    /// A request smuggler hides a header where one server sees it and another does not, so
+    /// every shape two parsers could read differently is rejected (400), as nginx does: a CR
+    /// that is not part of the line end (§2.2), white space between the name and the colon
+    /// (§5.1), an empty name, and a line without a colon.
     public static func parseHeaderLine(_ raw: [UInt8]) -> HeaderLine {
-        let bytes = trimmingLineEnd(raw)
-        if bytes.isEmpty { return .end }
-        if bytes[0] == UInt8(ascii: " ") || bytes[0] == UInt8(ascii: "\t") {
-            return .continuation(latin1(trimmingSpace(bytes[...])))
+        var bytes = raw[...]
+        if bytes.last == 0x0A {
+            bytes.removeLast()
+            if bytes.last == 0x0D { bytes.removeLast() }
         }
-        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")), colon > 0 else { return .invalid }
-        return .field(name: latin1(trimmingSpace(bytes[..<colon])), value: latin1(trimmingSpace(bytes[(colon + 1)...])))
+        if bytes.isEmpty { return .end }
+        if bytes.contains(0x0D) { return .malformed("bare CR") }
+        if bytes.first == UInt8(ascii: " ") || bytes.first == UInt8(ascii: "\t") {
+            return .continuation(latin1(trimmingSpace(bytes)))   // obs-fold: joined with one SP (§5.2)
+        }
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return .malformed("no colon") }
+        guard colon > bytes.startIndex else { return .malformed("empty field name") }
+        let last = bytes[colon - 1]
+        if last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { return .malformed("white space before the colon") }
+        return .field(name: latin1(bytes[..<colon]), value: latin1(trimmingSpace(bytes[(colon + 1)...])))
+    }
+
+    /// Whether headers follow this request line: only when it ends in an `HTTP/x.y` version
+    /// (a two-word HTTP/0.9 request has none, and a malformed line is answered at once).
+    public static func mayHaveHeaders(requestLine: UnsafeRawBufferPointer) -> Bool {
+        var bytes = requestLine[...]
+        while let last = bytes.last, isPythonSpace(last) { bytes.removeLast() }
+        let words = bytes.split(whereSeparator: isPythonSpace)
+        guard words.count >= 3, let version = words.last else { return false }
+        return version.starts(with: "HTTP/".utf8)
     }
 
     // MARK: - Helpers shared with the handler

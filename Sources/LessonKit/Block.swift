@@ -4,8 +4,11 @@ public enum Block: Sendable {
     case run(Command)
     /// ```` ```expect ````: lines that must appear, in order, in a command's output.
     case expect(Expectation)
-    /// ```` ```timeline labels=a,b ````: the time-stamped lines of several commands, merged in
-    /// time order under the label `timeline`.
+    /// ```` ```expect order ````: events of the last timeline that must come in this order.
+    case order(OrderExpectation)
+    /// ```` ```timeline labels=a,b ````: the events of several commands (trace spans, packets,
+    /// stdout lines at their traced write) on one timeline by epoch time, under the label
+    /// `timeline`; a replayed label's recording instead, when one was replayed.
     case timeline(labels: [String])
     /// Prose between the blocks of a step, shown when the runner reaches it.
     case prose(String)

@@ -15,10 +15,19 @@ public final class ChildProcess: @unchecked Sendable {
     /// Its process id, which is also its process group id.
     public let pid: pid_t
 
-    /// A line of output and the stream it came on.
+    /// A line of output, the stream it came on, and when the runner read it.
     public struct Line: Sendable {
         public let stream: OutputStream
         public let text: String
+        /// CLOCK_REALTIME when the line was read from the pipe: a `--trace` line's time of day is
+        /// placed on the day nearest this (`TraceLine`), so a timeline merges across midnight.
+        public let time: EpochTime
+
+        public init(stream: OutputStream, text: String, time: EpochTime = Clock.now()) {
+            self.stream = stream
+            self.text = text
+            self.time = time
+        }
     }
 
     private let condition = NSCondition()
@@ -143,6 +152,13 @@ public final class ChildProcess: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         return received.filter { stream == nil || $0.stream == stream }.map(\.text)
+    }
+
+    /// Every line so far, with its stream and when it was read: what a timeline is made of.
+    public func receivedLines() -> [Line] {
+        condition.lock()
+        defer { condition.unlock() }
+        return received
     }
 
     /// The exit status (128 + N for a signal), or nil while it runs.

@@ -125,6 +125,17 @@ public struct LessonParser {
                     step?.blocks.removeLast()
                     step?.blocks.append(.run(command))
                     block = nil
+                case "expect" where attributes.has("order"):
+                    guard labelsSoFar.contains("timeline") else {
+                        throw LessonError.format(path: path, line: start + 1, message: "```expect order checks a ```timeline: put one before it")
+                    }
+                    let only: Expectation.Mode? = attributes.has("live") ? .live : attributes.has("fallback") ? .fallback : nil
+                    let timeout = try seconds(attributes["timeout"], default: 10, line: start + 1, path: path)
+                    do {
+                        block = .order(try OrderExpectation(lines: body, only: only, timeout: timeout))
+                    } catch {
+                        throw LessonError.format(path: path, line: start + 1, message: error.message)
+                    }
                 case "expect":
                     guard let label = attributes["label"] ?? lastLabel else {
                         throw LessonError.format(path: path, line: start + 1,
@@ -156,6 +167,7 @@ public struct LessonParser {
                         throw LessonError.format(path: path, line: start + 1, message: "```timeline needs labels=a,b")
                     }
                     lastLabel = "timeline"
+                    labelsSoFar.insert("timeline")
                     block = .timeline(labels: labels)
                 case "stop":
                     guard let label = attributes["label"], labelsSoFar.contains(label) else {

@@ -1,6 +1,7 @@
 @preconcurrency import Glibc
 import Foundation
 import SocketCore
+import Timeline
 
 /// Runs a lesson: shows each step, starts its commands, checks what they print, and always
 /// stops what it started.
@@ -51,6 +52,13 @@ public final class LessonRunner {
     private var replayed: Set<String> = []
     private var skipped: Set<String> = []
     private var timeline: [String] = []
+    /// The last timeline shown, for `expect order`.
+    private var merged: MergedTimeline?
+    /// Whether the last timeline showed a recording whose events were recorded with it.
+    private var timelineHasRecordedEvents = false
+    /// The captures a replayed label read (`-r FILE` in its fallback): their sidecars hold the
+    /// system calls recorded with them.
+    private var replayedCaptures: [String: [String]] = [:]
     private var temporaryFolder = ""
     private var report = Report()
     private var quiet = false
@@ -75,9 +83,14 @@ public final class LessonRunner {
         guard made != nil else { throw LessonError.stepFailed("cannot create a temporary folder in /tmp") }
         temporaryFolder = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         supervisor.addTemporaryFolder(temporaryFolder)
-        supervisor.setCleanup(lesson.cleanup.map(substituteFixed), environment: environment)
-        // A set left behind by a crash (lesson 10's namespaces) goes before anything starts.
-        if !lesson.cleanup.isEmpty { supervisor.runCleanup() }
+        // A lesson none of whose commands will run (all root-only, skipped) sets nothing up: its
+        // cleanup could only remove what another run of it, as root, has set up.
+        let runsNothing = !runsLive && lesson.steps.flatMap(\.commands).allSatisfy { $0.needsRoot && $0.fallback == nil }
+        if !runsNothing {
+            supervisor.setCleanup(lesson.cleanup.map(substituteFixed), environment: environment)
+            // A set left behind by a crash (lesson 10's namespaces) goes before anything starts.
+            if !lesson.cleanup.isEmpty { supervisor.runCleanup() }
+        }
 
         presenter.heading("Lesson \(lesson.number): \(lesson.title)")
         presenter.prose(lesson.introduction)
@@ -138,12 +151,13 @@ public final class LessonRunner {
                 throw LessonError.interrupted
             }
         }
-        for block in step.blocks {
+        for (index, block) in step.blocks.enumerated() {
             if Supervisor.shared.isClosing { throw LessonError.interrupted }
             switch block {
             case .run(let command): try run(command, in: step)
             case .expect(let expectation): try check(expectation, in: step)
-            case .timeline(let labels): mergeTimeline(labels)
+            case .order(let expectation): try check(expectation, in: step)
+            case .timeline(let labels): showTimeline(labels, checkedBy: step.blocks[(index + 1)...])
             case .prose(let text): show.prose("\n" + text)
             case .stop(let label, let signal):
                 show.note("stopping [\(label)]")
@@ -171,6 +185,7 @@ public final class LessonRunner {
             timeout = fallback.timeout
             background = false
             replayed.insert(command.label)
+            replayedCaptures[command.label] = Self.capturesRead(by: try substitute(fallback.script, step: step))
             let lines = fallback.script.split(separator: "\n")
             report.fallbacks.append("step \(step.number) [\(command.label)]: \(lines.first ?? "")" + (lines.count > 1 ? " ..." : ""))
         } else {
@@ -268,21 +283,37 @@ public final class LessonRunner {
         lesson.steps.contains { $0.commands.contains { $0.label == child.label && $0.background } }
     }
 
-    /// Lines of several commands that start with a time of day (trace lines, packets), merged in
-    /// time order: the program's view and the wire's view on one timeline.
-    private func mergeTimeline(_ labels: [String]) {
-        var stamped: [(time: String, index: Int, text: String)] = []
-        for label in labels {
-            guard let child = processes[label] else { continue }
-            for line in child.lines() {
-                guard let time = Self.timeOfDay(at: line) else { continue }
-                stamped.append((time, stamped.count, "[\(label)] \(line)"))
-            }
+    /// Whether a timeline expectation applies to the timeline as it is (live or recorded).
+    private func applies(_ only: Expectation.Mode?) -> Bool {
+        if skipped.contains("timeline") { return false }
+        if only == .live && replayed.contains("timeline") { return false }
+        if only == .fallback && !replayed.contains("timeline") { return false }
+        return true
+    }
+
+    private func check(_ order: OrderExpectation, in step: Step) throws {
+        guard applies(order.only) else { return }
+        guard let merged else { throw failure(step, "```expect order: no timeline was shown before it", output: []) }
+        if replayed.contains("timeline") && !timelineHasRecordedEvents {
+            show.note("order not checked: the recording has no system calls beside it")
+            return
         }
-        stamped.sort { ($0.time, $0.index) < ($1.time, $1.index) }
-        timeline = stamped.map(\.text)
-        // A timeline holding a replayed capture (or missing a skipped command) is not live: its
-        // `live` expectations are skipped; with every command skipped, so are all of them.
+        if let problem = try order.failure(in: merged.items, values: values) {
+            throw failure(step, problem, output: merged.lines)
+        }
+    }
+
+    // MARK: - Timelines
+
+    /// Shows the events of several commands on one timeline, by epoch time (`MergedTimeline`).
+    ///
+    /// When a label replayed a capture, the timeline is that recording: its packets and the
+    /// system calls recorded with them (the capture's `.events.jsonl`), all from one run. Live
+    /// lines of this lesson run are shown in their own steps, never mixed with a recording.
+    ///
+    /// A command's lines can lag behind in its pipe, so before showing, the runner waits (bounded)
+    /// until the expectations that follow in the step find the events they name.
+    private func showTimeline(_ labels: [String], checkedBy following: ArraySlice<Block>) {
         skipped.remove("timeline")
         replayed.remove("timeline")
         if labels.allSatisfy(skipped.contains) {
@@ -290,12 +321,115 @@ public final class LessonRunner {
         } else if labels.contains(where: { replayed.contains($0) || skipped.contains($0) }) {
             replayed.insert("timeline")
         }
-        show.note("one timeline: \(labels.joined(separator: ", ")), merged by time stamp")
         let recorded = labels.filter(replayed.contains)
-        if !recorded.isEmpty {
-            show.note("\(recorded.map { "[\($0)]" }.joined(separator: ", ")) replayed a recording: its times are from when it was made, so its lines sort apart")
+        // A recording is complete (its replay ran in the foreground): nothing to wait for.
+        let deadline = Clock.monotonic() + (recorded.isEmpty ? waitBound(following) : 0)
+        var current = MergedTimeline(recorded.isEmpty ? liveEvents(labels) : recordedEvents(recorded))
+        while !isComplete(current, for: following) && Clock.monotonic() < deadline {
+            usleep(20_000)
+            current = MergedTimeline(recorded.isEmpty ? liveEvents(labels) : recordedEvents(recorded))
+        }
+        merged = current
+        timeline = current.lines
+        timelineHasRecordedEvents = current.events.contains { $0.type == "syscall" }
+        if recorded.isEmpty {
+            show.note("one timeline: \(labels.joined(separator: ", ")), merged by time; a call that spans other events is split: `call(...) ...` at its start, `... call() -> result` at its return")
+        } else {
+            describeRecording(recorded, live: labels.filter { !recorded.contains($0) && !skipped.contains($0) })
         }
         for line in timeline { show.say("  " + line) }
+    }
+
+    /// Says what a timeline from a recording shows, and where today's lines are.
+    private func describeRecording(_ recorded: [String], live: [String]) {
+        for label in recorded {
+            guard let capture = replayedCaptures[label]?.first else { continue }
+            let sidecar = EventsFile.sidecarPath(forCapture: capture)
+            let others = (replayedCaptures[label]?.count ?? 1) - 1
+            let which = others > 0 ? " (the first of the \(others + 1) captures it replays)" : ""
+            if FileManager.default.fileExists(atPath: sidecar) {
+                show.note("one timeline, from a recording: [\(label)] replayed \(capture)\(which); the system calls are the ones recorded with it (\(sidecar)), all from one run")
+            } else {
+                show.note("one timeline, from a recording: [\(label)] replayed \(capture)\(which), which has no recorded events beside it: its packets only")
+            }
+        }
+        if !live.isEmpty {
+            show.note("\(live.map { "[\($0)]" }.joined(separator: ", ")) ran live in this lesson: their lines are in the steps above, not on a recording's timeline")
+        }
+    }
+
+    /// The events of live commands, each line stamped where it happened.
+    private func liveEvents(_ labels: [String]) -> [TimelineEvent] {
+        labels.flatMap { label -> [TimelineEvent] in
+            guard !skipped.contains(label), let child = processes[label] else { return [] }
+            return ProcessEvents.events(label: label, pid: Int(child.pid), lines: child.receivedLines())
+        }
+    }
+
+    /// A recording: the packet lines a label replayed from its (first) capture, and the system
+    /// calls and output recorded in that capture's sidecar. One capture, so one run: a replay of
+    /// several captures would put runs from different moments on one timeline.
+    private func recordedEvents(_ labels: [String]) -> [TimelineEvent] {
+        var events: [TimelineEvent] = []
+        for label in labels {
+            guard let capture = replayedCaptures[label]?.first, let child = processes[label] else { continue }
+            let all = ((try? EventsFile.read(path: EventsFile.sidecarPath(forCapture: capture))) ?? nil)?.events
+                .filter { $0.type == "syscall" || $0.type == "output" } ?? []
+            // A recorded stdout line is shown at its write's stamp, in place of the write(fd 1).
+            let outputs = Set(all.filter { $0.type == "output" }.map { "\($0.label ?? "")@\($0.time)" })
+            events += all.filter { StdoutWrite.lines(of: $0) == nil || !outputs.contains("\($0.label ?? "")@\($0.time)") }
+            // A replay of several captures printed them all: keep the packets of this one's run,
+            // by the span of its recorded events, or (without any) after its `reading from file`.
+            let several = (replayedCaptures[label]?.count ?? 1) > 1
+            let lines = several && all.isEmpty ? ProcessEvents.lines(of: capture, in: child.receivedLines()) : child.receivedLines()
+            var packets = ProcessEvents.replayed(label: label, lines: lines, recordedAround: all.first?.time ?? Clock.now(), besides: all)
+            if several, let first = all.map(\.time).min(), let last = all.map(\.end).max() {
+                packets.removeAll { $0.time < first || $0.time > last }
+            }
+            events += packets
+        }
+        return events
+    }
+
+    /// How long a timeline may wait for the events its expectations name: their longest timeout.
+    private func waitBound(_ following: ArraySlice<Block>) -> Double {
+        var bound = 0.0
+        for block in following {
+            switch block {
+            case .timeline: return bound
+            case .order(let order) where applies(order.only): bound = max(bound, order.timeout)
+            case .expect(let expectation) where expectation.label == "timeline" && applies(expectation.only):
+                bound = max(bound, expectation.timeout)
+            default: continue
+            }
+        }
+        return bound
+    }
+
+    /// Whether every event the expectations after a timeline name (up to the next timeline) is on it.
+    private func isComplete(_ timeline: MergedTimeline, for following: ArraySlice<Block>) -> Bool {
+        for block in following {
+            switch block {
+            case .timeline:
+                return true
+            case .order(let order) where applies(order.only):
+                guard let found = try? order.positions(in: timeline.items, values: values),
+                      !found.contains(where: { $0 == nil }) else { return false }
+            case .expect(let expectation) where expectation.label == "timeline" && applies(expectation.only) && !expectation.absent:
+                guard (try? firstMissingLine(expectation.lines, in: timeline.lines, values: values)) == .some(nil) else { return false }
+            default:
+                continue
+            }
+        }
+        return true
+    }
+
+    /// The captures a replay reads: every word of its script that names a capture file
+    /// (`-r captures/echo-ipv4.pcap`, or a list a loop goes through).
+    static func capturesRead(by script: String) -> [String] {
+        let separators: Set<Character> = [" ", "\n", "\t", ";"]
+        return script.split(whereSeparator: separators.contains).map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"'")) }
+            .filter { $0.hasSuffix(".pcap") || $0.hasSuffix(".pcapng") }
     }
 
     // MARK: - Helpers
@@ -351,15 +485,5 @@ public final class LessonRunner {
             }
         }
         return found
-    }
-
-    /// `20:32:38.838461` at the start of a line (after spaces), if there is one.
-    static func timeOfDay(at line: String) -> String? {
-        let trimmed = line.drop { $0 == " " }
-        let candidate = trimmed.prefix { $0.isNumber || $0 == ":" || $0 == "." }
-        let parts = candidate.split(separator: ":")
-        guard parts.count == 3, parts[0].count == 2, parts[1].count == 2, parts[2].count >= 9,
-              parts[2].contains(".") else { return nil }
-        return String(candidate)
     }
 }

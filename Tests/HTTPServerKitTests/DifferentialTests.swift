@@ -49,10 +49,11 @@ import TestSupport
             ("GET /a.txt HTTP/1.0", "If-Modified-Since: Sat, 01 Jan 10000 00:00:00 GMT"),
             ("GET /a.txt HTTP/1.0", "If-Modified-Since: Sat, 30 Feb 2030 00:00:00 GMT"),
             ("GET /a.txt HTTP/1.0", "If-Modified-Since: Mon, 31 Dec 2029 23:59:60 GMT"),
-            // Every header line counts toward Python's limit of 100, folded or colon-less.
+            // Every header line counts toward Python's limit of 100, folded ones too. (A line
+            // without a colon differs on purpose: Python skips it, we answer 400 as nginx does,
+            // RFC 9112 §5; see FramingTests.)
             ("GET /a.txt HTTP/1.0", "X: v\r\n" + String(repeating: " folded\r\n", count: 98)),
             ("GET /a.txt HTTP/1.0", "X: v\r\n" + String(repeating: " folded\r\n", count: 99)),
-            ("GET /a.txt HTTP/1.0", String(repeating: "no colon\r\n", count: 100)),
         ]
         let all = requests.map { ($0, "") } + conditional
         let oursLogStart = f.server.stderr.count, pythonLogStart = python.stderr.count

@@ -1,4 +1,5 @@
 import Glibc
+import SocketCore
 import Testing
 @testable import HTTPServerKit
 
@@ -38,7 +39,7 @@ import Testing
         #expect(RequestParser.parseHeaderLine(Array("Host:  example \r\n".utf8)) == .field(name: "Host", value: "example"))
         #expect(RequestParser.parseHeaderLine(Array("\r\n".utf8)) == .end)
         #expect(RequestParser.parseHeaderLine(Array("\tmore\r\n".utf8)) == .continuation("more"))
-        #expect(RequestParser.parseHeaderLine(Array("no colon\r\n".utf8)) == .invalid)
+        #expect(RequestParser.parseHeaderLine(Array("no colon\r\n".utf8)) == .malformed("no colon"))
         var headers = HTTPHeaders()
         headers.append(name: "Content-Length", value: "3")
         #expect(headers["content-length"] == "3")
@@ -299,44 +300,94 @@ import Testing
     }
 }
 
-@Suite("IdleConnections") struct IdleConnectionsTests {
-    @Test func reapsOnlyParkedConnectionsPastTheTimeout() throws {
-        let table = IdleConnections(capacity: 1 << 16)   // room for any descriptor number this test process uses
-        var pair: [Int32] = [0, 0]
-        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
-        defer { close(pair[0]); close(pair[1]) }
-        table.park(pair[0])
-        table.reap(olderThan: 60)   // parked just now: left alone
-        var byte: UInt8 = 0
-        #expect(recv(pair[0], &byte, 1, Int32(MSG_DONTWAIT)) == -1)   // still open, nothing to read
-        table.reap(olderThan: 0)    // past the (zero) timeout: shut down
-        #expect(recv(pair[0], &byte, 1, Int32(MSG_DONTWAIT)) == 0)    // end of stream
-        table.take(pair[0])         // a worker taking it back never waits once the reaper is done
+@Suite("ParkedConnections") struct ParkedConnectionsTests {
+    func connection() throws -> Connection {
+        let socket = try Socket(family: AF_INET)
+        return Connection(socket: socket, handler: RequestHandler(socket: socket, clientAddress: "-"))
     }
 
-    /// The reaper reads the clock once, then sweeps; a connection parked during the sweep, as
-    /// the next second starts, is newer than that reading. It once made the subtraction trap.
-    @Test func connectionParkedAfterTheClockReadIsLeftAlone() throws {
-        let table = IdleConnections(capacity: 1 << 16)
-        var pair: [Int32] = [0, 0]
-        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
-        defer { close(pair[0]); close(pair[1]) }
-        let before = IdleConnections.now() - 1
-        table.park(pair[0])
-        table.reap(olderThan: 0, now: before)
-        var byte: UInt8 = 0
-        #expect(recv(pair[0], &byte, 1, Int32(MSG_DONTWAIT)) == -1)   // untouched
+    @Test func oldestFirstPerStageAndTakeUnlinks() throws {
+        let parked = ParkedConnections()
+        let a = try connection(), b = try connection(), c = try connection()
+        parked.park(a, stage: .waiting, now: 1)
+        parked.park(b, stage: .waiting, now: 2)
+        parked.park(c, stage: .reading, now: 3)
+        #expect(parked.oldest(in: .waiting)?.fd == a.descriptor)
+        #expect(parked.oldest(in: .reading)?.fd == c.descriptor)
+        #expect(parked.take(a.descriptor) === a)
+        #expect(parked.oldest(in: .waiting)?.fd == b.descriptor)
+        #expect(parked.oldest(in: .waiting)?.since == 2)
+        parked.take(b.descriptor)
+        #expect(parked.oldest(in: .waiting) == nil)
+        #expect(parked.count == 1)
+        #expect(parked.take(a.descriptor) == nil)   // already taken
     }
 
-    @Test func takenConnectionsAreNotReaped() throws {
-        let table = IdleConnections(capacity: 1 << 16)   // room for any descriptor number this test process uses
-        var pair: [Int32] = [0, 0]
-        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
-        defer { close(pair[0]); close(pair[1]) }
-        table.park(pair[0])
-        table.take(pair[0])
-        table.reap(olderThan: 0)
-        var byte: UInt8 = 0
-        #expect(recv(pair[0], &byte, 1, Int32(MSG_DONTWAIT)) == -1)   // untouched
+    @Test func takingFromTheMiddleKeepsTheOrder() throws {
+        let parked = ParkedConnections()
+        let list = try (0..<5).map { _ in try connection() }
+        for (index, item) in list.enumerated() { parked.park(item, stage: .waiting, now: UInt64(index)) }
+        parked.take(list[2].descriptor)
+        parked.take(list[0].descriptor)
+        var order: [Int32] = []
+        while let (fd, _, _) = parked.oldest(in: .waiting) { order.append(fd); parked.take(fd) }
+        #expect(order == [list[1], list[3], list[4]].map(\.descriptor))
+    }
+
+    @Test func aBorrowedConnectionKeepsItsPlaceAndIsMarkedBusy() throws {
+        let parked = ParkedConnections()
+        let a = try connection(), b = try connection()
+        parked.park(a, stage: .waiting, now: 1)
+        parked.park(b, stage: .waiting, now: 2)
+        #expect(parked.borrow(a.descriptor)?.connection === a)
+        #expect(parked.borrow(a.descriptor) == nil)   // one worker at a time
+        #expect(parked.oldest(in: .waiting)?.busy == true)
+        parked.giveBack(a.descriptor)
+        #expect(parked.oldest(in: .waiting)?.fd == a.descriptor)
+        #expect(parked.oldest(in: .waiting)?.busy == false)
+    }
+}
+
+@Suite("MessageFraming") struct MessageFramingTests {
+    func framing(_ fields: [(String, String)]) -> Result<MessageFraming, MessageFraming.Refusal> {
+        var headers = HTTPHeaders()
+        for (name, value) in fields { headers.append(name: name, value: value) }
+        return MessageFraming.of(headers)
+    }
+
+    @Test func contentLengthMustBeDigitsAndAgree() {
+        #expect(framing([]) == .success(.none))
+        #expect(framing([("Content-Length", "27")]) == .success(.length(27)))
+        #expect(framing([("Content-Length", "27"), ("content-length", "27")]) == .success(.length(27)))
+        #expect(framing([("Content-Length", "27, 27")]) == .success(.length(27)))
+        #expect(framing([("Content-Length", "0"), ("Content-Length", "27")]) == .failure(.conflictingContentLengths))
+        #expect(framing([("Content-Length", "1, 2")]) == .failure(.conflictingContentLengths))
+        for bad in ["+27", "-0", "27x", "", "2 7", "0x1b", "99999999999999999999"] {
+            #expect(framing([("Content-Length", bad)]) == .failure(.badContentLength(bad)), "\(bad)")
+        }
+        #expect(framing([("Transfer-Encoding", "chunked")]) == .success(.transferEncoding))
+        #expect(framing([("Transfer-Encoding", "chunked"), ("Content-Length", "3")]) == .failure(.transferEncodingWithLength))
+    }
+
+    @Test func headerLinesRFC9112() {
+        #expect(RequestParser.parseHeaderLine(Array("Content-Length : 27\r\n".utf8)) == .malformed("white space before the colon"))
+        #expect(RequestParser.parseHeaderLine(Array("A: b\rX-Hidden: 1\r\n".utf8)) == .malformed("bare CR"))
+        #expect(RequestParser.parseHeaderLine(Array("A: b\r\r\n".utf8)) == .malformed("bare CR"))
+        #expect(RequestParser.parseHeaderLine(Array(": empty\r\n".utf8)) == .malformed("empty field name"))
+        #expect(RequestParser.parseHeaderLine(Array("A: b\n".utf8)) == .field(name: "A", value: "b"))
+    }
+}
+
+@Suite("ByteRangeSelection") struct ByteRangeSelectionTests {
+    @Test func severalRangesFollowNginx() {
+        #expect(ByteRangeSelection.parse("bytes=0-9,20-29", size: 100) == .ranges([0..<10, 20..<30]))
+        #expect(ByteRangeSelection.parse("bytes=0-9, -5", size: 100) == .ranges([0..<10, 95..<100]))
+        #expect(ByteRangeSelection.parse("bytes=0-9,200-300", size: 100) == .ranges([0..<10]))   // past the end: dropped
+        #expect(ByteRangeSelection.parse("bytes=200-300,400-", size: 100) == .unsatisfiable)
+        #expect(ByteRangeSelection.parse("bytes=0-9,x", size: 100) == .unsatisfiable)
+        #expect(ByteRangeSelection.parse("bytes=0-99,0-99", size: 100) == .whole)   // more than the file
+        #expect(ByteRangeSelection.parse("bytes=0-59,50-99", size: 100) == .whole)
+        #expect(ByteRangeSelection.parse("bytes=0-9,5-14", size: 100) == .ranges([0..<10, 5..<15]))
+        #expect(ByteRangeSelection.parse("items=0-9,20-29", size: 100) == .whole)
     }
 }

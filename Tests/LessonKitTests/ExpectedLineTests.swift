@@ -59,9 +59,4 @@ import Testing
         #expect(LessonRunner.port(in: "listening on lo, link-type EN10MB (Ethernet), snapshot length 256 bytes") == nil)
     }
 
-    @Test func timeOfDayAtTheStartOfALine() {
-        #expect(LessonRunner.timeOfDay(at: "21:38:48.359292 accept(fd 3)") == "21:38:48.359292")
-        #expect(LessonRunner.timeOfDay(at: "  = conn 1 summary") == nil)
-        #expect(LessonRunner.timeOfDay(at: "server start, listening 127.0.0.1:1") == nil)
-    }
 }

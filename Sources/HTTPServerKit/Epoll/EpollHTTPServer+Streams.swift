@@ -1,0 +1,54 @@
+@preconcurrency import Glibc
+import CLinux
+import SocketCore
+
+/// Response streams (`ResponseStream`) in the epoll engine: the socket is made non-blocking and
+/// watched for EPOLLOUT whenever bytes are pushed; a worker writes what the socket takes and
+/// keeps the rest in the stream's buffer. No thread waits on an open stream.
+extension EpollHTTPServer {
+    func startStreaming(_ connection: Connection, _ stream: ResponseStream) {
+        let fd = connection.descriptor
+        guard (try? connection.socket.setNonBlocking(true)) != nil else {
+            endStream(connection, stream)
+            return
+        }
+        streams.withLock { $0[fd] = connection }
+        // Runs under the stream's lock, which endStream also holds to close: never a stale fd.
+        stream.onWake { [epoll] in
+            try? epoll.modify(fd, events: EPOLLOUT.rawValue | EPOLLONESHOT.rawValue, data: UInt64(fd))
+        }
+    }
+
+    /// The socket of a stream can take bytes: send what is pending, without waiting.
+    func writable(_ fd: Int32) {
+        guard let connection = streams.withLock({ $0[fd] }),
+              let stream = connection.withHandler({ $0.responseStream }) else { return }
+        let (bytes, finished) = stream.takePending()
+        var sent = 0
+        while sent < bytes.count {
+            do {
+                sent += try bytes[sent...].withUnsafeBytes { try connection.socket.send($0) }
+            } catch let error as SocketError where error.isWouldBlock {
+                break
+            } catch {
+                endStream(connection, stream)   // the client is gone (EPIPE, ECONNRESET)
+                return
+            }
+        }
+        if sent < bytes.count {
+            stream.putBack(bytes[sent...])
+            try? epoll.modify(fd, events: EPOLLOUT.rawValue | EPOLLONESHOT.rawValue, data: UInt64(fd))
+        } else if finished {
+            endStream(connection, stream)
+        }
+    }
+
+    private func endStream(_ connection: Connection, _ stream: ResponseStream) {
+        _ = streams.withLock { $0.removeValue(forKey: connection.descriptor) }
+        stream.close {
+            try? connection.socket.shutdownWrite()
+            try? connection.socket.close()
+        }
+        closed()
+    }
+}

@@ -1,0 +1,162 @@
+import SocketCore
+import Timeline
+
+/// One process's output read as timeline events, each stamped where it happened.
+///
+/// - A `--trace` line (`20:04:58.419600 connect(fd 3, 127.0.0.1:38633) -> 0 <0.000312>`) becomes
+///   a `syscall` span: it started at the stamp and lasted the `<...>`.
+/// - Any other line that starts with a time of day (a packet from handshake-watch) becomes a point
+///   at that time (`type` `line`, its text after the stamp).
+/// - A stdout line (`server Connected by ...`) takes the stamp of the traced write(2) that wrote
+///   it (`write(fd 1, "server Connected by ...\n", 36) -> 36`), and that write is not shown
+///   twice. stdout and the trace are two pipes, so arrival order says nothing; the stamps do.
+///   A stdout line no traced write accounts for has no stamp, and is left out.
+enum ProcessEvents {
+    static func events(label: String, pid: Int, lines: [ChildProcess.Line]) -> [TimelineEvent] {
+        var events: [TimelineEvent] = []
+        var writes: [TimelineEvent] = []
+        var unstamped: [String] = []
+        for line in lines {
+            if let event = stamped(line.text, near: line.time, label: label, pid: pid) {
+                if StdoutWrite.lines(of: event) != nil { writes.append(event) } else { events.append(event) }
+            } else if line.stream == .stdout {
+                unstamped.append(line.text)
+            }
+        }
+        return events + outputs(of: writes, among: unstamped, label: label)
+    }
+
+    /// The lines of a replay (`handshake-watch -r X.pcap`), from a recording made around
+    /// `reference`. Each stamp is placed nearest the one before it, so the recording keeps its own
+    /// day and crosses midnight in one piece. A line that shows one of the `recorded` events
+    /// (handshake-watch interleaves a capture's sidecar with its packets) is left out: the event
+    /// itself is on the timeline.
+    static func replayed(label: String, lines: [ChildProcess.Line], recordedAround reference: EpochTime,
+                         besides recorded: [TimelineEvent]) -> [TimelineEvent] {
+        var events: [TimelineEvent] = []
+        var previous = reference
+        let recordedTexts = Dictionary(grouping: recorded, by: \.time).mapValues { $0.compactMap { $0.string("text") } }
+        for line in lines {
+            guard let event = stamped(line.text, near: previous, label: label, pid: 0) else { continue }
+            previous = event.time
+            let text = event.string("text") ?? ""
+            if recordedTexts[event.time]?.contains(where: { !$0.isEmpty && text.contains($0) }) == true { continue }
+            events.append(event)
+        }
+        return events
+    }
+
+    /// The lines a replay printed for one capture: those after handshake-watch's
+    /// `reading from file CAPTURE, ...` up to the next such line. All lines when the replay never
+    /// says which file it reads. That line comes on stderr and the packets on stdout, two pipes
+    /// read apart, so this is a best guess, for a replay of several captures with no recorded
+    /// events to tell their runs apart by time.
+    static func lines(of capture: String, in lines: [ChildProcess.Line]) -> [ChildProcess.Line] {
+        let marker = "reading from file "
+        guard lines.contains(where: { $0.text.hasPrefix(marker) }) else { return lines }
+        var inside = false
+        return lines.filter { line in
+            if line.text.hasPrefix(marker) {
+                inside = line.text.dropFirst(marker.count).hasPrefix(capture + ",")
+                return false
+            }
+            return inside
+        }
+    }
+
+    /// A line starting with a time of day, as an event; nil for any other line.
+    static func stamped(_ text: String, near reference: EpochTime, label: String, pid: Int) -> TimelineEvent? {
+        if let call = Timeline.TraceLine.event(text, near: reference, label: label, pid: pid) { return call }
+        let parts = text.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].count >= 15,
+              let time = Timeline.TraceLine.epochTime(timeOfDay: parts[0], near: reference) else { return nil }
+        return TimelineEvent(type: "line", time: time, fields: [("label", .string(label)), ("text", .string(String(parts[1])))])
+    }
+
+    /// Each traced write to stdout, matched in order to the stdout lines it wrote: those lines
+    /// become `output` events at the write's start. A stdout line between them that no write
+    /// wrote (an `echo` in the same script) is skipped over; a write that matches nothing stays
+    /// a system call.
+    static func outputs(of writes: [TimelineEvent], among stdout: [String], label: String) -> [TimelineEvent] {
+        var events: [TimelineEvent] = []
+        var position = 0
+        for write in writes {
+            let written = StdoutWrite.lines(of: write) ?? []
+            var matched: [TimelineEvent] = []
+            var search = position
+            for piece in written {
+                guard let found = stdout[search...].firstIndex(where: { piece.matches($0) }) else { break }
+                matched.append(.output(time: write.time, label: label, stream: "stdout", text: stdout[found]))
+                search = found + 1
+            }
+            if matched.count == written.count && !matched.isEmpty {
+                events += matched
+                position = search
+            } else {
+                events.append(write)
+            }
+        }
+        return events
+    }
+}
+
+/// The lines a traced `write(fd 1, "...", N)` put on stdout, read back from strace's quoting.
+enum StdoutWrite {
+    /// One line of the write: its whole text, or the start of it when strace cut the string.
+    struct Piece: Equatable {
+        var text: String
+        var isCut: Bool
+
+        func matches(_ line: String) -> Bool { isCut ? line.hasPrefix(text) : line == text }
+    }
+
+    /// The lines of a `write` to fd 1, or nil for any other call.
+    static func lines(of event: TimelineEvent) -> [Piece]? {
+        guard event.type == "syscall", event.string("call") == "write", let text = event.string("text"),
+              text.hasPrefix("write(fd 1, \"") else { return nil }
+        let quoted = text.dropFirst("write(fd 1, ".count)
+        guard let (bytes, cut) = unquote(quoted) else { return nil }
+        var pieces = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
+            .map { Piece(text: String(decoding: $0, as: UTF8.self), isCut: false) }
+        if pieces.last?.text.isEmpty == true && !cut {
+            pieces.removeLast()
+        } else if !pieces.isEmpty {
+            pieces[pieces.count - 1].isCut = true
+        }
+        return pieces
+    }
+
+    /// `"a\tb\n"...` → the bytes, and whether strace cut the string (`...` after the quote).
+    /// Escapes as strace writes them: `\" \\ \t \n \v \f \r` and octal `\NNN`.
+    static func unquote(_ text: Substring) -> ([UInt8], Bool)? {
+        var bytes: [UInt8] = []
+        var input = Array(text.utf8)[...]
+        guard input.popFirst() == UInt8(ascii: "\"") else { return nil }
+        let simple: [UInt8: UInt8] = [UInt8(ascii: "t"): 0x09, UInt8(ascii: "n"): 0x0A, UInt8(ascii: "v"): 0x0B,
+                                      UInt8(ascii: "f"): 0x0C, UInt8(ascii: "r"): 0x0D]
+        while let byte = input.popFirst() {
+            switch byte {
+            case UInt8(ascii: "\""):
+                return (bytes, input.starts(with: "...".utf8))
+            case UInt8(ascii: "\\"):
+                guard let next = input.popFirst() else { return nil }
+                if let value = simple[next] {
+                    bytes.append(value)
+                } else if (UInt8(ascii: "0")...UInt8(ascii: "7")).contains(next) {
+                    var value = Int(next - UInt8(ascii: "0"))
+                    for _ in 0..<2 {
+                        guard let digit = input.first, (UInt8(ascii: "0")...UInt8(ascii: "7")).contains(digit) else { break }
+                        value = value * 8 + Int(digit - UInt8(ascii: "0"))
+                        input = input.dropFirst()
+                    }
+                    bytes.append(UInt8(truncatingIfNeeded: value))
+                } else {
+                    bytes.append(next)
+                }
+            default:
+                bytes.append(byte)
+            }
+        }
+        return nil
+    }
+}
