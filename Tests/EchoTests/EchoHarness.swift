@@ -4,9 +4,9 @@ import SocketCore
 import Testing
 import TestSupport
 
-/// The three server modes, for parameterised tests.
+/// The server modes, for parameterised tests.
 enum Mode: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    case iterative, threads, poll
+    case iterative, threads, select, poll
     var testDescription: String { rawValue }
 }
 

@@ -66,7 +66,7 @@ struct EchoModeTests {
         try second.close()
     }
 
-    @Test("threads and poll serve two clients at once", arguments: [Mode.threads, .poll])
+    @Test("threads, select and poll serve two clients at once", arguments: [Mode.threads, .select, .poll])
     func concurrentModesServeTwoAtOnce(mode: Mode) throws {
         let server = try RunningServer.start(mode)
         defer { _ = try? server.stop() }

@@ -39,7 +39,7 @@ struct EchoRobustnessTests {
     }
 
     @Test("500 idle connections do not block a new client, and nothing leaks after they close",
-          arguments: [Mode.threads, .poll])
+          arguments: [Mode.threads, .select, .poll])
     func idleConnectionsDoNotBlock(mode: Mode) throws {
         let server = try RunningServer.start(mode, ["--backlog", "128"])
         defer { _ = try? server.stop() }
@@ -88,8 +88,8 @@ struct EchoRobustnessTests {
         #expect(try server.echoOnce() == "still alive")
     }
 
-    @Test("iterative and threads: a client that sends but never reads is dropped after --send-timeout",
-          arguments: [Mode.iterative, .threads])
+    @Test("iterative, threads and select: a client that sends but never reads is dropped after --send-timeout",
+          arguments: [Mode.iterative, .threads, .select])
     func blockingModesDropNonReader(mode: Mode) throws {
         let server = try RunningServer.start(mode, ["--send-timeout", "1"])
         defer { _ = try? server.stop() }
