@@ -11,7 +11,7 @@ struct EchoClientTests {
     func chunkedOutput() throws {
         let server = try RunningServer.start(.threads)
         defer { _ = try? server.stop() }
-        let result = try runCommand("echo-client", ["--port", "\(server.port)", "Hello,", "world", "of", "sockets"], timeout: 20)
+        let result = try runCommand("echo-client", ["--port", "\(server.port)", "Hello,", "world", "of", "sockets"], timeout: 120)
         #expect(result.status == 0)
         #expect(result.stdout.count >= 5, "connected, at least 3 chunks of at most 10 bytes, closing")
         #expect(result.stdout.first?.hasPrefix("client connected to 127.0.0.1:\(server.port) from 127.0.0.1:") == true)
@@ -26,7 +26,7 @@ struct EchoClientTests {
         defer { _ = try? server.stop() }
         for arguments in [[String](), ["-"]] {
             let result = try runCommand("echo-client", ["--port", "\(server.port)"] + arguments,
-                                        stdin: "first line\nsecond line\n", timeout: 20)
+                                        stdin: "first line\nsecond line\n", timeout: 120)
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.stdout == ["first line", "second line"])
         }
@@ -53,7 +53,7 @@ struct EchoClientTests {
         }
         let output = payload.path + ".out"
         let result = try runCommand("/bin/sh", ["-c", "exec \"$0\" --port \(port) --recv-size 1000 < \"$1\" > \"$2\"",
-                                                ToolProcess.path(of: "echo-client"), payload.path, output], timeout: 30)
+                                                ToolProcess.path(of: "echo-client"), payload.path, output], timeout: 120)
         #expect(result.status == 0, "\(result.stderr)")
         let received = try [UInt8](Data(contentsOf: URL(fileURLWithPath: output)))
         #expect(received.count == greeting.count + payload.bytes.count)
@@ -65,7 +65,7 @@ struct EchoClientTests {
         let server = try RunningServer.start(.iterative, ["--backlog", "1"])
         defer { _ = try? server.stop() }
         let result = try runCommand("echo-client", ["--port", "\(server.port)", "--load", "--connections", "8",
-                                                    "--duration", "1"], timeout: 20)
+                                                    "--duration", "1"], timeout: 120)
         #expect(result.status == 1)
         #expect(result.stderr.count == 1)
         #expect(result.stderr.first?.contains("connect() failed: ETIMEDOUT (Connection timed out)") == true,
@@ -79,7 +79,7 @@ struct EchoClientTests {
         defer { _ = try? server.stop() }
         let connections = mode == .iterative ? "1" : "4"
         let result = try runCommand("echo-client", ["--port", "\(server.port)", "--load", "--connections", connections,
-                                                    "--duration", "0.5", "--size", "64"], timeout: 30)
+                                                    "--duration", "0.5", "--size", "64"], timeout: 120)
         #expect(result.status == 0, "\(result.stderr)")
         let line = try #require(result.stdout.last)
         #expect(line.wholeMatch(of: /round trips\/s: (\d+)  p50: \d+\.\d us  p99: \d+\.\d us  errors: 0  served: (\d+) of \d+ connections?/) != nil, "\(line)")
@@ -89,7 +89,7 @@ struct EchoClientTests {
         if let match = line.firstMatch(of: /round trips\/s: (\d+)/) { #expect(Int(match.1)! > 100) }
 
         let stream = try runCommand("echo-client", ["--port", "\(server.port)", "--load", "--stream", "--connections", "1",
-                                                    "--duration", "0.5", "--size", "65536"], timeout: 30)
+                                                    "--duration", "0.5", "--size", "65536"], timeout: 120)
         #expect(stream.status == 0, "\(stream.stderr)")
         #expect(stream.stdout.last?.wholeMatch(of: /MB\/s: \d+\.\d  errors: 0  served: 1 of 1 connection/) != nil, "\(stream.stdout)")
     }
