@@ -76,6 +76,7 @@ public struct LessonParser {
                 }
                 index += 1
                 let content = body.joined(separator: "\n")
+                try FenceWords.check(fence, path: path, line: start + 1)
                 guard let kind = fence.kind else {
                     // An ordinary code block: part of the prose.
                     prose.append(line)
