@@ -42,7 +42,7 @@ let package = Package(
         ]),
 
         // The lesson runner.
-        .target(name: "LessonKit", dependencies: ["SocketCore"]),
+        .target(name: "LessonKit", dependencies: ["SocketCore", "CLinux"]),   // CLinux: prctl(2)
         .executableTarget(name: "Lesson", dependencies: [
             "LessonKit", "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

@@ -3,7 +3,8 @@
 /// A fence whose first word is not an instruction is an ordinary code block, shown as it is.
 /// That leniency hid typos: ```` ```expcet ```` was shown as text and its expectation never
 /// checked, so the lesson "passed". Now a first word that looks like a misspelt instruction
-/// (edit distance 1, or 2 when both words have 5 letters or more) is an error, unless it is a
+/// (edit distance 1, or 2 when both words have 5 letters or more; a swap of two neighbouring
+/// letters is one edit) is an error, unless it is a
 /// known language name. An attribute an instruction does not know (`colour=blue`) is an error too.
 enum FenceWords {
     /// Each block kind and the attributes it takes (bare words and `key=` names alike).
@@ -63,19 +64,23 @@ enum FenceWords {
         return editDistance(Array(word), Array(target), limit: allowed) <= allowed
     }
 
-    /// Levenshtein distance (insertions, deletions, substitutions), stopping early past `limit`.
+    /// Edit distance counting an insertion, a deletion, a substitution or a swap of two
+    /// neighbouring letters (`rnu` → `run`) as one edit (optimal string alignment).
     static func editDistance(_ a: [Character], _ b: [Character], limit: Int) -> Int {
         if abs(a.count - b.count) > limit { return limit + 1 }
-        var previous = Array(0...b.count)
-        for i in 1...max(a.count, 1) where !a.isEmpty {
-            var current = [i] + Array(repeating: 0, count: b.count)
+        var d = Array(repeating: Array(repeating: 0, count: b.count + 1), count: a.count + 1)
+        for i in 0...a.count { d[i][0] = i }
+        for j in 0...b.count { d[0][j] = j }
+        for i in stride(from: 1, through: a.count, by: 1) {
             for j in stride(from: 1, through: b.count, by: 1) {
-                let substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, substitution)
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                    d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+                }
             }
-            previous = current
         }
-        return previous[b.count]
+        return d[a.count][b.count]
     }
 }
 

@@ -70,6 +70,9 @@ public final class LessonRunner {
         let start = Date()
         let supervisor = Supervisor.shared
         defer { supervisor.finishLesson() }
+        do { try supervisor.becomeSubreaper() } catch {
+            throw LessonError.stepFailed("cannot make sure everything the lesson starts is stopped: \(error)")
+        }
 
         var template = "/tmp/sockettutor-lesson-XXXXXX".utf8CString
         let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
