@@ -107,7 +107,7 @@ extension LessonCommand {
         @Flag(help: "No pauses: run every step straight through (the classroom demo).")
         var auto = false
 
-        @Option(help: "Start at step N (earlier steps run quietly, so the servers they start are there).")
+        @Option(help: "Start at step N: earlier steps run quietly (so the servers they start are there), then the Enter prompt comes before step N, with --auto too.")
         var step: Int = 1
 
         @Option(help: "Seconds to wait after each step, so a class can follow (0 to 60); without --auto, the Enter prompt comes after the wait.")

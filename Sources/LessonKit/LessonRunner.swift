@@ -147,7 +147,11 @@ public final class LessonRunner {
     private func run(_ step: Step) throws {
         show.stepHeading("Step \(step.number)/\(lesson.steps.count): \(step.title)")
         show.prose(step.explanation)
-        if options.mode == .interactive && !quiet {
+        // Interactively before every step; with --auto once, before the --step the class starts
+        // at, when the earlier steps have quietly set the scene.
+        let prompts = options.mode == .interactive || (options.mode == .auto && step.number == options.firstStep
+                                                       && options.firstStep > 1)
+        if prompts && !quiet {
             Console.line("[Enter: run step \(step.number), q: quit]")
             if let answer = readLine(), answer.lowercased().hasPrefix("q") {
                 throw LessonError.interrupted

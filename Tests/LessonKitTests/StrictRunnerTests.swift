@@ -188,6 +188,38 @@ import TestSupport
         #expect(runner.stdout.contains("[echo] step 2 ran"))
     }
 
+    @Test func autoWithStepNPromptsOnceBeforeStepN() throws {
+        let lesson = try TemporaryLesson("""
+            # Steps
+
+            ## Step 1: one
+
+            ```run
+            echo "step 1 ran"
+            ```
+
+            ## Step 2: two
+
+            ```run
+            echo "step 2 ran"
+            ```
+
+            ## Step 3: three
+
+            ```run
+            echo "step 3 ran"
+            ```
+            """)
+        defer { lesson.remove() }
+        let runner = try ToolProcess("lesson", ["run", lesson.file, "--auto", "--step", "2"])
+        _ = try runner.waitForLine(containing: "[Enter: run step 2, q: quit]")
+        #expect(!runner.stdout.contains("[echo] step 2 ran"), "step 2 waits for Enter")
+        runner.write("\n")
+        #expect(try runner.waitForExit() == 0)
+        #expect(runner.stdout.contains("[echo] step 3 ran"))
+        #expect(runner.stdout.filter { $0.hasPrefix("[Enter:") }.count == 1, "\(runner.stdout)")
+    }
+
     @Test func widthWrapsProse() throws {
         let words = (1...40).map { "word\($0)" }.joined(separator: " ")
         let lesson = try TemporaryLesson("# Wrap\n\n\(words)\n\n## Step 1: a\n\n```run\necho hi\n```\n")
