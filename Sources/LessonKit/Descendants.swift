@@ -35,20 +35,27 @@ enum Descendants {
     /// SIGTERM, up to `grace` seconds, then SIGKILL, and reaps each. Repeats, since stopping one
     /// hands its own children to us, until none is left (at most 10 rounds).
     static func stopAll(except tracked: Set<pid_t>, grace: Double = 3) {
+        var skipped = tracked   // and those that outlive SIGKILL (stuck in the kernel): tried once
         for _ in 0..<10 {
-            let orphans = children().filter { !tracked.contains($0) }
+            let orphans = children().filter { !skipped.contains($0) }
             guard !orphans.isEmpty else { return }
             for pid in orphans { kill(pid, SIGTERM) }
-            var left = Set(orphans)
-            let giveUp = Date().addingTimeInterval(grace)
-            while !left.isEmpty && Date() < giveUp {
-                left = left.filter { waitpid($0, nil, WNOHANG) == 0 }
-                if !left.isEmpty { usleep(20_000) }   // polling their state: they are not ours to wait on in a thread
-            }
-            for pid in left {
-                kill(pid, SIGKILL)
-                _ = waitpid(pid, nil, 0)
-            }
+            let left = reap(Set(orphans), within: grace)
+            for pid in left { kill(pid, SIGKILL) }
+            skipped.formUnion(reap(left, within: 5))
         }
+    }
+
+    /// waitpid(WNOHANG) on each until it has exited or `seconds` pass; returns those still running.
+    /// Bounded: a process stuck in the kernel (state D) must not hang the end of the lesson.
+    private static func reap(_ pids: Set<pid_t>, within seconds: Double) -> Set<pid_t> {
+        var left = pids
+        let giveUp = Date().addingTimeInterval(seconds)
+        while !left.isEmpty {
+            left = left.filter { waitpid($0, nil, WNOHANG) == 0 }
+            if left.isEmpty || Date() >= giveUp { break }
+            usleep(20_000)   // polling their state: no thread waits for these, unlike a ChildProcess
+        }
+        return left
     }
 }

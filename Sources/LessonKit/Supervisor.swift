@@ -94,14 +94,9 @@ public final class Supervisor: @unchecked Sendable {
         // then each gets what is left of 3 seconds before SIGKILL.
         for child in running.reversed() where child.exitStatus == nil { kill(-child.pid, SIGTERM) }
         for child in running.reversed() { child.stop(grace: 3) }
-        // What left its group (setsid, a double fork) was handed to us as the subreaper.
-        Descendants.stopAll(except: Set(currentChildren().map(\.pid)))
-    }
-
-    private func currentChildren() -> [ChildProcess] {
-        lock.lock()
-        defer { lock.unlock() }
-        return children
+        // What left its group (setsid, a double fork) was handed to us as the subreaper. The
+        // children stopped above are left to their own waiters, even one not reaped yet.
+        Descendants.stopAll(except: Set(running.map(\.pid)))
     }
 
     /// Makes this process the child subreaper once, before the first child starts, so that
