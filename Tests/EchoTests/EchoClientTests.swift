@@ -94,6 +94,35 @@ struct EchoClientTests {
         #expect(stream.stdout.last?.wholeMatch(of: /MB\/s: \d+\.\d  errors: 0  served: 1 of 1 connection/) != nil, "\(stream.stdout)")
     }
 
+    @Test("--blocking: a message that fits the buffers comes back in recv(10) chunks")
+    func blockingClientEchoes() throws {
+        let server = try RunningServer.start(.iterative)
+        defer { _ = try? server.stop() }
+        let result = try runCommand("echo-client", ["--blocking", "--port", "\(server.port)", "Hello, classic world"],
+                                    timeout: 120)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == ["client connected to 127.0.0.1:\(server.port)", "client Received: b'Hello, cla'",
+                                  "client Received: b'ssic world'", "closing connection to the server"])
+    }
+
+    @Test("--blocking: 64 MiB, more than every buffer on the path, deadlocks until --timeout ends it")
+    func blockingClientDeadlocks() throws {
+        let server = try RunningServer.start(.iterative, ["--send-timeout", "0"])
+        defer { _ = try? server.stop() }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("blocking-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("64MiB.bin").path
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        #expect(ftruncate(fd, off_t(64 << 20)) == 0)
+        close(fd)
+        let result = try runCommand("echo-client", ["--blocking", "--port", "\(server.port)", "--timeout", "1",
+                                                    "--quiet", "--file", path], timeout: 120)
+        #expect(result.status == 1)
+        #expect(result.stderr == ["echo-client: timed out: sendall() blocked for 1.0 s (--timeout): "
+                                  + "nobody reads the echo, so the server stopped reading"], "\(result.stderr)")
+    }
+
     @Test("--load against an iterative server: the connections waiting in its accept queue show as never served")
     func loadShowsUnservedConnections() throws {
         let server = try RunningServer.start(.iterative)
