@@ -79,17 +79,16 @@ struct EchoClientTests {
         defer { _ = try? server.stop() }
         let connections = mode == .iterative ? "1" : "4"
         let result = try runCommand("echo-client", ["--port", "\(server.port)", "--load", "--connections", connections,
-                                                    "--duration", "0.5", "--size", "64"], timeout: 120)
+                                                    "--duration", "2", "--size", "64"], timeout: 120)
         #expect(result.status == 0, "\(result.stderr)")
         let line = try #require(result.stdout.last)
         #expect(line.wholeMatch(of: /round trips\/s: (\d+)  p50: \d+\.\d us  p99: \d+\.\d us  errors: 0  served: (\d+) of \d+ connections?/) != nil, "\(line)")
         #expect(line.hasSuffix("served: \(connections) of \(connections) connection" + (connections == "1" ? "" : "s")))
         #expect(result.stdout.filter { $0.wholeMatch(of: /connection \d: \d+ round trips  p50: \d+\.\d us  p99: \d+\.\d us/) != nil }.count
                 == Int(connections)!, "\(result.stdout)")
-        if let match = line.firstMatch(of: /round trips\/s: (\d+)/) { #expect(Int(match.1)! > 100) }
 
         let stream = try runCommand("echo-client", ["--port", "\(server.port)", "--load", "--stream", "--connections", "1",
-                                                    "--duration", "0.5", "--size", "65536"], timeout: 120)
+                                                    "--duration", "2", "--size", "65536"], timeout: 120)
         #expect(stream.status == 0, "\(stream.stderr)")
         #expect(stream.stdout.last?.wholeMatch(of: /MB\/s: \d+\.\d  errors: 0  served: 1 of 1 connection/) != nil, "\(stream.stdout)")
     }
@@ -128,10 +127,10 @@ struct EchoClientTests {
         let server = try RunningServer.start(.iterative)
         defer { _ = try? server.stop() }
         let result = try runCommand("echo-client", ["--port", "\(server.port)", "--load", "--connections", "4",
-                                                    "--duration", "0.5", "--size", "64"], timeout: 120)
+                                                    "--duration", "2", "--size", "64"], timeout: 120)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.last?.hasSuffix("errors: 0  served: 1 of 4 connections") == true, "\(result.stdout)")
-        #expect(result.stdout.filter { $0.hasSuffix(": never served (no echo in 0.5 s)") }.count == 3, "\(result.stdout)")
+        #expect(result.stdout.filter { $0.hasSuffix(": never served (no echo in 2.0 s)") }.count == 3, "\(result.stdout)")
         #expect(result.stdout.first?.hasPrefix("connection 1: ") == true)
     }
 }
