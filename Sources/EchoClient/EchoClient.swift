@@ -4,8 +4,9 @@ import SocketCore
 
 /// echo-client: sends a message to an echo server and reads it back in small chunks.
 ///
-/// Top to bottom: parse the flags, connect (socket → connect), then one of three jobs:
-/// echo a message (or a file) and check it byte for byte, relay stdin like netcat, or
+/// Top to bottom: parse the flags, connect (socket → connect), then one of four jobs:
+/// echo a message (or a file) and check it byte for byte (`EchoExchange`; with `--blocking`,
+/// the classic walkthrough's calls exactly: `BlockingExchange`), relay stdin like netcat, or
 /// measure a server with `--load`.
 @main
 struct EchoClient: ParsableCommand {
