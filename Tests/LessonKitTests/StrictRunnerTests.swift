@@ -116,7 +116,8 @@ import TestSupport
 
             ```run background label=escaper ready="started"
             setsid sleep \(marker) &
-            ( setsid sh -c 'sleep \(marker)' & ) &
+            ( setsid sh -c 'exec sleep \(marker)' & ) &
+            until [ "$(pgrep -f '^sleep \(marker)' | wc -l)" -ge 2 ]; do sleep 0.05; done
             echo started
             exec sleep 300
             ```
