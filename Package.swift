@@ -53,7 +53,7 @@ let package = Package(
                 resources: [.embedInCode("Resources/index.html")]),
 
         // The lesson runner.
-        .target(name: "LessonKit", dependencies: ["SocketCore", "Timeline"]),
+        .target(name: "LessonKit", dependencies: ["SocketCore", "Timeline", "CLinux"]),   // CLinux: prctl(2)
         .executableTarget(name: "Lesson", dependencies: [
             "LessonKit", "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
