@@ -46,7 +46,26 @@ import TestSupport
     }
 
     @Test func knownAttributesAndOrderPass() throws {
-        _ = try parse("```expect order label=echo stream=stdout timeout=3")
+        _ = try parse("```expect label=echo stream=stdout timeout=3")
+        // An order expectation checks the timeline before it, so it takes one.
+        let lesson = try LessonParser().parse("""
+            # T
+
+            ## Step 1: a
+
+            ```run label=echo
+            echo hi; echo bye
+            ```
+
+            ```timeline labels=echo
+            ```
+
+            ```expect order live timeout=3
+            [echo] hi
+            [echo] bye
+            ```
+            """, path: "lesson.md")
+        #expect(lesson.steps[0].blocks.count == 3)
     }
 
     @Test func editDistance() {
