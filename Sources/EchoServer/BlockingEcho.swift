@@ -22,24 +22,30 @@ enum BlockingEcho {
         }
         do {
             if settings.sendTimeout > 0 { try client.setSendTimeout(seconds: settings.sendTimeout) }
-            while true {
-                let count = try client.recv(into: buffer)
-                if count == 0 {
-                    settings.log.over(peer)
-                    return
-                }
-                let data = UnsafeRawBufferPointer(rebasing: buffer[..<count])
-                settings.log.received(data, from: peer)
-                do {
-                    try client.sendAll(data)
-                } catch let error as SocketError where error.isWouldBlock {
-                    throw EchoStalled(seconds: settings.sendTimeout, error: error)
-                }
-                settings.log.sent(data, to: peer)
-            }
+            while try echoOnce(client, peer: peer, buffer: buffer, settings: settings) {}
         } catch {
             settings.log.failed(peer, error)
         }
+    }
+
+    /// One turn of the loop: one recv() and the sendAll() of what it got. False at the client's
+    /// FIN (recv() returned 0). The select server calls it once per readable socket.
+    static func echoOnce(_ client: Socket, peer: String, buffer: UnsafeMutableRawBufferPointer,
+                         settings: EchoSettings) throws -> Bool {
+        let count = try client.recv(into: buffer)
+        if count == 0 {
+            settings.log.over(peer)
+            return false
+        }
+        let data = UnsafeRawBufferPointer(rebasing: buffer[..<count])
+        settings.log.received(data, from: peer)
+        do {
+            try client.sendAll(data)
+        } catch let error as SocketError where error.isWouldBlock {
+            throw EchoStalled(seconds: settings.sendTimeout, error: error)
+        }
+        settings.log.sent(data, to: peer)
+        return true
     }
 }
 

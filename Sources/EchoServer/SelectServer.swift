@@ -72,20 +72,7 @@ struct SelectServer {
     /// connection is over (the client's FIN) or failed: the caller closes it.
     private func echoOnce(_ client: Socket, peer: String, buffer: UnsafeMutableRawBufferPointer) -> Bool {
         do {
-            let count = try client.recv(into: buffer)
-            if count == 0 {
-                settings.log.over(peer)
-                return false
-            }
-            let data = UnsafeRawBufferPointer(rebasing: buffer[..<count])
-            settings.log.received(data, from: peer)
-            do {
-                try client.sendAll(data)
-            } catch let error as SocketError where error.isWouldBlock {
-                throw EchoStalled(seconds: settings.sendTimeout, error: error)
-            }
-            settings.log.sent(data, to: peer)
-            return true
+            return try BlockingEcho.echoOnce(client, peer: peer, buffer: buffer, settings: settings)
         } catch {
             settings.log.failed(peer, error)
             return false
