@@ -28,13 +28,13 @@ struct EchoModeTests {
             let socket = try server.connect()
             // Send from another thread while this one reads: sending 10 MiB before reading would stall.
             let sender = DispatchGroup()
-            let failure = Locked<Error?>(nil)
+            let failure = Locked<String?>(nil)
             sender.enter()
             Thread.detachNewThread {
                 do {
                     try socket.sendAll(payload)
                     try socket.shutdownWrite()   // half-close: the server's recv() returns 0 after the last byte
-                } catch { failure.set(error) }
+                } catch { failure.set("\(error)") }
                 sender.leave()
             }
             let echoed = try socket.receive(exactly: size)
@@ -183,11 +183,3 @@ struct EchoModeTests {
     }
 }
 
-/// A value shared with a helper thread.
-final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: Value
-    init(_ value: Value) { stored = value }
-    var value: Value { lock.lock(); defer { lock.unlock() }; return stored }
-    func set(_ value: Value) { lock.lock(); stored = value; lock.unlock() }
-}
