@@ -67,7 +67,6 @@ bench-http: release
 bench-handshake: release
 	@scripts/setup time
 	bench/handshake/run
-	bench/fuzz/run
 
 # Executions per second of every fuzz target, and the decoder through tcpdump's test captures.
 bench-fuzz: setup
