@@ -23,6 +23,9 @@ public final class ConnectionReader {
     public var willBlock: (() -> Void)?
     /// Whether at least one byte of the current request has been received.
     public private(set) var sawRequestBytes = false
+    /// Bytes handed out so far (lines, reads and skips): where the reader is in the stream, so
+    /// the handler knows how much of a request body a method already read.
+    public private(set) var position = 0
 
     /// `capacity` is the starting buffer; it grows to fit one line of `maximumLine` bytes.
     public init(socket: Socket, capacity: Int = 8192, maximumLine: Int = 65537) {
@@ -66,6 +69,7 @@ public final class ConnectionReader {
             let piece = min(count - result.count, end - start)
             result.append(contentsOf: UnsafeRawBufferPointer(rebasing: storage[start..<(start + piece)]))
             start += piece
+            position += piece
         }
         return result
     }
@@ -77,6 +81,7 @@ public final class ConnectionReader {
             if start == end, try fill() == 0 { return false }
             let piece = min(left, end - start)
             start += piece
+            position += piece
             left -= piece
         }
         return true
@@ -130,6 +135,7 @@ public final class ConnectionReader {
     private func take(_ count: Int) -> [UInt8] {
         let bytes = Array(UnsafeRawBufferPointer(rebasing: storage[start..<(start + count)]))
         start += count
+        position += count
         return bytes
     }
 
