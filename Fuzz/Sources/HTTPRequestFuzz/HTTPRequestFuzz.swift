@@ -33,8 +33,8 @@ final class FuzzHandler: RequestHandler {
     }
 }
 
-/// stderr goes here while the handler runs, so its log lines can be checked.
-nonisolated(unsafe) let logFile: UnsafeMutablePointer<FILE> = tmpfile()!
+/// stderr goes to this unnamed temporary file while the handler runs, so its log lines can be checked.
+let logDescriptor: Int32 = fileno(tmpfile())
 
 func check(_ input: UnsafeBufferPointer<UInt8>) {
     checkLineParsers(input)
@@ -56,9 +56,9 @@ func serve(_ input: UnsafeBufferPointer<UInt8>) -> (output: [UInt8], log: [UInt8
     try? client.shutdownWrite()
 
     let savedStderr = dup(2)
-    ftruncate(fileno(logFile), 0)
-    lseek(fileno(logFile), 0, SEEK_SET)
-    dup2(fileno(logFile), 2)
+    ftruncate(logDescriptor, 0)
+    lseek(logDescriptor, 0, SEEK_SET)
+    dup2(logDescriptor, 2)
     let handler = FuzzHandler(socket: server, clientAddress: "127.0.0.1")
     handler.protocolVersion = "HTTP/1.1"
     handler.handle()
@@ -68,8 +68,8 @@ func serve(_ input: UnsafeBufferPointer<UInt8>) -> (output: [UInt8], log: [UInt8
     try? server.shutdownWrite()
     var output: [UInt8] = []
     while let chunk = try? client.recv(maxBytes: 65_536), !chunk.isEmpty { output += chunk }
-    var log = [UInt8](repeating: 0, count: Int(lseek(fileno(logFile), 0, SEEK_END)))
-    _ = log.withUnsafeMutableBytes { pread(fileno(logFile), $0.baseAddress, $0.count, 0) }
+    var log = [UInt8](repeating: 0, count: Int(lseek(logDescriptor, 0, SEEK_END)))
+    _ = log.withUnsafeMutableBytes { pread(logDescriptor, $0.baseAddress, $0.count, 0) }
     return (output, log)
 }
 
