@@ -224,10 +224,22 @@ open class RequestHandler {
         } else if connection == "keep-alive" && protocolIsHTTP11 && requestVersion != "HTTP/0.9" {
             closeConnection = false
         }
+        if hasConflictingContentLengths {
+            try sendError(400, "Conflicting Content-Length headers")
+            return false
+        }
         if headers["Expect"]?.lowercased() == "100-continue" && protocolIsHTTP11 && (major, minor) >= (1, 1) {
             return try handleExpect100()
         }
         return true
+    }
+
+    /// Two Content-Length fields that disagree leave the end of the body ambiguous: a proxy and
+    /// this server could frame the request differently (request smuggling). RFC 9112 §6.3 calls
+    /// it unrecoverable: answer 400 and close, as nginx does.
+    var hasConflictingContentLengths: Bool {
+        let lengths = headers.fields.filter { HTTPHeaders.equalIgnoringCase($0.name, "Content-Length") }
+        return lengths.contains { $0.value != lengths[0].value }
     }
 
     /// `Expect: 100-continue`: the client waits for a go-ahead before sending its body. The

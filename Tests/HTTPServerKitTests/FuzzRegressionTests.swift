@@ -49,6 +49,18 @@ import Testing
         #expect(!output.contains("Bad request"))
     }
 
+    /// http-request: with two Content-Length values the handler read one length and the rest of
+    /// the body was taken for the next request. Now such a request is refused (RFC 9112 §6.3).
+    @Test func conflictingContentLengthsAreRefused() throws {
+        let output = try Self.serve("POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!")
+        #expect(output.hasPrefix("HTTP/1.1 400 Conflicting Content-Length headers\r\n"), "\(output)")
+        #expect(output.contains("Connection: close\r\n"))
+        #expect(output.components(separatedBy: "HTTP/1.1 ").count == 2, "one answer only: \(output)")
+        // The same length twice is not a conflict.
+        let same = try Self.serve("POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-length: 5\r\n\r\nhello")
+        #expect(same.hasPrefix("HTTP/1.1 200 OK\r\n") && same.hasSuffix("\r\n\r\nhello"), "\(same)")
+    }
+
     /// An unread body is still skipped, so the request behind it is read from its first byte.
     @Test func unreadBodyIsSkipped() throws {
         let output = try Self.serve("PUT / HTTP/1.1\r\nContent-Length: 5\r\n\r\nxxxxxGET / HTTP/1.1\r\n\r\n")
