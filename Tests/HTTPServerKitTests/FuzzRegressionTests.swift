@@ -63,8 +63,8 @@ import Testing
 
     /// An unread body is still skipped, so the request behind it is read from its first byte.
     @Test func unreadBodyIsSkipped() throws {
-        let output = try Self.serve("PUT / HTTP/1.1\r\nContent-Length: 5\r\n\r\nxxxxxGET / HTTP/1.1\r\n\r\n")
-        #expect(output.contains("HTTP/1.1 501 "))
-        #expect(output.hasSuffix("\r\n\r\nhello\n"))
+        let output = try Self.serve("GET / HTTP/1.1\r\nContent-Length: 5\r\n\r\nxxxxxGET / HTTP/1.1\r\n\r\n")
+        #expect(output.components(separatedBy: "HTTP/1.1 200 OK\r\n").count == 3, "two answers: \(output)")
+        #expect(!output.contains("Bad request"))
     }
 }
