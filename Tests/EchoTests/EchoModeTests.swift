@@ -134,8 +134,7 @@ struct EchoModeTests {
 
     /// Not under ThreadSanitizer: its `_exit` interceptor calls fflush(stdout) (OnExit →
     /// FlushStreams in tsan_interceptors_posix.cpp), which waits for the very stdout lock the stuck
-    /// thread holds, the lock Console.exit takes care never to wait for. Seen with gdb: the main
-    /// thread in `___interceptor__exit` → `fflush`, the other in `write(1, ...)`.
+    /// thread holds, the lock Console.exit takes care never to wait for.
     @Test("SIGTERM while a thread is stuck printing to a stdout nobody reads: exit 0, no hang",
           .disabled(if: Sanitizer.name == "thread", "ThreadSanitizer's _exit flushes stdout, taking its lock"))
     func terminationWithStdoutBlocked() throws {
