@@ -5,7 +5,7 @@ SWIFT ?= swift
 BIN := .build/debug
 RELEASE_BIN := .build/release
 
-.PHONY: all setup build release test demo lessons bench bench-echo bench-http bench-handshake clean
+.PHONY: all setup build release test test-tsan test-asan fuzz fuzz-merge demo lessons bench bench-echo bench-http bench-handshake bench-fuzz clean
 
 all: build
 
@@ -26,6 +26,24 @@ test: setup
 	@scripts/setup chromium chromium-driver python3-selenium libxml2-utils
 	@SWIFT=$(SWIFT) scripts/test
 
+# The whole suite under ThreadSanitizer / AddressSanitizer, the tools the tests start included
+# (own build folders .build-tsan and .build-asan). Fails on any sanitizer report.
+test-tsan: setup
+	@SWIFT=$(SWIFT) scripts/test-sanitizer thread
+
+test-asan: setup
+	@SWIFT=$(SWIFT) scripts/test-sanitizer address
+
+# Coverage-guided fuzzing (Fuzz/, libFuzzer + AddressSanitizer): each target for FUZZ_SECONDS
+# (default 60). New inputs land in Fuzz/.scratch; `make fuzz-merge` folds the ones that add
+# coverage into Fuzz/Corpus.
+FUZZ_SECONDS ?= 60
+fuzz: setup
+	@SWIFT=$(SWIFT) FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz run
+
+fuzz-merge: setup
+	@SWIFT=$(SWIFT) scripts/fuzz merge
+
 demo: build
 	@scripts/demo
 
@@ -39,6 +57,7 @@ bench: setup
 	bench/echo/run
 	bench/http/run
 	bench/handshake/run
+	bench/fuzz/run
 
 bench-echo: release
 	@scripts/setup time gcc
@@ -52,5 +71,9 @@ bench-handshake: release
 	@scripts/setup time
 	bench/handshake/run
 
+# Executions per second of every fuzz target, and the decoder through tcpdump's test captures.
+bench-fuzz: setup
+	bench/fuzz/run
+
 clean:
-	rm -rf .build
+	rm -rf .build .build-tsan .build-asan Fuzz/.build Fuzz/.scratch

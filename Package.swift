@@ -12,6 +12,10 @@ let package = Package(
         .executable(name: "lesson", targets: ["Lesson"]),
         .library(name: "SocketCore", targets: ["SocketCore"]),
         .library(name: "Timeline", targets: ["Timeline"]),
+        // The parsers and decoders as libraries, so the fuzz targets in Fuzz/ can link them.
+        .library(name: "HTTPServerKit", targets: ["HTTPServerKit"]),
+        .library(name: "HandshakeKit", targets: ["HandshakeKit"]),
+        .library(name: "LessonKit", targets: ["LessonKit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -23,6 +23,9 @@ public final class ConnectionReader {
     private var deadline: UInt64 = 0
     /// Whether at least one byte of the current request has been received.
     public private(set) var sawRequestBytes = false
+    /// Bytes handed out so far (lines, reads and skips): where the reader is in the stream, so
+    /// the handler knows how much of a request body a method already read.
+    public private(set) var position = 0
 
     /// `capacity` is the starting buffer; it grows to fit one line of `maximumLine` bytes.
     public init(socket: Socket, capacity: Int = 8192, maximumLine: Int = 65537) {
@@ -58,6 +61,20 @@ public final class ConnectionReader {
         }
     }
 
+    /// Up to `count` bytes (fewer only at end of stream): Python's `rfile.read(count)`,
+    /// for a handler's `doPOST` that reads the body itself.
+    public func read(count: Int) throws -> [UInt8] {
+        var result: [UInt8] = []
+        while result.count < count {
+            if start == end, try fill() == 0 { break }
+            let piece = min(count - result.count, end - start)
+            result.append(contentsOf: UnsafeRawBufferPointer(rebasing: storage[start..<(start + piece)]))
+            start += piece
+            position += piece
+        }
+        return result
+    }
+
     /// Reads and drops `count` bytes (a request body nobody asked for). False at end of stream.
     public func skip(_ count: Int) throws -> Bool {
         var left = count
@@ -65,6 +82,7 @@ public final class ConnectionReader {
             if start == end, try fill() == 0 { return false }
             let piece = min(left, end - start)
             start += piece
+            position += piece
             left -= piece
         }
         return true
@@ -154,6 +172,7 @@ public final class ConnectionReader {
     private func take(_ count: Int) -> [UInt8] {
         let bytes = Array(UnsafeRawBufferPointer(rebasing: storage[start..<(start + count)]))
         start += count
+        position += count
         return bytes
     }
 }

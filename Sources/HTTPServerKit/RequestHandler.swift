@@ -131,11 +131,12 @@ open class RequestHandler {
             try wfile.flush()   // an error response, if any, has been written
             return
         }
+        let bodyStart = rfile.position
         if try !dispatch(command) {
             try sendError(501, "Unsupported method (\(RequestParser.pythonRepr(command)))")
         }
         try wfile.flush()
-        try discardRequestBody()
+        try discardRequestBody(alreadyRead: rfile.position - bodyStart)
     }
 
     /// Calls `doGET()` for GET and so on; false for a command this class has no method for.
@@ -274,13 +275,14 @@ open class RequestHandler {
 
     /// A body the handler did not read must still be taken off the connection, or its bytes
     /// would be read as the next request. Small bodies are skipped; anything else ends keep-alive.
-    func discardRequestBody() throws {
+    /// `alreadyRead`: the bytes of it the method read itself (a `doPOST` reading the body).
+    func discardRequestBody(alreadyRead: Int) throws {
         guard !closeConnection else { return }
         switch framing {
         case .none: break
         case .transferEncoding: closeConnection = true
         case let .length(count):
-            if try count > 1 << 20 || !rfile.skip(count) { closeConnection = true }
+            if try count > 1 << 20 || !rfile.skip(max(0, count - alreadyRead)) { closeConnection = true }
         }
     }
 

@@ -101,6 +101,10 @@ public struct LessonParser {
                 switch kind {
                 case "run":
                     let label = attributes["label"] ?? Self.defaultLabel(for: content)
+                    if label.isEmpty {
+                        // Output is shown under the label, and expect/stop name the command by it.
+                        throw LessonError.format(path: path, line: start + 1, message: "label= needs a name")
+                    }
                     var command = Command(script: content, label: label)
                     command.background = attributes.has("background")
                     command.ready = attributes["ready"]

@@ -50,10 +50,11 @@ struct RunningServer {
     func idleCounts() throws -> (descriptors: Int, threads: Int) {
         let descriptors = resourceCounts(pid: process.pid).descriptors
         _ = try echoOnce()
+        let threads = 2 + Sanitizer.extraThreads   // the main thread and the signal thread
         try waitUntil("the server is idle again") {
-            resourceCounts(pid: process.pid) == (descriptors, 2)
+            resourceCounts(pid: process.pid) == (descriptors, threads)
         }
-        return (descriptors, 2)
+        return (descriptors, threads)
     }
 
     /// Stops the server with SIGTERM and returns its exit status.
@@ -93,7 +94,7 @@ func threadWaitChannels(pid: Int32) -> [String] {
 /// Polls a condition of another process (every 20 ms, at most `timeout` seconds: a bound for a
 /// machine far busier than any test needs, never a figure the test relies on).
 func waitUntil(_ what: String, timeout: Double = 120, _ condition: () -> Bool) throws {
-    let deadline = Date().addingTimeInterval(timeout)
+    let deadline = Date().addingTimeInterval(timeout * Sanitizer.waitScale)
     while !condition() {
         if Date() > deadline { throw HarnessError("timed out waiting until \(what)") }
         usleep(20_000)

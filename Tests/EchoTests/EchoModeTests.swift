@@ -28,13 +28,13 @@ struct EchoModeTests {
             let socket = try server.connect()
             // Send from another thread while this one reads: sending 10 MiB before reading would stall.
             let sender = DispatchGroup()
-            let failure = Locked<Error?>(nil)
+            let failure = Locked<String?>(nil)
             sender.enter()
             Thread.detachNewThread {
                 do {
                     try socket.sendAll(payload)
                     try socket.shutdownWrite()   // half-close: the server's recv() returns 0 after the last byte
-                } catch { failure.set(error) }
+                } catch { failure.set("\(error)") }
                 sender.leave()
             }
             let echoed = try socket.receive(exactly: size)
@@ -132,7 +132,11 @@ struct EchoModeTests {
         try idle.close()
     }
 
-    @Test("SIGTERM while a thread is stuck printing to a stdout nobody reads: exit 0, no hang")
+    /// Not under ThreadSanitizer: its `_exit` interceptor calls fflush(stdout) (OnExit →
+    /// FlushStreams in tsan_interceptors_posix.cpp), which waits for the very stdout lock the stuck
+    /// thread holds, the lock Console.exit takes care never to wait for.
+    @Test("SIGTERM while a thread is stuck printing to a stdout nobody reads: exit 0, no hang",
+          .disabled(if: Sanitizer.name == "thread", "ThreadSanitizer's _exit flushes stdout, taking its lock"))
     func terminationWithStdoutBlocked() throws {
         var ends: [Int32] = [0, 0]
         #expect(pipe(&ends) == 0)
@@ -201,11 +205,3 @@ struct EchoModeTests {
     }
 }
 
-/// A value shared with a helper thread.
-final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: Value
-    init(_ value: Value) { stored = value }
-    var value: Value { lock.lock(); defer { lock.unlock() }; return stored }
-    func set(_ value: Value) { lock.lock(); stored = value; lock.unlock() }
-}

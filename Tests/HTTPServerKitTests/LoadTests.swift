@@ -7,17 +7,17 @@ import TestSupport
 @Suite("HTTPServer load") struct LoadTests {
     @Test func fiftyConcurrentClients() throws {
         let f = try Fixture()
-        let failures = Atomicish()
+        let failures = Locked<[String]>([])
         let port = f.port
         DispatchQueue.concurrentPerform(iterations: 50) { i in
             do {
                 let r = try get(port, i % 2 == 0 ? "/a.txt" : "/list/")
-                if r.status != 200 || (i % 2 == 0 && r.text != "hello\n") { failures.add("client \(i): \(r.statusLine)") }
+                if r.status != 200 || (i % 2 == 0 && r.text != "hello\n") { failures.withLock { $0.append("client \(i): \(r.statusLine)") } }
             } catch {
-                failures.add("client \(i): \(error)")
+                failures.withLock { $0.append("client \(i): \(error)") }
             }
         }
-        #expect(failures.all.isEmpty, "\(failures.all)")
+        #expect(failures.value.isEmpty, "\(failures.value)")
     }
 
     @Test func oneGiBSparseFile() throws {
@@ -149,13 +149,6 @@ import TestSupport
     }
 }
 
-/// A thread-safe list of failure messages.
-final class Atomicish: @unchecked Sendable {
-    private let lock = NSLock()
-    private var items: [String] = []
-    func add(_ item: String) { lock.lock(); items.append(item); lock.unlock() }
-    var all: [String] { lock.lock(); defer { lock.unlock() }; return items }
-}
 
 @Suite("HTTPServer limits") struct LimitTests {
     @Test(arguments: ServerModes.all) func idleKeepAliveConnectionIsClosed(mode: String) throws {

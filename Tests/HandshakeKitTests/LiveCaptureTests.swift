@@ -76,16 +76,13 @@ struct LiveCaptureTests {
         let port = try #require(listener.localAddress?.port)
         let watcher = try Self.watch(port: port)
         // The server: accept and close, on a real thread (accept() blocks).
-        let accepted = UnsafeMutablePointer<Int>.allocate(capacity: 1)
-        accepted.initialize(to: 0)
-        defer { accepted.deallocate() }
+        let accepted = Locked(0)
         let done = DispatchSemaphore(value: 0)
-        let counter = UncheckedBox(accepted)
         try Threads.detach {
             for _ in 0..<total {
                 guard let connection = try? listener.accept() else { break }
                 try? connection.socket.close()
-                counter.value.pointee += 1
+                accepted.withLock { $0 += 1 }
             }
             done.signal()
         }
@@ -107,7 +104,7 @@ struct LiveCaptureTests {
         let objects = Self.objects(watcher.stdout)
         let connections = objects.filter { $0["type"] as? String == "connection" }
         let syns = objects.filter { $0["step"] as? String == "handshake-syn" }
-        #expect(counter.value.pointee == total)
+        #expect(accepted.value == total)
         #expect(syns.count == total, "every SYN seen")
         #expect(connections.count == total, "every connection reported")
         #expect(connections.filter { $0["outcome"] as? String == "closed" }.count == total)
@@ -195,8 +192,3 @@ struct LiveCaptureTests {
     }
 }
 
-/// Lets a test share a pointer with the thread it starts (the thread finishes before it is read).
-final class UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
-}

@@ -155,6 +155,9 @@ import Testing
         ("# T\n```run\nx\n```\n## Step 1: a\n", "must be inside a `## Step N: title` section"),
         ("No title\n## Step 1: a\n", "a lesson starts with a `# Title` line"),
         ("# T\nNo steps.\n", "no `## Step 1: title` section"),
+        // Found by the fuzz target `lesson` (Fuzz/Corpus/lesson/regression-empty-label).
+        ("# T\n## Step 1: a\n```run label= T\nx\n```\n", "label= needs a name"),
+        ("# T\n## Step 1: a\n```run label=\"\"\nx\n```\n", "label= needs a name"),
     ])
     func rejectsBrokenLessonsWithFileAndLine(text: String, message: String) {
         do {

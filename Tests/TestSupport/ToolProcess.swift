@@ -95,7 +95,7 @@ public final class ToolProcess: @unchecked Sendable {
     /// Waits (at most `timeout` seconds) for a line on stdout (or stderr) that satisfies `matches`.
     public func waitForLine(onStderr: Bool = false, timeout: Double = 120,
                             _ matches: (String) -> Bool) throws -> String {
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = Date().addingTimeInterval(timeout * Sanitizer.waitScale)
         lock.lock()
         defer { lock.unlock() }
         var checked = 0
@@ -156,7 +156,7 @@ public final class ToolProcess: @unchecked Sendable {
     /// status (or 128 + signal). Kills it with SIGKILL if the time runs out, and throws.
     @discardableResult
     public func waitForExit(timeout: Double = 120) throws -> Int32 {
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = Date().addingTimeInterval(timeout * Sanitizer.waitScale)
         while process.isRunning {
             if Date() > deadline {
                 Glibc.kill(process.processIdentifier, SIGKILL)
