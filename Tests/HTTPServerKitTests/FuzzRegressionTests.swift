@@ -53,7 +53,7 @@ import Testing
     /// the body was taken for the next request. Now such a request is refused (RFC 9112 §6.3).
     @Test func conflictingContentLengthsAreRefused() throws {
         let output = try Self.serve("POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!")
-        #expect(output.hasPrefix("HTTP/1.1 400 Conflicting Content-Length headers\r\n"), "\(output)")
+        #expect(output.hasPrefix("HTTP/1.1 400 Conflicting Content-Length values\r\n"), "\(output)")
         #expect(output.contains("Connection: close\r\n"))
         #expect(output.components(separatedBy: "HTTP/1.1 ").count == 2, "one answer only: \(output)")
         // The same length twice is not a conflict.
