@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Builds a capture's sidecar, NAME.events.jsonl, from what the programs recorded while it ran.
 
-Usage: events.py OUT [--trace LABEL:PID:FILE]... [--strace LABEL:FILE]...
+Usage: events.py OUT [--trace LABEL:PID:FILE]... [--strace LABEL:FILE]... [--kernel FILE]
 
 --trace   the stderr of one of our tools run with --trace (`HH:MM:SS.uuuuuu call(...) -> r <d>`,
           the strace -tt -T convention). Each line becomes a "syscall" event; a traced
@@ -10,6 +10,9 @@ Usage: events.py OUT [--trace LABEL:PID:FILE]... [--strace LABEL:FILE]...
           (scenarios.py, curl). Socket calls become "syscall" events written as our tools
           write them (`connect(fd 3, 127.0.0.1:5000) -> 0`). LABEL "roles" labels each socket by
           what it became: "server" (bind, listen, accept) or "client" (connect).
+--kernel  the stdout of `handshake-watch --kernel --format json`: its kernel events (state,
+          reset-sent, reset-received, synack-retransmit, accept-queue, counter) are kept as
+          they are; packets and connection summaries are not events (the capture has them).
 
 Times are epoch seconds (EVENTS.md). A time of day is placed on the day nearest to now, less the
 call's duration: the files are converted right after the recording.
@@ -193,6 +196,23 @@ def from_strace(label, path):
     return out
 
 
+KERNEL_TYPES = {"state", "reset-sent", "reset-received", "synack-retransmit", "accept-queue", "counter"}
+
+
+def from_kernel(path):
+    """The kernel events of a --kernel --format json run, each line unchanged."""
+    events = []
+    for line in open(path, encoding="utf-8"):
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        event = json.loads(line)
+        if event.get("type") in KERNEL_TYPES:
+            sec, frac = re.search(r'"time":(\d+)(?:\.(\d+))?', line).groups()
+            events.append((int(sec) * 1_000_000 + int((frac or "").ljust(6, "0")[:6]), line))
+    return events
+
+
 def main(argv):
     out, events, args = argv[0], [], argv[1:]
     while args:
@@ -203,6 +223,8 @@ def main(argv):
         elif option == "--strace":
             label, path = value.split(":", 1)
             events += from_strace(label, path)
+        elif option == "--kernel":
+            events += from_kernel(value)
         else:
             sys.exit(f"events.py: unknown option {option}")
     events.sort(key=lambda e: e[0])   # stable: a call's line stays before the output it wrote

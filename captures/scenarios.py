@@ -18,7 +18,7 @@ def listener(backlog=5):
     s.listen(backlog)
     return s
 
-server = listener(0 if name == "syn-backlog" else 5)
+server = listener(1 if name == "syn-backlog" else 5)
 port = server.getsockname()[1]
 print(port, flush=True)
 sys.stdin.readline()
@@ -50,15 +50,16 @@ if name in ("linger-reset", "half-close"):
     c.close()
     t.join()
 elif name == "syn-backlog":
-    # listen(0) and never accept(): the accept queue fills, further SYNs are dropped and the
-    # clients retransmit them (after 1 s, then 2 s more).
+    # listen(1) and never accept(), as lesson 4's `echo-server --backlog 1`: Linux queues
+    # backlog + 1 = 2 finished connections; the SYNs of the other two are dropped and their
+    # kernels send them again (net.ipv4.tcp_syn_linear_timeouts: every second, at first).
     clients = []
     for _ in range(4):
         c = socket.socket(family, socket.SOCK_STREAM); c.setblocking(False)
         try: c.connect((host, port))
         except BlockingIOError: pass
         clients.append(c)
-    time.sleep(3.5)
+    time.sleep(4.5)
     for c in clients: c.close()
     server.close()
 else:

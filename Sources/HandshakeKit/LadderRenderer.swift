@@ -101,7 +101,9 @@ public final class LadderRenderer: Renderer {
                 switch tracked.resetCause {
                 case .listenerClosed: return "RST: listener closed, connection still queued"
                 case .lingerZero: return "RST: close() with SO_LINGER 0"
-                case nil: return "RST: SO_LINGER 0 close, or listener closed with it queued"
+                case nil:
+                    return tracked.direction == .toServer ? "RST: SO_LINGER 0 close, or unread data"
+                        : "RST: SO_LINGER 0 close, or listener closed with it queued"
                 }
             case .dataAfterClose: return "RST: data after close()"
             case .abortedHandshake: return "RST: handshake aborted"

@@ -91,8 +91,9 @@ public enum StepExplanation {
         case .abortedHandshake:
             return "reset: the client aborted the handshake"
         case .abortiveClose:
-            return "reset: abortive close by the \(sender) (close() with SO_LINGER 0, unread data left, "
-                + "or a listener closed before accept() took the connection); "
+            // Only a server has a listener whose queue can hold the connection.
+            let listener = sender == "server" ? ", or a listener closed before accept() took the connection" : ""
+            return "reset: abortive close by the \(sender) (close() with SO_LINGER 0, unread data left\(listener)); "
                 + "the \(receiver)'s next recv()/send() fails with ECONNRESET"
         case .dataAfterClose:
             return "reset: data arrived after the \(sender) called close(); its kernel answers RST"

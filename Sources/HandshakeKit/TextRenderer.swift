@@ -1,3 +1,4 @@
+import KernelKit
 import SocketCore
 import Timeline
 
@@ -72,7 +73,11 @@ public final class TextRenderer: Renderer {
     ///     21:42:22.604990 [client] connect(fd 3, 127.0.0.1:35047) -> 0 <0.000102>
     ///     21:42:22.605250 [server] server Connected by 127.0.0.1:39102
     ///
-    /// Types without a text form here (kernel events) are skipped.
+    /// A recorded kernel event (`captures/record` ran `--kernel`) is shown as live `--kernel` shows it:
+    ///
+    ///     21:42:22.604950 [kernel] 127.0.0.1:44806 CLOSE → SYN_SENT (connect(): the SYN goes out next)
+    ///
+    /// Types without a text form here are skipped.
     public func event(_ event: TimelineEvent) {
         let text: String
         switch event.type {
@@ -83,6 +88,11 @@ public final class TextRenderer: Renderer {
             guard let line = event.string("text") else { return }
             text = event.string("stream") == "stderr" ? "(stderr) " + line : line
         default:
+            guard let kernel = KernelEvent(event) else { return }
+            let out = output
+            time.write(Timestamp(seconds: Int(event.time.seconds), fraction: Int(event.time.fraction), isNanosecond: false), out)
+            out.string(" " + kernel.text)
+            out.endLine()
             return
         }
         let out = output

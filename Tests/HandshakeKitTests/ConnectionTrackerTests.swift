@@ -291,5 +291,13 @@ struct ConnectionTrackerTests {
         #expect(texts[9].contains("TIME_WAIT"))
         #expect(StepExplanation.summary(result.ended[0]).contains("closed by the client"))
     }
-}
 
+    @Test("a client's abortive RST names only causes a client can have: no listener")
+    func clientResetHasNoListenerCause() {
+        let client = StepExplanation.resetText(.abortiveClose, sender: "client", receiver: "server", port: 5000)
+        #expect(client.contains("SO_LINGER 0"))
+        #expect(!client.contains("listener"), "\(client)")
+        let server = StepExplanation.resetText(.abortiveClose, sender: "server", receiver: "client", port: 5000)
+        #expect(server.contains("a listener closed before accept() took the connection"))
+    }
+}

@@ -102,7 +102,7 @@ struct RecordedEventsTests {
             guard line.contains(" ms |") else { return nil }
             return Double(line.split(separator: " ", omittingEmptySubsequences: true)[1])
         }
-        #expect(times.count == 17)
+        #expect(times.count == 20)
         #expect(times == times.sorted(), "\(times)")
         #expect(run.stdout.contains { $0.contains("win 65495") })
     }

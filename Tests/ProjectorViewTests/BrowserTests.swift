@@ -73,7 +73,7 @@ struct BrowserTests {
         try Self.requireBrowser()
         let server = try Self.fakeServer(["--pcap", "captures/echo-ipv4.pcap", "--repeat", "30", "--end"])
         defer { server.stop() }
-        try Self.check(server, artifact: "thirty-connections", ["--connections", "30", "--events", "1530", "--ended"])
+        try Self.check(server, artifact: "thirty-connections", ["--connections", "30", "--events", "1860", "--ended"])
     }
 
     @Test("events without the fields they need are skipped with a warning, not a JavaScript error")
