@@ -47,7 +47,7 @@ let package = Package(
         ]),
 
         // The projector view: the ladder diagram as a web page (embedded) and as a standalone SVG.
-        .target(name: "LiveView", dependencies: ["Timeline", "SocketCore"],
+        .target(name: "LiveView", dependencies: ["HTTPServerKit", "Timeline", "SocketCore"],
                 resources: [.embedInCode("Resources/index.html")]),
 
         // The lesson runner.

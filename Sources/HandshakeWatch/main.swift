@@ -67,6 +67,10 @@ struct HandshakeWatch: ParsableCommand {
             help: ArgumentHelp("Connections tracked at once; past it the idlest are evicted (bounded memory).", valueName: "n"))
     var maxConnections = 65_536
 
+    @Option(help: ArgumentHelp("Also serve the live view (a ladder diagram for a projector) on http://ADDR:PORT/ "
+                               + "(127.0.0.1 unless ADDR is given; port 0 picks one) until SIGINT or SIGTERM.", valueName: "[addr:]port"))
+    var serve: String?
+
     @Argument(help: "BPF filter expression, as for tcpdump (pcap_compile(3)); 'tcp' is implied.")
     var filter: [String] = []
 
@@ -102,6 +106,7 @@ struct HandshakeWatch: ParsableCommand {
         if snapshotLength < 64 || snapshotLength > 262_144 { throw ValidationError("-s must be between 64 and 262144") }
         if bufferKiB < 1 || bufferKiB > 1 << 20 { throw ValidationError("-B must be between 1 and 1048576 KiB") }
         if maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
+        if let serve, ServeAddress(serve) == nil { throw ValidationError("--serve takes [ADDR:]PORT (8080, 0, 0.0.0.0:8080, [::1]:8080), got '\(serve)'") }
     }
 
     func run() throws {
@@ -139,6 +144,8 @@ struct HandshakeWatch: ParsableCommand {
         } else {
             Console.error("reading from file \(readFile ?? ""), link-type \(capture.linkTypeDescription), snapshot length \(capture.snapshotLength)")
         }
+
+        let live = try serve.map { text throws(CaptureError) in try LiveServing.start(text) }
 
         // 4. A thread waits for Ctrl-C / SIGTERM and stops the loop; it also gives the idle hint.
         let state = WatchState()
@@ -180,10 +187,10 @@ struct HandshakeWatch: ParsableCommand {
                                count: count, replay: Replay(pace: pace, step: step, state: state), state: state,
                                events: try recordedEvents())
         let result = switch format {
-        case .text: loop.run(TextRenderer(output: output, palette: palette, timeFormat: timeFormat))
-        case .ladder: loop.run(LadderRenderer(output: output, palette: palette))
-        case .json: loop.run(JSONRenderer(output: output))
-        case .svg: loop.run(SVGRenderer(output: output))
+        case .text: LiveServing.run(loop, TextRenderer(output: output, palette: palette, timeFormat: timeFormat), serving: live)
+        case .ladder: LiveServing.run(loop, LadderRenderer(output: output, palette: palette), serving: live)
+        case .json: LiveServing.run(loop, JSONRenderer(output: output), serving: live)
+        case .svg: LiveServing.run(loop, SVGRenderer(output: output), serving: live)
         }
         state.finished.store(true, ordering: .relaxed)
         let stats = try result.get()
@@ -191,6 +198,7 @@ struct HandshakeWatch: ParsableCommand {
             throw CaptureError("cannot write the output: \(Errno(rawValue: failure))")
         }
         if format != .json { printStatsLikeTcpdump(stats) }
+        live?.serveUntilTerminated(state)
     }
 
     /// The sidecar of the file read (`X.pcap` → `X.events.jsonl`), when there is one and
@@ -262,5 +270,42 @@ final class SVGRenderer: Renderer {
 
     private static func endpoint(_ endpoint: Endpoint) -> LadderEndpoint {
         LadderEndpoint(address: endpoint.address.description, port: Int(endpoint.port))
+    }
+}
+
+/// `--serve [ADDR:]PORT`: the projector view's web server beside the capture. The hub is fed
+/// by a JSON renderer, the same that writes `--format json`, so the browser receives exactly
+/// those objects (packets, connections, the sidecar's events, the stats) whatever the
+/// terminal shows.
+struct LiveServing {
+    let server: LiveViewServer
+
+    /// Binds, starts serving, and prints the readiness line on stderr.
+    static func start(_ text: String) throws(CaptureError) -> LiveServing {
+        guard let address = ServeAddress(text) else { throw CaptureError("--serve takes [ADDR:]PORT, got \(text)") }
+        do {
+            let server = try LiveViewServer(address, hub: EventHub())
+            Console.error(server.readinessLine)
+            return LiveServing(server: server)
+        } catch {
+            throw CaptureError("--serve \(text): \(error)")
+        }
+    }
+
+    /// Runs the capture loop with `renderer`, and with the hub's JSON renderer when serving.
+    static func run<R: Renderer>(_ loop: CaptureLoop, _ renderer: R,
+                                 serving live: LiveServing?) -> Result<CaptureStats, CaptureError> {
+        guard let live else { return loop.run(renderer) }
+        let hub = live.server.hub
+        return loop.run(TeeRenderer(renderer, JSONRenderer(output: OutputBuffer(lines: { hub.append($0) }))))
+    }
+
+    /// After the capture ended (a file's end, `-c`): keeps serving until SIGINT or SIGTERM (the
+    /// one that stopped the capture counts), then sends `event: end` to every browser.
+    func serveUntilTerminated(_ state: WatchState) {
+        while !state.stopped.load(ordering: .relaxed) {
+            if Signals.waitForTermination(timeout: 0.5) != nil { break }
+        }
+        server.hub.end(waitingUpTo: 2)
     }
 }
