@@ -65,7 +65,7 @@ let package = Package(
                     exclude: ["Corpus"]),   // seed frames for the fuzz test, read from the source tree
         // LiveView's tests. Not "LiveViewTests": scripts/test runs names containing "Live" as
         // serialised live-capture suites.
-        .testTarget(name: "ProjectorViewTests", dependencies: ["LiveView", "Timeline", "TestSupport"],
+        .testTarget(name: "ProjectorViewTests", dependencies: ["LiveView", "HTTPServerKit", "SocketCore", "Timeline", "TestSupport"],
                     exclude: ["Fixtures"]),   // events and golden SVG files, read from the source tree
         .testTarget(name: "TimelineTests", dependencies: ["Timeline", "SocketCore"]),
         .testTarget(name: "LessonKitTests", dependencies: ["LessonKit", "SocketCore", "Timeline", "TestSupport"]),

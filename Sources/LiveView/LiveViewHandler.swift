@@ -11,7 +11,9 @@ import Timeline
 ///                        request's Last-Event-ID header, else ?after=N, else the oldest kept
 ///     GET /events.jsonl  every event kept, with `Last-Event-ID: N` (the last line's id)
 ///     GET /ladder.svg    SVGLadderWriter's diagram of the events kept (?conn=N: one connection)
-///     GET /_test/drop    only with test hooks on: closes every event stream (browsers reconnect)
+///     GET /_test/drop    only with test hooks on (LiveViewServer.testHooksVariable): closes every
+///                        event stream (browsers reconnect); each stream's start is then logged on
+///                        stderr, `stream after N (Last-Event-ID|query|start)`
 public final class LiveViewHandler: RequestHandler {
     let hub: EventHub
     let testHooks: Bool
@@ -78,7 +80,12 @@ public final class LiveViewHandler: RequestHandler {
         sendHeader("Connection", "close")
         try endHeaders()
         let stream = try openResponseStream(bufferLimit: EventHub.clientBufferLimit)
-        _ = hub.subscribe(stream, after: after)
+        let start = hub.subscribe(stream, after: after)
+        if testHooks {
+            // What the browser test checks: a dropped stream resumes from the browser's own header.
+            let how = headers["Last-Event-ID"] != nil ? "Last-Event-ID" : query["after"] != nil ? "query" : "start"
+            Console.error("stream after \(after ?? 0) (\(how))\(start == .reset ? ": reset" : "")")
+        }
     }
 
     /// Where a stream starts: the browser's own `Last-Event-ID` first (a reconnect), then
