@@ -53,7 +53,7 @@ let package = Package(
         // The lesson runner.
         .target(name: "LessonKit", dependencies: ["SocketCore", "Timeline"]),
         .executableTarget(name: "Lesson", dependencies: [
-            "LessonKit", "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "LessonKit", "LiveView", "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Tests. TestSupport starts the built executables as real processes and reads their output.

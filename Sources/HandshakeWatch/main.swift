@@ -292,12 +292,22 @@ struct LiveServing {
         }
     }
 
-    /// Runs the capture loop with `renderer`, and with the hub's JSON renderer when serving.
+    /// Runs the capture loop with `renderer`, and with a JSON renderer whose lines go to the
+    /// hub when serving, and to the file `SOCKETTUTOR_EVENTS_FILE` names when set (the lesson
+    /// runner's `--serve` collects every watcher's events there).
     static func run<R: Renderer>(_ loop: CaptureLoop, _ renderer: R,
                                  serving live: LiveServing?) -> Result<CaptureStats, CaptureError> {
-        guard let live else { return loop.run(renderer) }
-        let hub = live.server.hub
-        return loop.run(TeeRenderer(renderer, JSONRenderer(output: OutputBuffer(lines: { hub.append($0) }))))
+        let hub = live?.server.hub
+        let file = getenv("SOCKETTUTOR_EVENTS_FILE").flatMap { fopen($0, "a") }
+        guard hub != nil || file != nil else { return loop.run(renderer) }
+        let events = OutputBuffer(lines: { line in
+            hub?.append(line)
+            if let file {   // flushed per line, appended (O_APPEND): several watchers' lines do not mix
+                fwrite(line + [0x0A], 1, line.count + 1, file)
+                fflush(file)
+            }
+        })
+        return loop.run(TeeRenderer(renderer, JSONRenderer(output: events)))
     }
 
     /// After the capture ended (a file's end, `-c`): keeps serving until SIGINT or SIGTERM (the

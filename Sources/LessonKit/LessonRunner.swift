@@ -26,6 +26,8 @@ public final class LessonRunner {
         public var fromCaptures = false
         /// Folder put first on PATH: where the built tools are.
         public var binDirectory: String
+        /// Where the lesson's events go as they happen (`--serve`); nil for nowhere.
+        public var timeline: LessonTimelineFeed?
 
         public init(mode: Mode, binDirectory: String) {
             self.mode = mode
@@ -137,6 +139,7 @@ public final class LessonRunner {
         var environment = ProcessInfo.processInfo.environment
         environment["PATH"] = options.binDirectory + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
         environment["NO_COLOR"] = "1"
+        if let timeline = options.timeline { environment[LessonTimelineFeed.eventsFileVariable] = timeline.eventsFile }
         return environment
     }
 
@@ -145,6 +148,7 @@ public final class LessonRunner {
     private func run(_ step: Step) throws {
         show.stepHeading("Step \(step.number)/\(lesson.steps.count): \(step.title)")
         show.prose(step.explanation)
+        if !quiet { options.timeline?.step(step, lesson: lesson.number) }
         if options.mode == .interactive && !quiet {
             Console.line("[Enter: run step \(step.number), q: quit]")
             if let answer = readLine(), answer.lowercased().hasPrefix("q") {
@@ -198,9 +202,12 @@ public final class LessonRunner {
 
         let presenter = show
         let label = command.label
+        let (timeline, pid) = (options.timeline, ProcessID())
         let child = try ChildProcess(label: label, script: script, strict: true, environment: environment) { line in
             presenter.output(line.text, label: label, stream: line.stream)
+            timeline?.line(line, label: label, pid: pid.value)
         }
+        pid.value = Int(child.pid)
         try Supervisor.shared.adopt(child)
         processes[label] = child
         values["pid:\(label)"] = String(child.pid)
