@@ -49,8 +49,11 @@ public final class ResponseStream: Sendable {
         let full: Bool = state.withLock { state in
             guard !state.closed, !state.finished else { return false }
             if state.pending.count + framed.count > bufferLimit { return true }
+            // Bytes already pending have a wake-up under way (the writer takes them all at
+            // once): only the first push after the buffer emptied costs a wake-up (epoll_ctl).
+            let wasEmpty = state.pending.isEmpty
             state.pending += framed
-            state.wake?()
+            if wasEmpty { state.wake?() }
             return false
         }
         if full { abort() }
