@@ -32,11 +32,13 @@ import Testing
 
     @Test("a new stream gets the backlog, then each event once, as id:/data: messages")
     func streamFromStart() {
-        let hub = EventHub(capacity: 10)
+        let hub = EventHub(capacity: 10, deliveryThread: false)
         hub.append(Self.line(1))
+        hub.deliver()
         let stream = ResponseStream(bufferLimit: 1 << 20)
         #expect(hub.subscribe(stream, after: nil) == .streaming(backlog: 1))
         hub.append(Self.line(2))
+        hub.deliver()
         let text = Self.text(stream)
         #expect(text == "retry: 500\n\nid: 1\ndata: \(String(decoding: Self.line(1), as: UTF8.self))\n\n"
                 + "id: 2\ndata: \(String(decoding: Self.line(2), as: UTF8.self))\n\n")
@@ -44,26 +46,31 @@ import Testing
 
     @Test("Last-Event-ID resumes after that id; every event exactly once across a drop")
     func resume() {
-        let hub = EventHub(capacity: 100)
+        let hub = EventHub(capacity: 100, deliveryThread: false)
         for n in 1...5 { hub.append(Self.line(n)) }
+        hub.deliver()
         let first = ResponseStream(bufferLimit: 1 << 20)
         _ = hub.subscribe(first, after: 2)
         hub.append(Self.line(6))
+        hub.deliver()
         let seen = Self.ids(Self.text(first))
         #expect(seen == [3, 4, 5, 6])
         hub.dropStreams()
         #expect(first.takePending().finished)
         hub.append(Self.line(7))   // while the browser reconnects
+        hub.deliver()
         let second = ResponseStream(bufferLimit: 1 << 20)
         #expect(hub.subscribe(second, after: seen.last) == .streaming(backlog: 1))
         hub.append(Self.line(8))
+        hub.deliver()
         #expect(seen + Self.ids(Self.text(second)) == Array(3...8))
     }
 
     @Test("an id older than the ring, or never given, gets event: reset and the stream ends")
     func reset() {
-        let hub = EventHub(capacity: 3)
+        let hub = EventHub(capacity: 3, deliveryThread: false)
         for n in 1...6 { hub.append(Self.line(n)) }
+        hub.deliver()
         for after in [1, 2, 99] {
             let stream = ResponseStream(bufferLimit: 1 << 20)
             #expect(hub.subscribe(stream, after: after) == .reset)
@@ -77,7 +84,7 @@ import Testing
 
     @Test("a browser that stops reading is dropped when its buffer is full; the others get every event")
     func slowClientDropped() {
-        let hub = EventHub(capacity: 1000)
+        let hub = EventHub(capacity: 1000, deliveryThread: false)
         let slow = ResponseStream(bufferLimit: 4096)
         let fast = ResponseStream(bufferLimit: 4096)
         _ = hub.subscribe(slow, after: nil)
@@ -85,6 +92,7 @@ import Testing
         var received: [Int] = []
         for n in 1...500 {
             hub.append(Self.line(n))
+            hub.deliver()
             received += Self.ids(Self.text(fast))   // the fast one reads as it comes
         }
         #expect(received == Array(1...500))
@@ -95,19 +103,20 @@ import Testing
 
     @Test("a backlog larger than a browser's buffer is a reset (the page reloads events.jsonl)")
     func backlogTooLarge() {
-        let hub = EventHub(capacity: 1000)
+        let hub = EventHub(capacity: 1000, deliveryThread: false)
         for n in 1...500 { hub.append(Self.line(n)) }
+        hub.deliver()
         #expect(hub.subscribe(ResponseStream(bufferLimit: 4096), after: 0) == .reset)
         #expect(hub.subscribe(ResponseStream(bufferLimit: 4096), after: 490) == .streaming(backlog: 10))
     }
 
     @Test("end: every stream gets event: end and finishes; a later stream gets its backlog and the end")
     func end() {
-        let hub = EventHub(capacity: 10)
+        let hub = EventHub(capacity: 10, deliveryThread: false)
         let stream = ResponseStream(bufferLimit: 1 << 20)
         _ = hub.subscribe(stream, after: nil)
         hub.append(Self.line(1))
-        hub.end()
+        hub.end()   // delivers what is left first
         let (bytes, finished) = stream.takePending()
         #expect(String(decoding: bytes, as: UTF8.self).hasSuffix("event: end\ndata: {}\n\n") && finished)
         let late = ResponseStream(bufferLimit: 1 << 20)
@@ -132,5 +141,33 @@ import Testing
         #expect(LiveViewHandler.resumePoint(header: nil, query: "3") == 3)
         #expect(LiveViewHandler.resumePoint(header: "x", query: nil) == nil)
         #expect(LiveViewHandler.split("/events?after=3&x") == ("/events", ["after": "3", "x": ""]))
+    }
+
+    @Test("a page that loaded events.jsonl ahead of delivery gets only the events after its id")
+    func aheadOfDelivery() {
+        let hub = EventHub(capacity: 100, deliveryThread: false)
+        for n in 1...3 { hub.append(Self.line(n)) }
+        hub.deliver()
+        for n in 4...6 { hub.append(Self.line(n)) }   // kept, not yet delivered
+        let stream = ResponseStream(bufferLimit: 1 << 20)
+        #expect(hub.subscribe(stream, after: 5) == .streaming(backlog: 0))
+        hub.deliver()
+        hub.append(Self.line(7))
+        hub.deliver()
+        #expect(Self.ids(Self.text(stream)) == [6, 7])
+    }
+
+    @Test("the delivery thread: many events appended at once reach a stream, each once, in order")
+    func deliveryThread() throws {
+        let hub = EventHub(capacity: 100_000)
+        let stream = ResponseStream(bufferLimit: 64 << 20)
+        _ = hub.subscribe(stream, after: nil)
+        for n in 1...20_000 { hub.append(Self.line(n)) }
+        var ids: [Int] = []
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ids.last != 20_000 && ContinuousClock.now < deadline {
+            ids += Self.ids(Self.text(stream))
+        }
+        #expect(ids == Array(1...20_000))
     }
 }
