@@ -114,7 +114,8 @@ public final class ResponseStream: Sendable {
     /// Takes the bytes pushed so far, and whether the stream has finished.
     func takePending() -> (bytes: [UInt8], finished: Bool) {
         state.withLock { state in
-            defer { state.pending.removeAll(keepingCapacity: true) }
+            // Handed over, not copied: a slow client's megabyte is not held twice.
+            defer { state.pending = [] }
             return (state.pending, state.finished)
         }
     }
