@@ -5,7 +5,7 @@ SWIFT ?= swift
 BIN := .build/debug
 RELEASE_BIN := .build/release
 
-.PHONY: all setup build release test demo lessons bench bench-echo bench-http bench-handshake clean
+.PHONY: all setup build release test demo lessons bench bench-echo bench-http bench-handshake bench-liveview clean
 
 all: build
 
@@ -34,11 +34,12 @@ lessons: build
 	.build/debug/lesson check
 
 bench: setup
-	@scripts/setup nginx wrk time gcc
+	@scripts/setup nginx wrk time gcc curl
 	$(SWIFT) build -c release
 	bench/echo/run
 	bench/http/run
 	bench/handshake/run
+	bench/liveview/run
 
 bench-echo: release
 	@scripts/setup time gcc
@@ -51,6 +52,10 @@ bench-http: release
 bench-handshake: release
 	@scripts/setup time
 	bench/handshake/run
+
+bench-liveview: release
+	@scripts/setup gcc curl
+	bench/liveview/run
 
 clean:
 	rm -rf .build

@@ -66,7 +66,7 @@ public final class OutputBuffer {
     public func endLine() {
         if let lineSink {
             write()
-            lineSink(partialLine)
+            lineSink(Array(partialLine[...]))   // a copy of its own size (the hub keeps it); the buffer is reused
             partialLine.removeAll(keepingCapacity: true)
             return
         }
