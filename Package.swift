@@ -41,9 +41,11 @@ let package = Package(
 
         // libpcap, as a system library (apt: libpcap-dev).
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
-        .target(name: "HandshakeKit", dependencies: ["CPcap", "SocketCore", "Timeline"]),
+        .target(name: "HandshakeKit", dependencies: ["CPcap", "KernelKit", "SocketCore", "Timeline"]),
+        // The kernel's view: tracepoints (tracefs), the socket table (sock_diag), TcpExt counters.
+        .target(name: "KernelKit", dependencies: ["SocketCore", "Timeline", "CPcap"]),
         .executableTarget(name: "HandshakeWatch", dependencies: [
-            "HandshakeKit", "LiveView", "SocketCore", "Timeline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "HandshakeKit", "KernelKit", "LiveView", "SocketCore", "Timeline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // The projector view: the ladder diagram as a web page (embedded) and as a standalone SVG.
@@ -51,7 +53,7 @@ let package = Package(
                 resources: [.embedInCode("Resources/index.html")]),
 
         // The lesson runner.
-        .target(name: "LessonKit", dependencies: ["SocketCore", "Timeline"]),
+        .target(name: "LessonKit", dependencies: ["SocketCore", "Timeline", "CLinux"]),   // CLinux: prctl(2)
         .executableTarget(name: "Lesson", dependencies: [
             "LessonKit", "LiveView", "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -61,12 +63,13 @@ let package = Package(
         .testTarget(name: "SocketCoreTests", dependencies: ["SocketCore", "TestSupport"]),
         .testTarget(name: "EchoTests", dependencies: ["SocketCore", "TestSupport"]),
         .testTarget(name: "HTTPServerKitTests", dependencies: ["HTTPServerKit", "SocketCore", "TestSupport"]),
-        .testTarget(name: "HandshakeKitTests", dependencies: ["HandshakeKit", "SocketCore", "Timeline", "TestSupport"],
+        .testTarget(name: "HandshakeKitTests", dependencies: ["HandshakeKit", "KernelKit", "SocketCore", "Timeline", "TestSupport"],
                     exclude: ["Corpus"]),   // seed frames for the fuzz test, read from the source tree
         // LiveView's tests. Not "LiveViewTests": scripts/test runs names containing "Live" as
         // serialised live-capture suites.
         .testTarget(name: "ProjectorViewTests", dependencies: ["LiveView", "HTTPServerKit", "SocketCore", "Timeline", "TestSupport"],
                     exclude: ["Fixtures"]),   // events and golden SVG files, read from the source tree
+        .testTarget(name: "KernelKitTests", dependencies: ["KernelKit", "Timeline", "SocketCore", "TestSupport"]),
         .testTarget(name: "TimelineTests", dependencies: ["Timeline", "SocketCore"]),
         .testTarget(name: "LessonKitTests", dependencies: ["LessonKit", "SocketCore", "Timeline", "TestSupport"]),
     ],

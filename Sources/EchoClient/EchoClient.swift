@@ -4,8 +4,9 @@ import SocketCore
 
 /// echo-client: sends a message to an echo server and reads it back in small chunks.
 ///
-/// Top to bottom: parse the flags, connect (socket → connect), then one of three jobs:
-/// echo a message (or a file) and check it byte for byte, relay stdin like netcat, or
+/// Top to bottom: parse the flags, connect (socket → connect), then one of four jobs:
+/// echo a message (or a file) and check it byte for byte (`EchoExchange`; with `--blocking`,
+/// the classic walkthrough's calls exactly: `BlockingExchange`), relay stdin like netcat, or
 /// measure a server with `--load`.
 @main
 struct EchoClient: ParsableCommand {
@@ -15,7 +16,7 @@ struct EchoClient: ParsableCommand {
         discussion: """
             With MESSAGE or --file: send it, read the echo in --recv-size chunks, exit 0 only if it \
             matches byte for byte. With no MESSAGE (or -): send each line of stdin and print what \
-            comes back, like netcat. With --load: measure round trips per second.
+            comes back, like netcat. With --blocking: the classic blocking client, call for call. With --load: measure round trips per second, and each connection's latency.
             """)
 
     @Option(help: "The server's address: an IPv4 or IPv6 literal, or a host name (getaddrinfo(3)).")
@@ -36,10 +37,13 @@ struct EchoClient: ParsableCommand {
     @Flag(help: "Print a one-line summary instead of each received chunk.")
     var quiet = false
 
+    @Flag(help: "The classic client, call for call: socket, connect, sendall() (blocking send(2) in a loop), recv(2) of --recv-size bytes until every byte is back, close. No poll(2), no O_NONBLOCK, no half-close: a message bigger than the buffers between client and server deadlocks it (until --timeout).")
+    var blocking = false
+
     @Flag(help: "Print every system call on stderr in the strace -tt -T convention: the time it started, the call, its arguments, result or errno, and how long it took, <seconds>. The write(2) of each stdout line is traced too.")
     var trace = false
 
-    @Flag(help: "Measure the server: ping-pong round trips over --connections sockets for --duration seconds.")
+    @Flag(help: "Measure the server: ping-pong round trips over --connections sockets for --duration seconds. Prints a line per connection (round trips and latency, or `never served`), then the totals with `served: K of N connections`.")
     var load = false
 
     @Option(help: "With --load: how many connections, each on its own thread.")
@@ -67,6 +71,12 @@ struct EchoClient: ParsableCommand {
         }
         guard timeout >= 0, timeout <= 86_400 else { throw ValidationError("--timeout must be in 0...86400") }
         guard file == nil || message.isEmpty else { throw ValidationError("give MESSAGE or --file, not both") }
+        if blocking {
+            guard !load else { throw ValidationError("--blocking and --load cannot be combined") }
+            guard file != nil || (!message.isEmpty && message != ["-"]) else {
+                throw ValidationError("--blocking sends MESSAGE or --file: give one")
+            }
+        }
     }
 
     func run() throws {
@@ -79,7 +89,7 @@ struct EchoClient: ParsableCommand {
             let generator = LoadGenerator(host: host, port: port, connections: connections,
                                           duration: duration, size: size, stream: stream)
             let report = try orFail("load on \(server)") { try generator.run() }
-            Console.line(report.line)
+            for line in report.lines { Console.line(line) }
             if report.errors > 0 { throw ExitCode.failure }
             return
         }
@@ -92,7 +102,11 @@ struct EchoClient: ParsableCommand {
         }
 
         let socket = try orFail("cannot connect to \(server)") { try Socket.connected(host: host, port: port, timeout: timeout > 0 ? timeout : nil) }
-        if let bytes {
+        if let bytes, blocking {
+            let exchange = BlockingExchange(socket: socket, server: "\(server)", message: bytes, recvSize: recvSize,
+                                            quiet: quiet, timeout: timeout)
+            try orFail { try exchange.run() }
+        } else if let bytes {
             let exchange = EchoExchange(socket: socket, message: bytes, recvSize: recvSize, quiet: quiet,
                                         timeout: timeout)
             try orFail { try exchange.run() }

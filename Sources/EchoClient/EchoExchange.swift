@@ -53,7 +53,7 @@ struct EchoExchange {
                         "the server closed the connection after echoing \(received) of \(message.count) bytes")
                 }
                 let got = UnsafeRawBufferPointer(rebasing: chunk[..<count])
-                try check(got, at: received)
+                try EchoExchange.check(got, at: received, against: message)
                 received += count
                 if !quiet { Console.line("client Received: \(Console.bytesLiteral(got))") }
             }
@@ -63,7 +63,7 @@ struct EchoExchange {
 
         if quiet {
             let seconds = Double(Clock.monotonicNanoseconds() - started) / 1e9
-            Console.line("client echoed \(message.count) bytes from \(peer) in \(formatted(seconds)) s, byte for byte")
+            Console.line("client echoed \(message.count) bytes from \(peer) in \(EchoExchange.formatted(seconds)) s, byte for byte")
         }
         Console.line("closing connection to the server")
     }
@@ -111,8 +111,8 @@ struct EchoExchange {
         }
     }
 
-    /// Compares a received chunk with the bytes sent at the same offset.
-    private func check(_ got: UnsafeRawBufferPointer, at offset: Int) throws {
+    /// Compares a received chunk with the bytes of `message` sent at the same offset.
+    static func check(_ got: UnsafeRawBufferPointer, at offset: Int, against message: [UInt8]) throws {
         guard offset + got.count <= message.count else {
             throw EchoMismatch(description: "the server sent back more bytes than were sent (\(offset + got.count) > \(message.count))")
         }
@@ -125,7 +125,7 @@ struct EchoExchange {
         }
     }
 
-    private func formatted(_ seconds: Double) -> String {
+    static func formatted(_ seconds: Double) -> String {
         let milliseconds = Int((seconds * 1000).rounded())
         let fraction = String(milliseconds % 1000)
         return "\(milliseconds / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction

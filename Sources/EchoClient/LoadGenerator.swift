@@ -4,9 +4,15 @@ import SocketCore
 import Synchronization
 
 /// `--load`: measures a server by keeping `connections` sockets busy for `duration` seconds,
-/// each on its own thread, and reports one line:
+/// each on its own thread, and reports one line per connection, then the totals:
 ///
-///     round trips/s: 41234  p50: 23.1 us  p99: 61.0 us  errors: 0
+///     connection 1: 41234 round trips  p50: 23.1 us  p99: 61.0 us
+///     connection 2: never served (no echo in 1.0 s)
+///     round trips/s: 41234  p50: 23.1 us  p99: 61.0 us  errors: 0  served: 1 of 2 connections
+///
+/// A server that serves one client at a time (iterative) leaves the others waiting in its accept
+/// queue: their connect() succeeded, but no echo ever came. `served` counts the connections that
+/// got at least one echo, so such a run cannot pass for a healthy one.
 ///
 /// Ping-pong (the default): send `size` bytes, wait until all of them are back, repeat; each
 /// round trip is timed. Streaming (`--stream`): send and receive at once, as fast as the server
@@ -30,11 +36,14 @@ struct LoadGenerator {
         var errors = 0
         /// Round-trip times in nanoseconds (ping-pong only).
         var latencies: [UInt32] = []
+
+        /// True when at least one echo came back on this connection.
+        var wasServed: Bool { roundTrips > 0 || bytesEchoed > 0 }
     }
 
-    /// The totals and the line to print.
+    /// The lines to print (one per connection, then the totals) and the error count.
     struct Report {
-        let line: String
+        let lines: [String]
         let errors: Int
     }
 
@@ -54,36 +63,54 @@ struct LoadGenerator {
             try socket.setNoDelay()
             sockets.append(socket)
         }
-        let tallies = Mutex<[Tally]>([])
+        let tallies = Mutex<[Tally?]>(Array(repeating: nil, count: sockets.count))
         let finished = DispatchSemaphore(value: 0)
         let deadline = Clock.monotonicNanoseconds() + UInt64(duration * 1e9)
         let size = self.size, stream = self.stream
-        for socket in sockets {
+        for (index, socket) in sockets.enumerated() {
             try Threads.detach {
                 let tally = stream ? LoadGenerator.streaming(socket, size: size, until: deadline)
                                    : LoadGenerator.pingPong(socket, size: size, until: deadline)
                 try? socket.close()
-                tallies.withLock { $0.append(tally) }
+                tallies.withLock { $0[index] = tally }
                 finished.signal()
             }
         }
         for _ in sockets { finished.wait() }
-        return tallies.withLock { report(for: $0) }
+        return tallies.withLock { report(for: $0.map { $0 ?? Tally() }) }
     }
 
     private func report(for tallies: [Tally]) -> Report {
         let errors = tallies.reduce(0) { $0 + $1.errors }
+        let served = "served: \(tallies.filter(\.wasServed).count) of \(tallies.count) connection"
+                     + (tallies.count == 1 ? "" : "s")
+        var lines = tallies.enumerated().map { "connection \($0.offset + 1): " + summary(of: $0.element) }
         if stream {
             let megabytes = Double(tallies.reduce(0) { $0 + $1.bytesEchoed }) / 1_000_000
-            return Report(line: "MB/s: \(decimal(megabytes / duration))  errors: \(errors)", errors: errors)
+            lines.append("MB/s: \(decimal(megabytes / duration))  errors: \(errors)  \(served)")
+            return Report(lines: lines, errors: errors)
         }
         var latencies = tallies.flatMap(\.latencies)
         latencies.sort()
         let roundTrips = tallies.reduce(0) { $0 + $1.roundTrips }
-        let p50 = percentile(latencies, 50), p99 = percentile(latencies, 99)
-        return Report(line: "round trips/s: \(Int((Double(roundTrips) / duration).rounded()))"
-                          + "  p50: \(decimal(p50)) us  p99: \(decimal(p99)) us  errors: \(errors)",
-                      errors: errors)
+        lines.append("round trips/s: \(Int((Double(roundTrips) / duration).rounded()))"
+                     + "  \(percentiles(latencies))  errors: \(errors)  \(served)")
+        return Report(lines: lines, errors: errors)
+    }
+
+    /// One connection's line: its round trips and latency, its MB/s, or that it never got an echo.
+    private func summary(of tally: Tally) -> String {
+        guard tally.wasServed else {
+            return "never served (no echo in \(decimal(duration)) s)" + (tally.errors > 0 ? ", failed" : "")
+        }
+        let failed = tally.errors > 0 ? ", then failed" : ""
+        if stream { return "MB/s: \(decimal(Double(tally.bytesEchoed) / 1_000_000 / duration))" + failed }
+        return "\(tally.roundTrips) round trips  \(percentiles(tally.latencies.sorted()))" + failed
+    }
+
+    /// `p50: 23.1 us  p99: 61.0 us` of sorted round-trip times.
+    private func percentiles(_ sorted: [UInt32]) -> String {
+        "p50: \(decimal(percentile(sorted, 50))) us  p99: \(decimal(percentile(sorted, 99))) us"
     }
 
     /// The value below which `percent` % of the sorted samples lie, in microseconds.
@@ -128,7 +155,12 @@ struct LoadGenerator {
                         if count == 0 { throw EchoMismatch(description: "the server closed the connection") }
                         received += count
                     }
-                    tally.latencies.append(UInt32(clamping: Clock.monotonicNanoseconds() - start))
+                    // Only round trips that end within the run count: an echo that comes after
+                    // the deadline (the iterative server reaching a waiting client once the first
+                    // one has left) is not part of what was measured.
+                    let end = Clock.monotonicNanoseconds()
+                    if end > deadline { return }
+                    tally.latencies.append(UInt32(clamping: end - start))
                     tally.roundTrips += 1
                 }
             }

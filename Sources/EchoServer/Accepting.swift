@@ -3,9 +3,10 @@ import SocketCore
 
 /// What every mode does right after accept(2), and which accept() failures a server survives.
 enum Accepting {
-    /// The blocking modes' accept step: sleeps `--accept-delay`, then accept(2) until a client
-    /// comes, reporting and skipping the failures a server survives (see `isTransient`).
-    /// Returns the client, ready to serve, and its address as printed in the lines.
+    /// The accept step of iterative, threads and select: sleeps `--accept-delay`, then accept(2)
+    /// until a client comes, reporting and skipping the failures a server survives (see
+    /// `isTransient`). Returns the client, ready to serve, and its address as printed in the
+    /// lines. On a non-blocking listener (select) an empty queue throws EAGAIN to the caller.
     static func next(from listener: Socket, settings: EchoSettings) throws -> (client: Socket, peer: String) {
         while true {
             settings.pauseBeforeAccept()

@@ -30,13 +30,13 @@ struct EchoServer: ParsableCommand {
     @Option(help: "Bytes asked of each recv(2) call: the size of the server's read buffer.")
     var bufferSize = 2048
 
-    @Option(help: "iterative: one client at a time, accept(2) then recv(2)/send(2) until it closes. threads: a thread per connection. poll: one thread multiplexing every socket with poll(2).")
+    @Option(help: "iterative: one client at a time, accept(2) then recv(2)/send(2) until it closes. threads: a thread per connection. select: one thread waiting on every socket with select(2) (descriptors below FD_SETSIZE, 1024, only). poll: one thread multiplexing every socket with poll(2), buffering the echo of clients that do not read.")
     var mode: ServerMode = .iterative
 
     @Option(help: "Seconds to sleep before each accept(2): the kernel completes handshakes meanwhile.")
     var acceptDelay: Double = 0
 
-    @Option(help: "SO_SNDTIMEO on each client socket (iterative and threads modes): a client that reads nothing for this many seconds while its echo waits is dropped, instead of holding the server in send(2) forever. 0: wait forever.")
+    @Option(help: "SO_SNDTIMEO on each client socket (iterative, threads and select modes): a client that reads nothing for this many seconds while its echo waits is dropped, instead of holding the server in send(2) forever. 0: wait forever.")
     var sendTimeout: Double = 10
 
     @Flag(help: "Print only the start line and errors.")
@@ -83,6 +83,7 @@ struct EchoServer: ParsableCommand {
             switch mode {
             case .iterative: try IterativeServer(listener: listener, settings: settings).run()
             case .threads: try ThreadedServer(listener: listener, settings: settings).run()
+            case .select: try SelectServer(listener: listener, settings: settings).run()
             case .poll: try PollServer(listener: listener, settings: settings).run()
             }
         } catch {
@@ -110,9 +111,9 @@ enum Shutdown {
     static let started = Atomic<Bool>(false)
 }
 
-/// The three ways to serve many clients that the lessons compare.
+/// The ways to serve many clients that the lessons compare, in the order they show them.
 enum ServerMode: String, ExpressibleByArgument, CaseIterable, Sendable {
-    case iterative, threads, poll
+    case iterative, threads, select, poll
 }
 
 /// What every mode needs besides the listening socket.

@@ -10,6 +10,22 @@ public enum CaptureFileInfo {
         return first.st_dev == second.st_dev && first.st_ino == second.st_ino
     }
 
+    /// True when descriptor `fd` (stdin for `-r -`) is the file at `path`: `-w` onto it would
+    /// truncate the input before a packet is read, whatever name the shell gave it.
+    public static func sameFile(descriptor fd: Int32, _ path: String) -> Bool {
+        var first = stat(), second = stat()
+        guard fstat(fd, &first) == 0, stat(path, &second) == 0 else { return false }
+        return first.st_dev == second.st_dev && first.st_ino == second.st_ino
+    }
+
+    /// True when `-r` names a pipe, a FIFO or a terminal rather than a regular file: reads
+    /// there can stall, so each line is printed as it is made (`-` is stdin).
+    public static func isStream(_ path: String) -> Bool {
+        var info = stat()
+        let status = path == "-" ? fstat(STDIN_FILENO, &info) : stat(path, &info)
+        return status == 0 && info.st_mode & S_IFMT != S_IFREG
+    }
+
     /// pcap: the magic number says it (a1b23c4d = nanoseconds). pcapng: the first interface's
     /// `if_tsresol` option (9 = 10^-9 s). libpcap converts either way; we only need the digits.
     static func hasNanosecondTimestamps(path: String) -> Bool {

@@ -25,21 +25,31 @@ public struct CaptureLoop {
         self.events = events
     }
 
+    /// A pcap record's `ts_sec` is an unsigned 32-bit number (seconds until 2106), but libpcap
+    /// hands it over through a signed 32-bit field: 0xFFFFFFFE arrives as -2. Read it back as
+    /// unsigned, as tshark does; pcapng's 64-bit stamps are never negative here.
+    @inline(__always)
+    static func seconds(_ raw: Int) -> Int {
+        raw < 0 && raw >= Int(Int32.min) ? Int(UInt32(truncatingIfNeeded: raw)) : raw
+    }
+
     /// Reads, decodes, tracks and prints until the file ends, -c is reached, or a signal arrives.
     /// Generic over the renderer so each format's loop is compiled on its own, calls inlined.
     public func run<R: Renderer>(_ renderer: R) -> Result<CaptureStats, CaptureError> {
         var handled = 0, skipped = 0, read = 0
         var failure: CaptureError?
+        var skips = SkipReport()
         reading: while !state.stopped.load(ordering: .relaxed) {
             switch capture.next() {
             case .packet(let header, let bytes):
                 read += 1
                 let number = read + capture.filteredOut   // the frame number in a file
-                let time = Timestamp(seconds: Int(header.pointee.ts.tv_sec), fraction: Int(header.pointee.ts.tv_usec),
+                let time = Timestamp(seconds: Self.seconds(header.pointee.ts.tv_sec), fraction: Int(header.pointee.ts.tv_usec),
                                      isNanosecond: capture.isNanosecond)
                 do {
                     guard let packet = try PacketDecoder.decode(bytes, linkLayer: linkLayer, wireLength: Int(header.pointee.len),
                                                                 number: number, time: time) else { continue reading }
+                    skips.decoded()
                     if handled > 0 && !replay.wait() { break reading }
                     var tracked = tracker.track(packet)
                     if let events {
@@ -51,15 +61,16 @@ public struct CaptureLoop {
                 } catch {
                     skipped += 1
                     renderer.output.flush()
-                    fputs("skipped packet \(number): \(error)\n", stderr)
+                    skips.skipped(number, reason: "\(error)")
                 }
                 handled += 1
                 if capture.isLive { state.packets.add(1, ordering: .relaxed) }
                 if let count, handled >= count { break reading }
             case .timeout:
                 // The ring is empty: everything printed so far leaves now, then we wait.
+                renderer.idle()
                 renderer.output.flush()
-                capture.waitForPackets(milliseconds: 100)
+                capture.waitForPackets(milliseconds: 100, alsoOn: renderer.waitDescriptor)
                 continue reading
             case .end:
                 events?.takeRest { renderer.event($0) }
@@ -68,14 +79,16 @@ public struct CaptureLoop {
                 if capture.isLive {
                     failure = CaptureError("capture failed: \(message)")
                 } else {
-                    // A file cut short (a crashed capture): keep what was read, warn, end normally.
-                    renderer.output.flush()
-                    fputs("handshake-watch: warning: \(message)\n", stderr)
+                    // A file cut short (a crashed capture), a record libpcap refuses: what was read
+                    // is shown, then the error, and the exit status is 1, as tcpdump's.
+                    failure = CaptureError(message)
                 }
                 break reading
             }
         }
         // The end: summaries of connections still open, then the counts.
+        renderer.output.flush()
+        skips.finish()
         tracker.finishAll { renderer.connectionEnded($0) }
         if let dumpFailure = capture.flushDump(), failure == nil { failure = dumpFailure }
         var stats = CaptureStats(received: read, dropped: 0, skipped: skipped, decoded: handled, isLive: capture.isLive)

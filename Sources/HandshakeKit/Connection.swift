@@ -44,6 +44,9 @@ struct Connection {
     var firstFin: Side?
     var simultaneousClose = false
     var resetMeaning: ResetMeaning?
+    /// Zeek's view of the connection: its history letters and each end's last state.
+    var history = ZeekHistory()
+    var zeekEnds = ZeekEndpoints()
 
     /// Creates the connection from its first packet, deciding who is the client.
     init(id: Int, first packet: Packet, clock: Int) {
@@ -78,6 +81,8 @@ struct Connection {
     /// The step of the packet that opened the connection.
     mutating func firstStep(_ packet: Packet) -> TrackedPacket {
         let flags = packet.tcp.flags
+        if packet.source != client { history.flipped() }
+        recordForZeek(packet)
         learnBases(packet)
         countBytes(packet)   // a SYN may carry data too (TCP Fast Open)
         if flags.contains(.rst) {
@@ -141,6 +146,7 @@ struct Connection {
         let time = packet.time.value
         let fromClient = packet.source == client
         packets += 1
+        recordForZeek(packet)
         lastTime = time
         lastClock = clock
         learnBases(packet)
@@ -302,6 +308,13 @@ struct Connection {
         return result
     }
 
+    /// Zeek's history letter(s) and endpoint states for one segment; the client is Zeek's originator.
+    private mutating func recordForZeek(_ packet: Packet) {
+        let fromOriginator = packet.source == client
+        history.record(packet.tcp, fromOriginator: fromOriginator)
+        zeekEnds.record(packet.tcp, fromOriginator: fromOriginator)
+    }
+
     /// The summary when the connection leaves the table; `outcome` nil means "judge from state".
     func summary(outcome given: Outcome?) -> ConnectionSummary {
         let outcome: Outcome
@@ -337,6 +350,8 @@ struct Connection {
             bytesToServer: bytesToServer, bytesToClient: bytesToClient, closedBy: closedBy,
             timeWait: outcome == .closed ? timeWaitSide : .none, outcome: outcome,
             resetMeaning: resetMeaning, duration: lastTime - firstTime, packets: packets,
-            midstream: midstream, synRetransmits: max(0, synCount - 1))
+            midstream: midstream, synRetransmits: max(0, synCount - 1),
+            connState: zeekEnds.code(history: history.text, originatorBytes: bytesToServer, responderBytes: bytesToClient),
+            history: history.text)
     }
 }

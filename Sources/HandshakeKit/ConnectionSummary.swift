@@ -18,6 +18,14 @@ public struct ConnectionSummary: Sendable {
     public var midstream: Bool
     /// SYN copies beyond the first.
     public var synRetransmits: Int
+    /// Zeek's outcome code and history string (see `ZeekConnState`, `ZeekHistory`).
+    public var connState: ZeekConnState = .OTH
+    public var history: String = ""
+    /// The kernel's states each end went through (`--kernel`), oldest first; empty without it.
+    public var clientStates: [String] = []
+    public var serverStates: [String] = []
+    /// The TIME_WAIT timer the kernel set for this connection's 4-tuple, seconds (`--kernel`).
+    public var timeWaitSeconds: Double?
 }
 
 /// How a connection ended (or had not yet, when the capture stopped).

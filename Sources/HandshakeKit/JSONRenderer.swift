@@ -90,7 +90,22 @@ public final class JSONRenderer: Renderer {
         out.fixed(summary.duration, decimals: 6)
         out.ascii(",\"packets\":")
         out.decimal(summary.packets)
-        out.ascii("}")
+        if !summary.clientStates.isEmpty || !summary.serverStates.isEmpty {
+            out.ascii(",\"client_states\":[")
+            out.string(summary.clientStates.map { "\"\($0)\"" }.joined(separator: ","))
+            out.ascii("],\"server_states\":[")
+            out.string(summary.serverStates.map { "\"\($0)\"" }.joined(separator: ","))
+            out.ascii("]")
+        }
+        if let seconds = summary.timeWaitSeconds {
+            out.ascii(",\"time_wait_s\":")
+            out.fixed(seconds, decimals: 3)
+        }
+        out.ascii(",\"conn_state\":\"")
+        out.string(summary.connState.rawValue)
+        out.ascii("\",\"history\":\"")
+        out.string(summary.history)
+        out.ascii("\"}")
         out.endLine()
     }
 

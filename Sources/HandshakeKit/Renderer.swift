@@ -10,6 +10,15 @@ public protocol Renderer: AnyObject {
     func event(_ event: TimelineEvent)
     /// The buffer the renderer writes into (to flush it).
     var output: OutputBuffer { get }
+    /// The capture ring is empty: a moment to show other sources' events (the kernel's).
+    func idle()
+    /// Another descriptor to wait on beside libpcap's while idle (the kernel's trace_pipe).
+    var waitDescriptor: Int32? { get }
+}
+
+extension Renderer {
+    public func idle() {}
+    public var waitDescriptor: Int32? { nil }
 }
 
 extension Renderer {

@@ -116,12 +116,16 @@ public enum StepExplanation {
         case .reset: parts.append("reset")
         case .open: break
         }
+        let timer = summary.timeWaitSeconds.map { ", \(Int($0.rounded())) s" } ?? ""
         switch summary.timeWait {
-        case .client, .server: parts.append("\(summary.timeWait.rawValue) in TIME_WAIT")
+        case .client, .server: parts.append("\(summary.timeWait.rawValue) in TIME_WAIT\(timer)")
         case .both: parts.append("both in TIME_WAIT")
         case .none: break
         }
         parts.append("\(summary.packets) packet\(summary.packets == 1 ? "" : "s") in \(seconds(summary.duration))")
+        parts.append("\(summary.connState.rawValue): \(summary.connState.meaning), history \(summary.history)")
+        if !summary.clientStates.isEmpty { parts.append("client " + summary.clientStates.joined(separator: " → ")) }
+        if !summary.serverStates.isEmpty { parts.append("server " + summary.serverStates.joined(separator: " → ")) }
         return "conn \(summary.connection) \(summary.client) → \(summary.server): \(outcomeText(summary.outcome)); "
             + parts.joined(separator: ", ")
     }

@@ -28,6 +28,13 @@ public final class TeeRenderer<First: Renderer, Second: Renderer>: Renderer {
         second.event(event)
     }
 
+    public func idle() {
+        first.idle()
+        second.idle()
+    }
+
+    public var waitDescriptor: Int32? { first.waitDescriptor ?? second.waitDescriptor }
+
     public func finish(_ stats: CaptureStats) {
         first.finish(stats)
         second.finish(stats)

@@ -11,6 +11,8 @@ public final class TextRenderer: Renderer {
     public let output: OutputBuffer
     private let palette: Palette
     private let time: TimePrinter
+    /// Words appended to the next packet's line, then cleared: each end's kernel state (`--kernel`).
+    public var packetNote: String?
 
     public init(output: OutputBuffer, palette: Palette, timeFormat: TimeFormat) {
         self.output = output
@@ -57,6 +59,10 @@ public final class TextRenderer: Renderer {
         palette.start(tracked.step, out)
         out.string(StepExplanation.text(for: tracked))
         palette.reset(out)
+        if let note = packetNote {
+            out.string(note)
+            packetNote = nil
+        }
         out.endLine()
     }
 

@@ -8,6 +8,8 @@ public final class WatchState: Sendable {
     public let finished = Atomic<Bool>(false)
     /// Packets seen so far (live), for the "nothing seen" hint.
     public let packets = Atomic<Int>(0)
+    /// The capture's breaker, once the capture is open (a FIFO can block in the opening).
+    public let breaker = Mutex<CaptureBreaker?>(nil)
 
     public init() {}
 }

@@ -1,6 +1,7 @@
 @preconcurrency import Glibc
 import ArgumentParser
 import HandshakeKit
+import KernelKit
 import LiveView
 import SocketCore
 import Timeline
@@ -67,6 +68,9 @@ struct HandshakeWatch: ParsableCommand {
             help: ArgumentHelp("Connections tracked at once; past it the idlest are evicted (bounded memory).", valueName: "n"))
     var maxConnections = 65_536
 
+    @Flag(help: ArgumentHelp("Also show the kernel's view: TCP states and resets (tracepoints in a tracefs instance of our own; root), accept queues, TIME_WAIT and SYN_RECV sockets (sock_diag) and the TcpExt counters ListenOverflows and ListenDrops (/proc/net/netstat; they count for the whole network namespace, not one socket)."))
+    var kernel = false
+
     @Option(help: ArgumentHelp("Also serve the live view (a ladder diagram for a projector) on http://ADDR:PORT/ "
                                + "(127.0.0.1 unless ADDR is given; port 0 picks one) until SIGINT or SIGTERM.", valueName: "[addr:]port"))
     var serve: String?
@@ -95,6 +99,9 @@ struct HandshakeWatch: ParsableCommand {
         if let writeFile, writeFile == "-" {
             throw ValidationError("-w - would mix the pcap file with the text on stdout: give a file name")
         }
+        if readFile == "-", let writeFile, CaptureFileInfo.sameFile(descriptor: STDIN_FILENO, writeFile) {
+            throw ValidationError("-w \(writeFile) would overwrite the file -r - is reading (stdin)")
+        }
         if let readFile, let writeFile, CaptureFileInfo.sameFile(readFile, writeFile) {
             throw ValidationError("-w \(writeFile) would overwrite the file -r is reading")
         }
@@ -105,6 +112,12 @@ struct HandshakeWatch: ParsableCommand {
         if let count, count < 1 { throw ValidationError("-c must be at least 1") }
         if snapshotLength < 64 || snapshotLength > 262_144 { throw ValidationError("-s must be between 64 and 262144") }
         if bufferKiB < 1 || bufferKiB > 1 << 20 { throw ValidationError("-B must be between 1 and 1048576 KiB") }
+        if kernel && format == .svg {
+            throw ValidationError("--kernel adds lines that --format svg does not draw: use text, ladder or json")
+        }
+        if kernel && readFile != nil {
+            throw ValidationError("--kernel watches this machine's kernel now: capture live (-i), not -r")
+        }
         if maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
         if let serve, ServeAddress(serve) == nil { throw ValidationError("--serve takes [ADDR:]PORT (8080, 0, 0.0.0.0:8080, [::1]:8080), got '\(serve)'") }
     }
@@ -121,35 +134,12 @@ struct HandshakeWatch: ParsableCommand {
     }
 
     private func watch() throws(CaptureError) {
-        // 1. Open the capture.
         let interface = self.interface ?? "lo"
-        let capture = if let readFile {
-            try Capture.offline(path: readFile)
-        } else {
-            try Capture.live(interface: interface, snapshotLength: snapshotLength, bufferKiB: bufferKiB)
-        }
-        guard let linkLayer = LinkLayer(dlt: capture.linkType) else {
-            throw CaptureError("cannot decode link type \(capture.linkTypeDescription): handshake-watch reads "
-                + "Ethernet, Linux cooked (SLL, SLL2), BSD loopback (NULL, LOOP) and raw IP")
-        }
-        // 2. Attach the filter: `tcp`, and the user's expression.
-        if let expression = bpfExpression(ethernet: linkLayer == .ethernet, live: capture.isLive) {
-            try capture.setFilter(expression, userExpression: filter.joined(separator: " "))
-        }
-        if let writeFile { try capture.dump(to: writeFile) }
-
-        // 3. Ready: say so on stderr, exactly as tcpdump does.
-        if capture.isLive {
-            Console.error("listening on \(interface), link-type \(capture.linkTypeDescription), snapshot length \(capture.snapshotLength) bytes")
-        } else {
-            Console.error("reading from file \(readFile ?? ""), link-type \(capture.linkTypeDescription), snapshot length \(capture.snapshotLength)")
-        }
-
-        let live = try serve.map { text throws(CaptureError) in try LiveServing.start(text) }
-
-        // 4. A thread waits for Ctrl-C / SIGTERM and stops the loop; it also gives the idle hint.
+        // 0. A thread waits for Ctrl-C / SIGTERM and stops the loop; it also gives the idle hint.
+        //    It starts first: opening a FIFO (`-r fifo`) blocks until a writer comes.
         let state = WatchState()
-        let hint = capture.isLive && interface != "lo" && interface != "any"
+        let hint = readFile == nil && interface != "lo" && interface != "any"
+        let isFile = readFile != nil
         let watchedInterface = interface
         let watcher: @Sendable () -> Void = {
             var hinted = !hint
@@ -157,7 +147,10 @@ struct HandshakeWatch: ParsableCommand {
             while true {
                 if Signals.waitForTermination(timeout: 0.5) != nil {
                     state.stopped.store(true, ordering: .relaxed)
-                    capture.breakLoop()
+                    state.breaker.withLock { $0?.breakLoop() }
+                    // A file read blocks in read(2) while a FIFO's writer stalls, where
+                    // pcap_breakloop cannot reach: like tcpdump on a file, leave at once then.
+                    if isFile { Self.exitUnlessFinished(state) }
                     return
                 }
                 if state.finished.load(ordering: .relaxed) { return }
@@ -176,10 +169,39 @@ struct HandshakeWatch: ParsableCommand {
             throw CaptureError("cannot start the signal thread: \(error)")
         }
 
+        // 1. Open the capture.
+        let capture = if let readFile {
+            try Capture.offline(path: readFile)
+        } else {
+            try Capture.live(interface: interface, snapshotLength: snapshotLength, bufferKiB: bufferKiB)
+        }
+        state.breaker.withLock { $0 = capture.breaker }
+        guard let linkLayer = LinkLayer(dlt: capture.linkType) else {
+            throw CaptureError("cannot decode link type \(capture.linkTypeDescription): handshake-watch reads "
+                + "Ethernet, Linux cooked (SLL, SLL2), BSD loopback (NULL, LOOP) and raw IP")
+        }
+        // 2. Attach the filter: `tcp`, and the user's expression.
+        if let expression = bpfExpression(live: capture.isLive) {
+            try capture.setFilter(expression, userExpression: filter.joined(separator: " "),
+                                  alsoTagged: linkLayer == .ethernet)
+        }
+        if let writeFile { try capture.dump(to: writeFile) }
+        let kernelWatch = kernel ? try startKernelWatch() : nil
+        defer { kernelWatch?.remove() }   // every path out of here, errors included
+
+        // 3. Ready: say so on stderr, exactly as tcpdump does.
+        if capture.isLive {
+            Console.error("listening on \(interface), link-type \(capture.linkTypeDescription), snapshot length \(capture.snapshotLength) bytes")
+        } else {
+            Console.error("reading from file \(readFile ?? ""), link-type \(capture.linkTypeDescription), snapshot length \(capture.snapshotLength)")
+        }
+        let live = try serve.map { text throws(CaptureError) in try LiveServing.start(text) }
+
+
         // 5. The loop, specialised for the chosen renderer.
         // Live captures flush whenever the ring is empty (CaptureLoop, .timeout): each burst appears
         // at once, without a write(2) per line. A terminal and slow replays flush every line.
-        let liveOutput = pace != nil || step || isatty(STDOUT_FILENO) == 1
+        let liveOutput = pace != nil || step || isatty(STDOUT_FILENO) == 1 || readFile.map(CaptureFileInfo.isStream) == true
         let output = OutputBuffer(file: stdout, flushesEachLine: liveOutput)
         let palette = Palette(enabled: Palette.wanted(noColorFlag: noColor))
         let timeFormat: TimeFormat = relative ? .relative : .timeOfDay
@@ -187,9 +209,9 @@ struct HandshakeWatch: ParsableCommand {
                                count: count, replay: Replay(pace: pace, step: step, state: state), state: state,
                                events: try recordedEvents())
         let result = switch format {
-        case .text: LiveServing.run(loop, TextRenderer(output: output, palette: palette, timeFormat: timeFormat), serving: live)
-        case .ladder: LiveServing.run(loop, LadderRenderer(output: output, palette: palette), serving: live)
-        case .json: LiveServing.run(loop, JSONRenderer(output: output), serving: live)
+        case .text: run(loop, TextRenderer(output: output, palette: palette, timeFormat: timeFormat), kernelWatch, live)
+        case .ladder: run(loop, LadderRenderer(output: output, palette: palette), kernelWatch, live)
+        case .json: run(loop, JSONRenderer(output: output), kernelWatch, live)
         case .svg: LiveServing.run(loop, SVGRenderer(output: output), serving: live)
         }
         state.finished.store(true, ordering: .relaxed)
@@ -199,6 +221,61 @@ struct HandshakeWatch: ParsableCommand {
         }
         if format != .json { printStatsLikeTcpdump(stats) }
         live?.serveUntilTerminated(state)
+    }
+
+    /// After Ctrl-C on a file: the loop has 1 s to end by itself (it does unless blocked in a
+    /// read from a stalled pipe); then the process ends, status 0, with the lines shown so far.
+    private static func exitUnlessFinished(_ state: WatchState) {
+        for _ in 0..<100 {
+            if state.finished.load(ordering: .relaxed) { return }
+            usleep(10_000)
+        }
+        Console.exit(0)
+    }
+
+    /// The loop, with the kernel's events beside the packets when `--kernel` is on, and a copy
+    /// of every event for the live view when serving (LiveServing).
+    private func run<R: Renderer>(_ loop: CaptureLoop, _ renderer: R, _ kernel: KernelWatch?,
+                                  _ live: LiveServing?) -> Result<CaptureStats, CaptureError> {
+        guard let kernel else { return LiveServing.run(loop, renderer, serving: live) }
+        guard let events = LiveServing.eventsRenderer(serving: live) else {
+            return loop.run(KernelRenderer(renderer, kernel: kernel, format: kernelStyle(), relative: relative))
+        }
+        let both = KernelRenderer(TeeRenderer(renderer, events), kernel: kernel, format: kernelStyle(), relative: relative)
+        both.mirror = { (json: String) in   // the kernel's events, as JSON, whatever the terminal's format
+            events.output.string(json)
+            events.output.endLine()
+        }
+        return loop.run(both)
+    }
+
+    private func kernelStyle<Base>() -> KernelRenderer<Base>.Style {
+        switch format { case .text: .text; case .ladder, .svg: .ladder; case .json: .json }
+    }
+
+    /// `--kernel`: the tracefs instance (root), sock_diag and the counters. Without root, one line
+    /// says what is missing and what still works, and the run goes on with the rest.
+    private func startKernelWatch() throws(CaptureError) -> KernelWatch {
+        let expression = filter.joined(separator: " ")
+        let watch: KernelWatch
+        do {
+            watch = try KernelWatch(filterExpression: expression.allSatisfy(\.isWhitespace) ? nil : expression,
+                                    ports: Self.singlePort(filter))
+        } catch {
+            throw CaptureError("--kernel: cannot read the socket table: \(error)")
+        }
+        if let problem = watch.tracepointProblem {
+            Console.error("handshake-watch: --kernel: no TCP states or resets: the tracepoints \(problem); still shown: "
+                + "accept queues, TIME_WAIT and SYN_RECV sockets (sock_diag) and the ListenOverflows/ListenDrops counters")
+        }
+        return watch
+    }
+
+    /// `port N` or `tcp port N`: the one port the kernel can filter its tracepoints on.
+    static func singlePort(_ words: [String]) -> [Int] {
+        let parts = words.joined(separator: " ").split(separator: " ").filter { $0 != "tcp" && $0 != "and" }
+        guard parts.count == 2, parts[0] == "port", let port = Int(parts[1]), (1...65535).contains(port) else { return [] }
+        return [port]
     }
 
     /// The sidecar of the file read (`X.pcap` → `X.events.jsonl`), when there is one and
@@ -222,13 +299,10 @@ struct HandshakeWatch: ParsableCommand {
     /// `tcp`, plus the user's expression. A file with no expression needs no BPF at all: the
     /// decoder ignores what is not TCP, and VLAN-tagged frames (which plain `tcp` would not match
     /// in a file) still get through.
-    private func bpfExpression(ethernet: Bool, live: Bool) -> String? {
+    private func bpfExpression(live: Bool) -> String? {
         let expression = filter.joined(separator: " ")
         if expression.allSatisfy(\.isWhitespace) { return live ? "tcp" : nil }
-        if ethernet && !live {
-            return "(tcp and (\(expression))) or (vlan and tcp and (\(expression)))"
-        }
-        return "tcp and (\(expression))"
+        return "tcp and (\(expression))"   // and, in Ethernet files, behind a VLAN tag (Capture.setFilter)
     }
 }
 
@@ -292,22 +366,28 @@ struct LiveServing {
         }
     }
 
-    /// Runs the capture loop with `renderer`, and with a JSON renderer whose lines go to the
-    /// hub when serving, and to the file `SOCKETTUTOR_EVENTS_FILE` names when set (the lesson
-    /// runner's `--serve` collects every watcher's events there).
+    /// Runs the capture loop with `renderer`, and with the live view's JSON renderer beside it
+    /// when there is one.
     static func run<R: Renderer>(_ loop: CaptureLoop, _ renderer: R,
                                  serving live: LiveServing?) -> Result<CaptureStats, CaptureError> {
+        guard let events = eventsRenderer(serving: live) else { return loop.run(renderer) }
+        return loop.run(TeeRenderer(renderer, events))
+    }
+
+    /// A JSON renderer whose lines go to the hub when serving, and to the file
+    /// `SOCKETTUTOR_EVENTS_FILE` names when set (the lesson runner's `--serve` collects every
+    /// watcher's events there); nil when neither.
+    static func eventsRenderer(serving live: LiveServing?) -> JSONRenderer? {
         let hub = live?.server.hub
         let file = getenv("SOCKETTUTOR_EVENTS_FILE").flatMap { fopen($0, "a") }
-        guard hub != nil || file != nil else { return loop.run(renderer) }
-        let events = OutputBuffer(lines: { line in
+        guard hub != nil || file != nil else { return nil }
+        return JSONRenderer(output: OutputBuffer(lines: { line in
             hub?.append(line)
             if let file {   // flushed per line, appended (O_APPEND): several watchers' lines do not mix
                 fwrite(line + [0x0A], 1, line.count + 1, file)
                 fflush(file)
             }
-        })
-        return loop.run(TeeRenderer(renderer, JSONRenderer(output: events)))
+        }))
     }
 
     /// After the capture ended (a file's end, `-c`): keeps serving until SIGINT or SIGTERM (the

@@ -36,6 +36,7 @@ struct Common: ParsableArguments {
         guard let catalog = lessons.map(Catalog.init(folder:)) ?? Catalog.locate(executable: executable) else {
             throw LessonError.notFound("cannot find the lessons/ folder: run from the package, or pass --lessons DIR")
         }
+        _ = try catalog.files()   // a missing or empty folder: one line now, not a confusing one later
         _ = FileManager.default.changeCurrentDirectoryPath(catalog.packageRoot)
         return catalog
     }
@@ -130,17 +131,25 @@ extension LessonCommand {
         @Flag(help: "No pauses: run every step straight through (the classroom demo).")
         var auto = false
 
-        @Option(help: "Start at step N (earlier steps run quietly, so the servers they start are there).")
+        @Option(help: "Start at step N: earlier steps run quietly (so the servers they start are there), then the Enter prompt comes before step N, with --auto too.")
         var step: Int = 1
 
-        @Option(help: "With --auto: seconds to wait after each step, so a class can follow (0 to 60).")
+        @Option(help: "Seconds to wait after each step, so a class can follow (0 to 60); without --auto, the Enter prompt comes after the wait.")
         var pace: Double = 0
+
+        @Option(help: "Wrap prose to N columns (default: the terminal's width from TIOCGWINSZ, else $COLUMNS, else 80).")
+        var width: Int?
 
         @Option(help: ArgumentHelp("Serve the live view of the whole lesson (packets, system calls, steps) on http://ADDR:PORT/ "
                                    + "(127.0.0.1 unless ADDR is given; 0 picks a port) until SIGINT or SIGTERM.", valueName: "[addr:]port"))
         var serve: String?
 
         func validate() throws {
+            guard pace.isFinite, pace >= 0, pace <= 60 else {
+                throw ValidationError("--pace must be a number of seconds from 0 to 60")
+            }
+            if let width, !(20...1000).contains(width) { throw ValidationError("--width must be in 20...1000") }
+            guard step >= 1 else { throw ValidationError("--step must be 1 or more") }
             if let serve, ServeAddress(serve) == nil { throw ValidationError("--serve takes [ADDR:]PORT (8080, 0, 0.0.0.0:8080), got '\(serve)'") }
         }
 
@@ -157,8 +166,12 @@ extension LessonCommand {
                 options.firstStep = step
                 options.pace = pace
                 options.fromCaptures = common.fromCaptures
+                let presenter = Presenter(isShowing: true, width: width ?? Terminal.width())
+                if let refusal = LessonRunner(lesson: lesson, options: options, presenter: presenter).rootRefusal {
+                    throw LessonError.notFound(refusal)
+                }
                 options.timeline = try hub.map { try LessonServing.start(serve ?? "0", hub: $0) }
-                try LessonRunner(lesson: lesson, options: options, presenter: Presenter(isShowing: true)).run()
+                try LessonRunner(lesson: lesson, options: options, presenter: presenter).run()
                 if hub != nil { LessonServing.serveUntilTerminated() }
             }
         }

@@ -2,6 +2,8 @@
 struct Attributes {
     private var values: [String: String] = [:]
     private var flags: Set<String> = []
+    /// Every attribute name, bare word or key, in the order written.
+    private(set) var names: [String] = []
 
     init(_ info: String) throws {
         var characters = Substring(info)
@@ -30,6 +32,7 @@ struct Attributes {
             } else {
                 flags.insert(String(key))
             }
+            names.append(String(key))
         }
     }
 

@@ -33,11 +33,19 @@ public struct Catalog: Sendable {
         URL(fileURLWithPath: folder).deletingLastPathComponent().path
     }
 
-    /// Lesson files (`NN-name.md`), in order.
+    /// Lesson files (`NN-name.md`), in order. A folder that is missing, unreadable or holds no
+    /// lesson is an error: the lessons could not "all pass" by not being there.
     public func files() throws -> [String] {
-        let names = try FileManager.default.contentsOfDirectory(atPath: folder)
-        return names.filter { $0.hasSuffix(".md") && $0.first?.isNumber == true }.sorted()
-            .map { folder + "/" + $0 }
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue,
+              let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else {
+            throw LessonError.notFound("no lessons folder '\(folder)'")
+        }
+        let lessons = names.filter { $0.hasSuffix(".md") && $0.first?.isNumber == true }.sorted()
+        guard !lessons.isEmpty else {
+            throw LessonError.notFound("no lessons in '\(folder)' (lesson files are named like 01-title.md)")
+        }
+        return lessons.map { folder + "/" + $0 }
     }
 
     /// All lessons, parsed (a broken one is an error naming its file and line).

@@ -19,9 +19,9 @@ struct Fence {
         return trimmed.count >= length && trimmed.allSatisfy { $0 == marker }
     }
 
+    /// The first word of the info string: a block kind or a language name.
+    var word: String { info.split(separator: " ").first.map(String.init) ?? "" }
+
     /// The runner's block kind, or nil for an ordinary code block.
-    var kind: String? {
-        let word = info.split(separator: " ").first.map(String.init) ?? ""
-        return ["run", "fallback", "expect", "timeline", "stop", "cleanup"].contains(word) ? word : nil
-    }
+    var kind: String? { FenceWords.attributes[word] != nil ? word : nil }
 }

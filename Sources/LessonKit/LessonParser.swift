@@ -15,7 +15,7 @@ public struct LessonParser {
 
     /// Reads the lesson in the file at `path`; its number comes from the file name's leading digits.
     public func parse(file path: String) throws -> Lesson {
-        guard let text = readTextFile(path) else { throw LessonError.notFound("cannot read \(path)") }
+        let text = try readLessonFile(path)
         let name = path.split(separator: "/").last.map(String.init) ?? path
         let number = Int(name.prefix(while: \.isNumber)) ?? 0
         return try parse(text, path: path, number: number)
@@ -76,6 +76,7 @@ public struct LessonParser {
                 }
                 index += 1
                 let content = body.joined(separator: "\n")
+                try FenceWords.check(fence, path: path, line: start + 1)
                 guard let kind = fence.kind else {
                     // An ordinary code block: part of the prose.
                     prose.append(line)

@@ -20,7 +20,8 @@ public final class LessonRunner {
         public var mode: Mode
         /// Steps before this one run quietly, so the servers they start are there (`--step N`).
         public var firstStep: Int = 1
-        /// Seconds to wait after each step in `--auto` (`--pace`), so a class can follow.
+        /// Seconds to wait after each step (`--pace`), so a class can follow; interactively the
+        /// Enter prompt comes after the wait.
         public var pace = 0.0
         /// Root-only commands run from their recorded captures even as root (`--from-captures`).
         public var fromCaptures = false
@@ -79,6 +80,9 @@ public final class LessonRunner {
         let start = Date()
         let supervisor = Supervisor.shared
         defer { supervisor.finishLesson() }
+        do { try supervisor.becomeSubreaper() } catch {
+            throw LessonError.stepFailed("cannot make sure everything the lesson starts is stopped: \(error)")
+        }
 
         var template = "/tmp/sockettutor-lesson-XXXXXX".utf8CString
         let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
@@ -111,8 +115,8 @@ public final class LessonRunner {
             quiet = step.number < options.firstStep
             try run(step)
             report.steps += 1
-            if options.mode == .auto && options.pace > 0 && !quiet && step.number < lesson.steps.count {
-                usleep(UInt32(min(options.pace, 60) * 1_000_000))
+            if options.mode != .check && options.pace > 0 && !quiet && step.number < lesson.steps.count {
+                usleep(UInt32(min(max(options.pace, 0), 60) * 1_000_000))
             }
         }
         // Servers and watchers go before the exercises are shown, so their last lines come first.
@@ -124,6 +128,17 @@ public final class LessonRunner {
         }
         report.seconds = Date().timeIntervalSince(start)
         return report
+    }
+
+    /// Why this lesson cannot be run as asked: commands that need root, have no recorded capture
+    /// to replay, and would be skipped (lesson 10 without root). Nil when it can run.
+    public var rootRefusal: String? {
+        guard !runsLive else { return nil }
+        let skipped = lesson.steps.flatMap(\.commands).filter { $0.needsRoot && $0.fallback == nil }
+        guard !skipped.isEmpty else { return nil }
+        let steps = lesson.steps.filter { $0.commands.contains { $0.needsRoot && $0.fallback == nil } }.map { "\($0.number)" }
+        return "lesson \(lesson.number) needs root for step" + (steps.count == 1 ? " " : "s ") + steps.joined(separator: ", ")
+            + " (no recorded capture to replay)" + (isRoot ? ": run it without --from-captures" : ": run it with sudo")
     }
 
     /// Live unless root-only commands must be replayed.
@@ -149,7 +164,11 @@ public final class LessonRunner {
         show.stepHeading("Step \(step.number)/\(lesson.steps.count): \(step.title)")
         show.prose(step.explanation)
         if !quiet { options.timeline?.step(step, lesson: lesson.number) }
-        if options.mode == .interactive && !quiet {
+        // Interactively before every step; with --auto once, before the --step the class starts
+        // at, when the earlier steps have quietly set the scene.
+        let prompts = options.mode == .interactive || (options.mode == .auto && step.number == options.firstStep
+                                                       && options.firstStep > 1)
+        if prompts && !quiet {
             Console.line("[Enter: run step \(step.number), q: quit]")
             if let answer = readLine(), answer.lowercased().hasPrefix("q") {
                 throw LessonError.interrupted

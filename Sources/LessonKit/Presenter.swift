@@ -10,10 +10,13 @@ public struct Presenter: Sendable {
     public var isShowing: Bool
     /// ANSI colours: only on a terminal, and never with NO_COLOR set (no-color.org).
     public var useColor: Bool
+    /// Columns to wrap prose to (`--width`, else `Terminal.width()`); nil: lines as written.
+    public var width: Int?
 
-    public init(isShowing: Bool, useColor: Bool? = nil) {
+    public init(isShowing: Bool, useColor: Bool? = nil, width: Int? = nil) {
         self.isShowing = isShowing
         self.useColor = useColor ?? (isatty(1) == 1 && getenv("NO_COLOR") == nil)
+        self.width = width
     }
 
     public func heading(_ text: String) {
@@ -32,10 +35,13 @@ public struct Presenter: Sendable {
     /// The little Markdown lessons use, for a terminal: `## Heading` and `**bold**` in bold,
     /// `` `code` `` in cyan (backticks kept without colour, since they mark code),
     /// `[text](url)` as `text (url)`. Code blocks are shown as they are.
+    /// With a `width`, paragraphs are joined and wrapped to it first.
     func render(_ markdown: String) -> String {
         var inCode = false
         var lines: [String] = []
-        for line in markdown.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+        let source = width.map { Wrapping.wrap(markdown, width: $0) }
+            ?? markdown.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        for line in source {
             if line.hasPrefix("```") || line.hasPrefix("~~~") {
                 inCode.toggle()
                 lines.append(line)

@@ -94,7 +94,22 @@ public final class Supervisor: @unchecked Sendable {
         // then each gets what is left of 3 seconds before SIGKILL.
         for child in running.reversed() where child.exitStatus == nil { kill(-child.pid, SIGTERM) }
         for child in running.reversed() { child.stop(grace: 3) }
+        // What left its group (setsid, a double fork) was handed to us as the subreaper. The
+        // children stopped above are left to their own waiters, even one not reaped yet.
+        Descendants.stopAll(except: Set(running.map(\.pid)))
     }
+
+    /// Makes this process the child subreaper once, before the first child starts, so that
+    /// nothing a lesson starts can slip away to init.
+    func becomeSubreaper() throws {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !isSubreaper else { return }
+        try Descendants.becomeSubreaper()
+        isSubreaper = true
+    }
+
+    private var isSubreaper = false
 
     /// Runs the cleanup scripts (each bounded to 20 s). Also used before the first step.
     func runCleanup() {

@@ -19,18 +19,28 @@ extension String {
     }
 }
 
-/// Reads a whole text file with read(2).
-func readTextFile(_ path: String) -> String? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
+/// Reads a lesson file: a regular file of at most `limit` bytes (1 MiB: the longest lesson is
+/// about 20 KiB). `/dev/zero`, a FIFO or a folder is refused before a byte is read, and a file
+/// that grows past the limit while being read stops the reading, instead of filling the memory.
+func readLessonFile(_ path: String, limit: Int = 1 << 20) throws -> String {
+    // O_NONBLOCK: opening a FIFO must not wait for a writer before we can refuse it.
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+    guard fd >= 0 else { throw LessonError.notFound("cannot read \(path): \(String(cString: strerror(errno)))") }
     defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+        throw LessonError.notFound("cannot read \(path): not a regular file")
+    }
     var bytes: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 65536)
     while true {
         let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         if count < 0 && errno == EINTR { continue }
-        if count < 0 { return nil }
+        if count < 0 { throw LessonError.notFound("cannot read \(path): \(String(cString: strerror(errno)))") }
         if count == 0 { break }
+        guard bytes.count + count <= limit else {
+            throw LessonError.notFound("cannot read \(path): larger than \(limit / 1024) KiB, too large for a lesson")
+        }
         bytes.append(contentsOf: buffer[0..<count])
     }
     return String(decoding: bytes, as: UTF8.self)

@@ -11,7 +11,7 @@ struct EchoClientTests {
     func chunkedOutput() throws {
         let server = try RunningServer.start(.threads)
         defer { _ = try? server.stop() }
-        let result = try runCommand("echo-client", ["--port", "\(server.port)", "Hello,", "world", "of", "sockets"], timeout: 20)
+        let result = try runCommand("echo-client", ["--port", "\(server.port)", "Hello,", "world", "of", "sockets"], timeout: 120)
         #expect(result.status == 0)
         #expect(result.stdout.count >= 5, "connected, at least 3 chunks of at most 10 bytes, closing")
         #expect(result.stdout.first?.hasPrefix("client connected to 127.0.0.1:\(server.port) from 127.0.0.1:") == true)
@@ -26,7 +26,7 @@ struct EchoClientTests {
         defer { _ = try? server.stop() }
         for arguments in [[String](), ["-"]] {
             let result = try runCommand("echo-client", ["--port", "\(server.port)"] + arguments,
-                                        stdin: "first line\nsecond line\n", timeout: 20)
+                                        stdin: "first line\nsecond line\n", timeout: 120)
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.stdout == ["first line", "second line"])
         }
@@ -53,7 +53,7 @@ struct EchoClientTests {
         }
         let output = payload.path + ".out"
         let result = try runCommand("/bin/sh", ["-c", "exec \"$0\" --port \(port) --recv-size 1000 < \"$1\" > \"$2\"",
-                                                ToolProcess.path(of: "echo-client"), payload.path, output], timeout: 30)
+                                                ToolProcess.path(of: "echo-client"), payload.path, output], timeout: 120)
         #expect(result.status == 0, "\(result.stderr)")
         let received = try [UInt8](Data(contentsOf: URL(fileURLWithPath: output)))
         #expect(received.count == greeting.count + payload.bytes.count)
@@ -65,7 +65,7 @@ struct EchoClientTests {
         let server = try RunningServer.start(.iterative, ["--backlog", "1"])
         defer { _ = try? server.stop() }
         let result = try runCommand("echo-client", ["--port", "\(server.port)", "--load", "--connections", "8",
-                                                    "--duration", "1"], timeout: 20)
+                                                    "--duration", "1"], timeout: 120)
         #expect(result.status == 1)
         #expect(result.stderr.count == 1)
         #expect(result.stderr.first?.contains("connect() failed: ETIMEDOUT (Connection timed out)") == true,
@@ -79,15 +79,58 @@ struct EchoClientTests {
         defer { _ = try? server.stop() }
         let connections = mode == .iterative ? "1" : "4"
         let result = try runCommand("echo-client", ["--port", "\(server.port)", "--load", "--connections", connections,
-                                                    "--duration", "0.5", "--size", "64"], timeout: 30)
+                                                    "--duration", "2", "--size", "64"], timeout: 120)
         #expect(result.status == 0, "\(result.stderr)")
         let line = try #require(result.stdout.last)
-        #expect(line.wholeMatch(of: /round trips\/s: (\d+)  p50: \d+\.\d us  p99: \d+\.\d us  errors: 0/) != nil, "\(line)")
-        if let match = line.firstMatch(of: /round trips\/s: (\d+)/) { #expect(Int(match.1)! > 100) }
+        #expect(line.wholeMatch(of: /round trips\/s: (\d+)  p50: \d+\.\d us  p99: \d+\.\d us  errors: 0  served: (\d+) of \d+ connections?/) != nil, "\(line)")
+        #expect(line.hasSuffix("served: \(connections) of \(connections) connection" + (connections == "1" ? "" : "s")))
+        #expect(result.stdout.filter { $0.wholeMatch(of: /connection \d: \d+ round trips  p50: \d+\.\d us  p99: \d+\.\d us/) != nil }.count
+                == Int(connections)!, "\(result.stdout)")
 
         let stream = try runCommand("echo-client", ["--port", "\(server.port)", "--load", "--stream", "--connections", "1",
-                                                    "--duration", "0.5", "--size", "65536"], timeout: 30)
+                                                    "--duration", "2", "--size", "65536"], timeout: 120)
         #expect(stream.status == 0, "\(stream.stderr)")
-        #expect(stream.stdout.last?.wholeMatch(of: /MB\/s: \d+\.\d  errors: 0/) != nil, "\(stream.stdout)")
+        #expect(stream.stdout.last?.wholeMatch(of: /MB\/s: \d+\.\d  errors: 0  served: 1 of 1 connection/) != nil, "\(stream.stdout)")
+    }
+
+    @Test("--blocking: a message that fits the buffers comes back in recv(10) chunks")
+    func blockingClientEchoes() throws {
+        let server = try RunningServer.start(.iterative)
+        defer { _ = try? server.stop() }
+        let result = try runCommand("echo-client", ["--blocking", "--port", "\(server.port)", "Hello, classic world"],
+                                    timeout: 120)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == ["client connected to 127.0.0.1:\(server.port)", "client Received: b'Hello, cla'",
+                                  "client Received: b'ssic world'", "closing connection to the server"])
+    }
+
+    @Test("--blocking: 64 MiB, more than every buffer on the path, deadlocks until --timeout ends it")
+    func blockingClientDeadlocks() throws {
+        let server = try RunningServer.start(.iterative, ["--send-timeout", "0"])
+        defer { _ = try? server.stop() }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("blocking-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("64MiB.bin").path
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        #expect(ftruncate(fd, off_t(64 << 20)) == 0)
+        close(fd)
+        let result = try runCommand("echo-client", ["--blocking", "--port", "\(server.port)", "--timeout", "1",
+                                                    "--quiet", "--file", path], timeout: 120)
+        #expect(result.status == 1)
+        #expect(result.stderr == ["echo-client: timed out: sendall() blocked for 1.0 s (--timeout): "
+                                  + "nobody reads the echo, so the server stopped reading"], "\(result.stderr)")
+    }
+
+    @Test("--load against an iterative server: the connections waiting in its accept queue show as never served")
+    func loadShowsUnservedConnections() throws {
+        let server = try RunningServer.start(.iterative)
+        defer { _ = try? server.stop() }
+        let result = try runCommand("echo-client", ["--port", "\(server.port)", "--load", "--connections", "4",
+                                                    "--duration", "2", "--size", "64"], timeout: 120)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.last?.hasSuffix("errors: 0  served: 1 of 4 connections") == true, "\(result.stdout)")
+        #expect(result.stdout.filter { $0.hasSuffix(": never served (no echo in 2.0 s)") }.count == 3, "\(result.stdout)")
+        #expect(result.stdout.first?.hasPrefix("connection 1: ") == true)
     }
 }

@@ -9,7 +9,7 @@ import TestSupport
 struct EchoErrorTests {
     @Test("binding a port below 1024 as nobody: EACCES, exit 1", .enabled(if: Privileges.isRoot))
     func permissionDenied() throws {
-        let result = try runCommand("echo-server", ["--port", "80"], prefix: Privileges.asNobody, timeout: 20)
+        let result = try runCommand("echo-server", ["--port", "80"], prefix: Privileges.asNobody, timeout: 120)
         #expect(result.status == 1)
         #expect(result.stdout.isEmpty)
         #expect(result.stderr == ["echo-server: cannot listen on 127.0.0.1:80: bind() failed: EACCES (Permission denied)"])
@@ -20,7 +20,7 @@ struct EchoErrorTests {
         let holder = try Socket.listening(host: "127.0.0.1", port: 0, backlog: 1)
         defer { try? holder.close() }
         let port = try #require(holder.localAddress?.port)
-        let result = try runCommand("echo-server", ["--port", "\(port)"], timeout: 20)
+        let result = try runCommand("echo-server", ["--port", "\(port)"], timeout: 120)
         #expect(result.status == 1)
         #expect(result.stderr == ["echo-server: cannot listen on 127.0.0.1:\(port): bind() failed: EADDRINUSE (Address already in use)"])
     }
@@ -28,7 +28,7 @@ struct EchoErrorTests {
     @Test("a host that does not resolve: one getaddrinfo line, exit 1", arguments: ["echo-server", "echo-client"])
     func badHost(tool: String) throws {
         let result = try runCommand(tool, ["--host", "no-such-host.invalid", "--port", "5000", "--quiet"]
-                                    + (tool == "echo-client" ? ["hi"] : []), timeout: 30)
+                                    + (tool == "echo-client" ? ["hi"] : []), timeout: 120)
         #expect(result.status == 1)
         #expect(result.stderr.count == 1)
         let verb = tool == "echo-server" ? "listen on" : "connect to"
@@ -39,7 +39,7 @@ struct EchoErrorTests {
     @Test("connection refused: ECONNREFUSED, exit 1")
     func connectionRefused() throws {
         let port = try closedPort()
-        let result = try runCommand("echo-client", ["--port", "\(port)", "hello"], timeout: 20)
+        let result = try runCommand("echo-client", ["--port", "\(port)", "hello"], timeout: 120)
         #expect(result.status == 1)
         #expect(result.stdout.isEmpty)
         #expect(result.stderr == ["echo-client: cannot connect to 127.0.0.1:\(port): connect() failed: ECONNREFUSED (Connection refused)"])
@@ -54,7 +54,7 @@ struct EchoErrorTests {
         _ = try accepted.recv(maxBytes: 5)
         try accepted.setLinger(seconds: 0)
         try accepted.close()   // RST instead of an echo
-        #expect(try client.waitForExit(timeout: 10) == 1)
+        #expect(try client.waitForExit(timeout: 120) == 1)
         #expect(client.stderr == ["echo-client: recv() failed: ECONNRESET (Connection reset by peer)"])
         try listener.close()
     }
@@ -70,7 +70,7 @@ struct EchoErrorTests {
             _ = try accepted.recv(maxBytes: 5)
             try accepted.sendAll(Array(reply.utf8))
             try accepted.close()
-            #expect(try client.waitForExit(timeout: 10) == 1)
+            #expect(try client.waitForExit(timeout: 120) == 1)
             #expect(client.stderr == [expected])
             try listener.close()
         }
@@ -89,7 +89,7 @@ struct EchoErrorTests {
         #expect(try accepted.recv(maxBytes: 1).isEmpty, "the client half-closes once the echo is back")
         try accepted.sendAll(Array("EXTRA".utf8))
         try accepted.close()
-        #expect(try client.waitForExit(timeout: 10) == 1)
+        #expect(try client.waitForExit(timeout: 120) == 1)
         #expect(client.stderr == ["echo-client: the server sent back more bytes than were sent (10 > 5)"])
     }
 
@@ -103,7 +103,7 @@ struct EchoErrorTests {
         defer { try? accepted.close() }
         _ = try accepted.recv(maxBytes: 5)
         try accepted.sendAll(Array("hello".utf8))
-        #expect(try client.waitForExit(timeout: 10) == 0)
+        #expect(try client.waitForExit(timeout: 120) == 0)
         #expect(client.stdout.last == "closing connection to the server")
     }
 
@@ -115,7 +115,7 @@ struct EchoErrorTests {
         let client = try ToolProcess("echo-client", ["--port", "\(port)", "--quiet", "--timeout", "0.5", "hello"])
         let (accepted, _) = try listener.accept()
         defer { try? accepted.close() }
-        #expect(try client.waitForExit(timeout: 10) == 1)
+        #expect(try client.waitForExit(timeout: 120) == 1)
         #expect(client.stderr == ["echo-client: timed out: nothing moved for 0.5 s (--timeout); 0 of 5 bytes echoed"])
     }
 
@@ -124,7 +124,7 @@ struct EchoErrorTests {
         for (path, expected) in [("/nonexistent/file", "open() failed: ENOENT (No such file or directory)"),
                                  ("/tmp", "read() failed: EISDIR (Is a directory)"),
                                  ("/dev/zero", "read() failed: EFBIG (more than 268435456 bytes)")] {
-            let result = try runCommand("echo-client", ["--port", "\(try closedPort())", "--file", path], timeout: 60)
+            let result = try runCommand("echo-client", ["--port", "\(try closedPort())", "--file", path], timeout: 120)
             #expect(result.status == 1)
             #expect(result.stderr == ["echo-client: cannot read \(path): \(expected)"])
         }
@@ -134,7 +134,7 @@ struct EchoErrorTests {
     func usageErrors() throws {
         for (tool, arguments) in [("echo-server", ["--mode", "forks"]), ("echo-server", ["--buffer-size", "0"]),
                                   ("echo-client", ["--recv-size", "0", "x"]), ("echo-client", ["--port", "x"])] {
-            let result = try runCommand(tool, arguments, timeout: 20)
+            let result = try runCommand(tool, arguments, timeout: 120)
             #expect(result.status == 64, "\(tool) \(arguments): \(result.stderr)")
             #expect(result.stderr.first?.hasPrefix("Error:") == true)
         }

@@ -4,9 +4,9 @@ import SocketCore
 import Testing
 import TestSupport
 
-/// The three server modes, for parameterised tests.
+/// The server modes, for parameterised tests.
 enum Mode: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    case iterative, threads, poll
+    case iterative, threads, select, poll
     var testDescription: String { rawValue }
 }
 
@@ -29,7 +29,7 @@ struct RunningServer {
     }
 
     /// A raw client (our own socket core) with a receive timeout, so no test waits forever.
-    func connect(timeout: Double = 10) throws -> Socket {
+    func connect(timeout: Double = 120) throws -> Socket {
         let socket = try Socket.connected(host: "127.0.0.1", port: port)
         try socket.setReceiveTimeout(seconds: timeout)
         try socket.setSendTimeout(seconds: timeout)
@@ -60,7 +60,7 @@ struct RunningServer {
     @discardableResult
     func stop() throws -> Int32 {
         process.signal(SIGTERM)
-        return try process.waitForExit(timeout: 10)
+        return try process.waitForExit(timeout: 120)
     }
 }
 
@@ -83,8 +83,16 @@ struct HarnessError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Polls a condition of another process (every 20 ms, at most `timeout` seconds).
-func waitUntil(_ what: String, timeout: Double = 10, _ condition: () -> Bool) throws {
+/// Where each thread of `pid` sleeps in the kernel (/proc/PID/task/TID/wchan): `pipe_write`
+/// for a write(2) to a full pipe, say.
+func threadWaitChannels(pid: Int32) -> [String] {
+    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+    return tasks.compactMap { try? String(contentsOfFile: "/proc/\(pid)/task/\($0)/wchan", encoding: .utf8) }
+}
+
+/// Polls a condition of another process (every 20 ms, at most `timeout` seconds: a bound for a
+/// machine far busier than any test needs, never a figure the test relies on).
+func waitUntil(_ what: String, timeout: Double = 120, _ condition: () -> Bool) throws {
     let deadline = Date().addingTimeInterval(timeout)
     while !condition() {
         if Date() > deadline { throw HarnessError("timed out waiting until \(what)") }

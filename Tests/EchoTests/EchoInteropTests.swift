@@ -15,10 +15,10 @@ struct EchoInteropTests {
         defer { stopWithDescendants(socat) }
         _ = try socat.waitForLine(containing: "listening on", onStderr: true)
         let payload = try temporaryFile(bytes: 10 * 1024)
-        let result = try runCommand("echo-client", ["--port", "\(port)", "--file", payload.path, "--quiet"], timeout: 30)
+        let result = try runCommand("echo-client", ["--port", "\(port)", "--file", payload.path, "--quiet"], timeout: 120)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.last == "closing connection to the server")
-        let words = try runCommand("echo-client", ["--port", "\(port)", "hello", "socat"], timeout: 30)
+        let words = try runCommand("echo-client", ["--port", "\(port)", "hello", "socat"], timeout: 120)
         #expect(words.status == 0)
         #expect(echoedText(words.stdout) == "hello socat")
         #expect(words.stdout.last == "closing connection to the server")
@@ -35,9 +35,9 @@ struct EchoInteropTests {
         _ = try ncat.waitForLine(containing: "Listening on", onStderr: true)
         let payload = try temporaryFile(bytes: 32 * 1024)
         let result = try runCommand("echo-client", ["--port", "\(port)", "--file", payload.path, "--quiet",
-                                                    "--recv-size", "4096"], timeout: 30)
+                                                    "--recv-size", "4096"], timeout: 120)
         #expect(result.status == 0, "\(result.stderr)")
-        let short = try runCommand("echo-client", ["--port", "\(port)", "--recv-size", "100", "hello ncat"], timeout: 30)
+        let short = try runCommand("echo-client", ["--port", "\(port)", "--recv-size", "100", "hello ncat"], timeout: 120)
         #expect(short.status == 0, "\(short.stderr)")
         #expect(echoedText(short.stdout) == "hello ncat")
         #expect(short.stdout.last == "closing connection to the server")
@@ -49,7 +49,7 @@ struct EchoInteropTests {
         defer { _ = try? server.stop() }
         // -N: shutdown(SHUT_WR) at the end of stdin, so the server sees FIN and nc sees the echo, then EOF.
         let result = try runCommand("/usr/bin/nc", ["-N", "127.0.0.1", "\(server.port)"],
-                                    stdin: "hello from netcat\nsecond line\n", timeout: 20)
+                                    stdin: "hello from netcat\nsecond line\n", timeout: 120)
         #expect(result.status == 0)
         #expect(result.stdout == ["hello from netcat", "second line"])
     }
@@ -75,7 +75,7 @@ struct EchoInteropTests {
             t.join(); s.close()
             print("ok" if bytes(got) == data else "mismatch %d" % len(got))
             """
-        let result = try runCommand("/usr/bin/python3", ["-c", script, "\(server.port)"], timeout: 60)
+        let result = try runCommand("/usr/bin/python3", ["-c", script, "\(server.port)"], timeout: 120)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == ["ok"])
     }
@@ -87,7 +87,7 @@ struct EchoInteropTests {
 func stopWithDescendants(_ peer: ToolProcess) {
     for child in descendants(of: peer.pid) { kill(child, SIGKILL) }
     peer.signal(SIGKILL)
-    _ = try? peer.waitForExit(timeout: 10)
+    _ = try? peer.waitForExit(timeout: 120)
 }
 
 /// Every process below `pid`, from /proc/PID/task/TID/children.

@@ -13,7 +13,7 @@ struct EchoModeTests {
         defer { _ = try? server.stop() }
         let payload = try temporaryFile(bytes: size)
         let result = try runCommand("echo-client", ["--port", "\(server.port)", "--file", payload.path,
-                                                    "--recv-size", "65536", "--quiet"], timeout: 60)
+                                                    "--recv-size", "65536", "--quiet"], timeout: 120)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.first?.hasPrefix("client echoed \(size) bytes from 127.0.0.1:\(server.port) in ") == true)
         #expect(result.stdout.last == "closing connection to the server")
@@ -66,7 +66,7 @@ struct EchoModeTests {
         try second.close()
     }
 
-    @Test("threads and poll serve two clients at once", arguments: [Mode.threads, .poll])
+    @Test("threads, select and poll serve two clients at once", arguments: [Mode.threads, .select, .poll])
     func concurrentModesServeTwoAtOnce(mode: Mode) throws {
         let server = try RunningServer.start(mode)
         defer { _ = try? server.stop() }
@@ -114,7 +114,7 @@ struct EchoModeTests {
         let line = try process.waitForLine(containing: "server start, listening")
         let match = try #require(line.wholeMatch(of: /server start, listening \[::1\]:(\d+)/), "\(line)")
         let port = try #require(Int(match.1))
-        let result = try runCommand("echo-client", ["--host", "::1", "--port", "\(port)", "six"], timeout: 20)
+        let result = try runCommand("echo-client", ["--host", "::1", "--port", "\(port)", "six"], timeout: 120)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.first?.hasPrefix("client connected to [::1]:\(port) from [::1]:") == true)
         #expect(result.stdout.dropFirst().first == "client Received: b'six'")
@@ -126,7 +126,7 @@ struct EchoModeTests {
         _ = try server.echoOnce()
         let idle = try server.connect()   // a connection in progress does not hold the exit up
         server.process.signal(signal)
-        #expect(try server.process.waitForExit(timeout: 10) == 0)
+        #expect(try server.process.waitForExit(timeout: 120) == 0)
         #expect(server.process.stderr.isEmpty)
         #expect(throws: SocketError.self) { _ = try Socket.connected(host: "127.0.0.1", port: server.port) }
         try idle.close()
@@ -161,25 +161,43 @@ struct EchoModeTests {
             _ = ioctl(ends[0], UInt(FIONREAD), &queued)
             return queued >= 60 * 1024
         }
-        usleep(200_000)   // the loop is now blocked in fwrite() holding stdout's lock
+        try waitUntil("a server thread sleeps in the kernel's pipe_write (fwrite() holding stdout's lock)",
+                      timeout: 120) {
+            _ = try? chunk.withUnsafeBytes { try client.send($0) }   // keep the loop printing until it blocks
+            return threadWaitChannels(pid: server.processIdentifier).contains { $0.contains("pipe_write") }
+        }
         kill(server.processIdentifier, SIGTERM)
-        try waitUntil("the server exits", timeout: 10) { !server.isRunning }
+        try waitUntil("the server exits", timeout: 120) { !server.isRunning }
         #expect(server.terminationStatus == 0)
     }
 
     @Test("--accept-delay: connect() completes while the server still sleeps before accept()", arguments: Mode.allCases)
     func acceptDelay(mode: Mode) throws {
-        let server = try RunningServer.start(mode, ["--accept-delay", "1"], quiet: false)
+        // An hour's delay: nothing in this test can outlast it, so no timing decides the outcome.
+        let server = try RunningServer.start(mode, ["--accept-delay", "3600"], quiet: false)
         defer { _ = try? server.stop() }
-        let started = Date()
-        let socket = try server.connect()
-        let connectTime = Date().timeIntervalSince(started)
-        #expect(connectTime < 0.5, "the kernel completes the handshake without accept()")
+        let socket = try server.connect()   // the kernel completes the handshake without accept()
+        defer { try? socket.close() }
+        try socket.sendAll(Array("late".utf8))   // and queues the bytes for whoever accepts later
+        var buffer = [UInt8](repeating: 0, count: 16)
+        let echoed = try buffer.withUnsafeMutableBytes { try Syscall.recvIfReady(socket.descriptor, into: $0) }
+        #expect(echoed == nil, "no echo: nobody has accepted the connection yet")
         #expect(!server.process.stdout.contains { $0.hasPrefix("server Connected by") })
+    }
+
+    @Test("--accept-delay: the echo comes once the delayed accept() has taken the connection", arguments: Mode.allCases)
+    func acceptDelayThenEcho(mode: Mode) throws {
+        let server = try RunningServer.start(mode, ["--accept-delay", "0.2"], quiet: false)
+        defer { _ = try? server.stop() }
+        let socket = try server.connect(timeout: 120)
+        defer { try? socket.close() }
         try socket.sendAll(Array("late".utf8))
         #expect(try socket.receive(exactly: 4) == Array("late".utf8))
-        #expect(Date().timeIntervalSince(started) >= 0.5, "the echo waited for the delayed accept()")
-        try socket.close()
+        _ = try server.process.waitForLine(containing: "server Recv Data: b'late'")
+        let lines = server.process.stdout
+        let connected = lines.firstIndex { $0.hasPrefix("server Connected by") }
+        let received = lines.firstIndex { $0.hasPrefix("server Recv Data: b'late'") }
+        #expect(connected != nil && received != nil && connected! < received!, "\(lines)")
     }
 }
 

@@ -22,7 +22,7 @@ final class WireClient {
     let socket: Socket
     private var buffer: [UInt8] = []
 
-    init(port: Int, timeout: Double = 10) throws {
+    init(port: Int, timeout: Double = 120) throws {
         socket = try Socket.connected(host: "127.0.0.1", port: port)
         try socket.setReceiveTimeout(seconds: timeout)
     }

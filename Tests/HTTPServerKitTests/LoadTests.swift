@@ -65,15 +65,16 @@ import TestSupport
             try socket.sendAll(Array("GET /a.txt HTTP/1.1\r\nHost: slow\r\nX-Wait:".utf8))   // never finished
             slow.append(socket)
         }
-        let start = Date()
         let r = try get(f.port, "/a.txt")
         #expect(r.text == "hello\n")
-        #expect(Date().timeIntervalSince(start) < 3)   // well before the 4 s timeout frees anyone
-        // The slow ones are dropped once the request timeout passes.
+        // Served while the slow ones still held their connections, not after the timeout freed them.
         let first = slow[0]
-        try first.setReceiveTimeout(seconds: 10)
+        var probe = [UInt8](repeating: 0, count: 16)
+        let early = try? probe.withUnsafeMutableBytes { try Syscall.recvIfReady(first.descriptor, into: $0) }
+        #expect(early == .some(nil), "the slow client's connection was still open when the other was served")
+        // The slow ones are dropped once the request timeout passes.
+        try first.setReceiveTimeout(seconds: 120)
         #expect(try first.recv(maxBytes: 100).isEmpty)
-        #expect(Date().timeIntervalSince(start) < 10)
         _ = try f.logLine(containing: "Request timed out: TimeoutError('timed out')")   // Python's line, %r of the exception
     }
 
@@ -123,7 +124,7 @@ import TestSupport
             }
         }
         // Idle keep-alive connections and half-sent heads are closed after --timeout 2.
-        let deadline = Date().addingTimeInterval(15)
+        let deadline = Date().addingTimeInterval(120)   // a bound for a very busy machine
         var now = resourceCounts(pid: f.server.pid).descriptors
         while now > before && Date() < deadline {
             usleep(100_000)
@@ -159,12 +160,10 @@ final class Atomicish: @unchecked Sendable {
 @Suite("HTTPServer limits") struct LimitTests {
     @Test(arguments: ServerModes.all) func idleKeepAliveConnectionIsClosed(mode: String) throws {
         let f = try Fixture(["--mode", mode, "-p", "HTTP/1.1", "--timeout", "1"])
-        let client = try WireClient(port: f.port, timeout: 8)
+        let client = try WireClient(port: f.port, timeout: 120)
         try client.send("GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(try client.readResponse().status == 200)
-        let start = Date()
-        #expect(client.isClosedByServer())   // closed after --timeout idle seconds
-        #expect(Date().timeIntervalSince(start) < 6)
+        #expect(client.isClosedByServer())   // closed after --timeout idle seconds (the client's 120 s bound is never reached)
     }
 
     /// After an error the server drains what the client still sends before closing (a
@@ -181,7 +180,7 @@ final class Atomicish: @unchecked Sendable {
             if let r = try? get(port, "/a.txt"), r.status == 200 { served.signal() }   // waits for the only slot
         }
         var answered = false
-        while Date().timeIntervalSince(start) < 10 {
+        while Date().timeIntervalSince(start) < 120 {   // a bound for a very busy machine
             try? trickler.sendAll([UInt8(ascii: "x")])   // fails once the server has closed: fine
             if served.wait(timeout: .now() + .milliseconds(200)) == .success {
                 answered = true
@@ -189,7 +188,6 @@ final class Atomicish: @unchecked Sendable {
             }
         }
         #expect(answered)
-        #expect(Date().timeIntervalSince(start) < 6)
     }
 
     /// A request that announces a body nobody reads (here 10 MB, of which 300 KB are sent),
@@ -203,7 +201,15 @@ final class Atomicish: @unchecked Sendable {
         let client = try WireClient(port: f.port)
         try client.send("GET /four.bin HTTP/1.0\r\nContent-Length: 10000000\r\n\r\n")
         try? client.send(bytes: [UInt8](repeating: 0x78, count: 300_000))
-        usleep(500_000)   // the client is busy elsewhere before it reads: the answer waits queued
+        // The client is busy elsewhere before it reads: wait until the answer has started to
+        // arrive and waits queued in its receive buffer.
+        let deadline = Date().addingTimeInterval(120)
+        var queued: Int32 = 0
+        while queued == 0 && Date() < deadline {
+            _ = ioctl(client.socket.descriptor, UInt(FIONREAD), &queued)
+            if queued == 0 { usleep(10_000) }   // polling the kernel's queue length, not a sleep as synchronisation
+        }
+        #expect(queued > 0)
         let r = try client.readResponse()
         #expect(r.status == 200)
         #expect(r.body.count == 4_000_000)

@@ -43,7 +43,7 @@ final class Fixture {
 
     /// The stderr lines so far that contain `text` (waits, bounded, for one to arrive).
     func logLine(containing text: String) throws -> String {
-        try server.waitForLine(containing: text, onStderr: true, timeout: 5)
+        try server.waitForLine(containing: text, onStderr: true, timeout: 120)
     }
 }
 

@@ -58,6 +58,8 @@ struct FixtureSegment {
     /// IPv4: add a 4-byte options area (NOP NOP NOP EOL). IPv6: add hop-by-hop and destination
     /// options extension headers.
     var ipExtras = false
+    /// The advertised receive window (0: a zero-window advertisement).
+    var window: UInt16 = 65_535
 
     static let fin: UInt8 = 0x01, syn: UInt8 = 0x02, rst: UInt8 = 0x04, psh: UInt8 = 0x08, ack: UInt8 = 0x10
 
@@ -67,7 +69,7 @@ struct FixtureSegment {
     func ipPacket() -> [UInt8] {
         var tcp: [UInt8] = []
         tcp += be16(sourcePort) + be16(destinationPort) + be32(sequence) + be32(acknowledgement)
-        tcp += [UInt8((20 + tcpOptions.count) / 4) << 4, flags] + be16(65_535) + [0, 0, 0, 0]
+        tcp += [UInt8((20 + tcpOptions.count) / 4) << 4, flags] + be16(window) + [0, 0, 0, 0]
         tcp += tcpOptions + payload
         if isIPv6 {
             var next: UInt8 = 6

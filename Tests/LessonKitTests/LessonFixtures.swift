@@ -62,7 +62,7 @@ enum Processes {
     }
 
     /// Waits (bounded) until `pid` and its group are gone; returns whether they are.
-    static func waitUntilGone(_ pid: Int32, timeout: Double = 10) -> Bool {
+    static func waitUntilGone(_ pid: Int32, timeout: Double = 120) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if !isAlive(pid) && inGroup(pid).isEmpty { return true }

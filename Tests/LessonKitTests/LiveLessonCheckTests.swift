@@ -55,17 +55,17 @@ struct LiveLessonCheckTests {
     func ctrlCInLessonTenRemovesTheNamespaces() throws {
         let runner = try ToolProcess("lesson", ["run", "10"])
         for step in 1...3 {
-            _ = try runner.waitForLine(containing: "[Enter: run step \(step), q: quit]", timeout: 30)
+            _ = try runner.waitForLine(containing: "[Enter: run step \(step), q: quit]", timeout: 120)
             runner.write("\n")
         }
-        _ = try runner.waitForLine(containing: "[Enter: run step 4, q: quit]", timeout: 30)
+        _ = try runner.waitForLine(containing: "[Enter: run step 4, q: quit]", timeout: 120)
         #expect(runner.stdout.contains { $0.hasPrefix("[server] server start, listening 10.77.0.2:") })
         #expect(runner.stdout.contains { $0.hasPrefix("[watch] listening on st-veth-s") })
         #expect(namespaces().contains("st-server"))
         let inside = pidsInServerNamespace()
         #expect(inside.count >= 2, "echo-server and handshake-watch should run in st-server")
         runner.signal(SIGINT)
-        #expect(try runner.waitForExit(timeout: 30) == 130)
+        #expect(try runner.waitForExit(timeout: 120) == 130)
         for pid in inside { #expect(Processes.waitUntilGone(pid), "process \(pid) still running") }
         #expect(!namespaces().contains("st-client") && !namespaces().contains("st-server"), "\(namespaces())")
         #expect(!links().contains("st-veth"))

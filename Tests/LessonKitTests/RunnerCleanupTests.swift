@@ -65,7 +65,7 @@ import TestSupport
             ```
             """))
         defer { lesson.remove() }
-        let result = try runCommand("lesson", ["check", lesson.file], timeout: 60)
+        let result = try runCommand("lesson", ["check", lesson.file], timeout: 120)
         #expect(result.status == 1)
         let errors = result.stderr.joined(separator: "\n")
         #expect(errors.contains("01-test.md), step 2 \"The end\": [client]"), "\(errors)")
@@ -83,7 +83,7 @@ import TestSupport
             ```
             """))
         defer { lesson.remove() }
-        let result = try runCommand("lesson", ["check", lesson.file], timeout: 60)
+        let result = try runCommand("lesson", ["check", lesson.file], timeout: 120)
         #expect(result.status == 1)
         let errors = result.stderr.joined(separator: "\n")
         #expect(errors.contains("[client] exited with status 1, expected 0"), "\(errors)")
@@ -99,7 +99,7 @@ import TestSupport
             ```
             """))
         defer { lesson.remove() }
-        let result = try runCommand("lesson", ["check", lesson.file], timeout: 60)
+        let result = try runCommand("lesson", ["check", lesson.file], timeout: 120)
         #expect(result.status == 1)
         #expect(result.stderr.joined().contains("[hang] did not finish within 1 s"))
         try expectEverythingStopped(lesson, extra: [try #require(lesson.number("hang.pid"))])
@@ -113,7 +113,7 @@ import TestSupport
             ```
             """))
         defer { lesson.remove() }
-        let result = try runCommand("lesson", ["check", lesson.file], timeout: 60)
+        let result = try runCommand("lesson", ["check", lesson.file], timeout: 120)
         #expect(result.status == 1)
         #expect(result.stderr.joined().contains("[mute] was to print \"never printed\" when ready, but printed nothing like it within 1 s"))
         try expectEverythingStopped(lesson, extra: [try #require(lesson.number("mute.pid"))])
@@ -130,12 +130,12 @@ import TestSupport
             """))
         defer { lesson.remove() }
         let runner = try ToolProcess("lesson", ["run", lesson.file, "--auto"])
-        _ = try runner.waitForLine(containing: "[waiting] waiting for the signal", timeout: 30)
+        _ = try runner.waitForLine(containing: "[waiting] waiting for the signal", timeout: 120)
         let waiting = try #require(lesson.number("waiting.pid"))
         #expect(Processes.isAlive(waiting))
         #expect(Processes.isAlive(try #require(lesson.number("server.pid"))))
         runner.signal(signal)
-        let status = try runner.waitForExit(timeout: 20)
+        let status = try runner.waitForExit(timeout: 120)
         #expect(status == 128 + signal)
         #expect(runner.stderr.contains { $0.contains("stopping everything it started") })
         try expectEverythingStopped(lesson, extra: [waiting])
@@ -153,7 +153,7 @@ import TestSupport
         runner.write("\n")
         _ = try runner.waitForLine(containing: "[Enter: run step 2, q: quit]")
         runner.write("q\n")
-        #expect(try runner.waitForExit(timeout: 20) == 0)
+        #expect(try runner.waitForExit(timeout: 120) == 0)
         #expect(!runner.stdout.contains { $0.contains("step 2 ran") })
         try expectEverythingStopped(lesson)
     }
@@ -165,7 +165,7 @@ import TestSupport
             ```
             """))
         defer { lesson.remove() }
-        let result = try runCommand("lesson", ["run", lesson.file], stdin: "\n\n", timeout: 60)
+        let result = try runCommand("lesson", ["run", lesson.file], stdin: "\n\n", timeout: 120)
         #expect(result.status == 0)
         #expect(result.stdout.contains { $0.contains("[marker] hello from ") })
         #expect(result.stdout.contains("[echo] step 2 ran"))
@@ -180,7 +180,7 @@ import TestSupport
             ```
             """))
         defer { lesson.remove() }
-        let result = try runCommand("lesson", ["run", lesson.file, "--auto", "--step", "2"], timeout: 60)
+        let result = try runCommand("lesson", ["run", lesson.file, "--auto", "--step", "2"], timeout: 120)
         #expect(result.status == 0)
         // Step 1 ran (its server's port is known) but was not shown.
         #expect(result.stdout.contains { $0.hasPrefix("[echo] server is on ") })

@@ -66,12 +66,14 @@ struct BrowserTests {
         #expect(server.process.stderr.contains { $0.hasSuffix("(query)") }, "no stream after the reload: \(server.process.stderr)")
     }
 
+    /// Each copy of echo-ipv4 holds 51 events: 10 packets, the connection, the stats and the 39
+    /// events of its recorded sidecar.
     @Test("a class of 30: thirty connections listed, each event held once")
     func thirtyConnections() throws {
         try Self.requireBrowser()
         let server = try Self.fakeServer(["--pcap", "captures/echo-ipv4.pcap", "--repeat", "30", "--end"])
         defer { server.stop() }
-        try Self.check(server, artifact: "thirty-connections", ["--connections", "30", "--events", "360", "--ended"])
+        try Self.check(server, artifact: "thirty-connections", ["--connections", "30", "--events", "1530", "--ended"])
     }
 
     @Test("events without the fields they need are skipped with a warning, not a JavaScript error")

@@ -35,7 +35,6 @@ struct SocketTests {
         let port = try #require(listener.localAddress?.port)
         var held: [Socket] = []
         defer { for socket in held { try? socket.close() } }
-        let started = Date()
         var failure: SocketError?
         for _ in 0..<8 {   // the queue takes backlog + 1; the next SYN is dropped and connect() waits
             do {
@@ -46,7 +45,6 @@ struct SocketTests {
             }
         }
         #expect(failure?.description == "connect() failed: ETIMEDOUT (Connection timed out)")
-        #expect(Date().timeIntervalSince(started) < 5)
         #expect(held.count >= 1)
     }
 
@@ -138,11 +136,8 @@ struct SocketTests {
     func receiveTimeout() throws {
         let pair = try LoopbackPair()
         try pair.client.setReceiveTimeout(seconds: 0.2)
-        let started = Date()
         let error = try #require(throws: SocketError.self) { _ = try pair.client.recv(maxBytes: 64) }
-        let waited = Date().timeIntervalSince(started)
         #expect(error.isWouldBlock)
-        #expect(waited >= 0.15 && waited < 3, "waited \(waited) s")
     }
 
     @Test("poll() reports readiness: a pending connection, data, writability, end of stream")

@@ -119,7 +119,7 @@ struct TraceTests {
         let server = try ToolProcess("echo-server", ["--port", "0", "--trace", "--quiet", "--mode", "threads"])
         defer { server.stop() }
         let port = try server.waitForPort(containing: "server start, listening")
-        let client = try runCommand("echo-client", ["--port", "\(port)", "--trace", "hi"], timeout: 20)
+        let client = try runCommand("echo-client", ["--port", "\(port)", "--trace", "hi"], timeout: 120)
         #expect(client.status == 0)
         let clientPort = try #require(client.stdout.first?.split(separator: ":").last.flatMap { Int($0) })
 
@@ -175,16 +175,16 @@ struct TraceTests {
         let listener = try Socket.listening(host: "127.0.0.1", port: 0, backlog: 1)
         let port = try #require(listener.localAddress?.port)
         try listener.close()
-        let client = try runCommand("echo-client", ["--port", "\(port)", "--trace", "hi"], timeout: 20)
+        let client = try runCommand("echo-client", ["--port", "\(port)", "--trace", "hi"], timeout: 120)
         #expect(client.status == 1)
         #expect(client.stderr.contains { $0.wholeMatch(of: /\d\d:\d\d:\d\d\.\d{6} connect\(fd \d+, 127\.0\.0\.1:\d+\) -> ECONNREFUSED \(Connection refused\) <\d\.\d{6}>/) != nil },
                 "\(client.stderr)")
         #expect(client.stderr.last == "echo-client: cannot connect to 127.0.0.1:\(port): connect() failed: ECONNREFUSED (Connection refused)")
 
-        let named = try runCommand("echo-client", ["--host", "localhost", "--port", "\(port)", "--trace", "hi"], timeout: 20)
+        let named = try runCommand("echo-client", ["--host", "localhost", "--port", "\(port)", "--trace", "hi"], timeout: 120)
         #expect(named.stderr.first?.wholeMatch(of: /\d\d:\d\d:\d\d\.\d{6} getaddrinfo\("localhost", \d+\) -> .*127\.0\.0\.1.* <\d\.\d{6}>/) != nil,
                 "\(named.stderr)")
-        let unknown = try runCommand("echo-client", ["--host", "no-such-host.invalid", "--port", "\(port)", "--trace", "hi"], timeout: 30)
+        let unknown = try runCommand("echo-client", ["--host", "no-such-host.invalid", "--port", "\(port)", "--trace", "hi"], timeout: 120)
         #expect(unknown.stderr.first?.contains(#"getaddrinfo("no-such-host.invalid", "# + "\(port)) -> EAI_") == true, "\(unknown.stderr)")
         #expect(unknown.stderr.first.flatMap { callOf($0) } != nil, "the failing getaddrinfo line ends in <...> too")
     }

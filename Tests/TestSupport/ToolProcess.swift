@@ -93,7 +93,7 @@ public final class ToolProcess: @unchecked Sendable {
     public var stderr: [String] { lock.lock(); defer { lock.unlock() }; return errLines }
 
     /// Waits (at most `timeout` seconds) for a line on stdout (or stderr) that satisfies `matches`.
-    public func waitForLine(onStderr: Bool = false, timeout: Double = 10,
+    public func waitForLine(onStderr: Bool = false, timeout: Double = 120,
                             _ matches: (String) -> Bool) throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         lock.lock()
@@ -115,14 +115,14 @@ public final class ToolProcess: @unchecked Sendable {
     }
 
     /// Waits for a line containing `text`.
-    public func waitForLine(containing text: String, onStderr: Bool = false, timeout: Double = 10) throws -> String {
+    public func waitForLine(containing text: String, onStderr: Bool = false, timeout: Double = 120) throws -> String {
         try waitForLine(onStderr: onStderr, timeout: timeout) { $0.contains(text) }
     }
 
     /// Waits for the readiness line of a server and returns the port it printed last on that line
     /// (`server start, listening 127.0.0.1:43210`, `Serving HTTP on ... port 43210 ...`, or a URL:
     /// `serving the live view on http://127.0.0.1:43210/`).
-    public func waitForPort(containing text: String, onStderr: Bool = false, timeout: Double = 15) throws -> Int {
+    public func waitForPort(containing text: String, onStderr: Bool = false, timeout: Double = 120) throws -> Int {
         let line = try waitForLine(containing: text, onStderr: onStderr, timeout: timeout)
         if let range = line.range(of: #"port (\d+)"#, options: .regularExpression) {
             return Int(line[range].dropFirst(5))!
@@ -155,7 +155,7 @@ public final class ToolProcess: @unchecked Sendable {
     /// Waits (bounded) for the process to end and for its output to be read; returns the exit
     /// status (or 128 + signal). Kills it with SIGKILL if the time runs out, and throws.
     @discardableResult
-    public func waitForExit(timeout: Double = 15) throws -> Int32 {
+    public func waitForExit(timeout: Double = 120) throws -> Int32 {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning {
             if Date() > deadline {
@@ -210,7 +210,7 @@ public enum ToolProcessError: Error, CustomStringConvertible {
 /// Runs a command to completion (bounded) and returns its status and output.
 public func runCommand(_ tool: String, _ arguments: [String], prefix: [String] = [], stdin: String? = nil,
                        environment: [String: String]? = nil, currentDirectory: String? = nil,
-                       timeout: Double = 60) throws -> (status: Int32, stdout: [String], stderr: [String]) {
+                       timeout: Double = 120) throws -> (status: Int32, stdout: [String], stderr: [String]) {
     let process = try ToolProcess(tool, arguments, prefix: prefix, environment: environment,
                                   currentDirectory: currentDirectory)
     if let stdin { process.write(stdin) }

@@ -1,0 +1,236 @@
+import KernelKit
+import Timeline
+import SocketCore
+
+/// `--kernel`: wraps the chosen renderer and puts the kernel's events beside its packets.
+///
+/// Before each packet it reads what the kernel reported and prints the events stamped up to the
+/// packet's time, so lines interleave by time. A packet's line waits for the next packet (or
+/// 50 ms of quiet) so it can name each end's state after the segment; an event waits for the
+/// packets stamped before it the same way. It also numbers events with the connection
+/// their 4-tuple belongs to and gives each connection summary the states both ends went through.
+public final class KernelRenderer<Base: Renderer>: Renderer {
+    /// How kernel lines are written: beside text lines, in the ladder's columns, or as JSON Lines.
+    public enum Style { case text, ladder, json }
+
+    let base: Base
+    let kernel: KernelWatch
+    let format: Style
+    let relative: Bool
+    public var output: OutputBuffer { base.output }
+    public var waitDescriptor: Int32? { kernel.descriptor }
+
+    private struct Ends { var client: String; var server: String; var clientStates: [String] = []; var serverStates: [String] = [] }
+    private var connections: [String: Int] = [:]
+    private var ends: [Int: Ends] = [:]
+    private var firstPacket: EpochTime?
+    private var ladderOrigins: [Int: EpochTime] = [:]
+    /// The last packet, printed once the kernel's events up to the next one are known.
+    private var held: TrackedPacket?
+
+    public init(_ base: Base, kernel: KernelWatch, format: Style, relative: Bool) {
+        self.base = base
+        self.kernel = kernel
+        self.format = format
+        self.relative = relative
+    }
+
+    public func packet(_ tracked: TrackedPacket) {
+        let time = Self.epoch(tracked.packet.time)
+        if firstPacket == nil { firstPacket = time }
+        let id = tracked.connection
+        if ends[id] == nil {
+            let (client, server) = (tracked.client.description, tracked.server.description)
+            ends[id] = Ends(client: client, server: server)
+            connections[Self.key(client, server)] = id
+            ladderOrigins[id] = time
+        }
+        kernel.collect(activity: true)
+        releaseHeld(upTo: time)
+        show(kernel.take(upTo: time).map(number))
+        held = tracked
+    }
+
+    /// How long an event waits for packets stamped before it: the tracer can report a state
+    /// change before libpcap hands over the segment that caused it.
+    static var reorderWindow: Int64 { 50_000 }   // µs
+
+    /// Nothing to read from libpcap: shows what is older than the reorder window.
+    public func idle() {
+        kernel.collect(activity: false)
+        let horizon = EpochTime(microseconds: Clock.now().microseconds - Self.reorderWindow)
+        if let tracked = held, Self.epoch(tracked.packet.time) <= horizon { releaseHeld(upTo: horizon) }
+        if held == nil { show(kernel.take(upTo: horizon).map(number)) }
+    }
+
+    public func connectionEnded(_ summary: ConnectionSummary) {
+        // A sample now: the timewait socket that took over the 4-tuple is there already.
+        kernel.collect(activity: true, force: true)
+        // The ending packet and what it made the kernel do (1 ms is plenty on one machine); later
+        // events wait for the packets before them, which may be other connections'.
+        if let ending = held {
+            let limit = EpochTime(microseconds: Self.epoch(ending.packet.time).microseconds + 1_000)
+            releaseHeld(upTo: limit, only: summary.connection)
+        } else {
+            show(kernel.take(upTo: nil).map(number))
+        }
+        let (client, server) = (summary.client, summary.server)
+        for (a, b) in [(client, server), (server, client)] {
+            if let event = kernel.lookUpTimeWait(local: a.address.description, lport: Int(a.port),
+                                                 remote: b.address.description, rport: Int(b.port)) {
+                show([number(event)])
+            }
+        }
+        // A TIME_WAIT reported later than the next connection's packets still belongs in this summary.
+        for event in kernel.collected where connectionNumber(event) == summary.connection {
+            if case .state(_, .timeWait, .sockDiag) = event.kind {
+                record(summary.connection, KernelEventLine.hostPort(event.local, event.localPort), .finWait2, .timeWait)
+            }
+        }
+        var summary = summary
+        if let known = ends.removeValue(forKey: summary.connection) {
+            summary.clientStates = known.clientStates
+            summary.serverStates = known.serverStates
+            connections[Self.key(known.client, known.server)] = nil
+            ladderOrigins[summary.connection] = nil
+            summary.timeWaitSeconds = kernel.timeWaitSeconds(local: client.address.description, lport: Int(client.port),
+                                                             remote: server.address.description, rport: Int(server.port))
+                ?? kernel.timeWaitSeconds(local: server.address.description, lport: Int(server.port),
+                                          remote: client.address.description, rport: Int(client.port))
+        }
+        base.connectionEnded(summary)
+    }
+
+    public func event(_ event: TimelineEvent) { base.event(event) }
+
+    public func finish(_ stats: CaptureStats) {
+        kernel.collect(activity: true, force: true)
+        releaseHeld(upTo: nil)
+        show(kernel.finish().map(number))
+        base.finish(stats)
+    }
+
+    /// Prints the packet held back, once the kernel's events up to the next packet (`limit`; nil:
+    /// all so far) are in: those stamped before it first, then its line with each end's state
+    /// after the segment, then those stamped after it (what the segment made the kernel do).
+    ///
+    /// The state after the segment counts the events after it up to the first one a *call* causes
+    /// on its way to sending the next segment (connect()'s SYN_SENT, close()'s FIN_WAIT1 and
+    /// LAST_ACK): that one belongs to the next packet.
+    /// `only`: after the packet, take only that connection's events (its last packet: the next
+    /// connection's may already be under way within the same millisecond).
+    private func releaseHeld(upTo limit: EpochTime?, only connection: Int? = nil) {
+        guard let tracked = held else { return }
+        held = nil
+        let time = Self.epoch(tracked.packet.time)
+        let before = kernel.take(upTo: time)
+        let after: [KernelEvent]
+        if let connection, let limit {
+            after = kernel.take(upTo: limit) { self.connectionNumber($0) == connection }
+        } else {
+            after = kernel.take(upTo: limit)
+        }
+        let caused = after.prefix { !Self.isSending($0) }
+        let numbered = (before + caused).map(number)
+        (base as? TextRenderer)?.packetNote = stateNote(tracked.connection)
+        let later = after.dropFirst(caused.count).map(number)
+        show(Array(numbered.prefix(before.count)))
+        base.packet(tracked)
+        show(Array(numbered.dropFirst(before.count)) + later)
+    }
+
+    private func connectionNumber(_ event: KernelEvent) -> Int? {
+        guard event.hasAddresses else { return nil }
+        return connections[Self.key(KernelEventLine.hostPort(event.local, event.localPort),
+                                    KernelEventLine.hostPort(event.remote, event.remotePort))]
+    }
+
+    /// A state a system call enters right before its segment leaves.
+    private static func isSending(_ event: KernelEvent) -> Bool {
+        guard case .state(_, let to, _) = event.kind else { return false }
+        return to == .synSent || to == .finWait1 || to == .lastAck
+    }
+
+    /// `  [client ESTABLISHED, server SYN_RECV]`: the last state the kernel reported for each end.
+    private func stateNote(_ id: Int) -> String? {
+        guard let known = ends[id] else { return nil }
+        // FIN_WAIT2 → CLOSE hands the 4-tuple to a timewait socket: the end is in TIME_WAIT now
+        // (sock_diag confirms it at its next sample).
+        func current(_ states: [String]) -> String? {
+            states.suffix(2) == ["FIN_WAIT2", "CLOSE"] || states.suffix(2) == ["CLOSING", "CLOSE"] ? "TIME_WAIT" : states.last
+        }
+        var parts: [String] = []
+        if let state = current(known.clientStates) { parts.append("client \(state)") }
+        if let state = current(known.serverStates) { parts.append("server \(state)") }
+        return parts.isEmpty ? nil : "  [" + parts.joined(separator: ", ") + "]"
+    }
+
+    /// Gives an event its connection number and records the state change it reports.
+    private func number(_ event: KernelEvent) -> KernelEvent {
+        var event = event
+        let socket = KernelEventLine.hostPort(event.local, event.localPort)
+        let peer = KernelEventLine.hostPort(event.remote, event.remotePort)
+        event.connection = event.hasAddresses ? connections[Self.key(socket, peer)] : nil
+        if let id = event.connection, case .state(_, .timeWait, .sockDiag) = event.kind, !isClosing(id, socket) {
+            event.connection = nil   // an older connection's timewait socket on the same 4-tuple
+        }
+        if let id = event.connection, case .state(let from, let to, _) = event.kind { record(id, socket, from, to) }
+        return event
+    }
+
+    /// Also receives each event's JSON object, whatever the format (the live view's hub).
+    public var mirror: ((String) -> Void)?
+
+    /// Writes one line per event in the chosen format.
+    private func show(_ events: [KernelEvent]) {
+        for event in events {
+            mirror?(event.json)
+            switch format {
+            case .json: output.string(event.json)
+            case .text: output.string(timeText(event.time) + " " + event.text)
+            case .ladder:
+                let socket = KernelEventLine.hostPort(event.local, event.localPort)
+                output.string(KernelEventLine.ladder(event, client: event.connection.flatMap { ends[$0]?.client } == socket,
+                                                     origin: event.connection.flatMap { ladderOrigins[$0] }))
+            }
+            output.endLine()
+        }
+    }
+
+    /// Adds a state to the end it belongs to. A child socket's first event is `LISTEN → SYN_RECV`:
+    /// `from` is LISTEN only because the child is cloned from the listener, so its list starts at SYN_RECV.
+    private func record(_ id: Int, _ socket: String, _ from: TCPState, _ to: TCPState) {
+        guard var known = ends[id] else { return }
+        let isClient = socket == known.client
+        var states = isClient ? known.clientStates : known.serverStates
+        if states.isEmpty && from != .listen { states.append(from.description) }
+        // FIN_WAIT2 → CLOSE is the full socket handing the 4-tuple to a timewait socket: for the
+        // connection's end, the next state is TIME_WAIT (reported by sock_diag).
+        if to == .timeWait, states.suffix(2) == ["FIN_WAIT2", "CLOSE"] { states.removeLast() }
+        if states.last != to.description { states.append(to.description) }
+        if isClient { known.clientStates = states } else { known.serverStates = states }
+        ends[id] = known
+    }
+
+    /// True when the end `socket` of connection `id` has sent its FIN: only then can a TIME_WAIT
+    /// on its 4-tuple be this connection's (loopback reuses 4-tuples still in TIME_WAIT).
+    private func isClosing(_ id: Int, _ socket: String) -> Bool {
+        guard let known = ends[id] else { return false }
+        let states = socket == known.client ? known.clientStates : known.serverStates
+        return ["FIN_WAIT1", "FIN_WAIT2", "CLOSING", "CLOSE"].contains(states.last ?? "")
+    }
+
+    private func timeText(_ time: EpochTime) -> String {
+        guard relative, let firstPacket else { return Clock.timeOfDay(time) }
+        let offset = time.microseconds - firstPacket.microseconds
+        let sign = offset < 0 ? "-" : ""
+        let magnitude = abs(offset)
+        return sign + EpochTime(microseconds: magnitude).description
+    }
+
+    static func epoch(_ time: Timestamp) -> EpochTime {
+        EpochTime(seconds: Int64(time.seconds), microseconds: Int64(time.isNanosecond ? time.fraction / 1000 : time.fraction))
+    }
+
+    private static func key(_ a: String, _ b: String) -> String { a < b ? a + " " + b : b + " " + a }
+}

@@ -1,0 +1,35 @@
+import SocketCore
+import Timeline
+
+extension KernelEvent {
+    /// The JSON Lines object of EVENTS.md (through the shared `TimelineEvent`), keys in its order:
+    /// `{"type":"state","time":T,"local":"127.0.0.1","lport":44806,"remote":"127.0.0.1","rport":38633,
+    ///   "from":"SYN_SENT","to":"ESTABLISHED","source":"tracepoint","conn":1}`.
+    public var json: String { timelineEvent.jsonLine }
+
+    /// The terminal line, after the time stamp:
+    /// `[kernel] 127.0.0.1:44806 CLOSE → SYN_SENT (connect(): the SYN goes out next)`.
+    public var text: String {
+        let socket = Self.hostPort(local, localPort)
+        let peer = Self.hostPort(remote, remotePort)
+        switch kind {
+        case .state(let from, let to, _):
+            return "[kernel] \(socket) \(from) → \(to) (\(StateMeaning.text(from: from, to: to)))"
+        case .resetSent(let reason):
+            return "[kernel] \(socket) sent RST to \(peer), reason \(reason) (\(StateMeaning.resetReason(reason)))"
+        case .resetReceived:
+            return "[kernel] \(socket) received RST from \(peer): the connection is aborted"
+        case .synackRetransmit:
+            return "[kernel] \(socket) sent the SYN-ACK to \(peer) again: its ACK did not come"
+        case .acceptQueue(let queued, let backlog):
+            let full = queued > backlog ? ": full, the next SYN is dropped" : ""
+            return "[kernel] \(socket) accept queue \(queued)/\(backlog)\(full)"
+        case .counter(let name, let delta, let total):
+            return "[kernel] \(StateMeaning.counter(name)) (\(name) \(delta >= 0 ? "+" : "")\(delta), total \(total), whole network namespace)"
+        }
+    }
+
+    static func hostPort(_ address: String, _ port: Int) -> String {
+        address.contains(":") ? "[\(address)]:\(port)" : "\(address):\(port)"
+    }
+}

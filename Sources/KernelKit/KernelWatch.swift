@@ -1,0 +1,154 @@
+@preconcurrency import Glibc
+import SocketCore
+
+/// The kernel's view, gathered from its three sources into one list of events in time order:
+/// the tracepoints (a `TraceInstance`, root only), the socket table (sock_diag, any user) and the
+/// TcpExt counters (/proc/net/netstat, any user). One reader per source; this type only asks each
+/// in turn, keeps what passes the capture filter, and sorts.
+///
+/// Not thread-safe, and needs no thread: the capture loop calls `collect` between packets and
+/// while it waits, and waits on `descriptor` beside libpcap's.
+public final class KernelWatch {
+    /// Why the tracepoints are off (`need root`, or tracefs's error), or nil when they are on.
+    public let tracepointProblem: String?
+    private let trace: TraceReader?
+    private let diag: SockDiag?
+    private var table = SocketTable()
+    private var counters = NetstatCounters()
+    private let filter: EventFilter?
+    private var fixup = ConnectFixup()
+    private var lastSample = 0.0
+    private var pending: [KernelEvent] = []
+    /// The states the periodic dump asks for. With the tracepoints on, TIME_WAIT is not among
+    /// them: thousands of timewait sockets (a busy machine) made each dump slow, and the
+    /// tracepoint's `FIN_WAIT2 → CLOSE` says exactly which 4-tuple to look up instead.
+    private let dumpStates: [TCPState]
+    /// TIME_WAITs found by lookup, looked up again every second until they expire.
+    private var timeWaits: [KernelEvent] = []
+    private var lastTimeWaitCheck = 0.0
+
+    /// Starts the sources. `filterExpression`: the user's capture filter (nil: everything TCP).
+    /// `ports`: a kernel-side port filter for the tracepoints, when the filter is that simple.
+    public init(filterExpression: String?, ports: [Int]) throws {
+        TraceInstance.removeStale()
+        var problem: String?
+        var reader: TraceReader?
+        if geteuid() != 0 {
+            problem = "need root"
+        } else {
+            do { reader = TraceReader(instance: try TraceInstance(ports: ports)) } catch { problem = "tracefs: \(error)" }
+        }
+        trace = reader
+        tracepointProblem = problem
+        dumpStates = reader == nil ? SocketTable.watchedStates : [.listen, .synRecv, .newSynRecv]
+        diag = try SockDiag()
+        filter = filterExpression.flatMap { EventFilter(expression: $0) }
+        if let sockets = try diag?.sockets(in: dumpStates) { _ = table.update(sockets, at: Clock.now()) }
+    }
+
+    /// trace_pipe's descriptor, to poll(2) beside the capture's; nil without tracepoints.
+    public var descriptor: Int32? { trace?.instance.pipe }
+
+    /// The instance's directory (for messages and tests), nil without tracepoints.
+    public var instancePath: String? { trace?.instance.path }
+
+    /// Reads what the sources have now. Samples the socket table and counters when `activity`
+    /// (packets or events arrived) and 20 ms passed, or 100 ms passed since the last sample, or
+    /// `force`. A sample's events are stamped when it ends: the state was there by then.
+    public func collect(activity: Bool, force: Bool = false) {
+        var fresh = trace?.readAvailable() ?? []
+        let now = Clock.monotonic()
+        if force || now - lastSample >= 0.1 || ((activity || !fresh.isEmpty) && now - lastSample >= 0.02) {
+            lastSample = now
+            if let sockets = try? diag?.sockets(in: dumpStates) {
+                fresh += table.update(sockets, at: Clock.now())
+            }
+            fresh += counters.changes(at: Clock.now())
+        }
+        var passed = fixup.pass(fresh, now: Clock.now().microseconds).filter(shows)
+        for event in passed where Self.handsOverToTimeWait(event) {
+            if let timeWait = lookUpTimeWait(local: event.local, lport: event.localPort,
+                                             remote: event.remote, rport: event.remotePort) {
+                passed.append(timeWait)
+            }
+        }
+        pending.append(contentsOf: passed)
+        if now - lastTimeWaitCheck >= 1 { checkTimeWaits(); lastTimeWaitCheck = now }
+    }
+
+    /// `FIN_WAIT2 → CLOSE` or `CLOSING → CLOSE`: the full socket gives its 4-tuple to a timewait socket.
+    static func handsOverToTimeWait(_ event: KernelEvent) -> Bool {
+        guard case .state(let from, .close, .tracepoint) = event.kind else { return false }
+        return from == .finWait2 || from == .closing
+    }
+
+    /// The TIME_WAITs found by lookup that have expired since: `TIME_WAIT → CLOSE`.
+    private func checkTimeWaits() {
+        guard trace != nil, !timeWaits.isEmpty else { return }
+        timeWaits.removeAll { event in
+            if let socket = try? diag?.socket(local: event.local, lport: event.localPort,
+                                              remote: event.remote, rport: event.remotePort),
+               socket.state == .timeWait { return false }
+            var closed = event
+            closed.time = Clock.now()
+            closed.kind = .state(from: .timeWait, to: .close, source: .sockDiag)
+            pending.append(closed)
+            return true
+        }
+    }
+
+    /// Takes the collected events up to `time` (all when nil), in time order.
+    public func take(upTo time: EpochTime?) -> [KernelEvent] {
+        pending.sort { $0.time < $1.time }
+        guard let time else { defer { pending = [] }; return pending }
+        let count = pending.firstIndex { $0.time > time } ?? pending.count
+        defer { pending.removeFirst(count) }
+        return Array(pending[..<count])
+    }
+
+    /// The collected events not taken yet (to look ahead without taking them).
+    public var collected: [KernelEvent] { pending }
+
+    /// Takes the collected events up to `time` that `matching` accepts, in time order; the others stay.
+    public func take(upTo time: EpochTime, matching: (KernelEvent) -> Bool) -> [KernelEvent] {
+        pending.sort { $0.time < $1.time }
+        var taken: [KernelEvent] = []
+        pending.removeAll { event in
+            guard event.time <= time, matching(event) else { return false }
+            taken.append(event)
+            return true
+        }
+        return taken
+    }
+
+    /// The end of the run: held events, then the instance removed.
+    public func finish() -> [KernelEvent] {
+        collect(activity: true)
+        pending += fixup.flush().filter(shows)
+        trace?.instance.remove()
+        return take(upTo: nil)
+    }
+
+    /// Removes the trace instance now (an error path); `finish` does it on the normal path.
+    public func remove() { trace?.instance.remove() }
+
+    /// Asks the kernel whether this 4-tuple is in TIME_WAIT now (an exact sock_diag lookup).
+    /// Returns the `FIN_WAIT2 → TIME_WAIT` event when it is and had not been reported yet.
+    public func lookUpTimeWait(local: String, lport: Int, remote: String, rport: Int) -> KernelEvent? {
+        guard let socket = try? diag?.socket(local: local, lport: lport, remote: remote, rport: rport),
+              socket.state == .timeWait, let event = table.noteTimeWait(socket, at: Clock.now()) else { return nil }
+        if trace != nil { timeWaits.append(event) }
+        return event
+    }
+
+    /// The TIME_WAIT timer first seen for a 4-tuple, in seconds.
+    public func timeWaitSeconds(local: String, lport: Int, remote: String, rport: Int) -> Double? {
+        table.timeWait(local: local, lport: lport, remote: remote, rport: rport)
+    }
+
+    private func shows(_ event: KernelEvent) -> Bool {
+        guard event.hasAddresses, let filter else { return true }
+        return filter.matches(local: event.local, lport: event.localPort, remote: event.remote, rport: event.remotePort)
+            || (event.localPort == 0 && filter.matches(local: event.local, lport: 0, remote: event.remote, rport: event.remotePort))
+    }
+}

@@ -1,0 +1,87 @@
+import SocketCore
+
+/// Turns successive sock_diag samples into events: what changed since the last look.
+///
+/// - a listener's accept queue length (`accept-queue`, when it changes);
+/// - a 4-tuple seen in TIME_WAIT for the first time: `FIN_WAIT2 → TIME_WAIT` (the tracepoint never
+///   reports TIME_WAIT: a separate timewait socket takes over), and `TIME_WAIT → CLOSE` once gone;
+/// - a request socket (the SYN_RECV period before the handshake's ACK): `LISTEN → NEW_SYN_RECV`.
+public struct SocketTable {
+    public static let watchedStates: [TCPState] = [.listen, .timeWait, .synRecv, .newSynRecv]
+
+    private struct Tuple: Hashable { var local: String, lport: Int, remote: String, rport: Int }
+    private var queues: [Tuple: Int] = [:]
+    private var timeWaits: [Tuple: Int] = [:]
+    private var requests: Set<Tuple> = []
+    /// TIME_WAIT 4-tuples missing from the last sample: gone only when missing from two in a row,
+    /// since a dump is no snapshot and can skip sockets while others come and go.
+    private var missing: Set<Tuple> = []
+    /// TIME_WAITs already reported from an exact lookup (not tracked through the dumps).
+    private var lookedUp: Set<Tuple> = []
+    private var first = true
+
+    /// The TIME_WAIT timer each 4-tuple had when first seen, in seconds (for `time_wait_s`).
+    public private(set) var timeWaitSeconds: [String: Double] = [:]
+
+    public init() {}
+
+    /// Compares `sockets` with the previous sample. The first sample only sets the baseline
+    /// (except accept queues already holding connections).
+    public mutating func update(_ sockets: [DiagSocket], at time: EpochTime) -> [KernelEvent] {
+        var events: [KernelEvent] = []
+        var seenQueues: [Tuple: Int] = [:], seenWaits: [Tuple: Int] = [:], seenRequests: Set<Tuple> = []
+        for socket in sockets {
+            let tuple = Tuple(local: socket.local, lport: socket.localPort, remote: socket.remote, rport: socket.remotePort)
+            switch socket.state {
+            case .listen:
+                seenQueues[tuple] = socket.receiveQueue
+                if queues[tuple] ?? 0 != socket.receiveQueue {
+                    events.append(event(tuple, time, .acceptQueue(queued: socket.receiveQueue, backlog: socket.sendQueue)))
+                }
+            case .timeWait:
+                seenWaits[tuple] = socket.expiresMilliseconds
+                if timeWaits[tuple] == nil && !first && !lookedUp.contains(tuple) {
+                    timeWaitSeconds[Self.key(tuple)] = Double(socket.expiresMilliseconds) / 1000
+                    events.append(event(tuple, time, .state(from: .finWait2, to: .timeWait, source: .sockDiag)))
+                }
+            default:
+                seenRequests.insert(tuple)
+                if !requests.contains(tuple) && !first {
+                    events.append(event(tuple, time, .state(from: .listen, to: .newSynRecv, source: .sockDiag)))
+                }
+            }
+        }
+        var stillMissing: Set<Tuple> = []
+        for (tuple, expires) in timeWaits where seenWaits[tuple] == nil {
+            if missing.contains(tuple) {
+                events.append(event(tuple, time, .state(from: .timeWait, to: .close, source: .sockDiag)))
+            } else {
+                stillMissing.insert(tuple)
+                seenWaits[tuple] = expires
+            }
+        }
+        (queues, timeWaits, requests, missing, first) = (seenQueues, seenWaits, seenRequests, stillMissing, false)
+        return events
+    }
+
+    /// Records a TIME_WAIT found by an exact lookup. Returns the state event when this 4-tuple
+    /// had not been reported yet (a later dump then does not report it again).
+    public mutating func noteTimeWait(_ socket: DiagSocket, at time: EpochTime) -> KernelEvent? {
+        let tuple = Tuple(local: socket.local, lport: socket.localPort, remote: socket.remote, rport: socket.remotePort)
+        guard timeWaits[tuple] == nil, lookedUp.insert(tuple).inserted else { return nil }
+        timeWaitSeconds[Self.key(tuple)] = Double(socket.expiresMilliseconds) / 1000
+        return event(tuple, time, .state(from: .finWait2, to: .timeWait, source: .sockDiag))
+    }
+
+    /// The TIME_WAIT timer of a 4-tuple, seconds left when first seen.
+    public func timeWait(local: String, lport: Int, remote: String, rport: Int) -> Double? {
+        timeWaitSeconds[Self.key(Tuple(local: local, lport: lport, remote: remote, rport: rport))]
+    }
+
+    private static func key(_ tuple: Tuple) -> String { "\(tuple.local) \(tuple.lport) \(tuple.remote) \(tuple.rport)" }
+
+    private func event(_ tuple: Tuple, _ time: EpochTime, _ kind: KernelEvent.Kind) -> KernelEvent {
+        KernelEvent(time: time, kind: kind, local: tuple.local, localPort: tuple.lport,
+                    remote: tuple.remote, remotePort: tuple.rport)
+    }
+}

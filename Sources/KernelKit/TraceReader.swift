@@ -1,0 +1,35 @@
+@preconcurrency import Glibc
+import SocketCore
+
+/// Takes the events out of a `TraceInstance`'s `trace_pipe`, whole lines at a time.
+///
+/// trace_pipe is a consuming read: what is read is gone from the buffer. Opened non-blocking, a
+/// read with nothing pending fails with EAGAIN; the caller poll(2)s the descriptor to wait.
+public final class TraceReader {
+    public let instance: TraceInstance
+    public let clock: TraceClock
+    private var pending: [UInt8] = []
+    private var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+
+    public init(instance: TraceInstance, clock: TraceClock = .current()) {
+        self.instance = instance
+        self.clock = clock
+    }
+
+    /// Everything ready now, parsed. Lines of other events, or cut short, are skipped.
+    public func readAvailable() -> [KernelEvent] {
+        var events: [KernelEvent] = []
+        while true {
+            // EAGAIN (thrown): the buffer is empty for now.
+            guard let count = try? chunk.withUnsafeMutableBytes({ try Syscall.read(instance.pipe, into: $0) }),
+                  count > 0 else { break }
+            pending.append(contentsOf: chunk[..<count])
+            while let newline = pending.firstIndex(of: 10) {
+                let line = String(decoding: pending[..<newline], as: UTF8.self)
+                pending.removeSubrange(...newline)
+                if let event = TraceLine.parse(Substring(line), clock: clock) { events.append(event) }
+            }
+        }
+        return events
+    }
+}

@@ -1,0 +1,99 @@
+@preconcurrency import Glibc
+
+/// The terminal the lesson is shown on.
+public enum Terminal {
+    /// Columns to wrap prose to: the terminal's width (ioctl TIOCGWINSZ on stdout), else
+    /// `$COLUMNS` (set by shells, kept when output goes through a pipe), else 80.
+    public static func width() -> Int {
+        var size = winsize()
+        if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0 {
+            return Int(size.ws_col)
+        }
+        if let columns = getenv("COLUMNS").flatMap({ Int(String(cString: $0)) }), columns > 0 {
+            return columns
+        }
+        return 80
+    }
+}
+
+/// Word wrapping for prose on a terminal.
+enum Wrapping {
+    /// Joins the lines of each paragraph and wraps it to `width` columns. Lines that are not
+    /// running text keep their own line: code blocks, headings, table rows, list items start a
+    /// new line (their continuation lines are indented like the item's text).
+    static func wrap(_ markdown: String, width: Int) -> [String] {
+        var output: [String] = []
+        var paragraph: [String] = []
+        var indent = ""
+        var inCode = false
+        func flush() {
+            guard !paragraph.isEmpty else { return }
+            output += wrapParagraph(paragraph.joined(separator: " "), width: width, indent: indent)
+            paragraph = []
+            indent = ""
+        }
+        for line in markdown.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+            let trimmed = line.trimmed(" \t")
+            if trimmed.hasPrefix("```") || trimmed.hasPrefix("~~~") {
+                flush()
+                inCode.toggle()
+                output.append(line)
+            } else if inCode || trimmed.isEmpty || trimmed.hasPrefix("#") || trimmed.hasPrefix("|") || line.hasPrefix("    ") {
+                flush()
+                output.append(line)
+            } else if let marker = listMarker(line) {
+                flush()
+                paragraph = [line]
+                indent = String(repeating: " ", count: marker)
+            } else {
+                paragraph.append(paragraph.isEmpty ? line : trimmed)
+            }
+        }
+        flush()
+        return output
+    }
+
+    /// The width of a list item's marker with its indentation (`- `, `* `, `12. `), if the line is one.
+    private static func listMarker(_ line: String) -> Int? {
+        let spaces = line.prefix { $0 == " " }.count
+        let rest = line.dropFirst(spaces)
+        if rest.hasPrefix("- ") || rest.hasPrefix("* ") || rest.hasPrefix("+ ") { return spaces + 2 }
+        let digits = rest.prefix { $0.isNumber }.count
+        if digits > 0 && rest.dropFirst(digits).hasPrefix(". ") { return spaces + digits + 2 }
+        return nil
+    }
+
+    /// Greedy wrapping by words; a word longer than the width (a URL) gets a line of its own.
+    private static func wrapParagraph(_ text: String, width: Int, indent: String) -> [String] {
+        var lines: [String] = []
+        var current = ""
+        for word in text.split(separator: " ", omittingEmptySubsequences: true) {
+            if current.isEmpty {
+                current = (lines.isEmpty ? String(text.prefix { $0 == " " }) : indent) + word
+            } else if visibleCount(current) + 1 + visibleCount(String(word)) <= width {
+                current += " " + word
+            } else {
+                lines.append(current)
+                current = indent + word
+            }
+        }
+        if !current.isEmpty { lines.append(current) }
+        return lines
+    }
+
+    /// Characters a terminal shows: ANSI colour sequences (ESC [ ... m) take no column.
+    static func visibleCount(_ text: String) -> Int {
+        var count = 0
+        var inEscape = false
+        for scalar in text.unicodeScalars {
+            if inEscape {
+                if scalar == "m" { inEscape = false }
+            } else if scalar == "\u{1B}" {
+                inEscape = true
+            } else {
+                count += 1
+            }
+        }
+        return count
+    }
+}

@@ -1,0 +1,233 @@
+import Foundation
+import Glibc
+import SocketCore
+import Testing
+import TestSupport
+
+/// `handshake-watch --kernel` against the kernel itself, read independently: a second tracefs
+/// instance of the test's own, `ss`, and the tracefs directory. Root only; runs serialised.
+@Suite("KernelLive", .serialized, .enabled(if: Privileges.isRoot, "tracefs needs root"))
+struct KernelLiveTests {
+    static let instances = "/sys/kernel/tracing/instances"
+
+    /// Starts `handshake-watch --kernel --format json port P` and waits for its readiness line.
+    static func watch(port: Int, _ extra: [String] = []) throws -> ToolProcess {
+        let watcher = try ToolProcess("handshake-watch", ["--kernel", "--format", "json"] + extra + ["port", "\(port)"])
+        _ = try watcher.waitForLine(containing: "listening on lo", onStderr: true)
+        return watcher
+    }
+
+    static func objects(_ lines: [String], type: String) -> [[String: Any]] {
+        lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .filter { $0["type"] as? String == type }
+    }
+
+    static func instanceExists(pid: Int32) -> Bool {
+        FileManager.default.fileExists(atPath: "\(instances)/sockettutor-\(pid)")
+    }
+
+    /// A port nobody uses right now.
+    static func freePort() throws -> Int {
+        let probe = try Socket.listening(host: "127.0.0.1", port: 0, backlog: 1)
+        defer { try? probe.close() }
+        return Int(try #require(probe.localAddress?.port))
+    }
+
+    @Test("an echo round trip: the states handshake-watch reports are those a second tracefs instance saw")
+    func echoRoundTripStates() throws {
+        let reference = try ReferenceTrace(name: "sockettutor-test-\(getpid())")
+        defer { reference.remove() }
+        let server = try ToolProcess("echo-server", ["--port", "0", "--quiet"])
+        defer { server.stop() }
+        let port = try server.waitForPort(containing: "server start, listening")
+        let watcher = try Self.watch(port: port)
+        let client = try runCommand("echo-client", ["--port", "\(port)", "Hello"])
+        #expect(client.status == 0)
+        _ = try watcher.waitForLine(containing: #""type":"connection""#)
+        watcher.signal(SIGINT)
+        #expect(try watcher.waitForExit() == 0)
+        let seen = Self.objects(watcher.stdout, type: "state").filter { $0["source"] as? String == "tracepoint" }
+            .map { "\($0["lport"] as? Int ?? -1) \($0["from"] as? String ?? "") \($0["to"] as? String ?? "")" }
+        // The reference saw the server's listen() too (before handshake-watch started), and
+        // connect()'s CLOSE → SYN_SENT with sport 0, which handshake-watch fills in.
+        var expected = try reference.transitions(port: port, until: "\(port) LAST_ACK CLOSE")
+            .filter { $0 != "\(port) CLOSE LISTEN" }
+        let clientPort = expected.first { $0.hasSuffix(" SYN_SENT ESTABLISHED") }?.split(separator: " ").first ?? "?"
+        expected = expected.map { $0 == "0 CLOSE SYN_SENT" ? "\(clientPort) CLOSE SYN_SENT" : $0 }
+        #expect(seen == expected, "handshake-watch: \(seen)\nreference: \(expected)")
+        #expect(seen.contains("\(port) LISTEN SYN_RECV") && seen.contains("\(port) SYN_RECV ESTABLISHED"))
+        let connection = try #require(Self.objects(watcher.stdout, type: "connection").first)
+        #expect(connection["client_states"] as? [String] == ["CLOSE", "SYN_SENT", "ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT"],
+                "\(watcher.stdout.joined(separator: "\n"))")
+        #expect(connection["server_states"] as? [String] == ["SYN_RECV", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSE"])
+        #expect(!Self.instanceExists(pid: watcher.pid), "removed after SIGINT")
+    }
+
+    @Test("TIME_WAIT: the timer handshake-watch reports is the one ss -tano shows")
+    func timeWaitTimer() throws {
+        let server = try ToolProcess("echo-server", ["--port", "0", "--quiet"])
+        defer { server.stop() }
+        let port = try server.waitForPort(containing: "server start, listening")
+        let watcher = try Self.watch(port: port)
+        defer { watcher.stop() }
+        let client = try runCommand("echo-client", ["--port", "\(port)", "Hello"])
+        #expect(client.status == 0)
+        let line = try watcher.waitForLine(containing: #""type":"connection""#)
+        let connection = try #require(Self.objects([line], type: "connection").first)
+        let reported = try #require(connection["time_wait_s"] as? Double)
+        let ss = try runCommand("/usr/bin/ss", ["-tanoH", "state", "time-wait", "dport", "= :\(port)"])
+        // timer:(timewait,59sec,0): whole seconds left, read after ours.
+        let text = ss.stdout.joined(separator: " ")
+        let seconds = try #require(text.split(separator: "timewait,").last?.split(separator: "sec").first.flatMap { Double($0) })
+        #expect(reported <= 60.0 && reported >= seconds, "ours \(reported) s, ss \(text)")
+        #expect(reported - seconds < 5, "ours \(reported) s, ss \(text)")
+        let state = try watcher.waitForLine(containing: #""to":"TIME_WAIT""#)   // may come after the summary
+        #expect(state.contains(#""from":"FIN_WAIT2","to":"TIME_WAIT","source":"sock_diag""#))
+    }
+
+    @Test("a full accept queue: backlog+1 queued as ss shows it, then ListenOverflows counts the dropped SYN")
+    func acceptQueueOverflow() throws {
+        let backlog: Int32 = 2
+        let listener = try Socket.listening(host: "127.0.0.1", port: 0, backlog: backlog)   // never accept()s
+        let port = Int(try #require(listener.localAddress?.port))
+        let watcher = try Self.watch(port: port)
+        defer { watcher.stop() }
+        var clients: [Socket] = []
+        for _ in 0..<Int(backlog) + 2 {
+            let socket = try Socket(family: AF_INET)
+            try socket.setNonBlocking()
+            _ = try? socket.connect(to: try #require(SocketAddress(ip: "127.0.0.1", port: port)))   // EINPROGRESS
+            clients.append(socket)
+        }
+        _ = try watcher.waitForLine(containing: #""queued":\#(backlog + 1),"backlog":\#(backlog)"#)
+        let ss = try runCommand("/usr/bin/ss", ["-ltnH", "sport", "= :\(port)"])
+        let recvQ = ss.stdout.first?.split(separator: " ").dropFirst().first.flatMap { Int($0) }
+        #expect(recvQ == Int(backlog) + 1, "ss: \(ss.stdout)")
+        _ = try watcher.waitForLine(containing: #""name":"ListenOverflows""#, timeout: 20)
+        let counter = try #require(Self.objects(watcher.stdout, type: "counter").first { $0["name"] as? String == "ListenOverflows" })
+        #expect((counter["delta"] as? Int ?? 0) >= 1)
+        for client in clients { try? client.close() }
+    }
+
+    @Test("the instance is removed after SIGINT, SIGTERM, -c and an output error")
+    func instanceRemovedOnEveryExit() throws {
+        let port = try Self.freePort()
+        for signal in [SIGINT, SIGTERM] {
+            let watcher = try Self.watch(port: port)
+            #expect(Self.instanceExists(pid: watcher.pid))
+            watcher.signal(signal)
+            #expect(try watcher.waitForExit() == 0)
+            #expect(!Self.instanceExists(pid: watcher.pid), "signal \(signal)")
+        }
+        let counted = try Self.watch(port: port, ["-c", "1"])
+        _ = try? Socket.connected(host: "127.0.0.1", port: port)   // refused: SYN and RST
+        #expect(try counted.waitForExit() == 0)
+        #expect(!Self.instanceExists(pid: counted.pid), "-c")
+
+        let failing = Process()
+        failing.executableURL = URL(fileURLWithPath: ToolProcess.path(of: "handshake-watch"))
+        failing.arguments = ["--kernel", "-c", "1", "port", "\(port)"]
+        failing.standardOutput = FileHandle(forWritingAtPath: "/dev/full")
+        failing.standardError = FileHandle.nullDevice
+        try failing.run()
+        let pid = failing.processIdentifier
+        try waitUntil { Self.instanceExists(pid: pid) }
+        _ = try? Socket.connected(host: "127.0.0.1", port: port)
+        failing.waitUntilExit()
+        #expect(failing.terminationStatus == 1, "writing to /dev/full fails")
+        #expect(!Self.instanceExists(pid: pid), "error exit")
+    }
+
+    @Test("without root: one line says what is missing, then the accept queue (sock_diag) still shows")
+    func withoutRoot() throws {
+        let listener = try Socket.listening(host: "127.0.0.1", port: 0, backlog: 1)   // never accept()s
+        let port = Int(try #require(listener.localAddress?.port))
+        let capture = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                       "--inh-caps=+net_raw", "--ambient-caps=+net_raw"]   // may capture, is not root
+        let watcher = try ToolProcess("handshake-watch", ["--kernel", "--format", "json", "port", "\(port)"], prefix: capture)
+        defer { watcher.stop() }
+        _ = try watcher.waitForLine(containing: "listening on lo", onStderr: true)
+        #expect(watcher.stderr.first == "handshake-watch: --kernel: no TCP states or resets: the tracepoints need root; "
+            + "still shown: accept queues, TIME_WAIT and SYN_RECV sockets (sock_diag) and the ListenOverflows/ListenDrops counters")
+        #expect(!Self.instanceExists(pid: watcher.pid))
+        let client = try Socket.connected(host: "127.0.0.1", port: port)
+        _ = try watcher.waitForLine(containing: #""type":"accept-queue""#)
+        #expect(Self.objects(watcher.stdout, type: "state").allSatisfy { $0["source"] as? String == "sock_diag" })
+        try client.close()
+    }
+
+    @Test("an instance left by a SIGKILLed run is removed at the next start")
+    func staleInstanceRemoved() throws {
+        let port = try Self.freePort()
+        let killed = try Self.watch(port: port)
+        let pid = killed.pid
+        #expect(Self.instanceExists(pid: pid))
+        killed.signal(SIGKILL)
+        _ = try killed.waitForExit()
+        #expect(Self.instanceExists(pid: pid), "SIGKILL cannot be caught")
+        let next = try Self.watch(port: port)
+        #expect(!Self.instanceExists(pid: pid))
+        next.signal(SIGINT)
+        _ = try next.waitForExit()
+    }
+}
+
+/// Waits (bounded: 15 s) until `condition` holds, checking every 10 ms.
+func waitUntil(_ condition: () -> Bool) throws {
+    let deadline = Clock.monotonic() + 15
+    while !condition() {
+        guard Clock.monotonic() < deadline else { throw ToolProcessError.noPort("condition not met in 15 s") }
+        usleep(10_000)
+    }
+}
+
+/// The test's own tracefs instance: `sock:inet_sock_set_state` only, read from `trace_pipe` with
+/// plain string splitting, independent of KernelKit's reader.
+final class ReferenceTrace {
+    let path: String
+    private var pipe: FileHandle?
+
+    init(name: String) throws {
+        path = KernelLiveTests.instances + "/" + name
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+        try "1".write(toFile: path + "/events/sock/inet_sock_set_state/enable", atomically: false, encoding: .utf8)
+        pipe = FileHandle(forReadingAtPath: path + "/trace_pipe")
+        let fd = pipe!.fileDescriptor
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+    }
+
+    func remove() {
+        try? pipe?.close()
+        pipe = nil
+        rmdir(path)
+    }
+
+    /// `lport from to` of every TCP state change on `port` (either end), until the line `last`.
+    func transitions(port: Int, until last: String) throws -> [String] {
+        var found: [String] = []
+        var pending = ""
+        let deadline = Clock.monotonic() + 15
+        guard let fd = pipe?.fileDescriptor else { return [] }
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while !found.contains(last) {
+            guard Clock.monotonic() < deadline else { throw ToolProcessError.noPort("reference trace: no \(last) in \(found)") }
+            let count = read(fd, &buffer, buffer.count)
+            if count <= 0 { usleep(10_000); continue }
+            pending += String(decoding: buffer[..<count], as: UTF8.self)
+            while let newline = pending.firstIndex(of: "\n") {
+                let line = String(pending[..<newline])
+                pending.removeSubrange(...newline)
+                var fields: [String: String] = [:]
+                for word in line.split(separator: " ") {
+                    let parts = word.split(separator: "=", maxSplits: 1)
+                    if parts.count == 2 { fields[String(parts[0])] = String(parts[1]) }
+                }
+                guard fields["protocol"] == "IPPROTO_TCP", let sport = fields["sport"], let dport = fields["dport"],
+                      sport == "\(port)" || dport == "\(port)",
+                      let old = fields["oldstate"], let new = fields["newstate"] else { continue }
+                found.append("\(sport) \(old.dropFirst(4)) \(new.dropFirst(4))")
+            }
+        }
+        return found
+    }
+}
