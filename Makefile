@@ -5,7 +5,7 @@ SWIFT ?= swift
 BIN := .build/debug
 RELEASE_BIN := .build/release
 
-.PHONY: all setup build release test test-tsan test-asan fuzz fuzz-merge demo lessons bench bench-echo bench-http bench-handshake bench-fuzz clean
+.PHONY: all setup build release test test-tsan test-asan fuzz fuzz-merge demo lessons bench bench-echo bench-http bench-handshake bench-fuzz bench-liveview clean
 
 all: build
 
@@ -52,12 +52,13 @@ lessons: build
 	.build/debug/lesson check
 
 bench: setup
-	@scripts/setup nginx wrk time gcc
+	@scripts/setup nginx wrk time gcc curl
 	$(SWIFT) build -c release
 	bench/echo/run
 	bench/http/run
 	bench/handshake/run
 	bench/fuzz/run
+	bench/liveview/run
 
 bench-echo: release
 	@scripts/setup time gcc
@@ -74,6 +75,10 @@ bench-handshake: release
 # Executions per second of every fuzz target, and the decoder through tcpdump's test captures.
 bench-fuzz: setup
 	bench/fuzz/run
+
+bench-liveview: release
+	@scripts/setup gcc curl
+	bench/liveview/run
 
 clean:
 	rm -rf .build .build-tsan .build-asan Fuzz/.build Fuzz/.scratch

@@ -53,13 +53,13 @@ let package = Package(
         ]),
 
         // The projector view: the ladder diagram as a web page (embedded) and as a standalone SVG.
-        .target(name: "LiveView", dependencies: ["Timeline", "SocketCore"],
+        .target(name: "LiveView", dependencies: ["HTTPServerKit", "Timeline", "SocketCore"],
                 resources: [.embedInCode("Resources/index.html")]),
 
         // The lesson runner.
         .target(name: "LessonKit", dependencies: ["SocketCore", "Timeline", "CLinux"]),   // CLinux: prctl(2)
         .executableTarget(name: "Lesson", dependencies: [
-            "LessonKit", "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "LessonKit", "LiveView", "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Tests. TestSupport starts the built executables as real processes and reads their output.
@@ -71,7 +71,7 @@ let package = Package(
                     exclude: ["Corpus"]),   // seed frames for the fuzz test, read from the source tree
         // LiveView's tests. Not "LiveViewTests": scripts/test runs names containing "Live" as
         // serialised live-capture suites.
-        .testTarget(name: "ProjectorViewTests", dependencies: ["LiveView", "Timeline", "TestSupport"],
+        .testTarget(name: "ProjectorViewTests", dependencies: ["LiveView", "HTTPServerKit", "SocketCore", "Timeline", "TestSupport"],
                     exclude: ["Fixtures"]),   // events and golden SVG files, read from the source tree
         .testTarget(name: "KernelKitTests", dependencies: ["KernelKit", "Timeline", "SocketCore", "TestSupport"]),
         .testTarget(name: "TimelineTests", dependencies: ["Timeline", "SocketCore"]),

@@ -54,6 +54,8 @@ open class RequestHandler {
     public private(set) var responseStream: ResponseStream?
 
     private var headersBuffer: [UInt8] = []
+    /// Whether the head being sent said `Transfer-Encoding: chunked`.
+    private var sentChunkedHead = false
     private var clock = HTTPDate.Clock()
 
     public init(socket: Socket, clientAddress: String) {
@@ -355,6 +357,7 @@ open class RequestHandler {
 
     /// Queues the status line `HTTP/1.0 200 OK` (nothing for an HTTP/0.9 request).
     public func sendResponseOnly(_ code: Int, _ message: String? = nil) {
+        sentChunkedHead = false
         guard requestVersion != "HTTP/0.9" else { return }
         headersBuffer.append(contentsOf: protocolVersion.utf8)
         headersBuffer.append(UInt8(ascii: " "))
@@ -373,6 +376,9 @@ open class RequestHandler {
             headersBuffer.append(contentsOf: RequestParser.latin1Bytes(value))
             headersBuffer.append(contentsOf: [0x0D, 0x0A])
         }
+        if HTTPHeaders.equalIgnoringCase(name, "Transfer-Encoding") {
+            sentChunkedHead = requestVersion != "HTTP/0.9" && value.lowercased().hasSuffix("chunked")
+        }
         if HTTPHeaders.equalIgnoringCase(name, "Connection") {
             if HTTPHeaders.equalIgnoringCase(value, "close") { closeConnection = true }
             else if HTTPHeaders.equalIgnoringCase(value, "keep-alive") { closeConnection = false }
@@ -390,11 +396,13 @@ open class RequestHandler {
 
     /// Keeps the response open after this request: sends what is buffered (the head), and
     /// returns a stream other threads push the rest of the body into (Server-Sent Events).
-    /// The connection closes when the stream finishes.
-    public func openResponseStream() throws -> ResponseStream {
+    /// The connection closes when the stream finishes. A head that said
+    /// `Transfer-Encoding: chunked` gets a chunked body; any other, a close-delimited one.
+    /// `bufferLimit`: bytes a client may fall behind before it is dropped.
+    public func openResponseStream(bufferLimit: Int = .max) throws -> ResponseStream {
         try wfile.flush()
         closeConnection = true
-        let stream = ResponseStream()
+        let stream = ResponseStream(bufferLimit: bufferLimit, chunked: sentChunkedHead)
         responseStream = stream
         return stream
     }

@@ -178,9 +178,13 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
         return event
     }
 
+    /// Also receives each event's JSON object, whatever the format (the live view's hub).
+    public var mirror: ((String) -> Void)?
+
     /// Writes one line per event in the chosen format.
     private func show(_ events: [KernelEvent]) {
         for event in events {
+            mirror?(event.json)
             switch format {
             case .json: output.string(event.json)
             case .text: output.string(timeText(event.time) + " " + event.text)

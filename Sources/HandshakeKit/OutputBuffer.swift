@@ -5,11 +5,17 @@
 /// Renderers append text and numbers straight into it, so printing a packet allocates nothing;
 /// `endLine()` flushes per line when the output must appear as it happens (live capture, a
 /// terminal, `--pace`), otherwise the buffer is written when full.
+///
+/// Made with `lines:` instead of a file, it hands each finished line (without its newline) to a
+/// closure: the same renderer then feeds another consumer, such as the live view's event hub.
 public final class OutputBuffer {
     private let capacity: Int
     private let storage: UnsafeMutablePointer<UInt8>
     private var count = 0
-    private let file: UnsafeMutablePointer<FILE>
+    private let file: UnsafeMutablePointer<FILE>?
+    private let lineSink: (([UInt8]) -> Void)?
+    /// The start of a line longer than the buffer, in lines mode.
+    private var partialLine: [UInt8] = []
     /// Flush at every end of line.
     public var flushesEachLine: Bool
     /// The errno of the first failed write (a full disk, `> /dev/full`), so the tool can say so
@@ -18,7 +24,17 @@ public final class OutputBuffer {
 
     public init(file: UnsafeMutablePointer<FILE>, flushesEachLine: Bool, capacity: Int = 1 << 16) {
         self.file = file
+        lineSink = nil
         self.flushesEachLine = flushesEachLine
+        self.capacity = max(capacity, 256)
+        storage = .allocate(capacity: self.capacity)
+    }
+
+    /// A buffer whose every line goes to `sink`, whole, when it ends.
+    public init(lines sink: @escaping ([UInt8]) -> Void, capacity: Int = 1 << 16) {
+        file = nil
+        lineSink = sink
+        flushesEachLine = false
         self.capacity = max(capacity, 256)
         storage = .allocate(capacity: self.capacity)
     }
@@ -31,11 +47,16 @@ public final class OutputBuffer {
     /// Writes what is buffered and flushes the FILE.
     public func flush() {
         write()
-        if fflush(file) != 0 && writeError == nil { writeError = errno }
+        if let file, fflush(file) != 0 && writeError == nil { writeError = errno }
     }
 
-    /// Hands the buffered bytes to the FILE.
+    /// Hands the buffered bytes to the FILE (in lines mode: keeps them as the line's start).
     private func write() {
+        guard let file else {
+            partialLine.append(contentsOf: UnsafeBufferPointer(start: storage, count: count))
+            count = 0
+            return
+        }
         if count > 0 && fwrite(storage, 1, count, file) < count && writeError == nil { writeError = errno }
         count = 0
     }
@@ -43,6 +64,12 @@ public final class OutputBuffer {
     /// Ends a line: appends "\n", and flushes when per-line flushing is on.
     @inline(__always)
     public func endLine() {
+        if let lineSink {
+            write()
+            lineSink(Array(partialLine[...]))   // a copy of its own size (the hub keeps it); the buffer is reused
+            partialLine.removeAll(keepingCapacity: true)
+            return
+        }
         byte(0x0A)
         if flushesEachLine || count > capacity - 512 { flush() }
     }

@@ -71,6 +71,10 @@ struct HandshakeWatch: ParsableCommand {
     @Flag(help: ArgumentHelp("Also show the kernel's view: TCP states and resets (tracepoints in a tracefs instance of our own; root), accept queues, TIME_WAIT and SYN_RECV sockets (sock_diag) and the TcpExt counters ListenOverflows and ListenDrops (/proc/net/netstat; they count for the whole network namespace, not one socket)."))
     var kernel = false
 
+    @Option(help: ArgumentHelp("Also serve the live view (a ladder diagram for a projector) on http://ADDR:PORT/ "
+                               + "(127.0.0.1 unless ADDR is given; port 0 picks one) until SIGINT or SIGTERM.", valueName: "[addr:]port"))
+    var serve: String?
+
     @Argument(help: "BPF filter expression, as for tcpdump (pcap_compile(3)); 'tcp' is implied.")
     var filter: [String] = []
 
@@ -115,6 +119,7 @@ struct HandshakeWatch: ParsableCommand {
             throw ValidationError("--kernel watches this machine's kernel now: capture live (-i), not -r")
         }
         if maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
+        if let serve, ServeAddress(serve) == nil { throw ValidationError("--serve takes [ADDR:]PORT (8080, 0, 0.0.0.0:8080, [::1]:8080), got '\(serve)'") }
     }
 
     func run() throws {
@@ -190,6 +195,7 @@ struct HandshakeWatch: ParsableCommand {
         } else {
             Console.error("reading from file \(readFile ?? ""), link-type \(capture.linkTypeDescription), snapshot length \(capture.snapshotLength)")
         }
+        let live = try serve.map { text throws(CaptureError) in try LiveServing.start(text) }
 
 
         // 5. The loop, specialised for the chosen renderer.
@@ -203,10 +209,10 @@ struct HandshakeWatch: ParsableCommand {
                                count: count, replay: Replay(pace: pace, step: step, state: state), state: state,
                                events: try recordedEvents())
         let result = switch format {
-        case .text: run(loop, TextRenderer(output: output, palette: palette, timeFormat: timeFormat), kernelWatch)
-        case .ladder: run(loop, LadderRenderer(output: output, palette: palette), kernelWatch)
-        case .json: run(loop, JSONRenderer(output: output), kernelWatch)
-        case .svg: loop.run(SVGRenderer(output: output))
+        case .text: run(loop, TextRenderer(output: output, palette: palette, timeFormat: timeFormat), kernelWatch, live)
+        case .ladder: run(loop, LadderRenderer(output: output, palette: palette), kernelWatch, live)
+        case .json: run(loop, JSONRenderer(output: output), kernelWatch, live)
+        case .svg: LiveServing.run(loop, SVGRenderer(output: output), serving: live)
         }
         state.finished.store(true, ordering: .relaxed)
         let stats = try result.get()
@@ -214,6 +220,7 @@ struct HandshakeWatch: ParsableCommand {
             throw CaptureError("cannot write the output: \(Errno(rawValue: failure))")
         }
         if format != .json { printStatsLikeTcpdump(stats) }
+        live?.serveUntilTerminated(state)
     }
 
     /// After Ctrl-C on a file: the loop has 1 s to end by itself (it does unless blocked in a
@@ -226,11 +233,24 @@ struct HandshakeWatch: ParsableCommand {
         Console.exit(0)
     }
 
-    /// The loop, with the kernel's events beside the packets when `--kernel` is on.
-    private func run<R: Renderer>(_ loop: CaptureLoop, _ renderer: R, _ kernel: KernelWatch?) -> Result<CaptureStats, CaptureError> {
-        guard let kernel else { return loop.run(renderer) }
-        let style: KernelRenderer<R>.Style = switch format { case .text: .text; case .ladder, .svg: .ladder; case .json: .json }
-        return loop.run(KernelRenderer(renderer, kernel: kernel, format: style, relative: relative))
+    /// The loop, with the kernel's events beside the packets when `--kernel` is on, and a copy
+    /// of every event for the live view when serving (LiveServing).
+    private func run<R: Renderer>(_ loop: CaptureLoop, _ renderer: R, _ kernel: KernelWatch?,
+                                  _ live: LiveServing?) -> Result<CaptureStats, CaptureError> {
+        guard let kernel else { return LiveServing.run(loop, renderer, serving: live) }
+        guard let events = LiveServing.eventsRenderer(serving: live) else {
+            return loop.run(KernelRenderer(renderer, kernel: kernel, format: kernelStyle(), relative: relative))
+        }
+        let both = KernelRenderer(TeeRenderer(renderer, events), kernel: kernel, format: kernelStyle(), relative: relative)
+        both.mirror = { (json: String) in   // the kernel's events, as JSON, whatever the terminal's format
+            events.output.string(json)
+            events.output.endLine()
+        }
+        return loop.run(both)
+    }
+
+    private func kernelStyle<Base>() -> KernelRenderer<Base>.Style {
+        switch format { case .text: .text; case .ladder, .svg: .ladder; case .json: .json }
     }
 
     /// `--kernel`: the tracefs instance (root), sock_diag and the counters. Without root, one line
@@ -324,5 +344,58 @@ final class SVGRenderer: Renderer {
 
     private static func endpoint(_ endpoint: Endpoint) -> LadderEndpoint {
         LadderEndpoint(address: endpoint.address.description, port: Int(endpoint.port))
+    }
+}
+
+/// `--serve [ADDR:]PORT`: the projector view's web server beside the capture. The hub is fed
+/// by a JSON renderer, the same that writes `--format json`, so the browser receives exactly
+/// those objects (packets, connections, the sidecar's events, the stats) whatever the
+/// terminal shows.
+struct LiveServing {
+    let server: LiveViewServer
+
+    /// Binds, starts serving, and prints the readiness line on stderr.
+    static func start(_ text: String) throws(CaptureError) -> LiveServing {
+        guard let address = ServeAddress(text) else { throw CaptureError("--serve takes [ADDR:]PORT, got \(text)") }
+        do {
+            let server = try LiveViewServer(address, hub: EventHub())
+            Console.error(server.readinessLine)
+            return LiveServing(server: server)
+        } catch {
+            throw CaptureError("--serve \(text): \(error)")
+        }
+    }
+
+    /// Runs the capture loop with `renderer`, and with the live view's JSON renderer beside it
+    /// when there is one.
+    static func run<R: Renderer>(_ loop: CaptureLoop, _ renderer: R,
+                                 serving live: LiveServing?) -> Result<CaptureStats, CaptureError> {
+        guard let events = eventsRenderer(serving: live) else { return loop.run(renderer) }
+        return loop.run(TeeRenderer(renderer, events))
+    }
+
+    /// A JSON renderer whose lines go to the hub when serving, and to the file
+    /// `SOCKETTUTOR_EVENTS_FILE` names when set (the lesson runner's `--serve` collects every
+    /// watcher's events there); nil when neither.
+    static func eventsRenderer(serving live: LiveServing?) -> JSONRenderer? {
+        let hub = live?.server.hub
+        let file = getenv("SOCKETTUTOR_EVENTS_FILE").flatMap { fopen($0, "a") }
+        guard hub != nil || file != nil else { return nil }
+        return JSONRenderer(output: OutputBuffer(lines: { line in
+            hub?.append(line)
+            if let file {   // flushed per line, appended (O_APPEND): several watchers' lines do not mix
+                fwrite(line + [0x0A], 1, line.count + 1, file)
+                fflush(file)
+            }
+        }))
+    }
+
+    /// After the capture ended (a file's end, `-c`): keeps serving until SIGINT or SIGTERM (the
+    /// one that stopped the capture counts), then sends `event: end` to every browser.
+    func serveUntilTerminated(_ state: WatchState) {
+        while !state.stopped.load(ordering: .relaxed) {
+            if Signals.waitForTermination(timeout: 0.5) != nil { break }
+        }
+        server.hub.end(waitingUpTo: 2)
     }
 }

@@ -2,6 +2,7 @@
 import ArgumentParser
 import Foundation
 import LessonKit
+import LiveView
 import SocketCore
 
 /// `lesson`: runs the classroom walkthroughs in `lessons/` step by step, and checks that they
@@ -67,11 +68,34 @@ func reportingErrors(_ body: () throws -> Void) throws {
 }
 
 /// Blocks SIGINT/SIGTERM and answers them by stopping everything: call before any thread starts.
-func stopEverythingOnSignal() {
+/// With `--serve`, every browser gets `event: end` first.
+func stopEverythingOnSignal(endingStreamsOf hub: EventHub? = nil) {
     Console.lineBuffered()
     Supervisor.shared.handleTermination { signal in
         let name = signal == SIGINT ? "interrupted (SIGINT)" : signal == SIGHUP ? "hung up (SIGHUP)" : "terminated (SIGTERM)"
         Console.error("lesson: \(name): stopping everything it started")
+        hub?.end(waitingUpTo: 2)
+    }
+}
+
+/// `lesson run N --serve`: the live view's server, fed by the lesson's timeline.
+enum LessonServing {
+    /// Starts serving, prints the readiness line, and returns the feed for the runner.
+    static func start(_ address: String, hub: EventHub) throws -> LessonTimelineFeed {
+        guard let listen = ServeAddress(address) else { throw LessonError.notFound("--serve takes [ADDR:]PORT, got \(address)") }
+        let server: LiveViewServer
+        do { server = try LiveViewServer(listen, hub: hub) } catch {
+            throw LessonError.stepFailed("--serve \(address): \(error)")
+        }
+        Console.error(server.readinessLine)
+        return try LessonTimelineFeed { hub.append(Array($0.jsonLine.utf8)) }
+    }
+
+    /// After the lesson: the page stays up until SIGINT or SIGTERM (the signal thread ends the
+    /// streams and exits).
+    static func serveUntilTerminated() -> Never {
+        Console.error("lesson: done; still serving the live view until Ctrl-C")
+        while true { pause() }
     }
 }
 
@@ -116,16 +140,22 @@ extension LessonCommand {
         @Option(help: "Wrap prose to N columns (default: the terminal's width from TIOCGWINSZ, else $COLUMNS, else 80).")
         var width: Int?
 
+        @Option(help: ArgumentHelp("Serve the live view of the whole lesson (packets, system calls, steps) on http://ADDR:PORT/ "
+                                   + "(127.0.0.1 unless ADDR is given; 0 picks a port) until SIGINT or SIGTERM.", valueName: "[addr:]port"))
+        var serve: String?
+
         func validate() throws {
             guard pace.isFinite, pace >= 0, pace <= 60 else {
                 throw ValidationError("--pace must be a number of seconds from 0 to 60")
             }
             if let width, !(20...1000).contains(width) { throw ValidationError("--width must be in 20...1000") }
             guard step >= 1 else { throw ValidationError("--step must be 1 or more") }
+            if let serve, ServeAddress(serve) == nil { throw ValidationError("--serve takes [ADDR:]PORT (8080, 0, 0.0.0.0:8080), got '\(serve)'") }
         }
 
         func run() throws {
-            stopEverythingOnSignal()
+            let hub = serve.map { _ in EventHub() }
+            stopEverythingOnSignal(endingStreamsOf: hub)
             try reportingErrors {
                 let catalog = try common.catalog()
                 let lesson = try catalog.lesson(self.lesson)
@@ -136,10 +166,13 @@ extension LessonCommand {
                 options.firstStep = step
                 options.pace = pace
                 options.fromCaptures = common.fromCaptures
-                let runner = LessonRunner(lesson: lesson, options: options,
-                                          presenter: Presenter(isShowing: true, width: width ?? Terminal.width()))
-                if let refusal = runner.rootRefusal { throw LessonError.notFound(refusal) }
-                try runner.run()
+                let presenter = Presenter(isShowing: true, width: width ?? Terminal.width())
+                if let refusal = LessonRunner(lesson: lesson, options: options, presenter: presenter).rootRefusal {
+                    throw LessonError.notFound(refusal)
+                }
+                options.timeline = try hub.map { try LessonServing.start(serve ?? "0", hub: $0) }
+                try LessonRunner(lesson: lesson, options: options, presenter: presenter).run()
+                if hub != nil { LessonServing.serveUntilTerminated() }
             }
         }
     }

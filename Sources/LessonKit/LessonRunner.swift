@@ -27,6 +27,8 @@ public final class LessonRunner {
         public var fromCaptures = false
         /// Folder put first on PATH: where the built tools are.
         public var binDirectory: String
+        /// Where the lesson's events go as they happen (`--serve`); nil for nowhere.
+        public var timeline: LessonTimelineFeed?
 
         public init(mode: Mode, binDirectory: String) {
             self.mode = mode
@@ -152,6 +154,7 @@ public final class LessonRunner {
         var environment = ProcessInfo.processInfo.environment
         environment["PATH"] = options.binDirectory + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
         environment["NO_COLOR"] = "1"
+        if let timeline = options.timeline { environment[LessonTimelineFeed.eventsFileVariable] = timeline.eventsFile }
         return environment
     }
 
@@ -160,6 +163,7 @@ public final class LessonRunner {
     private func run(_ step: Step) throws {
         show.stepHeading("Step \(step.number)/\(lesson.steps.count): \(step.title)")
         show.prose(step.explanation)
+        if !quiet { options.timeline?.step(step, lesson: lesson.number) }
         // Interactively before every step; with --auto once, before the --step the class starts
         // at, when the earlier steps have quietly set the scene.
         let prompts = options.mode == .interactive || (options.mode == .auto && step.number == options.firstStep
@@ -217,9 +221,12 @@ public final class LessonRunner {
 
         let presenter = show
         let label = command.label
+        let (timeline, pid) = (options.timeline, ProcessID())
         let child = try ChildProcess(label: label, script: script, strict: true, environment: environment) { line in
             presenter.output(line.text, label: label, stream: line.stream)
+            timeline?.line(line, label: label, pid: pid.value)
         }
+        pid.value = Int(child.pid)
         try Supervisor.shared.adopt(child)
         processes[label] = child
         values["pid:\(label)"] = String(child.pid)

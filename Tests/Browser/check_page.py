@@ -23,6 +23,10 @@ Every wait is bounded by --timeout (default 60 s); nothing sleeps to synchronise
   --labels FILE    with --visit-all: writes every arrow's label and caption, a line each
                    (`SYN seq 0<TAB>1/3 connect() sends SYN, blocks`), connection after connection
   --ended          the status line says the capture ended (event: end)
+  --events-url URL the page holds exactly as many events as the server's /events.jsonl says it
+                   kept (its Last-Event-ID header), and no message came twice (after --drop too)
+  --reconnected    the event stream was opened at least twice (after --drop)
+Prints `check_page: page open` on stderr once the page has loaded (a test may then make traffic).
 Always: no JavaScript error in the console (the whole console log goes to --console-log), and
 a screenshot (--screenshot, kept as a test artifact) that is not blank.
 Exit status 0 when every check passed; 1 with one line per failure on stderr otherwise.
@@ -186,8 +190,28 @@ def visit_all(driver, timeout, labels=None):
             file.write("".join(line + "\n" for line in arrows))
 
 
+def server_last_id(url, timeout):
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return int(response.headers["Last-Event-ID"])
+
+
+def every_event_once(driver, url, timeout, failures):
+    """Waits until the page holds every event the server kept, each once."""
+    def settled():
+        held = held_events(driver)
+        kept = server_last_id(url, timeout)
+        if held > kept:
+            raise AssertionError(f"the page holds {held} events, the server kept {kept}")
+        return held == kept and kept > 0
+    wait_until("every event the server kept", settled, timeout)
+    duplicates = driver.execute_script("return wire.duplicates")
+    if duplicates:
+        failures.append(f"{duplicates} messages came twice")
+
+
 def run(args, driver, failures):
     driver.get(args.url)
+    print("check_page: page open", file=sys.stderr, flush=True)
     if args.handshake:
         wait_until("the SYN, SYN-ACK and ACK arrows", lambda: handshake_seen(driver), args.timeout)
     if args.drop:
@@ -206,6 +230,10 @@ def run(args, driver, failures):
         held = held_events(driver)
         if held != args.events:
             failures.append(f"the page holds {held} events, wanted each of {args.events} once (last id {ids})")
+    if args.reconnected:
+        wait_until("the event stream to reopen", lambda: driver.execute_script("return wire.streams") >= 2, args.timeout)
+    if args.events_url:
+        every_event_once(driver, args.events_url, args.timeout, failures)
     if args.connections is not None:
         shown = lambda: driver.execute_script(
             "return document.querySelectorAll('#connections li:not([hidden])').length")
@@ -235,6 +263,8 @@ def main():
     parser.add_argument("--visit-all", action="store_true")
     parser.add_argument("--labels")
     parser.add_argument("--ended", action="store_true")
+    parser.add_argument("--events-url")
+    parser.add_argument("--reconnected", action="store_true")
     parser.add_argument("--timeout", type=float, default=60)
     args = parser.parse_args()
 

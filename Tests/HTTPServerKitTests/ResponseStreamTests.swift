@@ -11,14 +11,17 @@ final class StreamBox: Sendable {
     var first: ResponseStream? { streams.withLock { $0.first } }
 }
 
-/// Sends an event-stream head and leaves the body open.
+/// Sends an event-stream head and leaves the body open: chunked for `GET /chunked HTTP/1.1`,
+/// close-delimited otherwise; `/small` streams have a 64 KiB buffer limit.
 final class StreamingHandler: RequestHandler {
     var box: StreamBox?
     override func doGET() throws {
+        if path == "/chunked" { protocolVersion = "HTTP/1.1" }
         sendResponse(200)
         sendHeader("Content-Type", "text/event-stream")
+        if path == "/chunked" { sendHeader("Transfer-Encoding", "chunked") }
         try endHeaders()
-        let stream = try openResponseStream()
+        let stream = try openResponseStream(bufferLimit: path == "/small" ? 64 * 1024 : .max)
         box?.streams.withLock { $0.append(stream) }
     }
 }
@@ -66,5 +69,35 @@ final class StreamingHandler: RequestHandler {
         try client.socket.close()
         try waitUntil("push reports the connection gone", timeout: 10) { !stream.push(Array("data: x\n\n".utf8)) }
         #expect(stream.isClosed)
+    }
+
+    @Test(arguments: ["threads", "epoll"]) func chunkedBody(mode: String) throws {
+        let box = StreamBox()
+        let port = try startServer(mode, box)
+        let client = try WireClient(port: port)
+        try client.send("GET /chunked HTTP/1.1\r\nHost: x\r\n\r\n")
+        try waitUntil("the handler opened its stream", timeout: 10) { box.first != nil }
+        let stream = box.first!
+        #expect(stream.chunked)
+        #expect(stream.push(Array("data: 1\n\n".utf8)))
+        stream.finish()
+        let text = String(decoding: try client.readToEnd(), as: UTF8.self)
+        #expect(text.contains("Transfer-Encoding: chunked\r\n"))
+        #expect(text.hasSuffix("\r\n\r\n9\r\ndata: 1\n\n\r\n0\r\n\r\n"), "\(text)")
+    }
+
+    @Test(arguments: ["threads", "epoll"]) func aClientThatStopsReadingIsDropped(mode: String) throws {
+        let box = StreamBox()
+        let port = try startServer(mode, box)
+        let client = try WireClient(port: port)
+        try client.socket.setBufferSizes(receive: 4096)
+        try client.send("GET /small HTTP/1.0\r\n\r\n")
+        try waitUntil("the handler opened its stream", timeout: 10) { box.first != nil }
+        let stream = box.first!
+        // The client reads nothing: the socket buffers fill, then the stream's 64 KiB, then it is dropped.
+        let block = [UInt8](repeating: 0x61, count: 8192)
+        try waitUntil("push reports the client dropped", timeout: 30) { !stream.push(block) }
+        try waitUntil("the server closed the connection", timeout: 30) { stream.isClosed }
+        #expect(stream.pendingCount == 0, "the buffer was freed")
     }
 }

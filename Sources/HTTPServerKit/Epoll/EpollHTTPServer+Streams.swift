@@ -14,9 +14,18 @@ extension EpollHTTPServer {
         }
         streams.withLock { $0[fd] = connection }
         // Runs under the stream's lock, which endStream also holds to close: never a stale fd.
-        stream.onWake { [epoll] in
+        // shutdown(2) makes the socket report EPOLLHUP, so the worker ends even a stream whose
+        // client reads nothing (its EPOLLOUT would never come).
+        stream.onWake({ [epoll] in
             try? epoll.modify(fd, events: EPOLLOUT.rawValue | EPOLLONESHOT.rawValue, data: UInt64(fd))
-        }
+        }, hangUp: { [socket = connection.socket] in
+            try? socket.shutdown(how: Int32(SHUT_RDWR))
+        })
+    }
+
+    /// Whether `fd` is an open stream's socket (its reports are EPOLLOUT, or EPOLLHUP after abort()).
+    func isStream(_ fd: Int32) -> Bool {
+        streams.withLock { $0[fd] != nil }
     }
 
     /// The socket of a stream can take bytes: send what is pending, without waiting.
@@ -24,6 +33,10 @@ extension EpollHTTPServer {
         guard let connection = streams.withLock({ $0[fd] }),
               let stream = connection.withHandler({ $0.responseStream }) else { return }
         let (bytes, finished) = stream.takePending()
+        if finished && bytes.isEmpty {
+            endStream(connection, stream)
+            return
+        }
         var sent = 0
         while sent < bytes.count {
             do {

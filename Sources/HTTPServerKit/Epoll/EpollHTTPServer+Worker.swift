@@ -22,7 +22,7 @@ extension EpollHTTPServer {
             let fd = Int32(truncatingIfNeeded: event[0].data.u64)
             if fd == server.socket.descriptor {
                 acceptAll()
-            } else if event[0].events & EPOLLOUT.rawValue != 0 {
+            } else if event[0].events & EPOLLOUT.rawValue != 0 || isStream(fd) {
                 writable(fd)
             } else {
                 readable(fd)

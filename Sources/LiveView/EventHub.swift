@@ -1,0 +1,246 @@
+@preconcurrency import Glibc
+import Dispatch
+import HTTPServerKit
+import SocketCore
+import Synchronization
+
+/// Where the timeline meets the browsers: the capture appends each event, every open
+/// `/events` stream receives it as one Server-Sent Event.
+///
+///     capture thread   append(line) → ring (id N), wake the delivery thread
+///     delivery thread  the events since its last round → each stream: push("id: N\ndata: {...}\n\n"...)
+///     web workers      subscribe(stream, after: M) → the events after M, then every new one
+///
+/// The capture path never waits for the web: it only stores the line and, when the delivery
+/// thread is idle, wakes it. That thread sends everything new in one push per stream (a push
+/// copies bytes into the stream's buffer; the epoll engine writes them when the socket can take
+/// them), so a burst costs one round, not one per event and browser. A browser that stops
+/// reading is dropped once its buffer passes `clientBufferLimit`, without slowing anyone else;
+/// it reconnects with `Last-Event-ID`, or reloads.
+public final class EventHub: Sendable {
+    /// Events kept for browsers that connect late or reconnect.
+    public static let defaultCapacity = 1_000_000
+    /// Bytes a browser may fall behind before it is dropped.
+    public static let clientBufferLimit = 1 << 20
+
+    /// What the capture thread touches: the events, and whether a delivery round is due.
+    private struct Store {
+        var ring: EventRing
+        var wakePending = false
+    }
+
+    /// What delivery owns: the open streams and how far they have been sent. Lock order:
+    /// `delivery`, then `store`; the capture thread takes `store` alone.
+    private struct Delivery {
+        var streams: [ObjectIdentifier: Subscriber] = [:]
+        /// The id of the last event pushed to every stream.
+        var sentThrough = 0
+        var ended = false
+    }
+
+    /// An open stream, and the id it asked to start after (it may be ahead of delivery, for a
+    /// page that has just loaded events.jsonl).
+    private struct Subscriber {
+        let stream: ResponseStream
+        let after: Int
+    }
+
+    private let store: Mutex<Store>
+    private let delivery = Mutex(Delivery())
+    private let wake = DispatchSemaphore(value: 0)
+    private let ownThread: Bool
+    private let threadStarted = Atomic<Bool>(false)
+
+    /// `deliveryThread: false` leaves delivery to explicit `deliver()` calls (tests). The thread
+    /// starts with the first event, so a program can block its signals before.
+    public init(capacity: Int = EventHub.defaultCapacity, deliveryThread: Bool = true) {
+        store = Mutex(Store(ring: EventRing(capacity: capacity)))
+        ownThread = deliveryThread
+    }
+
+    private func wakeDelivery() {
+        guard ownThread else { return }
+        if !threadStarted.exchange(true, ordering: .relaxed) {
+            do {
+                try Threads.detach { [self] in
+                    while true {
+                        wake.wait()
+                        deliver()
+                    }
+                }
+            } catch {
+                Console.error("live view: cannot start the delivery thread: \(error)")
+            }
+        }
+        wake.signal()
+    }
+
+    /// What a new stream starts with.
+    public enum Start: Equatable, Sendable {
+        /// The events after the asked id follow, then every new one.
+        case streaming(backlog: Int)
+        /// The asked id is no longer kept (or was never given): `event: reset`, the page reloads.
+        case reset
+    }
+
+    // MARK: - The capture's side
+
+    /// Keeps one event (its JSON object, one line without the newline) for every stream.
+    /// Returns its id.
+    @discardableResult
+    public func append(_ line: [UInt8]) -> Int {
+        let (id, wakeUp): (Int, Bool) = store.withLock { store in
+            let id = store.ring.append(line)
+            defer { store.wakePending = true }
+            return (id, !store.wakePending)
+        }
+        if wakeUp { wakeDelivery() }
+        return id
+    }
+
+    /// The end of the capture (SIGINT, SIGTERM): every stream gets what is left, `event: end`,
+    /// and closes; streams opened later get their backlog and the end at once. Waits up to
+    /// `seconds` for those streams to be sent, so a process that exits next does not cut the
+    /// last bytes off.
+    public func end(waitingUpTo seconds: Double = 0) {
+        let ending: [ResponseStream] = delivery.withLock { delivery in
+            deliverNew(&delivery)
+            delivery.ended = true
+            let streams = delivery.streams.values.map(\.stream)
+            for stream in streams {
+                stream.push(Self.endMessage)
+                stream.finish()
+            }
+            delivery.streams.removeAll()
+            return streams
+        }
+        let deadline = Clock.monotonicNanoseconds() + UInt64(max(0, seconds) * 1e9)
+        while ending.contains(where: { !$0.isClosed }) && Clock.monotonicNanoseconds() < deadline {
+            usleep(10_000)
+        }
+    }
+
+    // MARK: - Delivery
+
+    /// One delivery round: every event not yet sent, to every stream, one push each.
+    public func deliver() {
+        delivery.withLock { deliverNew(&$0) }
+    }
+
+    private func deliverNew(_ delivery: inout Delivery) {
+        let new: [(id: Int, line: [UInt8])]? = store.withLock { store in
+            store.wakePending = false
+            return store.ring.events(after: delivery.sentThrough)
+        }
+        guard let new else {
+            // The ring moved past what was sent (a delivery more than `capacity` events late):
+            // the streams cannot resume in order; they reset and reload.
+            for subscriber in delivery.streams.values {
+                subscriber.stream.push(Self.resetMessage)
+                subscriber.stream.finish()
+            }
+            delivery.streams.removeAll()
+            delivery.sentThrough = store.withLock { $0.ring.lastId }
+            return
+        }
+        guard let last = new.last else { return }
+        delivery.sentThrough = last.id
+        guard !delivery.streams.isEmpty else { return }
+        let bytes = Self.messages(new)
+        let firstId = new[0].id
+        broadcast(in: &delivery) { after in
+            after < firstId ? bytes : after >= last.id ? nil : Self.messages(new.filter { $0.id > after })
+        }
+    }
+
+    /// Pushes to every stream what `bytes(after)` gives for it (nil: nothing), forgetting the
+    /// streams that are gone or were dropped as too slow.
+    private func broadcast(in delivery: inout Delivery, _ bytes: (_ after: Int) -> [UInt8]?) {
+        var gone: [ObjectIdentifier] = []
+        for (key, subscriber) in delivery.streams {
+            guard let bytes = bytes(subscriber.after) else { continue }
+            if !subscriber.stream.push(bytes) { gone.append(key) }
+        }
+        for key in gone { delivery.streams.removeValue(forKey: key) }
+    }
+
+    /// The messages of these events, one after the other.
+    static func messages(_ events: [(id: Int, line: [UInt8])]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for (id, line) in events { appendMessage(id: id, line: line, to: &bytes) }
+        return bytes
+    }
+
+    // MARK: - The browsers' side
+
+    /// Starts a stream after event `after` (nil: from the oldest kept). The backlog (up to what
+    /// delivery has sent to everyone) is pushed at once, delivery sends the rest. A backlog
+    /// larger than half a buffer gets a reset instead: the page then reloads `events.jsonl`,
+    /// which has no such bound.
+    public func subscribe(_ stream: ResponseStream, after: Int?) -> Start {
+        delivery.withLock { delivery in
+            stream.push(Self.retry)
+            let backlog: [(id: Int, line: [UInt8])]? = store.withLock { store in
+                let from = after ?? (store.ring.firstId - 1)
+                guard from <= store.ring.lastId else { return nil }   // an id this ring never gave
+                return store.ring.events(after: from)?.filter { $0.id <= delivery.sentThrough }
+            }
+            guard let backlog, backlog.reduce(0, { $0 + $1.line.count + 24 }) < stream.bufferLimit / 2 else {
+                stream.push(Self.resetMessage)
+                stream.finish()
+                return .reset
+            }
+            stream.push(Self.messages(backlog))
+            if delivery.ended {
+                stream.push(Self.endMessage)
+                stream.finish()
+            } else {
+                delivery.streams[ObjectIdentifier(stream)] = Subscriber(stream: stream, after: after ?? 0)
+            }
+            return .streaming(backlog: backlog.count)
+        }
+    }
+
+    /// Every event kept, one JSON line each, and the id of the last (where a stream resumes).
+    public func snapshot() -> (lines: [[UInt8]], lastId: Int) {
+        store.withLock { ($0.ring.all, $0.ring.lastId) }
+    }
+
+    /// A comment line on every stream: it keeps proxies and idle timers from closing a quiet
+    /// stream, and finds the browsers that left (their push fails).
+    public func keepAlive() {
+        delivery.withLock { broadcast(in: &$0) { _ in Self.keepAliveComment } }
+    }
+
+    /// Closes every open stream from the server's side (a test hook): browsers reconnect with
+    /// `Last-Event-ID` and must see each event once.
+    public func dropStreams() {
+        delivery.withLock { delivery in
+            deliverNew(&delivery)
+            for subscriber in delivery.streams.values { subscriber.stream.finish() }
+            delivery.streams.removeAll()
+        }
+    }
+
+    /// Streams open now.
+    public var streamCount: Int { delivery.withLock { $0.streams.count } }
+
+    /// The id of the newest event (0 before the first).
+    public var lastId: Int { store.withLock { $0.ring.lastId } }
+
+    // MARK: - The wire form (the page's contract: LiveViewPage)
+
+    /// `id: N\ndata: {...}\n\n`: one event, its JSON on one data line.
+    static func appendMessage(id: Int, line: [UInt8], to bytes: inout [UInt8]) {
+        bytes += Array("id: ".utf8)
+        bytes += Array(String(id).utf8)
+        bytes += Array("\ndata: ".utf8)
+        bytes += line
+        bytes += [0x0A, 0x0A]
+    }
+
+    static let retry = Array("retry: 500\n\n".utf8)
+    static let resetMessage = Array("event: reset\ndata: {}\n\n".utf8)
+    static let endMessage = Array("event: end\ndata: {}\n\n".utf8)
+    static let keepAliveComment = Array(": keep-alive\n\n".utf8)
+}

@@ -1,0 +1,118 @@
+import HTTPServerKit
+import SocketCore
+import Timeline
+
+/// The projector view's request handler: the page, its event stream, the events kept and the
+/// diagram as SVG. A `RequestHandler` like any other, so our own HTTP library serves it (the
+/// epoll engine holds each open event stream as a buffer, not a thread).
+///
+///     GET /              the page (LiveViewPage)
+///     GET /events        text/event-stream: `id: N` + `data: {json}` per event, from the
+///                        request's Last-Event-ID header, else ?after=N, else the oldest kept
+///     GET /events.jsonl  every event kept, with `Last-Event-ID: N` (the last line's id)
+///     GET /ladder.svg    SVGLadderWriter's diagram of the events kept (?conn=N: one connection)
+///     GET /_test/drop    only with test hooks on (LiveViewServer.testHooksVariable): closes every
+///                        event stream (browsers reconnect); each stream's start is then logged on
+///                        stderr, `stream after N (Last-Event-ID|query|start)`
+public final class LiveViewHandler: RequestHandler {
+    let hub: EventHub
+    let testHooks: Bool
+
+    public init(socket: Socket, clientAddress: String, hub: EventHub, testHooks: Bool = false) {
+        self.hub = hub
+        self.testHooks = testHooks
+        super.init(socket: socket, clientAddress: clientAddress)
+        protocolVersion = "HTTP/1.1"   // keep-alive for the page's requests, chunked streams
+    }
+
+    public override var serverVersion: String { "sockettutor-liveview/1" }
+
+    /// The browser's requests are not what the teacher's terminal is for: no access log.
+    public override func logMessage(_ message: String) {}
+
+    public override func doGET() throws { try route(sendBody: true) }
+    public override func doHEAD() throws { try route(sendBody: false) }
+
+    private func route(sendBody: Bool) throws {
+        let (target, query) = Self.split(path)
+        switch target {
+        case "/", "/index.html":
+            try respond(LiveViewPage.html, type: LiveViewPage.contentType, sendBody: sendBody)
+        case "/events" where sendBody:
+            try streamEvents(query: query)
+        case "/events":
+            try respond([], type: "text/event-stream", sendBody: false)
+        case "/events.jsonl":
+            let (lines, lastId) = hub.snapshot()
+            var body: [UInt8] = []
+            for line in lines { body += line; body.append(0x0A) }
+            try respond(body, type: "application/x-ndjson", extra: [("Last-Event-ID", String(lastId))], sendBody: sendBody)
+        case "/ladder.svg":
+            let connection = query["conn"].flatMap { Int($0) }
+            try respond(Array(ladderSVG(connection: connection).utf8), type: "image/svg+xml; charset=utf-8", sendBody: sendBody)
+        case "/_test/drop" where testHooks:
+            hub.dropStreams()
+            try respond(Array("dropped\n".utf8), type: "text/plain; charset=utf-8", sendBody: sendBody)
+        default:
+            try sendError(404)
+        }
+    }
+
+    /// A whole response: status 200, its length, no caching (the view changes all the time).
+    private func respond(_ body: [UInt8], type: String, extra: [(String, String)] = [], sendBody: Bool) throws {
+        sendResponse(200)
+        sendHeader("Content-Type", type)
+        sendHeader("Content-Length", String(body.count))
+        sendHeader("Cache-Control", "no-store")
+        for (name, value) in extra { sendHeader(name, value) }
+        try endHeaders()
+        if sendBody { try wfile.write(body) }
+    }
+
+    /// `/events`: the head, then the stream stays open and the hub feeds it. HTTP/1.1 clients
+    /// (every browser) get a chunked body, HTTP/1.0 ones a close-delimited body.
+    private func streamEvents(query: [String: String]) throws {
+        let after = Self.resumePoint(header: headers["Last-Event-ID"], query: query["after"])
+        sendResponse(200)
+        sendHeader("Content-Type", "text/event-stream")
+        sendHeader("Cache-Control", "no-store")
+        if requestVersion == "HTTP/1.1" { sendHeader("Transfer-Encoding", "chunked") }
+        sendHeader("Connection", "close")
+        try endHeaders()
+        let stream = try openResponseStream(bufferLimit: EventHub.clientBufferLimit)
+        let start = hub.subscribe(stream, after: after)
+        if testHooks {
+            // What the browser test checks: a dropped stream resumes from the browser's own header.
+            let how = headers["Last-Event-ID"] != nil ? "Last-Event-ID" : query["after"] != nil ? "query" : "start"
+            Console.error("stream after \(after ?? 0) (\(how))\(start == .reset ? ": reset" : "")")
+        }
+    }
+
+    /// Where a stream starts: the browser's own `Last-Event-ID` first (a reconnect), then
+    /// `?after=N` (the page after loading events.jsonl); nil for the oldest kept. An id that
+    /// is not a number counts as none, as in the browser's own parsing.
+    static func resumePoint(header: String?, query: String?) -> Int? {
+        for text in [header, query] {
+            if let text, let id = Int(text), id >= 0 { return id }
+        }
+        return nil
+    }
+
+    /// The SVG diagram of the events kept.
+    private func ladderSVG(connection: Int?) -> String {
+        let (lines, _) = hub.snapshot()
+        let text = lines.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "\n")
+        return SVGLadderWriter.svg(EventsFile.parse(text).events, connection: connection)
+    }
+
+    /// `/events?after=3` → ("/events", ["after": "3"]).
+    static func split(_ path: String) -> (String, [String: String]) {
+        guard let mark = path.firstIndex(of: "?") else { return (path, [:]) }
+        var query: [String: String] = [:]
+        for pair in path[path.index(after: mark)...].split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            query[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+        }
+        return (String(path[..<mark]), query)
+    }
+}
