@@ -156,7 +156,7 @@ import Testing
         ("No title\n## Step 1: a\n", "a lesson starts with a `# Title` line"),
         ("# T\nNo steps.\n", "no `## Step 1: title` section"),
         // Found by the fuzz target `lesson` (Fuzz/Corpus/lesson/regression-empty-label).
-        ("# T\n## Step 1: a\n```run label= T\nx\n```\n", "label= needs a name"),
+        ("# T\n## Step 1: a\n```run label= T\nx\n```\n", "has no attribute `T`"),   // the stray word is caught first
         ("# T\n## Step 1: a\n```run label=\"\"\nx\n```\n", "label= needs a name"),
     ])
     func rejectsBrokenLessonsWithFileAndLine(text: String, message: String) {
