@@ -244,8 +244,17 @@ public var packageRoot: URL {
 }
 
 /// Counts a running process's open descriptors and threads, for leak checks.
+///
+/// Under a sanitizer the runtime opens descriptors of its own: it symbolizes every report it
+/// checks against the suppressions through an llvm-symbolizer child, over two pipes. Those pipes
+/// are not the tool's, so they are left out of the count there.
 public func resourceCounts(pid: Int32) -> (descriptors: Int, threads: Int) {
-    let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd"))?.count ?? -1
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
+    let fds = entries.isEmpty ? -1 : entries.filter { entry in
+        guard Sanitizer.name != nil else { return true }
+        let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(entry)")) ?? ""
+        return !target.hasPrefix("pipe:")
+    }.count
     let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task"))?.count ?? -1
     return (fds, tasks)
 }
