@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
+import Timeline
 
 /// `--brief` (a projector's 80 columns) and `--color always|auto|never`.
 @Suite("handshake-watch --brief and --color")
@@ -67,5 +68,19 @@ struct BriefOutputTests {
         let time = String(lastPacket.dropFirst(#"{"type":"packet","time":"#.count).prefix { $0 != "," })
         #expect(run.stdout.contains { $0.hasPrefix(#"{"type":"connection","time":\#(time),"#) })
         #expect(run.stdout.last?.hasPrefix(#"{"type":"stats","time":\#(time),"#) == true)
+    }
+
+    @Test("Timeline's reader takes every object handshake-watch writes, of every capture, sidecar events included")
+    func timelineReadsEveryObject() throws {
+        let directory = try TemporaryDirectory()
+        for capture in Self.captures {
+            let run = try runCommand("handshake-watch", ["-r", capture, "--format", "json"])
+            #expect(run.status == 0)
+            let path = try directory.write("out.jsonl", Array((run.stdout.joined(separator: "\n") + "\n").utf8))
+            let contents = try #require(try EventsFile.read(path: path))
+            #expect(contents.rejected.isEmpty, "\(capture): \(contents.rejected.prefix(3))")
+            #expect(contents.events.count == run.stdout.count, "\(capture)")
+            #expect(contents.events.contains { $0.type == "connection" } && contents.events.last?.type == "stats", "\(capture)")
+        }
     }
 }

@@ -46,7 +46,25 @@ import TestSupport
     }
 
     @Test func knownAttributesAndOrderPass() throws {
-        _ = try parse("```expect order label=echo stream=stdout timeout=3")
+        _ = try parse("```expect label=echo stream=stdout timeout=3")
+        // `expect order` checks a timeline, so one comes before it.
+        _ = try LessonParser().parse("""
+            # T
+
+            ## Step 1: a
+
+            ```run label=echo
+            echo hi; echo hi again
+            ```
+
+            ```timeline labels=echo
+            ```
+
+            ```expect order timeout=3
+            [echo] hi
+            [echo] hi again
+            ```
+            """, path: "lesson.md")
     }
 
     @Test func editDistance() {
