@@ -17,6 +17,10 @@ public final class ResponseStream: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Held by the one worker writing this stream: a push re-arms EPOLLOUT while another worker
+    /// may still be sending what it took, and two writers would reorder (or, one of them
+    /// finishing, lose) the bytes.
+    private let writer = Mutex(())
 
     public init() {}
 
@@ -51,6 +55,11 @@ public final class ResponseStream: Sendable {
             state.wake = wake
             if !state.pending.isEmpty || state.finished { wake() }
         }
+    }
+
+    /// Runs `body` as this stream's only writer (the epoll engine's `writable`).
+    func asWriter(_ body: () -> Void) {
+        writer.withLock { _ in body() }
     }
 
     /// Takes the bytes pushed so far, and whether the stream has finished.
