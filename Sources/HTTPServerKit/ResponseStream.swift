@@ -34,6 +34,10 @@ public final class ResponseStream: Sendable {
     public let bufferLimit: Int
     /// Whether each push is sent as one chunk of a chunked body.
     public let chunked: Bool
+    /// Held by the one worker writing this stream: a push re-arms EPOLLOUT while another worker
+    /// may still be sending what it took, and two writers would reorder (or, one of them
+    /// finishing, lose) the bytes.
+    private let writer = Mutex(())
 
     public init(bufferLimit: Int = .max, chunked: Bool = false) {
         self.bufferLimit = bufferLimit
@@ -109,6 +113,11 @@ public final class ResponseStream: Sendable {
             state.hangUp = hangUp
             if !state.pending.isEmpty || state.finished { wake() }
         }
+    }
+
+    /// Runs `body` as this stream's only writer (the epoll engine's `writable`).
+    func asWriter(_ body: () -> Void) {
+        writer.withLock { _ in body() }
     }
 
     /// Takes the bytes pushed so far, and whether the stream has finished.

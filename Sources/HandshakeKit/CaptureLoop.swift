@@ -33,10 +33,17 @@ public struct CaptureLoop {
         raw < 0 && raw >= Int(Int32.min) ? Int(UInt32(truncatingIfNeeded: raw)) : raw
     }
 
+    /// The clock's time, for a capture that ended before any packet came.
+    static func now() -> Timestamp {
+        let time = Clock.now()
+        return Timestamp(seconds: Int(time.seconds), fraction: Int(time.microseconds - time.seconds * 1_000_000), isNanosecond: false)
+    }
+
     /// Reads, decodes, tracks and prints until the file ends, -c is reached, or a signal arrives.
     /// Generic over the renderer so each format's loop is compiled on its own, calls inlined.
     public func run<R: Renderer>(_ renderer: R) -> Result<CaptureStats, CaptureError> {
         var handled = 0, skipped = 0, read = 0
+        var lastTime: Timestamp?
         var failure: CaptureError?
         var skips = SkipReport()
         reading: while !state.stopped.load(ordering: .relaxed) {
@@ -46,6 +53,7 @@ public struct CaptureLoop {
                 let number = read + capture.filteredOut   // the frame number in a file
                 let time = Timestamp(seconds: Self.seconds(header.pointee.ts.tv_sec), fraction: Int(header.pointee.ts.tv_usec),
                                      isNanosecond: capture.isNanosecond)
+                lastTime = time
                 do {
                     guard let packet = try PacketDecoder.decode(bytes, linkLayer: linkLayer, wireLength: Int(header.pointee.len),
                                                                 number: number, time: time) else { continue reading }
@@ -91,7 +99,8 @@ public struct CaptureLoop {
         skips.finish()
         tracker.finishAll { renderer.connectionEnded($0) }
         if let dumpFailure = capture.flushDump(), failure == nil { failure = dumpFailure }
-        var stats = CaptureStats(received: read, dropped: 0, skipped: skipped, decoded: handled, isLive: capture.isLive)
+        var stats = CaptureStats(received: read, dropped: 0, skipped: skipped, decoded: handled, isLive: capture.isLive,
+                                 endTime: lastTime ?? Self.now())
         if let kernel = capture.statistics() {
             stats.received = kernel.received
             stats.dropped = kernel.dropped

@@ -12,13 +12,17 @@ public struct CaptureStats: Sendable {
     public var decoded: Int
     /// Live capture (counts come from the kernel) or a file.
     public var isLive: Bool
+    /// When the capture ended: the last packet's stamp, or the clock's time when no packet came.
+    /// The `time` of the JSON `stats` object (EVENTS.md: every object has one).
+    public var endTime: Timestamp
 
-    public init(received: Int, dropped: Int, skipped: Int, decoded: Int, isLive: Bool) {
+    public init(received: Int, dropped: Int, skipped: Int, decoded: Int, isLive: Bool, endTime: Timestamp) {
         self.received = received
         self.dropped = dropped
         self.skipped = skipped
         self.decoded = decoded
         self.isLive = isLive
+        self.endTime = endTime
     }
 }
 

@@ -12,6 +12,8 @@ struct Connection {
     var midstream = false
     var firstTime: Double
     var lastTime: Double
+    /// The last packet's stamp, exactly as captured: the `time` of the connection's summary.
+    var lastStamp: Timestamp
     var lastClock: Int
     var packets = 1
     var bytesToServer: UInt64 = 0
@@ -55,6 +57,7 @@ struct Connection {
         let time = packet.time.value
         firstTime = time
         lastTime = time
+        lastStamp = packet.time
         lastClock = clock
         if flags.contains(.syn) && !flags.contains(.ack) {
             (client, server) = (packet.source, packet.destination)
@@ -148,6 +151,7 @@ struct Connection {
         packets += 1
         recordForZeek(packet)
         lastTime = time
+        lastStamp = packet.time
         lastClock = clock
         learnBases(packet)
         countBytes(packet)
@@ -346,7 +350,7 @@ struct Connection {
             }
         }
         return ConnectionSummary(
-            connection: id, client: client, server: server, handshakeRTT: handshakeRTT,
+            connection: id, lastPacketTime: lastStamp, client: client, server: server, handshakeRTT: handshakeRTT,
             bytesToServer: bytesToServer, bytesToClient: bytesToClient, closedBy: closedBy,
             timeWait: outcome == .closed ? timeWaitSide : .none, outcome: outcome,
             resetMeaning: resetMeaning, duration: lastTime - firstTime, packets: packets,

@@ -1,6 +1,8 @@
 /// What the table knew about a connection when it ended.
 public struct ConnectionSummary: Sendable {
     public var connection: Int
+    /// When its last packet was captured: the summary's `time` in JSON (EVENTS.md).
+    public var lastPacketTime: Timestamp
     public var client: Endpoint
     public var server: Endpoint
     /// SYN to the third ACK (Wireshark's iRTT), in seconds; nil when the handshake was not seen.

@@ -22,9 +22,7 @@ public final class JSONRenderer: Renderer {
         let out = output
         let packet = tracked.packet
         out.ascii("{\"type\":\"packet\",\"time\":")
-        out.decimal(packet.time.seconds)
-        out.byte(46)
-        out.zeroPadded(packet.time.fraction, width: packet.time.isNanosecond ? 9 : 6)
+        writeTime(packet.time)
         out.ascii(",\"src\":\"")
         out.address(packet.source.address)
         out.ascii("\",\"sport\":")
@@ -68,7 +66,9 @@ public final class JSONRenderer: Renderer {
 
     public func connectionEnded(_ summary: ConnectionSummary) {
         let out = output
-        out.ascii("{\"type\":\"connection\",\"conn\":")
+        out.ascii("{\"type\":\"connection\",\"time\":")
+        writeTime(summary.lastPacketTime)
+        out.ascii(",\"conn\":")
         out.decimal(summary.connection)
         out.ascii(",\"client\":\"")
         out.string(summary.client.description)
@@ -111,7 +111,9 @@ public final class JSONRenderer: Renderer {
 
     public func finish(_ stats: CaptureStats) {
         let out = output
-        out.ascii("{\"type\":\"stats\",\"received\":")
+        out.ascii("{\"type\":\"stats\",\"time\":")
+        writeTime(stats.endTime)
+        out.ascii(",\"received\":")
         out.decimal(stats.received)
         out.ascii(",\"dropped\":")
         out.decimal(stats.dropped)
@@ -120,6 +122,14 @@ public final class JSONRenderer: Renderer {
         out.ascii("}")
         out.endLine()
         out.flush()
+    }
+
+    /// A stamp as epoch seconds with the capture's precision (EVENTS.md's `time`).
+    @inline(__always)
+    private func writeTime(_ time: Timestamp) {
+        output.decimal(time.seconds)
+        output.byte(46)
+        output.zeroPadded(time.fraction, width: time.isNanosecond ? 9 : 6)
     }
 
     /// The step names as static strings (Step's raw values, without building a String).

@@ -1,14 +1,25 @@
 @preconcurrency import Glibc
 
-/// ANSI colours, used only on a terminal (`isatty`) without `--no-color` or `NO_COLOR`.
+/// `--color`: always, never, or auto (a terminal, and NO_COLOR unset), as GNU ls and grep spell it.
+public enum ColorMode: String, Sendable, CaseIterable {
+    case always, auto, never
+}
+
+/// ANSI colours, used only on a terminal (`isatty`) without `--no-color` or `NO_COLOR`,
+/// or whenever `--color always` asks (the lesson runner, which strips them before matching).
 public struct Palette: Sendable {
     public var enabled: Bool
 
     public init(enabled: Bool) { self.enabled = enabled }
 
-    /// True when stdout is a terminal and neither `--no-color` nor a non-empty NO_COLOR says no.
-    public static func wanted(noColorFlag: Bool) -> Bool {
-        if noColorFlag { return false }
+    /// `always` and `never` say it; `auto` is true when stdout is a terminal and no non-empty
+    /// NO_COLOR says no (https://no-color.org).
+    public static func wanted(_ mode: ColorMode) -> Bool {
+        switch mode {
+        case .always: return true
+        case .never: return false
+        case .auto: break
+        }
         if let value = getenv("NO_COLOR"), value.pointee != 0 { return false }
         return isatty(STDOUT_FILENO) == 1
     }

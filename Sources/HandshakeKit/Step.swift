@@ -27,6 +27,26 @@ public enum Step: String, Sendable, CaseIterable {
     case midstream
 }
 
+extension Step {
+    /// The step in a few words, for `--brief` lines that must fit a projector's 80 columns.
+    public var shortName: String {
+        switch self {
+        case .handshakeSyn: return "open 1/3"
+        case .handshakeSynAck: return "open 2/3"
+        case .handshakeAck: return "open 3/3"
+        case .synRetransmit: return "SYN again"
+        case .synAckRetransmit: return "SYN-ACK again"
+        case .data: return "data"
+        case .ack: return "ack"
+        case .finActive: return "1st FIN"
+        case .finPassive: return "2nd FIN"
+        case .teardownAck: return "last ACK"
+        case .rst: return "reset"
+        case .midstream: return "mid-stream"
+        }
+    }
+}
+
 /// Which way a segment travels.
 public enum Direction: Sendable {
     case toServer

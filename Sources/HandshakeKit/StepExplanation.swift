@@ -131,6 +131,18 @@ public enum StepExplanation {
             + parts.joined(separator: ", ")
     }
 
+    /// The summary for `--brief`: the outcome, the bytes each way, who closed, the packets.
+    public static func briefSummary(_ summary: ConnectionSummary) -> String {
+        var parts = ["\(summary.bytesToServer) B to server, \(summary.bytesToClient) B to client"]
+        switch summary.closedBy {
+        case .client, .server: parts.append("\(summary.closedBy.rawValue) closed first")
+        case .both: parts.append("both closed at once")
+        case .reset, .open: break
+        }
+        parts.append("\(summary.packets) packet\(summary.packets == 1 ? "" : "s")")
+        return "#\(summary.connection) \(outcomeText(summary.outcome)): " + parts.joined(separator: ", ")
+    }
+
     static func outcomeText(_ outcome: Outcome) -> String {
         switch outcome {
         case .closed: return "closed"

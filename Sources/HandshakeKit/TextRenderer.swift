@@ -8,20 +8,34 @@ import Timeline
 ///         handshake 1/3: the client's connect() sends SYN and blocks
 ///
 /// (on one line). Colour marks the phase on a terminal.
+///
+/// `--brief` is the projector's form: the addresses once, when a connection is first seen, then
+/// per packet only its direction (`c→s`, client to server), the flags, seq/ack, len, win and the
+/// step in a few words, no options:
+///
+///     21:30:32.123 #1 client 127.0.0.1:43994 → server 127.0.0.1:5000
+///     21:30:32.123 #1 c→s [SYN] seq 0 len 0 win 65495  open 1/3
 public final class TextRenderer: Renderer {
     public let output: OutputBuffer
     private let palette: Palette
-    private let time: TimePrinter
+    let time: TimePrinter
     /// Words appended to the next packet's line, then cleared: each end's kernel state (`--kernel`).
     public var packetNote: String?
+    /// `--brief`: short lines (80 columns for IPv4).
+    public let brief: Bool
+    /// Connections whose addresses a brief line has shown (removed when they end).
+    private var introduced = Set<Int>()
 
-    public init(output: OutputBuffer, palette: Palette, timeFormat: TimeFormat) {
+    public init(output: OutputBuffer, palette: Palette, timeFormat: TimeFormat, brief: Bool = false) {
         self.output = output
         self.palette = palette
         self.time = TimePrinter(format: timeFormat)
+        self.brief = brief
+        time.milliseconds = brief
     }
 
     public func packet(_ tracked: TrackedPacket) {
+        if brief { return briefPacket(tracked) }
         let out = output
         let packet = tracked.packet
         time.write(packet.time, out)
@@ -43,15 +57,7 @@ public final class TextRenderer: Renderer {
             out.ascii(" ack ")
             out.decimal(tracked.relativeAcknowledgement)
         }
-        out.ascii(" len ")
-        out.decimal(packet.tcp.payloadLength)
-        out.ascii(" win ")
-        if let window = tracked.window {
-            out.decimal(window)
-        } else {
-            out.decimal(packet.tcp.window)
-            out.byte(63)   // "?": the raw field; its scale is unknown without the handshake
-        }
+        writeLengthAndWindow(tracked)
         if packet.tcp.flags.contains(.syn) {
             let options = packet.tcp.options.summary
             if !options.isEmpty { out.string(" <\(options)>") }
@@ -65,6 +71,58 @@ public final class TextRenderer: Renderer {
             packetNote = nil
         }
         out.endLine()
+    }
+
+    /// The brief line: the connection's addresses first when it is new, then ports and numbers.
+    private func briefPacket(_ tracked: TrackedPacket) {
+        let out = output
+        let packet = tracked.packet
+        if introduced.insert(tracked.connection).inserted {
+            time.write(packet.time, out)
+            out.ascii(" #")
+            out.decimal(tracked.connection)
+            out.string(" client \(tracked.client) → server \(tracked.server)")
+            out.endLine()
+        }
+        time.write(packet.time, out)
+        out.ascii(" #")
+        out.decimal(tracked.connection)
+        out.byte(32)
+        out.ascii(tracked.direction == .toServer ? "c→s " : "s→c ")
+        palette.start(tracked.step, out)
+        out.string("[\(packet.tcp.flags.description)]")
+        palette.reset(out)
+        out.ascii(" seq ")
+        out.decimal(tracked.relativeSequence)
+        if packet.tcp.flags.contains(.ack) {
+            out.ascii(" ack ")
+            out.decimal(tracked.relativeAcknowledgement)
+        }
+        writeLengthAndWindow(tracked)
+        out.ascii("  ")
+        palette.start(tracked.step, out)
+        out.string(tracked.step.shortName)
+        palette.reset(out)
+        if let note = packetNote {
+            out.string(note)
+            packetNote = nil
+        }
+        out.endLine()
+    }
+
+    /// ` len L win W`: the window scaled, or the raw field and `?` before the handshake said how.
+    private func writeLengthAndWindow(_ tracked: TrackedPacket) {
+        let out = output
+        let tcp = tracked.packet.tcp
+        out.ascii(" len ")
+        out.decimal(tcp.payloadLength)
+        out.ascii(" win ")
+        if let window = tracked.window {
+            out.decimal(window)
+        } else {
+            out.decimal(tcp.window)
+            out.byte(63)   // "?": the raw field; its scale is unknown without the handshake
+        }
     }
 
     /// A recorded system call or output line, as the lessons show them: the program's label,
@@ -83,6 +141,8 @@ public final class TextRenderer: Renderer {
         switch event.type {
         case "syscall":
             guard let call = event.string("text") else { return }
+            // Brief: a write(2) to stdout or stderr is shown as the line it printed (the next event).
+            if brief && (call.hasPrefix("write(fd 1,") || call.hasPrefix("write(fd 2,")) { return }
             text = call + " " + Clock.spanSuffix(event.duration ?? 0)
         case "output":
             guard let line = event.string("text") else { return }
@@ -109,7 +169,12 @@ public final class TextRenderer: Renderer {
         let out = output
         palette.bold(out)
         out.ascii("  = ")
-        out.string(StepExplanation.summary(summary))
+        if brief {
+            introduced.remove(summary.connection)
+            out.string(StepExplanation.briefSummary(summary))
+        } else {
+            out.string(StepExplanation.summary(summary))
+        }
         palette.reset(out)
         out.endLine()
     }

@@ -12,6 +12,8 @@ public enum TimeFormat: Sendable {
 /// `HH:MM:SS.` cached per second because localtime_r is not cheap) or relative.
 final class TimePrinter {
     let format: TimeFormat
+    /// Milliseconds only (`--brief`): the projector's lines have no room for the last digits.
+    var milliseconds = false
     private var first: Timestamp?
     private var cachedSecond = Int.min
     private var cachedPrefix = ""
@@ -27,7 +29,7 @@ final class TimePrinter {
                 cachedSecond = time.seconds
             }
             out.string(cachedPrefix)
-            out.zeroPadded(time.fraction, width: width)
+            writeFraction(time.fraction, width: width, out)
         case .relative:
             let base = first ?? time
             if first == nil { first = time }
@@ -44,6 +46,15 @@ final class TimePrinter {
             if fraction < 0 { fraction += unit; seconds -= 1 }
             out.decimal(seconds)
             out.byte(46)
+            writeFraction(fraction, width: width, out)
+        }
+    }
+
+    /// The digits after the point: all of them, or the first three (cut, not rounded, as `date`).
+    private func writeFraction(_ fraction: Int, width: Int, _ out: OutputBuffer) {
+        if milliseconds {
+            out.zeroPadded(fraction / (width == 9 ? 1_000_000 : 1_000), width: 3)
+        } else {
             out.zeroPadded(fraction, width: width)
         }
     }

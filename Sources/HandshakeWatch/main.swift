@@ -61,8 +61,15 @@ struct HandshakeWatch: ParsableCommand {
           help: "With -r X.pcap, leave out the events recorded beside it in X.events.jsonl (the programs' system calls and output, shown among the packets by default).")
     var noEvents = false
 
-    @Flag(name: .customLong("no-color"), help: "No ANSI colours (also off when NO_COLOR is set or stdout is not a terminal).")
+    @Flag(name: .customLong("no-color"), help: "No ANSI colours: --color never, whatever --color says.")
     var noColor = false
+
+    @Option(name: .customLong("color"),
+            help: ArgumentHelp("ANSI colours: always, never, or auto (on when stdout is a terminal and NO_COLOR is unset).", valueName: "when"))
+    var color: ColorMode = .auto
+
+    @Flag(help: "Short lines for a projector (80 columns for IPv4): each connection's addresses once, then per packet its direction (c→s: client to server), flags, seq/ack, len, win and the step in a few words, no TCP options.")
+    var brief = false
 
     @Option(name: .customLong("max-connections"), parsing: .unconditional,
             help: ArgumentHelp("Connections tracked at once; past it the idlest are evicted (bounded memory).", valueName: "n"))
@@ -118,6 +125,7 @@ struct HandshakeWatch: ParsableCommand {
         if kernel && readFile != nil {
             throw ValidationError("--kernel watches this machine's kernel now: capture live (-i), not -r")
         }
+        if brief && format != .text { throw ValidationError("--brief shortens the text lines: it goes with --format text only") }
         if maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
         if let serve, ServeAddress(serve) == nil { throw ValidationError("--serve takes [ADDR:]PORT (8080, 0, 0.0.0.0:8080, [::1]:8080), got '\(serve)'") }
     }
@@ -203,13 +211,13 @@ struct HandshakeWatch: ParsableCommand {
         // at once, without a write(2) per line. A terminal and slow replays flush every line.
         let liveOutput = pace != nil || step || isatty(STDOUT_FILENO) == 1 || readFile.map(CaptureFileInfo.isStream) == true
         let output = OutputBuffer(file: stdout, flushesEachLine: liveOutput)
-        let palette = Palette(enabled: Palette.wanted(noColorFlag: noColor))
+        let palette = Palette(enabled: Palette.wanted(noColor ? .never : color))
         let timeFormat: TimeFormat = relative ? .relative : .timeOfDay
         let loop = CaptureLoop(capture: capture, linkLayer: linkLayer, tracker: ConnectionTracker(limit: maxConnections),
                                count: count, replay: Replay(pace: pace, step: step, state: state), state: state,
                                events: try recordedEvents())
         let result = switch format {
-        case .text: run(loop, TextRenderer(output: output, palette: palette, timeFormat: timeFormat), kernelWatch, live)
+        case .text: run(loop, TextRenderer(output: output, palette: palette, timeFormat: timeFormat, brief: brief), kernelWatch, live)
         case .ladder: run(loop, LadderRenderer(output: output, palette: palette), kernelWatch, live)
         case .json: run(loop, JSONRenderer(output: output), kernelWatch, live)
         case .svg: LiveServing.run(loop, SVGRenderer(output: output), serving: live)
@@ -305,6 +313,8 @@ struct HandshakeWatch: ParsableCommand {
         return "tcp and (\(expression))"   // and, in Ethernet files, behind a VLAN tag (Capture.setFilter)
     }
 }
+
+extension ColorMode: ExpressibleByArgument {}
 
 /// The output formats of `--format`.
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {

@@ -139,10 +139,14 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Shows the line first, then records it: whoever waits for this line (a readiness wait, an
     /// expectation) goes on only after it is on the screen, so the lesson's output stays in order.
+    /// What is recorded has its ANSI colours taken out (`handshake-watch --color always` on a
+    /// terminal): expectations and timelines match the text, not the escape codes.
     private func deliver(_ line: Line, _ onLine: @Sendable (Line) -> Void) {
         onLine(line)
+        let plain = line.text.contains("\u{1B}")
+            ? Line(stream: line.stream, text: Terminal.withoutEscapes(line.text), time: line.time) : line
         condition.lock()
-        received.append(line)
+        received.append(plain)
         condition.broadcast()
         condition.unlock()
     }

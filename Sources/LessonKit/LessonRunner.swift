@@ -222,7 +222,9 @@ public final class LessonRunner {
         let presenter = show
         let label = command.label
         let (timeline, pid) = (options.timeline, ProcessID())
-        let child = try ChildProcess(label: label, script: script, strict: true, environment: environment) { line in
+        // On a terminal without NO_COLOR (the presenter's colours), handshake-watch colours too.
+        let executed = presenter.useColor ? Terminal.colouringHandshakeWatch(script) : script
+        let child = try ChildProcess(label: label, script: executed, strict: true, environment: environment) { line in
             presenter.output(line.text, label: label, stream: line.stream)
             timeline?.line(line, label: label, pid: pid.value)
         }

@@ -1,3 +1,4 @@
+import Foundation
 @preconcurrency import Glibc
 
 /// The terminal the lesson is shown on.
@@ -95,5 +96,32 @@ enum Wrapping {
             }
         }
         return count
+    }
+}
+
+extension Terminal {
+    /// The text without its ANSI control sequences (ESC [ parameters, then a final byte in @...~):
+    /// what an expectation matches when a tool coloured its output for the screen.
+    public static func withoutEscapes(_ text: String) -> String {
+        var kept = String.UnicodeScalarView()
+        var state = 0   // 0 text, 1 after ESC, 2 inside ESC [ ...
+        for scalar in text.unicodeScalars {
+            switch state {
+            case 1: state = scalar == "[" ? 2 : 0
+            case 2: if (0x40...0x7E).contains(scalar.value) { state = 0 }
+            default:
+                if scalar == "\u{1B}" { state = 1 } else { kept.append(scalar) }
+            }
+        }
+        return String(kept)
+    }
+
+    /// `handshake-watch` in a lesson's script, given `--color always`: the runner shows its lines
+    /// on a terminal in colour (and matches them without the codes). Only the command word is
+    /// touched (at the start, or after a space, `;`, `|`, `&` or `(`), never a path or a longer word.
+    public static func colouringHandshakeWatch(_ script: String) -> String {
+        script.replacingOccurrences(of: #"(^|[\s;|&(])handshake-watch(?=\s|$)"#,
+                                    with: "$1handshake-watch --color always",
+                                    options: .regularExpression)
     }
 }

@@ -227,7 +227,7 @@ struct OfflineDecodingTests {
             "handshake-syn", "handshake-syn-ack", "handshake-ack", "data", "ack", "data", "ack",
             "fin-active", "fin-passive", "teardown-ack"])
         let connection = try #require(run.connections.first)
-        #expect(Set(connection.keys) == ["type", "conn", "client", "server", "handshake_rtt_ms", "bytes_to_server",
+        #expect(Set(connection.keys) == ["type", "time", "conn", "client", "server", "handshake_rtt_ms", "bytes_to_server",
                                          "bytes_to_client", "closed_by", "time_wait", "outcome", "duration_s", "packets",
                                          "conn_state", "history"])
         #expect(connection["conn_state"] as? String == "SF" && connection["history"] as? String == "ShADadFf")

@@ -53,7 +53,8 @@ struct TrackerFuzzTests {
         }
         tracker.finishAll(summarise)
         for renderer in renderers {
-            renderer.finish(CaptureStats(received: 40_000, dropped: 0, skipped: 0, decoded: 40_000, isLive: false))
+            renderer.finish(CaptureStats(received: 40_000, dropped: 0, skipped: 0, decoded: 40_000, isLive: false,
+                                             endTime: Timestamp(seconds: 0, fraction: 0, isNanosecond: false)))
         }
         #expect(started == ended, "every connection that began is summarised")
         #expect(tracker.openCount == 0)

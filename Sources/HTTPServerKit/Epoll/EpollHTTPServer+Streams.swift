@@ -28,10 +28,18 @@ extension EpollHTTPServer {
         streams.withLock { $0[fd] != nil }
     }
 
-    /// The socket of a stream can take bytes: send what is pending, without waiting.
+    /// The socket of a stream can take bytes: send what is pending, without waiting. One worker
+    /// at a time per stream (a push may wake a second one meanwhile): the bytes keep their order.
     func writable(_ fd: Int32) {
         guard let connection = streams.withLock({ $0[fd] }),
               let stream = connection.withHandler({ $0.responseStream }) else { return }
+        stream.asWriter { write(connection, stream) }
+    }
+
+    private func write(_ connection: Connection, _ stream: ResponseStream) {
+        let fd = connection.descriptor
+        // The writer before us may have ended the stream (and closed its descriptor) meanwhile.
+        guard streams.withLock({ $0[fd] }) === connection else { return }
         let (bytes, finished) = stream.takePending()
         if finished && bytes.isEmpty {
             endStream(connection, stream)
