@@ -62,15 +62,7 @@ public final class TextRenderer: Renderer {
             let options = packet.tcp.options.summary
             if !options.isEmpty { out.string(" <\(options)>") }
         }
-        out.ascii("  ")
-        palette.start(tracked.step, out)
-        out.string(StepExplanation.text(for: tracked))
-        palette.reset(out)
-        if let note = packetNote {
-            out.string(note)
-            packetNote = nil
-        }
-        out.endLine()
+        endPacketLine(tracked, words: StepExplanation.text(for: tracked))
     }
 
     /// The brief line: the connection's addresses first when it is new, then ports and numbers.
@@ -99,9 +91,16 @@ public final class TextRenderer: Renderer {
             out.decimal(tracked.relativeAcknowledgement)
         }
         writeLengthAndWindow(tracked)
+        endPacketLine(tracked, words: tracked.step.shortName)
+    }
+
+    /// The end of a packet line, full or brief: what the step means, in its colour, then the
+    /// kernel's note (each end's state) when `--kernel` gave one.
+    private func endPacketLine(_ tracked: TrackedPacket, words: String) {
+        let out = output
         out.ascii("  ")
         palette.start(tracked.step, out)
-        out.string(tracked.step.shortName)
+        out.string(words)
         palette.reset(out)
         if let note = packetNote {
             out.string(note)
