@@ -9,7 +9,13 @@ extension FileRequestHandler {
 
         init(_ status: FileSystem.Status) {
             modified = status.modified
-            etag = "\"" + String(status.modified, radix: 16) + "-" + String(status.size, radix: 16) + "\""
+            var tag = "\""   // appended in place: this runs on every request for a file
+            tag.reserveCapacity(36)
+            tag += String(status.modified, radix: 16)
+            tag += "-"
+            tag += String(status.size, radix: 16)
+            tag += "\""
+            etag = tag
             lastModified = HTTPDate.string(from: status.modified)
         }
     }

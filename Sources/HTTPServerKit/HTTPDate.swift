@@ -15,8 +15,21 @@ public enum HTTPDate {
         var t = time_t(seconds)
         var parts = tm()
         gmtime_r(&t, &parts)
-        return "\(weekdays[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) "
-            + "\(Int(parts.tm_year) + 1900) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
+        // Byte by byte: a file's Last-Modified is formatted on every request for it.
+        var text: [UInt8] = []
+        text.reserveCapacity(29)
+        text.append(contentsOf: weekdays[Int(parts.tm_wday)].utf8)
+        text.append(contentsOf: ", ".utf8)
+        appendTwo(parts.tm_mday, to: &text, then: " ")
+        text.append(contentsOf: months[Int(parts.tm_mon)].utf8)
+        text.append(UInt8(ascii: " "))
+        text.append(contentsOf: String(Int(parts.tm_year) + 1900).utf8)
+        text.append(UInt8(ascii: " "))
+        appendTwo(parts.tm_hour, to: &text, then: ":")
+        appendTwo(parts.tm_min, to: &text, then: ":")
+        appendTwo(parts.tm_sec, to: &text, then: " ")
+        text.append(contentsOf: "GMT".utf8)
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// `21/Oct/2015 09:28:00` in local time (Python's `log_date_time_string`).
@@ -131,5 +144,12 @@ public enum HTTPDate {
 
     private static func two(_ value: Int32) -> String {
         value < 10 ? "0\(value)" : "\(value)"
+    }
+
+    /// Appends a two-digit field (`07`) and the separator after it.
+    private static func appendTwo(_ value: Int32, to text: inout [UInt8], then separator: Unicode.Scalar) {
+        text.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: value / 10 % 10))
+        text.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: value % 10))
+        text.append(UInt8(ascii: separator))
     }
 }

@@ -37,6 +37,9 @@ open class RequestHandler {
     open var serverVersion: String { "BaseHTTP/0.6" }
     /// `Server:` header, second part (Python puts its own version there).
     open var systemVersion: String { "Swift" }
+    /// The `Server:` header's value, `SimpleHTTP/0.6 Swift` (Python's `version_string()`),
+    /// joined once per connection rather than once per response.
+    public private(set) lazy var versionString = serverVersion + " " + systemVersion
 
     // The current request, as parseRequest() found it.
     public private(set) var command = ""
@@ -351,7 +354,7 @@ open class RequestHandler {
     public func sendResponse(_ code: Int, _ message: String? = nil) {
         logRequest(code: code)
         sendResponseOnly(code, message)
-        sendHeader("Server", serverVersion + " " + systemVersion)
+        sendHeader("Server", versionString)
         sendHeader("Date", clock.now().header)
     }
 
@@ -363,8 +366,9 @@ open class RequestHandler {
         headersBuffer.append(UInt8(ascii: " "))
         headersBuffer.append(contentsOf: String(code).utf8)
         headersBuffer.append(UInt8(ascii: " "))
-        headersBuffer.append(contentsOf: RequestParser.latin1Bytes(message ?? HTTPStatus.describe(code).phrase))
-        headersBuffer.append(contentsOf: [0x0D, 0x0A])
+        RequestParser.appendLatin1(message ?? HTTPStatus.describe(code).phrase, to: &headersBuffer)
+        headersBuffer.append(0x0D)   // CR LF
+        headersBuffer.append(0x0A)
     }
 
     /// Queues one header line `Name: value`. `Connection: close` / `keep-alive` also decide
@@ -372,9 +376,11 @@ open class RequestHandler {
     public func sendHeader(_ name: String, _ value: String) {
         if requestVersion != "HTTP/0.9" {
             headersBuffer.append(contentsOf: name.utf8)
-            headersBuffer.append(contentsOf: [UInt8(ascii: ":"), UInt8(ascii: " ")])
-            headersBuffer.append(contentsOf: RequestParser.latin1Bytes(value))
-            headersBuffer.append(contentsOf: [0x0D, 0x0A])
+            headersBuffer.append(UInt8(ascii: ":"))
+            headersBuffer.append(UInt8(ascii: " "))
+            RequestParser.appendLatin1(value, to: &headersBuffer)
+            headersBuffer.append(0x0D)   // CR LF
+            headersBuffer.append(0x0A)
         }
         if HTTPHeaders.equalIgnoringCase(name, "Transfer-Encoding") {
             sentChunkedHead = requestVersion != "HTTP/0.9" && value.lowercased().hasSuffix("chunked")
@@ -389,7 +395,8 @@ open class RequestHandler {
     /// at the next flush, so a small response is a single send().
     public func endHeaders() throws {
         guard requestVersion != "HTTP/0.9" else { return }
-        headersBuffer.append(contentsOf: [0x0D, 0x0A])
+        headersBuffer.append(0x0D)   // the empty line: CR LF
+        headersBuffer.append(0x0A)
         try wfile.write(headersBuffer)
         headersBuffer.removeAll(keepingCapacity: true)
     }
@@ -411,7 +418,14 @@ open class RequestHandler {
 
     /// `"GET / HTTP/1.1" 200 -`: one line per response, from `sendResponse`.
     public func logRequest(code: Int, size: String = "-") {
-        logMessage("\"\(requestline)\" \(code) \(size)")
+        var message = "\""   // built piece by piece: cheaper than interpolation, once per request
+        message.reserveCapacity(requestline.utf8.count + 8 + size.utf8.count)
+        message += requestline
+        message += "\" "
+        message += String(code)
+        message += " "
+        message += size
+        logMessage(message)
     }
 
     /// An error's line, `code 404, message File not found`.
@@ -430,20 +444,23 @@ open class RequestHandler {
         line.append(contentsOf: " - - [".utf8)
         line.append(contentsOf: clock.now().log.utf8)
         line.append(contentsOf: "] ".utf8)
-        let bytes = message.utf8
-        var index = bytes.startIndex
-        while index != bytes.endIndex {
-            let byte = bytes[index]
-            index = bytes.index(after: index)
-            if byte == 0x5C {
-                line.append(contentsOf: [0x5C, 0x5C])
-            } else if byte < 0x20 || byte == 0x7F {
-                RequestHandler.appendHexEscape(byte, to: &line)
-            } else if byte == 0xC2, index != bytes.endIndex, (0x80...0x9F).contains(bytes[index]) {
-                RequestHandler.appendHexEscape(bytes[index], to: &line)   // U+0080-U+009F, two bytes in UTF-8
-                index = bytes.index(after: index)
-            } else {
-                line.append(byte)
+        var message = message
+        message.withUTF8 { bytes in   // the UTF-8 bytes in place: no copy, no per-byte index checks
+            var index = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                index += 1
+                if byte == 0x5C {
+                    line.append(0x5C)
+                    line.append(0x5C)
+                } else if byte < 0x20 || byte == 0x7F {
+                    RequestHandler.appendHexEscape(byte, to: &line)
+                } else if byte == 0xC2, index < bytes.count, (0x80...0x9F).contains(bytes[index]) {
+                    RequestHandler.appendHexEscape(bytes[index], to: &line)   // U+0080-U+009F, two bytes in UTF-8
+                    index += 1
+                } else {
+                    line.append(byte)
+                }
             }
         }
         line.append(0x0A)

@@ -21,7 +21,6 @@ public enum RequestParser {
     /// Parses one request line (with or without its CRLF).
     public static func parseRequestLine(_ raw: [UInt8]) -> RequestLine {
         let bytes = trimmingLineEnd(raw)
-        let line = latin1(bytes)
         let words = splitWords(bytes)
         if words.isEmpty { return .empty }
         var version = "HTTP/0.9"
@@ -38,7 +37,7 @@ public enum RequestParser {
             (major, minor) = number
         }
         guard (2...3).contains(words.count) else {
-            return .error(code: 400, message: "Bad request syntax (\(pythonRepr(line)))", versionKnown: words.count >= 3)
+            return .error(code: 400, message: "Bad request syntax (\(pythonRepr(latin1(bytes))))", versionKnown: words.count >= 3)
         }
         let command = words[0]
         var path = words[1]
@@ -54,6 +53,8 @@ public enum RequestParser {
 
     /// `HTTP/1.1` → (1, 1). Like Python: exactly one dot, digits only, at most 10 digits each.
     public static func parseVersion(_ text: String) -> (major: Int, minor: Int)? {
+        if text == "HTTP/1.1" { return (1, 1) }   // nearly every request: skip the general case
+        if text == "HTTP/1.0" { return (1, 0) }
         guard text.hasPrefix("HTTP/") else { return nil }
         let parts = text.dropFirst(5).split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 2,
@@ -119,8 +120,19 @@ public enum RequestParser {
 
     /// String → bytes, the inverse of `latin1` (characters above U+00FF cannot come from the wire).
     public static func latin1Bytes(_ text: String) -> [UInt8] {
-        if text.utf8.allSatisfy({ $0 < 0x80 }) { return Array(text.utf8) }
-        return text.unicodeScalars.map { UInt8(truncatingIfNeeded: $0.value) }
+        var bytes: [UInt8] = []
+        appendLatin1(text, to: &bytes)
+        return bytes
+    }
+
+    /// Appends `latin1Bytes(text)` to `buffer` without an array in between (a response head
+    /// is built this way, header by header).
+    public static func appendLatin1(_ text: String, to buffer: inout [UInt8]) {
+        let start = buffer.count
+        buffer.append(contentsOf: text.utf8)   // ASCII, nearly always: then already done
+        guard buffer[start...].contains(where: { $0 >= 0x80 }) else { return }
+        buffer.removeSubrange(start...)
+        for scalar in text.unicodeScalars { buffer.append(UInt8(truncatingIfNeeded: scalar.value)) }
     }
 
     /// Python's `str.split()` on the ISO-8859-1 line: runs of white space separate words

@@ -51,6 +51,28 @@ import Testing
         #expect(RequestParser.latin1Bytes(RequestParser.latin1(bytes)) == bytes)
     }
 
+    /// A response head is built with `appendLatin1`: ASCII goes straight in, and a value with
+    /// characters up to U+00FF is taken back out and written one byte per character.
+    @Test func appendLatin1KeepsWhatIsThere() {
+        var buffer: [UInt8] = Array("Name: ".utf8)
+        RequestParser.appendLatin1("caf\u{E9} ok", to: &buffer)
+        #expect(buffer == Array("Name: caf".utf8) + [0xE9] + Array(" ok".utf8))
+        RequestParser.appendLatin1("/plain", to: &buffer)
+        #expect(buffer.suffix(6) == Array("/plain".utf8)[...])
+    }
+
+    /// The common versions take a shortcut; the rest are read as Python reads them.
+    @Test func versions() {
+        for (text, expected) in [("HTTP/1.1", (1, 1)), ("HTTP/1.0", (1, 0)), ("HTTP/01.1", (1, 1)),
+                                 ("HTTP/1.10", (1, 10)), ("HTTP/2.0", (2, 0))] {
+            let version = RequestParser.parseVersion(text)
+            #expect(version?.major == expected.0 && version?.minor == expected.1, "\(text)")
+        }
+        for text in ["HTTP/1.1 ", "http/1.1", "HTTP/1", "HTTP/1.1.1", "HTTP/+1.1", "HTTP/12345678901.1"] {
+            #expect(RequestParser.parseVersion(text) == nil, "\(text)")
+        }
+    }
+
     @Test func pythonRepr() {
         #expect(RequestParser.pythonRepr("a'b") == "\"a'b\"")
         #expect(RequestParser.pythonRepr("x\u{1}") == "'x\\x01'")

@@ -28,51 +28,61 @@ final class ParkedConnections {
         var newer: Int32 = -1
     }
 
-    private var entries: [Int32: Entry] = [:]
+    /// Indexed by descriptor: the kernel hands out the lowest free number, so the array stays
+    /// as long as the most connections open at once, and a lookup costs no hashing.
+    private var entries: [Entry?] = []
+    private(set) var count = 0
     /// Per stage, the oldest and newest descriptor (-1: the list is empty).
     private var oldest: [Int32] = [-1, -1]
     private var newest: [Int32] = [-1, -1]
-
-    var count: Int { entries.count }
 
     /// Adds `connection` at the newest end of `stage`'s list, waiting since `now` (ms).
     func park(_ connection: Connection, stage: Stage, now: UInt64) {
         let fd = connection.descriptor
         var entry = Entry(connection: connection, stage: stage, since: now)
         entry.older = newest[stage.rawValue]
-        if entry.older >= 0 { entries[entry.older]!.newer = fd } else { oldest[stage.rawValue] = fd }
+        if entry.older >= 0 { entries[Int(entry.older)]!.newer = fd } else { oldest[stage.rawValue] = fd }
         newest[stage.rawValue] = fd
-        entries[fd] = entry
+        if Int(fd) >= entries.count { entries.append(contentsOf: repeatElement(nil, count: Int(fd) + 1 - entries.count)) }
+        if entries[Int(fd)] == nil { count += 1 }
+        entries[Int(fd)] = entry
     }
 
     /// Removes the connection on `fd` from its list and returns it.
     @discardableResult
     func take(_ fd: Int32) -> Connection? {
-        guard let entry = entries.removeValue(forKey: fd) else { return nil }
+        guard let entry = self[fd] else { return nil }
+        entries[Int(fd)] = nil
+        count -= 1
         let list = entry.stage.rawValue
-        if entry.older >= 0 { entries[entry.older]!.newer = entry.newer } else { oldest[list] = entry.newer }
-        if entry.newer >= 0 { entries[entry.newer]!.older = entry.older } else { newest[list] = entry.older }
+        if entry.older >= 0 { entries[Int(entry.older)]!.newer = entry.newer } else { oldest[list] = entry.newer }
+        if entry.newer >= 0 { entries[Int(entry.newer)]!.older = entry.older } else { newest[list] = entry.older }
         return entry.connection
     }
 
     /// Marks the connection on `fd` busy and returns it, leaving it in its place in the list:
     /// a worker reads what arrived, then takes it out or gives it back.
     func borrow(_ fd: Int32) -> (connection: Connection, stage: Stage)? {
-        guard let entry = entries[fd], !entry.busy else { return nil }
-        entries[fd]!.busy = true
+        guard let entry = self[fd], !entry.busy else { return nil }
+        entries[Int(fd)]!.busy = true
         return (entry.connection, entry.stage)
     }
 
     /// Ends a `borrow`: the connection waits on, in its place.
     func giveBack(_ fd: Int32) {
-        entries[fd]?.busy = false
+        if self[fd] != nil { entries[Int(fd)]!.busy = false }
     }
 
     /// The connection that has waited longest in `stage`, since when, and whether a worker
     /// is reading it.
     func oldest(in stage: Stage) -> (fd: Int32, since: UInt64, busy: Bool)? {
         let fd = oldest[stage.rawValue]
-        guard fd >= 0, let entry = entries[fd] else { return nil }
+        guard fd >= 0, let entry = self[fd] else { return nil }
         return (fd, entry.since, entry.busy)
+    }
+
+    /// The entry for `fd`, if one is parked there.
+    private subscript(fd: Int32) -> Entry? {
+        fd >= 0 && Int(fd) < entries.count ? entries[Int(fd)] : nil
     }
 }
