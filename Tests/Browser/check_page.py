@@ -174,8 +174,17 @@ return [...document.querySelectorAll('#ladder g.seg')].map((g) =>
 
 
 def visit_all(driver, timeout, labels=None):
-    """Clicks each connection of the list; its diagram must show its arrows and summary line."""
-    buttons = driver.find_elements("css selector", "#connections li:not([hidden]) button")
+    """Clicks each connection of the list; its diagram must show its arrows and summary line.
+
+    The page draws on its next frame, not on each event: first wait until the list shows every
+    connection the page holds (at least one), so that no connection is left unvisited."""
+    held = driver.execute_script("return model.connections.size")
+    if not held:
+        raise AssertionError("the page holds no connection to visit")
+    rows = "#connections li:not([hidden]) button"
+    wait_until(f"the list to show all {held} connections",
+               lambda: len(driver.find_elements("css selector", rows)) == held, timeout)
+    buttons = driver.find_elements("css selector", rows)
     arrows = []
     for button in buttons:
         number = button.get_attribute("textContent").split()[0]    # "#12"

@@ -118,9 +118,29 @@ import TestSupport
         #expect(result.stderr.first == "Error: --pace must be a number of seconds from 0 to 60", "\(result.stderr)")
     }
 
+    /// As nobody, from a world-readable copy of lessons/ (and of the binary when nobody cannot
+    /// reach the build: a checkout under /root, or in a mode 0700 temporary folder). What is
+    /// tested is the root check, not where the checkout happens to live.
     @Test(.enabled(if: Privileges.isRoot))
     func aRootOnlyLessonRefusesUpFrontWithoutRoot() throws {
-        let result = try runCommand("lesson", ["run", "10"], prefix: Privileges.asNobody, timeout: 120)
+        let copy = try TemporaryLesson("")   // a fresh mode 0700 folder, opened up below
+        defer { copy.remove() }
+        let lessons = copy.folder + "/lessons"
+        try FileManager.default.copyItem(atPath: packageRoot.appendingPathComponent("lessons").path, toPath: lessons)
+        for name in try FileManager.default.contentsOfDirectory(atPath: lessons) {
+            chmod(lessons + "/" + name, 0o644)
+        }
+        chmod(lessons, 0o755)
+        chmod(copy.folder, 0o755)
+        var binary = ToolProcess.path(of: "lesson")
+        let reachable = try? runCommand("/usr/bin/env", ["test", "-x", binary], prefix: Privileges.asNobody)
+        if reachable?.status != 0 {
+            try FileManager.default.copyItem(atPath: binary, toPath: copy.folder + "/lesson")
+            binary = copy.folder + "/lesson"
+            chmod(binary, 0o755)
+        }
+        let result = try runCommand(binary, ["run", "10", "--lessons", lessons], prefix: Privileges.asNobody,
+                                    currentDirectory: copy.folder, timeout: 120)
         #expect(result.status == 1)
         #expect(result.stderr == ["lesson: lesson 10 needs root for steps 1, 2, 3, 4, 5 (no recorded capture to replay): run it with sudo"])
         #expect(result.stdout.isEmpty, "nothing shown, nothing started")
