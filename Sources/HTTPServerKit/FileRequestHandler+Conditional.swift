@@ -6,9 +6,11 @@ extension FileRequestHandler {
         let etag: String
         let lastModified: String
         let modified: Int
+        let size: Int
 
         init(_ status: FileSystem.Status) {
             modified = status.modified
+            size = status.size
             var tag = "\""   // appended in place: this runs on every request for a file
             tag.reserveCapacity(36)
             tag += String(status.modified, radix: 16)
@@ -18,6 +20,16 @@ extension FileRequestHandler {
             etag = tag
             lastModified = HTTPDate.string(from: status.modified)
         }
+    }
+
+    /// The validators of a file's status: those of the previous request on this connection when
+    /// the file's mtime and size are the same (a keep-alive client often asks for the same file
+    /// again, and formatting a date costs more than sending a small file).
+    func validators(for status: FileSystem.Status) -> Validators {
+        if let last = lastValidators, last.modified == status.modified, last.size == status.size { return last }
+        let fresh = Validators(status)
+        lastValidators = fresh
+        return fresh
     }
 
     /// Whether the client's copy is current: 304 then. With If-None-Match, If-Modified-Since

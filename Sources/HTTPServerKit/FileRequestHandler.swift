@@ -14,6 +14,8 @@ open class FileRequestHandler: RequestHandler {
     public let directory: ServedDirectory
     /// Extension → Content-type.
     public let mimeTypes: MIMETypes
+    /// The last file's validators (see `validators(for:)`).
+    var lastValidators: Validators?
 
     open override var serverVersion: String { "SimpleHTTP/0.6" }
 
@@ -64,7 +66,7 @@ open class FileRequestHandler: RequestHandler {
             try sendError(404, "File not found")
             return nil
         }
-        let validators = Validators(file.status)
+        let validators = validators(for: file.status)
         if notModified(validators) {
             sendNotModified(etag: validators.etag)
             return nil

@@ -319,6 +319,26 @@ final class Fixture {
         #expect(client.isClosedByServer())
     }
 
+    /// A keep-alive connection reuses the last file's ETag and Last-Modified only while the
+    /// file's mtime and size are unchanged: a file rewritten between two requests gets new ones.
+    @Test(arguments: ServerModes.all) func validatorsFollowAFileThatChanges(mode: String) throws {
+        let f = try Fixture(["--mode", mode, "-p", "HTTP/1.1"])
+        let client = try WireClient(port: f.port)
+        try client.send("GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+        let first = try client.readResponse()
+        try client.send("GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+        let again = try client.readResponse()
+        #expect(again.header("ETag") == first.header("ETag") && again.header("Last-Modified") == first.header("Last-Modified"))
+        try f.folder.write("www/a.txt", "hello, longer\n")
+        f.folder.setModified("www/a.txt", epoch: 1_100_000_000)
+        try client.send("GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+        let changed = try client.readResponse()
+        #expect(changed.text == "hello, longer\n")
+        #expect(changed.header("ETag") == "\"\(String(1_100_000_000, radix: 16))-e\"")
+        #expect(changed.header("Last-Modified") == "Tue, 09 Nov 2004 11:33:20 GMT")
+        #expect(first.header("Last-Modified") == "Sun, 09 Sep 2001 01:46:40 GMT")
+    }
+
     @Test(arguments: ServerModes.all) func http10ClosesAfterEachResponse(mode: String) throws {
         let f = try Fixture(["--mode", mode])
         let client = try WireClient(port: f.port)
