@@ -9,7 +9,9 @@ import TestSupport
 struct EchoErrorTests {
     @Test("binding a port below 1024 as nobody: EACCES, exit 1", .enabled(if: Privileges.isRoot))
     func permissionDenied() throws {
-        let result = try runCommand("echo-server", ["--port", "80"], prefix: Privileges.asNobody, timeout: 120)
+        let server = try Privileges.toolForNobody("echo-server")
+        defer { server.remove() }
+        let result = try runCommand(server.path, ["--port", "80"], prefix: Privileges.asNobody, timeout: 120)
         #expect(result.status == 1)
         #expect(result.stdout.isEmpty)
         #expect(result.stderr == ["echo-server: cannot listen on 127.0.0.1:80: bind() failed: EACCES (Permission denied)"])

@@ -144,7 +144,9 @@ struct KernelLiveTests {
         let port = Int(try #require(listener.localAddress?.port))
         let capture = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
                        "--inh-caps=+net_raw", "--ambient-caps=+net_raw"]   // may capture, is not root
-        let watcher = try ToolProcess("handshake-watch", ["--kernel", "--format", "json", "port", "\(port)"], prefix: capture)
+        let tool = try Privileges.toolForNobody("handshake-watch")
+        defer { tool.remove() }
+        let watcher = try ToolProcess(tool.path, ["--kernel", "--format", "json", "port", "\(port)"], prefix: capture)
         defer { watcher.stop() }
         _ = try watcher.waitForLine(containing: "listening on lo", onStderr: true)
         #expect(watcher.stderr.first == "handshake-watch: --kernel: no TCP states or resets: the tracepoints need root; "

@@ -145,7 +145,9 @@ struct LiveCaptureTests {
     @Test("not permitted to capture: one line naming root or CAP_NET_RAW and -r, exit 1",
           .enabled(if: Privileges.isRoot, "dropping privileges needs root"))
     func notPermitted() throws {
-        let run = try runCommand("handshake-watch", ["-i", "lo"], prefix: Privileges.asNobody)
+        let watcher = try Privileges.toolForNobody("handshake-watch")
+        defer { watcher.remove() }
+        let run = try runCommand(watcher.path, ["-i", "lo"], prefix: Privileges.asNobody)
         #expect(run.status == 1)
         #expect(run.stderr.count == 1, "\(run.stderr)")
         let line = try #require(run.stderr.first)
@@ -160,7 +162,7 @@ struct LiveCaptureTests {
                                          toPath: copy)
         defer { try? FileManager.default.removeItem(atPath: copy) }
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: copy)
-        let offline = try runCommand("handshake-watch", ["-r", copy], prefix: Privileges.asNobody)
+        let offline = try runCommand(watcher.path, ["-r", copy], prefix: Privileges.asNobody)
         #expect(offline.status == 0, "\(offline.stderr)")
         #expect(offline.stdout.count == 11)
     }

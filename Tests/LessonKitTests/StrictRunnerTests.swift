@@ -132,14 +132,9 @@ import TestSupport
         }
         chmod(lessons, 0o755)
         chmod(copy.folder, 0o755)
-        var binary = ToolProcess.path(of: "lesson")
-        let reachable = try? runCommand("/usr/bin/env", ["test", "-x", binary], prefix: Privileges.asNobody)
-        if reachable?.status != 0 {
-            try FileManager.default.copyItem(atPath: binary, toPath: copy.folder + "/lesson")
-            binary = copy.folder + "/lesson"
-            chmod(binary, 0o755)
-        }
-        let result = try runCommand(binary, ["run", "10", "--lessons", lessons], prefix: Privileges.asNobody,
+        let binary = try Privileges.toolForNobody("lesson")
+        defer { binary.remove() }
+        let result = try runCommand(binary.path, ["run", "10", "--lessons", lessons], prefix: Privileges.asNobody,
                                     currentDirectory: copy.folder, timeout: 120)
         #expect(result.status == 1)
         #expect(result.stderr == ["lesson: lesson 10 needs root for steps 1, 2, 3, 4, 5 (no recorded capture to replay): run it with sudo"])

@@ -11,8 +11,9 @@ import TestSupport
 @Suite("LiveViewServe", .serialized)
 struct LiveViewServeTests {
     /// Starts handshake-watch with `--serve 0` and the test hooks on; returns it and its port.
-    static func serve(_ arguments: [String], prefix: [String] = [], ready: String) throws -> (ToolProcess, Int) {
-        let watcher = try ToolProcess("handshake-watch", arguments + ["--serve", "0"], prefix: prefix,
+    static func serve(_ arguments: [String], prefix: [String] = [], tool: String = "handshake-watch",
+                      ready: String) throws -> (ToolProcess, Int) {
+        let watcher = try ToolProcess(tool, arguments + ["--serve", "0"], prefix: prefix,
                                       environment: ["SOCKETTUTOR_LIVEVIEW_TEST_HOOKS": "1"],
                                       currentDirectory: packageRoot.path)
         do {
@@ -81,8 +82,10 @@ struct LiveViewServeTests {
           .enabled(if: Privileges.isRoot, "setpriv to nobody needs root"))
     func replayAsNobody() throws {
         try BrowserTests.requireBrowser()
+        let tool = try Privileges.toolForNobody("handshake-watch")
+        defer { tool.remove() }
         let (watcher, webPort) = try Self.serve(["-r", "captures/echo-ipv4.pcap", "--pace", "0.01"],
-                                                prefix: Privileges.asNobody, ready: "reading from file")
+                                                prefix: Privileges.asNobody, tool: tool.path, ready: "reading from file")
         defer { watcher.stop() }
         let events = try runCommand("handshake-watch", ["-r", "captures/echo-ipv4.pcap", "--format", "json"],
                                     currentDirectory: packageRoot.path).stdout.count

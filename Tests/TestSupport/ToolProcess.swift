@@ -236,6 +236,39 @@ public enum Privileges {
     /// A command prefix that runs a program as `nobody` with no capabilities (needs root).
     public static let asNobody = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
                                   "--inh-caps=-all", "--bounding-set=-all"]
+
+    /// A built tool that nobody can read, to run with `asNobody`: the build itself when nobody
+    /// can reach it, else a copy in a fresh world-readable folder of /tmp (`remove()` it after).
+    ///
+    /// A checkout under /root, or in a mode 0700 folder (`mktemp -d`), cannot be reached. setpriv
+    /// would still start a binary there (its execve runs before the capabilities are gone), but
+    /// the tool could then not read its own file, and a sanitizer's symbolizer must: without
+    /// symbols no suppression matches, and every false positive becomes a failure.
+    public static func toolForNobody(_ tool: String) throws -> ToolCopy {
+        let built = ToolProcess.path(of: tool)
+        let readable = try? runCommand("/usr/bin/env", ["test", "-r", built, "-a", "-x", built], prefix: asNobody)
+        if readable?.status == 0 { return ToolCopy(path: built, folder: nil) }
+        var template = Array("/tmp/sockettutor-nobody-XXXXXX".utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw POSIXError(.EIO)
+        }
+        let folder = String(cString: made)
+        let copy = folder + "/" + tool
+        try FileManager.default.copyItem(atPath: built, toPath: copy)
+        chmod(copy, 0o755)
+        chmod(folder, 0o755)
+        return ToolCopy(path: copy, folder: folder)
+    }
+}
+
+/// A tool's path for `Privileges.toolForNobody`, and the folder of its copy, if one was made.
+public struct ToolCopy: Sendable {
+    public let path: String
+    let folder: String?
+
+    public func remove() {
+        if let folder { try? FileManager.default.removeItem(atPath: folder) }
+    }
 }
 
 /// The repository root (for `captures/`, `lessons/`, test fixtures).
