@@ -37,8 +37,17 @@ public enum HTTPDate {
         var t = time_t(seconds)
         var parts = tm()
         localtime_r(&t, &parts)
-        return "\(two(parts.tm_mday))/\(months[Int(parts.tm_mon)])/\(Int(parts.tm_year) + 1900) "
-            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
+        var text: [UInt8] = []
+        text.reserveCapacity(20)
+        appendTwo(parts.tm_mday, to: &text, then: "/")
+        text.append(contentsOf: months[Int(parts.tm_mon)].utf8)
+        text.append(UInt8(ascii: "/"))
+        text.append(contentsOf: String(Int(parts.tm_year) + 1900).utf8)
+        text.append(UInt8(ascii: " "))
+        appendTwo(parts.tm_hour, to: &text, then: ":")
+        appendTwo(parts.tm_min, to: &text, then: ":")
+        appendTwo(parts.tm_sec, to: &text, then: nil)
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// The current second's `Date` header value and log time, remembered for the rest of that
@@ -142,14 +151,10 @@ public enum HTTPDate {
         return era * 146_097 + dayOfEra - 719_468
     }
 
-    private static func two(_ value: Int32) -> String {
-        value < 10 ? "0\(value)" : "\(value)"
-    }
-
-    /// Appends a two-digit field (`07`) and the separator after it.
-    private static func appendTwo(_ value: Int32, to text: inout [UInt8], then separator: Unicode.Scalar) {
+    /// Appends a two-digit field (`07`) and the separator after it, if any.
+    private static func appendTwo(_ value: Int32, to text: inout [UInt8], then separator: Unicode.Scalar?) {
         text.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: value / 10 % 10))
         text.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: value % 10))
-        text.append(UInt8(ascii: separator))
+        if let separator { text.append(UInt8(ascii: separator)) }
     }
 }

@@ -279,8 +279,18 @@ import Testing
         #expect(HTTPDate.parse("Fri, 31 Dec 9999 23:59:59 GMT") == 253_402_300_799)
     }
 
+    /// Local time, as Python's `log_date_time_string`: checked against strftime(3) in the C
+    /// locale (English month names), for two times whatever the machine's time zone.
     @Test func logFormat() {
         #expect(HTTPDate.logString(from: 784111777).count == "06/Nov/1994 08:49:37".count)
+        for seconds in [784111777, 1_764_547_205] {
+            var t = time_t(seconds)
+            var parts = tm()
+            localtime_r(&t, &parts)
+            var buffer = [CChar](repeating: 0, count: 64)
+            strftime(&buffer, buffer.count, "%d/%b/%Y %H:%M:%S", &parts)
+            #expect(HTTPDate.logString(from: seconds) == String(cString: buffer))
+        }
     }
 }
 
