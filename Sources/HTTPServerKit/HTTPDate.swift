@@ -21,14 +21,8 @@ public enum HTTPDate {
         text.append(contentsOf: weekdays[Int(parts.tm_wday)].utf8)
         text.append(contentsOf: ", ".utf8)
         appendTwo(parts.tm_mday, to: &text, then: " ")
-        text.append(contentsOf: months[Int(parts.tm_mon)].utf8)
-        text.append(UInt8(ascii: " "))
-        text.append(contentsOf: String(Int(parts.tm_year) + 1900).utf8)
-        text.append(UInt8(ascii: " "))
-        appendTwo(parts.tm_hour, to: &text, then: ":")
-        appendTwo(parts.tm_min, to: &text, then: ":")
-        appendTwo(parts.tm_sec, to: &text, then: " ")
-        text.append(contentsOf: "GMT".utf8)
+        appendMonthYearAndTime(parts, to: &text, separator: " ")
+        text.append(contentsOf: " GMT".utf8)
         return String(decoding: text, as: UTF8.self)
     }
 
@@ -40,13 +34,7 @@ public enum HTTPDate {
         var text: [UInt8] = []
         text.reserveCapacity(20)
         appendTwo(parts.tm_mday, to: &text, then: "/")
-        text.append(contentsOf: months[Int(parts.tm_mon)].utf8)
-        text.append(UInt8(ascii: "/"))
-        text.append(contentsOf: String(Int(parts.tm_year) + 1900).utf8)
-        text.append(UInt8(ascii: " "))
-        appendTwo(parts.tm_hour, to: &text, then: ":")
-        appendTwo(parts.tm_min, to: &text, then: ":")
-        appendTwo(parts.tm_sec, to: &text, then: nil)
+        appendMonthYearAndTime(parts, to: &text, separator: "/")
         return String(decoding: text, as: UTF8.self)
     }
 
@@ -149,6 +137,18 @@ public enum HTTPDate {
         let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
         let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
         return era * 146_097 + dayOfEra - 719_468
+    }
+
+    /// Appends `Oct 2015 07:28:00` (separator " ") or `Oct/2015 07:28:00` (separator "/"): the
+    /// part both forms share.
+    private static func appendMonthYearAndTime(_ parts: tm, to text: inout [UInt8], separator: Unicode.Scalar) {
+        text.append(contentsOf: months[Int(parts.tm_mon)].utf8)
+        text.append(UInt8(ascii: separator))
+        text.append(contentsOf: String(Int(parts.tm_year) + 1900).utf8)
+        text.append(UInt8(ascii: " "))
+        appendTwo(parts.tm_hour, to: &text, then: ":")
+        appendTwo(parts.tm_min, to: &text, then: ":")
+        appendTwo(parts.tm_sec, to: &text, then: nil)
     }
 
     /// Appends a two-digit field (`07`) and the separator after it, if any.
