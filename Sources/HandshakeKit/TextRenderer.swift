@@ -46,18 +46,7 @@ public final class TextRenderer: Renderer {
         out.ascii(" → ")
         out.string(packet.destination.description)
         out.ascii(" ")
-        palette.start(tracked.step, out)
-        out.byte(91)
-        out.string(packet.tcp.flags.description)
-        out.byte(93)
-        palette.reset(out)
-        out.ascii(" seq ")
-        out.decimal(tracked.relativeSequence)
-        if packet.tcp.flags.contains(.ack) {
-            out.ascii(" ack ")
-            out.decimal(tracked.relativeAcknowledgement)
-        }
-        writeLengthAndWindow(tracked)
+        writeFlagsAndNumbers(tracked)
         if packet.tcp.flags.contains(.syn) {
             let options = packet.tcp.options.summary
             if !options.isEmpty { out.string(" <\(options)>") }
@@ -81,17 +70,27 @@ public final class TextRenderer: Renderer {
         out.decimal(tracked.connection)
         out.byte(32)
         out.ascii(tracked.direction == .toServer ? "c→s " : "s→c ")
+        writeFlagsAndNumbers(tracked)
+        endPacketLine(tracked, words: tracked.step.shortName)
+    }
+
+    /// `[S.] seq 0 ack 1 len 0 win 65483`, the part both lines share: the flags in the step's
+    /// colour, the relative numbers (ack only when the ACK flag is set), the length and window.
+    private func writeFlagsAndNumbers(_ tracked: TrackedPacket) {
+        let out = output
+        let flags = tracked.packet.tcp.flags
         palette.start(tracked.step, out)
-        out.string("[\(packet.tcp.flags.description)]")
+        out.byte(91)   // [
+        out.string(flags.description)
+        out.byte(93)   // ]
         palette.reset(out)
         out.ascii(" seq ")
         out.decimal(tracked.relativeSequence)
-        if packet.tcp.flags.contains(.ack) {
+        if flags.contains(.ack) {
             out.ascii(" ack ")
             out.decimal(tracked.relativeAcknowledgement)
         }
         writeLengthAndWindow(tracked)
-        endPacketLine(tracked, words: tracked.step.shortName)
     }
 
     /// The end of a packet line, full or brief: what the step means, in its colour, then the
