@@ -1,5 +1,4 @@
 import ArgumentParser
-@preconcurrency import Glibc
 import SocketCore
 
 /// echo-client: sends a message to an echo server and reads it back in small chunks.

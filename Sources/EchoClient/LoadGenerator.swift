@@ -1,5 +1,5 @@
-import Dispatch
 @preconcurrency import Glibc
+import Dispatch
 import SocketCore
 import Synchronization
 

@@ -17,7 +17,7 @@ enum Accepting {
                 return (client, peer)
             } catch where isTransient(error) {
                 settings.log.problem("\(error)")
-                if isShortage(error) { usleep(100_000) }   // out of descriptors: don't spin
+                if isShortage(error) { Syscall.sleep(seconds: 0.1) }   // out of descriptors: don't spin
             }
         }
     }

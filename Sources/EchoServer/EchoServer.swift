@@ -1,5 +1,4 @@
 import ArgumentParser
-@preconcurrency import Glibc
 import SocketCore
 import Synchronization
 
@@ -129,11 +128,13 @@ struct EchoSettings: Sendable {
     /// The `--accept-delay` pause: connections keep completing in the kernel while we sleep.
     func pauseBeforeAccept() {
         guard acceptDelay > 0 else { return }
-        let seconds = min(acceptDelay, 1e9)   // about 31 years: "forever", without overflowing
-        let whole = seconds.rounded(.down)
-        var pause = timespec(tv_sec: Int(whole), tv_nsec: Int((seconds - whole) * 1e9))
-        var rest = timespec()
-        while nanosleep(&pause, &rest) == -1 && errno == EINTR { pause = rest }   // sleep on for the rest
+        // Syscall.sleep is nanosleep(2), on again for the rest after a signal; a day at a time,
+        // so any delay, "forever" included, is slept without overflowing a timespec.
+        var left = min(acceptDelay, 1e9)
+        while left > 0 {
+            Syscall.sleep(seconds: min(left, 86_400))
+            left -= 86_400
+        }
     }
 }
 

@@ -1,4 +1,3 @@
-@preconcurrency import Glibc
 import SocketCore
 
 /// The classic loop: accept one client, echo until it closes, then accept the next.

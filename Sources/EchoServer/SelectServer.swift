@@ -1,4 +1,3 @@
-@preconcurrency import Glibc
 import SocketCore
 
 /// One thread serves every client with select(2), the "select IO" of the classic walkthroughs:

@@ -1,4 +1,3 @@
-@preconcurrency import Glibc
 import SocketCore
 
 /// A thread per connection (Python's `ThreadingMixIn`): the main loop only accepts, and each

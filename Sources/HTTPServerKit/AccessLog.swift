@@ -1,4 +1,4 @@
-@preconcurrency import Glibc
+import SocketCore
 
 /// Where the log lines go: stderr, as Python's `log_message` writes them.
 ///
@@ -9,14 +9,6 @@ enum AccessLog {
     /// Writes `line` (ending in `\n`) to fd 2, again after a partial write or EINTR. A stderr
     /// that is closed or full loses the line rather than stopping the server.
     static func write(_ line: [UInt8]) {
-        line.withUnsafeBytes { bytes in
-            var done = 0
-            while done < bytes.count {
-                let n = Glibc.write(2, bytes.baseAddress! + done, bytes.count - done)
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { return }
-                done += n
-            }
-        }
+        _ = try? line.withUnsafeBytes { try Syscall.writeAll(2, $0, traced: false) }
     }
 }

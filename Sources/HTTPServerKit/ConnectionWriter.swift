@@ -1,4 +1,3 @@
-@preconcurrency import Glibc
 import SocketCore
 
 /// The writing side of a connection (Python's `wfile`), with one buffer in front of send(2).

@@ -3,7 +3,8 @@ import CLinux
 import SocketCore
 
 /// The file-system calls the file handler makes: open(2), fstat(2), pread(2), readdir(3),
-/// readlink(2), realpath(3), close(2), write(2).
+/// readlink(2), realpath(3), close(2), each made through `Syscall` (untraced: the file calls of
+/// every request would drown the socket calls `--trace` is there to show).
 ///
 /// Paths are raw bytes (`[UInt8]`), never `String`: a Linux file name is any sequence of bytes
 /// without `/` and NUL, and a name that is not valid UTF-8 must still be listed and served.
@@ -23,7 +24,7 @@ public enum FileSystem {
     /// (it changes nothing for regular files); `O_CLOEXEC` keeps the file out of child processes.
     public static func open(_ path: [UInt8]) throws -> Int32 {
         try withCString(path) { cPath in
-            try call("open") { Glibc.open(cPath, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
+            try Syscall.open(cPath, flags: O_RDONLY | O_NONBLOCK)
         }
     }
 
@@ -32,57 +33,46 @@ public enum FileSystem {
     /// One system call does both the open and the containment check.
     public static func open(_ path: [UInt8], beneath root: Int32) throws -> Int32 {
         try withCString(path) { cPath in
-            try call("openat2") { sockettutor_open_beneath(root, cPath, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
+            try Syscall.call("openat2", "", traced: false) { sockettutor_open_beneath(root, cPath, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
         }
     }
 
     /// open(2) of a folder, kept open as the anchor for `open(_:beneath:)`.
     public static func openDirectory(_ path: [UInt8]) throws -> Int32 {
         try withCString(path) { cPath in
-            try call("open") { Glibc.open(cPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+            try Syscall.open(cPath, flags: O_RDONLY | O_DIRECTORY)
         }
     }
 
     /// openat(2): opens `name` inside the open folder `directory` (used for index.html).
     public static func open(_ name: String, in directory: Int32) throws -> Int32 {
-        try call("openat") { Glibc.openat(directory, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
+        try Syscall.openat(directory, name, flags: O_RDONLY | O_NONBLOCK)
     }
 
     /// fstat(2) on an open descriptor: type, size and mtime of exactly the file we opened.
     public static func status(of fd: Int32) throws -> Status {
-        var info = stat()
-        _ = try call("fstat") { Glibc.fstat(fd, &info) }
-        return Status(info)
+        Status(try Syscall.fileStatus(fd))
     }
 
     /// fstatat(2) on a name inside an open folder; `followLinks: false` is lstat(2).
     public static func status(of name: UnsafePointer<CChar>, in directory: Int32, followLinks: Bool) -> Status? {
-        var info = stat()
-        let flags = followLinks ? 0 : AT_SYMLINK_NOFOLLOW
-        guard fstatat(directory, name, &info, flags) == 0 else { return nil }
-        return Status(info)
+        Syscall.fileStatus(name, in: directory, followLinks: followLinks).map(Status.init)
     }
 
     /// pread(2): reads up to `buffer.count` bytes from `offset` without moving the file position.
     public static func pread(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, offset: Int) throws -> Int {
-        try call("pread") { Glibc.pread(fd, buffer.baseAddress, buffer.count, off_t(offset)) }
+        try Syscall.pread(fd, into: buffer, offset: offset)
     }
 
     /// close(2). Not retried on EINTR (the descriptor is gone either way); a file's close cannot
     /// lose data we only read, so its result is ignored.
     public static func close(_ fd: Int32) {
-        _ = Glibc.close(fd)
+        Syscall.closeQuietly(fd)
     }
 
     /// realpath(3): the absolute path with every symbolic link, `.` and `..` resolved.
     public static func realPath(_ path: [UInt8]) throws -> [UInt8] {
-        try withCString(path) { cPath in
-            guard let resolved = Glibc.realpath(cPath, nil) else {
-                throw SocketError(call: "realpath", errno: Errno.current)
-            }
-            defer { free(resolved) }
-            return Array(UnsafeRawBufferPointer(start: resolved, count: strlen(resolved)))
-        }
+        try withCString(path) { try Syscall.realPath($0) }
     }
 
     /// The path of the file an open descriptor refers to, read with readlink(2) from
@@ -90,11 +80,7 @@ public enum FileSystem {
     /// is where the bytes we are about to send really live, with no race against a link that
     /// changes after a check.
     public static func pathOfOpenFile(_ fd: Int32) -> [UInt8]? {
-        withUnsafeTemporaryAllocation(of: CChar.self, capacity: Int(PATH_MAX) + 1) { buffer in
-            let count = readlink("/proc/self/fd/\(fd)", buffer.baseAddress!, buffer.count)
-            guard count > 0, count < buffer.count else { return nil }
-            return Array(UnsafeRawBufferPointer(start: buffer.baseAddress!, count: count))
-        }
+        Syscall.readLink("/proc/self/fd/\(fd)")
     }
 
     /// One entry of a folder, as readdir(3) gives it: the raw name bytes and its type.
@@ -109,35 +95,20 @@ public enum FileSystem {
     /// fstatat(2). A symbolic link counts as a folder when it points at one (like os.path.isdir).
     /// Takes ownership of `fd` (closedir closes it).
     public static func entries(ofDirectory fd: Int32) throws -> [Entry] {
-        guard let dir = fdopendir(fd) else {
-            let error = Errno.current
-            Glibc.close(fd)
-            throw SocketError(call: "fdopendir", errno: error)
-        }
-        defer { closedir(dir) }
-        let dirFD = dirfd(dir)
         var result: [Entry] = []
-        while let entry = readdir(dir) {
-            let type = entry.pointee.d_type
-            let item: Entry? = withUnsafePointer(to: &entry.pointee.d_name) { tuple in
-                tuple.withMemoryRebound(to: CChar.self, capacity: 256) { cName -> Entry? in
-                    let length = strlen(cName)
-                    let name = Array(UnsafeRawBufferPointer(start: cName, count: length))
-                    if name == [0x2E] || name == [0x2E, 0x2E] { return nil }
-                    var isLink = type == UInt8(DT_LNK)
-                    var isDirectory = type == UInt8(DT_DIR)
-                    if type == UInt8(DT_UNKNOWN) {
-                        let info = status(of: cName, in: dirFD, followLinks: false)
-                        isLink = info?.isSymbolicLink ?? false
-                        isDirectory = info?.isDirectory ?? false
-                    }
-                    if isLink {
-                        isDirectory = status(of: cName, in: dirFD, followLinks: true)?.isDirectory ?? false
-                    }
-                    return Entry(name: name, isDirectory: isDirectory, isSymbolicLink: isLink)
-                }
+        try Syscall.forEachEntry(ofDirectory: fd) { entry in
+            let name = Array(UnsafeRawBufferPointer(start: entry.name, count: strlen(entry.name)))
+            var isLink = entry.type == UInt8(DT_LNK)
+            var isDirectory = entry.type == UInt8(DT_DIR)
+            if entry.type == UInt8(DT_UNKNOWN) {
+                let info = status(of: entry.name, in: entry.folder, followLinks: false)
+                isLink = info?.isSymbolicLink ?? false
+                isDirectory = info?.isDirectory ?? false
             }
-            if let item { result.append(item) }
+            if isLink {
+                isDirectory = status(of: entry.name, in: entry.folder, followLinks: true)?.isDirectory ?? false
+            }
+            result.append(Entry(name: name, isDirectory: isDirectory, isSymbolicLink: isLink))
         }
         return result
     }
@@ -151,12 +122,6 @@ public enum FileSystem {
         return try terminated.withUnsafeBufferPointer { buffer in
             try buffer.withMemoryRebound(to: CChar.self) { try body($0.baseAddress!) }
         }
-    }
-
-    /// The core's wrapper (EINTR retried, a typed error naming the call), untraced: the file
-    /// calls of every request would drown the socket calls `--trace` is there to show.
-    private static func call<T: BinaryInteger>(_ name: String, _ body: () -> T) throws -> T {
-        try Syscall.call(name, "", traced: false, body)
     }
 }
 

@@ -62,7 +62,7 @@ public final class HTTPServer: Sendable {
             return (client, peer?.ip ?? "-")
         } catch let error as SocketError where error.isDescriptorShortage {
             Console.error("http-server: accept() failed: \(error.codeName); retrying in 100 ms")
-            usleep(100_000)
+            Syscall.sleep(seconds: 0.1)
         } catch {
             // ECONNABORTED and friends: that client is gone; take the next.
         }

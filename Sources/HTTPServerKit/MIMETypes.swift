@@ -1,4 +1,4 @@
-@preconcurrency import Glibc
+import SocketCore
 
 /// File extension → `Content-type`, the way Python's http.server guesses it.
 ///
@@ -82,13 +82,9 @@ public struct MIMETypes: Sendable {
     /// The built-in table, then every line `type ext1 ext2 ...` of `path` (later lines win).
     public init(loadingFile path: String?) {
         types = MIMETypes.builtIn
-        guard let path, let file = fopen(path, "r") else { return }
-        defer { fclose(file) }
-        var line: UnsafeMutablePointer<CChar>?
-        var capacity = 0
-        defer { free(line) }
-        while getline(&line, &capacity, file) > 0, let line {
-            let text = String(cString: line)
+        // mime.types is about 60 KiB; 4 MiB bounds a file that is not one.
+        guard let path, let bytes = try? Syscall.readFile(path, limit: 4 << 20, traced: false) else { return }
+        for text in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
             let words = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" })
             guard let type = words.first, !type.hasPrefix("#") else { continue }
             for word in words.dropFirst() {

@@ -1,4 +1,3 @@
-@preconcurrency import Glibc
 import SocketCore
 
 /// The base request handler: Python's `BaseHTTPRequestHandler`, method for method.

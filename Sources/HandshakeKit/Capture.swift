@@ -1,4 +1,5 @@
 @preconcurrency import Glibc
+import SocketCore
 import CPcap
 
 /// A libpcap capture handle: live on an interface, or reading a pcap/pcapng file.
@@ -84,7 +85,7 @@ public final class Capture {
         guard descriptor >= 0 else { return }
         var entries = [pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)]
         if let other { entries.append(pollfd(fd: other, events: Int16(POLLIN), revents: 0)) }
-        _ = poll(&entries, nfds_t(entries.count), milliseconds)
+        _ = try? Syscall.poll(&entries, timeout: milliseconds, traced: false)
     }
 
     /// Opens a pcap or pcapng file, keeping nanosecond timestamps when the file has them.
@@ -232,8 +233,6 @@ public final class Capture {
     }
 
     private static func executablePath() -> String {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        return length > 0 ? text(buffer) : "handshake-watch"
+        Syscall.readLink("/proc/self/exe").map { String(decoding: $0, as: UTF8.self) } ?? "handshake-watch"
     }
 }

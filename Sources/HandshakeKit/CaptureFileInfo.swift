@@ -1,40 +1,36 @@
 @preconcurrency import Glibc
+import SocketCore
 
 /// Reads just enough of a capture file's header to know its timestamp precision.
 public enum CaptureFileInfo {
     /// True when both paths name one existing file (same device and inode, whatever the
     /// spelling): `-w` onto the `-r` file would truncate it before a packet is read.
     public static func sameFile(_ a: String, _ b: String) -> Bool {
-        var first = stat(), second = stat()
-        guard stat(a, &first) == 0, stat(b, &second) == 0 else { return false }
+        guard let first = try? Syscall.fileStatus(path: a), let second = try? Syscall.fileStatus(path: b) else { return false }
         return first.st_dev == second.st_dev && first.st_ino == second.st_ino
     }
 
     /// True when descriptor `fd` (stdin for `-r -`) is the file at `path`: `-w` onto it would
     /// truncate the input before a packet is read, whatever name the shell gave it.
     public static func sameFile(descriptor fd: Int32, _ path: String) -> Bool {
-        var first = stat(), second = stat()
-        guard fstat(fd, &first) == 0, stat(path, &second) == 0 else { return false }
+        guard let first = try? Syscall.fileStatus(fd), let second = try? Syscall.fileStatus(path: path) else { return false }
         return first.st_dev == second.st_dev && first.st_ino == second.st_ino
     }
 
     /// True when `-r` names a pipe, a FIFO or a terminal rather than a regular file: reads
     /// there can stall, so each line is printed as it is made (`-` is stdin).
     public static func isStream(_ path: String) -> Bool {
-        var info = stat()
-        let status = path == "-" ? fstat(STDIN_FILENO, &info) : stat(path, &info)
-        return status == 0 && info.st_mode & S_IFMT != S_IFREG
+        guard let info = try? (path == "-" ? Syscall.fileStatus(STDIN_FILENO) : Syscall.fileStatus(path: path)) else { return false }
+        return info.st_mode & S_IFMT != S_IFREG
     }
 
     /// pcap: the magic number says it (a1b23c4d = nanoseconds). pcapng: the first interface's
     /// `if_tsresol` option (9 = 10^-9 s). libpcap converts either way; we only need the digits.
     static func hasNanosecondTimestamps(path: String) -> Bool {
         // Only regular files: peeking into a pipe (`-r /dev/stdin`) would eat bytes libpcap needs.
-        var info = stat()
-        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG, let file = fopen(path, "rb") else { return false }
-        defer { fclose(file) }
-        var head = [UInt8](repeating: 0, count: 4096)
-        let count = fread(&head, 1, head.count, file)
+        guard let info = try? Syscall.fileStatus(path: path), info.st_mode & S_IFMT == S_IFREG,
+              let head = try? Syscall.readHead(path, count: 4096) else { return false }
+        let count = head.count
         guard count >= 4 else { return false }
         return head.withUnsafeBytes { raw -> Bool in
             let bytes = UnsafeRawBufferPointer(rebasing: raw[0..<count])

@@ -1,4 +1,3 @@
-@preconcurrency import Glibc
 import SocketCore
 
 /// handshake-watch's main loop, as tcpdump's: read a packet, decode it, follow its connection,

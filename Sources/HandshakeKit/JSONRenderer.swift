@@ -1,4 +1,3 @@
-@preconcurrency import Glibc
 import Timeline
 
 /// JSON Lines: one object per packet, per ended connection, and the stats at the end.

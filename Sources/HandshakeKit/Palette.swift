@@ -1,4 +1,5 @@
 @preconcurrency import Glibc
+import SocketCore
 
 /// `--color`: always, never, or auto (a terminal, and NO_COLOR unset), as GNU ls and grep spell it.
 public enum ColorMode: String, Sendable, CaseIterable {
@@ -21,7 +22,7 @@ public struct Palette: Sendable {
         case .auto: break
         }
         if let value = getenv("NO_COLOR"), value.pointee != 0 { return false }
-        return isatty(STDOUT_FILENO) == 1
+        return Syscall.isTerminal(STDOUT_FILENO)
     }
 
     func colour(for step: Step) -> StaticString {

@@ -1,4 +1,5 @@
 @preconcurrency import Glibc
+import SocketCore
 
 /// `--pace` and `--step`: slow a file's replay down so a teacher can talk over each segment.
 public struct Replay: Sendable {
@@ -19,18 +20,19 @@ public struct Replay: Sendable {
             while left > 0 {
                 if state.stopped.load(ordering: .relaxed) { return false }
                 let slice = min(left, 0.05)
-                usleep(UInt32(slice * 1_000_000))
+                Syscall.sleep(seconds: slice)
                 left -= slice
             }
         } else if step {
             // Wait for Enter on stdin, looking up every 100 ms in case Ctrl-C came.
-            var entry = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
+            var entries = [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)]
+            var byte: [UInt8] = [0]
             while true {
                 if state.stopped.load(ordering: .relaxed) { return false }
-                if poll(&entry, 1, 100) > 0 {
-                    var byte: UInt8 = 0
-                    if read(STDIN_FILENO, &byte, 1) <= 0 { return true }   // end of input: stop stepping
-                    if byte == 0x0A { return true }
+                if (try? Syscall.poll(&entries, timeout: 100, traced: false)) ?? 0 > 0 {
+                    let count = (try? byte.withUnsafeMutableBytes { try Syscall.read(STDIN_FILENO, into: $0, traced: false) }) ?? 0
+                    if count <= 0 { return true }   // end of input: stop stepping
+                    if byte[0] == 0x0A { return true }
                 }
             }
         }

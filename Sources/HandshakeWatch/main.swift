@@ -19,6 +19,7 @@ struct HandshakeWatch: ParsableCommand {
             Live capture needs root or CAP_NET_RAW; reading a file (-r captures/echo-ipv4.pcap) does not.
             A file X.pcap read with -r brings the events recorded beside it in X.events.jsonl (the programs' system calls, stamped as strace -tt -T, and their output), shown among the packets in time order.
             FILTER is a BPF expression as for tcpdump ('port 5000', 'host ::1'); 'tcp' is always implied.
+            Environment: SOCKETTUTOR_EVENTS_FILE=PATH appends every event, as the JSON lines of --format json, to PATH whatever the format shown (the lesson runner's --serve collects its watchers' events this way).
             """)
 
     @Option(name: [.customShort("i"), .customLong("interface")],
@@ -209,7 +210,7 @@ struct HandshakeWatch: ParsableCommand {
         // 5. The loop, specialised for the chosen renderer.
         // Live captures flush whenever the ring is empty (CaptureLoop, .timeout): each burst appears
         // at once, without a write(2) per line. A terminal and slow replays flush every line.
-        let liveOutput = pace != nil || step || isatty(STDOUT_FILENO) == 1 || readFile.map(CaptureFileInfo.isStream) == true
+        let liveOutput = pace != nil || step || Syscall.isTerminal(STDOUT_FILENO) || readFile.map(CaptureFileInfo.isStream) == true
         let output = OutputBuffer(file: stdout, flushesEachLine: liveOutput)
         let palette = Palette(enabled: Palette.wanted(noColor ? .never : color))
         let timeFormat: TimeFormat = relative ? .relative : .timeOfDay
@@ -236,7 +237,7 @@ struct HandshakeWatch: ParsableCommand {
     private static func exitUnlessFinished(_ state: WatchState) {
         for _ in 0..<100 {
             if state.finished.load(ordering: .relaxed) { return }
-            usleep(10_000)
+            Syscall.sleep(seconds: 0.01)
         }
         Console.exit(0)
     }
@@ -389,13 +390,14 @@ struct LiveServing {
     /// watcher's events there); nil when neither.
     static func eventsRenderer(serving live: LiveServing?) -> JSONRenderer? {
         let hub = live?.server.hub
-        let file = getenv("SOCKETTUTOR_EVENTS_FILE").flatMap { fopen($0, "a") }
+        let file = getenv("SOCKETTUTOR_EVENTS_FILE").flatMap {
+            try? Syscall.open(String(cString: $0), flags: O_WRONLY | O_APPEND | O_CREAT, traced: false)
+        }
         guard hub != nil || file != nil else { return nil }
         return JSONRenderer(output: OutputBuffer(lines: { line in
             hub?.append(line)
-            if let file {   // flushed per line, appended (O_APPEND): several watchers' lines do not mix
-                fwrite(line + [0x0A], 1, line.count + 1, file)
-                fflush(file)
+            if let file {   // one write(2) per line, appended (O_APPEND): several watchers' lines do not mix
+                _ = try? (line + [0x0A]).withUnsafeBytes { try Syscall.writeAll(file, $0, traced: false) }
             }
         }))
     }

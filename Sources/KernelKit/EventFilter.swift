@@ -1,4 +1,3 @@
-@preconcurrency import Glibc
 import CPcap
 
 /// The capture's BPF filter, run over kernel events: an event shows only if a packet between its

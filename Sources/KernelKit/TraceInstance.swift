@@ -65,8 +65,8 @@ public final class TraceInstance {
     }
 
     /// Mounts tracefs at /sys/kernel/tracing when nothing is mounted there (`instances/` missing).
-    static func mountIfNeeded() throws {
-        if access("\(root)/instances", F_OK) == 0 { return }
+    public static func mountIfNeeded() throws {
+        if Syscall.exists("\(root)/instances") { return }
         try Syscall.mountTracefs(at: root)
     }
 
@@ -74,13 +74,7 @@ public final class TraceInstance {
     /// Returns the names removed.
     @discardableResult
     public static func removeStale(in directory: String = "\(root)/instances") -> [String] {
-        guard let dir = opendir(directory) else { return [] }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            names.append(name)
-        }
-        closedir(dir)
+        guard let names = Syscall.directoryNames(directory) else { return [] }
         var removed: [String] = []
         for name in names where name.hasPrefix(prefix) {
             guard let pid = pid_t(name.dropFirst(prefix.count)), pid > 0, !Syscall.processExists(pid) else { continue }

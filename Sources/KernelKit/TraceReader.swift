@@ -1,4 +1,3 @@
-@preconcurrency import Glibc
 import SocketCore
 
 /// Takes the events out of a `TraceInstance`'s `trace_pipe`, whole lines at a time.

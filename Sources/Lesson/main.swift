@@ -1,4 +1,3 @@
-@preconcurrency import Glibc
 import ArgumentParser
 import Foundation
 import LessonKit
@@ -56,7 +55,7 @@ func reportingErrors(_ body: () throws -> Void) throws {
         // Ctrl-C: the signal thread is stopping everything (children killed that way make their
         // step fail, which is no news) and will exit with 128 + signal; leave the last word to it.
         if Supervisor.shared.isClosing {
-            while true { sleep(1) }
+            Syscall.pauseForever()
         }
         if error == .interrupted {
             Console.line("lesson stopped; everything it started has been stopped")
@@ -95,7 +94,7 @@ enum LessonServing {
     /// streams and exits).
     static func serveUntilTerminated() -> Never {
         Console.error("lesson: done; still serving the live view until Ctrl-C")
-        while true { pause() }
+        Syscall.pauseForever()
     }
 }
 

@@ -1,5 +1,4 @@
 @preconcurrency import Glibc
-import Foundation
 import SocketCore
 
 /// One command of a lesson running as a real process: `bash -c SCRIPT`, started with
@@ -9,11 +8,21 @@ import SocketCore
 /// Its own process group is what makes cleaning up reliable: `ip netns exec st-server echo-server`
 /// or `a | b` are several processes, and `kill(-pgid, SIGTERM)` reaches all of them, while
 /// Ctrl-C on the teacher's terminal reaches only the runner, which then stops each group in order.
-public final class ChildProcess: @unchecked Sendable {
+///
+/// What it keeps is bounded, whatever the command prints: the last `keptLines` lines (and at most
+/// `keptBytes` bytes of them), each cut at `maxLineBytes`. Expectations match what is kept; the
+/// rest is counted (`droppedLines`), so a failure can say that older lines went out of view.
+public final class ChildProcess: Sendable {
     /// The label its lines are shown under.
     public let label: String
     /// Its process id, which is also its process group id.
     public let pid: pid_t
+
+    /// The lines kept for expectations and timelines, far beyond any lesson's output.
+    public static let keptLines = 50_000
+    public static let keptBytes = 32 << 20
+    /// A longer line is kept (and shown) cut here, with the number of bytes left out.
+    public static let maxLineBytes = 1 << 20
 
     /// A line of output, the stream it came on, and when the runner read it.
     public struct Line: Sendable {
@@ -30,110 +39,84 @@ public final class ChildProcess: @unchecked Sendable {
         }
     }
 
-    private let condition = NSCondition()
-    private var received: [Line] = []
-    private var openStreams = 2
-    private var status: Int32?
+    private struct State {
+        var received: [Line] = []
+        /// Where the kept lines start in `received` (older ones are dropped in batches).
+        var first = 0
+        var keptBytes = 0
+        var droppedLines = 0
+        var openStreams = 2
+        var status: Int32?
+
+        var kept: ArraySlice<Line> { received[first...] }
+
+        mutating func append(_ line: Line) {
+            received.append(line)
+            keptBytes += line.text.utf8.count
+            while received.count - first > ChildProcess.keptLines || keptBytes > ChildProcess.keptBytes,
+                  first < received.count - 1 {
+                keptBytes -= received[first].text.utf8.count
+                first += 1
+                droppedLines += 1
+            }
+            if first > 4096 && first * 2 > received.count {   // compact now and then, not per line
+                received.removeFirst(first)
+                first = 0
+            }
+        }
+    }
+
+    private let state = ConditionLock(State())
 
     /// Starts `bash -c script` (with `-e -o pipefail` when `strict`). `onLine` sees each line as it
     /// arrives, on a reader thread.
     public init(label: String, script: String, strict: Bool, environment: [String: String],
                 onLine: @escaping @Sendable (Line) -> Void) throws {
         self.label = label
-        var outPipe: [Int32] = [-1, -1]
-        var errPipe: [Int32] = [-1, -1]
-        guard pipe(&outPipe) == 0 else { throw SocketError(call: "pipe", errno: Errno(rawValue: errno)) }
-        guard pipe(&errPipe) == 0 else {
-            let saved = errno
-            close(outPipe[0]); close(outPipe[1])
-            throw SocketError(call: "pipe", errno: Errno(rawValue: saved))
+        let output = try Syscall.pipe()
+        let errors: (read: Int32, write: Int32)
+        do { errors = try Syscall.pipe() } catch {
+            Syscall.closeQuietly(output.read); Syscall.closeQuietly(output.write)
+            throw error
         }
-        // Close-on-exec on all four ends: the child gets its copies through dup2() only, so
-        // no other command ever holds our pipes open.
-        for fd in outPipe + errPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        // stdin is /dev/null: a command in a background process group that read the terminal
-        // would be stopped by SIGTTIN, and a lesson must never wait on a hidden prompt.
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // A new process group led by the child (pgid 0 = the child's pid); an empty signal mask
-        // and default actions, since the runner blocks SIGINT/SIGTERM and ignores SIGPIPE, and
-        // both would otherwise be inherited across exec.
-        posix_spawnattr_setpgroup(&attributes, 0)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
+        var options = Syscall.SpawnOptions()
+        options.stdout = output.write
+        options.stderr = errors.write
         let arguments = strict ? ["bash", "-e", "-o", "pipefail", "-c", script] : ["bash", "-c", script]
-        let argv = arguments.map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
+        let spawned = Result {
+            try Syscall.spawn("/bin/bash", arguments: arguments,
+                              environment: environment.map { "\($0.key)=\($0.value)" }, options: options)
         }
-        var child: pid_t = 0
-        let spawned = posix_spawn(&child, "/bin/bash", &actions, &attributes, argv, envp)
-        close(outPipe[1])
-        close(errPipe[1])
-        guard spawned == 0 else {
-            close(outPipe[0]); close(errPipe[0])
-            throw SocketError(call: "posix_spawn", errno: Errno(rawValue: spawned))
+        // Our copies of the write ends go at once: the readers see end of file when the
+        // command (and everything it started) has closed its own.
+        Syscall.closeQuietly(output.write)
+        Syscall.closeQuietly(errors.write)
+        guard case .success(let child) = spawned else {
+            Syscall.closeQuietly(output.read); Syscall.closeQuietly(errors.read)
+            if case .failure(let error) = spawned { throw error }
+            fatalError("unreachable")
         }
         pid = child
-        let spawnedPid = child
-
-        try startReader(fd: outPipe[0], stream: .stdout, onLine: onLine)
-        try startReader(fd: errPipe[0], stream: .stderr, onLine: onLine)
-        try Threads.detach { [self] in
-            var raw: Int32 = 0
-            while waitpid(spawnedPid, &raw, 0) < 0 && errno == EINTR {}
-            // WIFEXITED / WEXITSTATUS / WTERMSIG, spelled out: the low 7 bits hold the signal.
-            let signal = raw & 0x7f
-            let code = signal == 0 ? (raw >> 8) & 0xff : 128 + signal
-            condition.lock()
-            status = code
-            condition.broadcast()
-            condition.unlock()
+        try startReader(fd: output.read, stream: .stdout, onLine: onLine)
+        try startReader(fd: errors.read, stream: .stderr, onLine: onLine)
+        try Threads.detach { [state] in
+            let code = Syscall.waitForExit(child) ?? 128 + SIGKILL
+            state.update { $0.status = code }
         }
     }
 
     private func startReader(fd: Int32, stream: OutputStream, onLine: @escaping @Sendable (Line) -> Void) throws {
         try Threads.detach { [self] in
-            var pending: [UInt8] = []
+            let lines = LineSplitter(maxLineBytes: Self.maxLineBytes)
             var buffer = [UInt8](repeating: 0, count: 16384)
             while true {
-                let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                if count < 0 && errno == EINTR { continue }
-                if count <= 0 { break }
-                pending.append(contentsOf: buffer[0..<count])
-                while let newline = pending.firstIndex(of: 0x0A) {
-                    var bytes = pending[..<newline]
-                    if bytes.last == 0x0D { bytes = bytes.dropLast() }
-                    deliver(Line(stream: stream, text: String(decoding: bytes, as: UTF8.self)), onLine)
-                    pending.removeSubrange(...newline)
-                }
+                guard let count = try? buffer.withUnsafeMutableBytes({ try Syscall.read(fd, into: $0, traced: false) }),
+                      count > 0 else { break }
+                lines.add(buffer[0..<count]) { deliver(Line(stream: stream, text: $0), onLine) }
             }
-            if !pending.isEmpty {
-                deliver(Line(stream: stream, text: String(decoding: pending, as: UTF8.self)), onLine)
-            }
-            close(fd)
-            condition.lock()
-            openStreams -= 1
-            condition.broadcast()
-            condition.unlock()
+            lines.finish { deliver(Line(stream: stream, text: $0), onLine) }
+            Syscall.closeQuietly(fd)
+            state.update { $0.openStreams -= 1 }
         }
     }
 
@@ -143,70 +126,52 @@ public final class ChildProcess: @unchecked Sendable {
     /// terminal): expectations and timelines match the text, not the escape codes.
     private func deliver(_ line: Line, _ onLine: @Sendable (Line) -> Void) {
         onLine(line)
-        let plain = line.text.contains("\u{1B}")
+        let plain = line.text.utf8.contains(0x1B)
             ? Line(stream: line.stream, text: Terminal.withoutEscapes(line.text), time: line.time) : line
-        condition.lock()
-        received.append(plain)
-        condition.broadcast()
-        condition.unlock()
+        state.update { $0.append(plain) }
     }
 
-    /// Every line so far, both streams in arrival order (or one of them).
+    /// Every line kept, both streams in arrival order (or one of them).
     public func lines(_ stream: OutputStream? = nil) -> [String] {
-        condition.lock()
-        defer { condition.unlock() }
-        return received.filter { stream == nil || $0.stream == stream }.map(\.text)
+        state.withLock { $0.kept.filter { stream == nil || $0.stream == stream }.map(\.text) }
     }
 
-    /// Every line so far, with its stream and when it was read: what a timeline is made of.
+    /// Every line kept, with its stream and when it was read: what a timeline is made of.
     public func receivedLines() -> [Line] {
-        condition.lock()
-        defer { condition.unlock() }
-        return received
+        state.withLock { Array($0.kept) }
+    }
+
+    /// How many of the oldest lines were dropped from view to keep the memory bounded.
+    public var droppedLines: Int {
+        state.withLock { $0.droppedLines }
     }
 
     /// The exit status (128 + N for a signal), or nil while it runs.
     public var exitStatus: Int32? {
-        condition.lock()
-        defer { condition.unlock() }
-        return status
+        state.withLock { $0.status }
     }
 
     /// True once the process has exited and both pipes are at end of file: no more lines will come.
     public var isFinished: Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        return status != nil && openStreams == 0
+        state.withLock { $0.status != nil && $0.openStreams == 0 }
     }
 
-    /// Waits until `done` holds for the lines received so far, the output ends, or `timeout`
+    /// Waits until `done` holds for the lines kept so far, the output ends, or `timeout`
     /// seconds pass. Returns whether `done` held.
     public func wait(timeout: Double, until done: ([String]) -> Bool, stream: OutputStream? = nil) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        condition.lock()
-        defer { condition.unlock() }
-        while true {
-            let snapshot = received.filter { stream == nil || $0.stream == stream }.map(\.text)
+        state.wait(seconds: timeout) { state -> Bool? in
+            let snapshot = state.kept.filter { stream == nil || $0.stream == stream }.map(\.text)
             if done(snapshot) { return true }
-            if status != nil && openStreams == 0 { return false }
-            if !condition.wait(until: deadline) {
-                let last = received.filter { stream == nil || $0.stream == stream }.map(\.text)
-                return done(last)
-            }
-        }
+            return state.status != nil && state.openStreams == 0 ? false : nil
+        } ?? false
     }
 
     /// Waits (at most `timeout` seconds) for the process to exit and its output to end; returns
     /// the exit status, or nil if it is still running. Output held open by a stray grandchild
     /// does not hold up the answer for more than the timeout.
     public func waitForExit(timeout: Double) -> Int32? {
-        let deadline = Date().addingTimeInterval(timeout)
-        condition.lock()
-        defer { condition.unlock() }
-        while status == nil || openStreams > 0 {
-            if !condition.wait(until: deadline) { break }
-        }
-        return status
+        _ = state.wait(seconds: timeout) { $0.status != nil && $0.openStreams == 0 ? true : nil }
+        return exitStatus
     }
 
     /// Stops the whole process group: `signal`, up to `grace` seconds to exit, then SIGKILL.
@@ -214,13 +179,59 @@ public final class ChildProcess: @unchecked Sendable {
     @discardableResult
     public func stop(signal: Int32 = SIGTERM, grace: Double = 3) -> Int32? {
         if exitStatus == nil {
-            kill(-pid, signal)
+            Syscall.kill(-pid, signal)
             if waitForExit(timeout: grace) == nil {
-                kill(-pid, SIGKILL)
+                Syscall.kill(-pid, SIGKILL)
                 _ = waitForExit(timeout: 5)
             }
         }
-        kill(-pid, SIGKILL)
+        Syscall.kill(-pid, SIGKILL)
         return exitStatus
+    }
+}
+
+/// Cuts a byte stream into lines as it arrives. Each chunk is searched once for newlines (only
+/// the new bytes: a 30 MB line costs one pass, not one per read), and a line longer than
+/// `maxLineBytes` is cut there, with the number of bytes left out appended, so no single line can
+/// take the memory.
+final class LineSplitter {
+    private let maxLineBytes: Int
+    private var pending: [UInt8] = []
+    private var skipped = 0
+
+    init(maxLineBytes: Int) { self.maxLineBytes = maxLineBytes }
+
+    func add(_ chunk: ArraySlice<UInt8>, _ emit: (String) -> Void) {
+        var start = chunk.startIndex
+        while let newline = chunk[start...].firstIndex(of: 0x0A) {
+            take(chunk[start..<newline])
+            end(emit)
+            start = newline + 1
+        }
+        take(chunk[start...])
+    }
+
+    /// The last line, when the stream ended without a newline.
+    func finish(_ emit: (String) -> Void) {
+        if !pending.isEmpty || skipped > 0 { end(emit) }
+    }
+
+    private func take(_ bytes: ArraySlice<UInt8>) {
+        let room = maxLineBytes - pending.count
+        if bytes.count <= room {
+            pending.append(contentsOf: bytes)
+        } else {
+            pending.append(contentsOf: bytes.prefix(max(room, 0)))
+            skipped += bytes.count - max(room, 0)
+        }
+    }
+
+    private func end(_ emit: (String) -> Void) {
+        if pending.last == 0x0D { pending.removeLast() }
+        var text = String(decoding: pending, as: UTF8.self)
+        if skipped > 0 { text += " [… \(skipped) more bytes of this line not kept]" }
+        emit(text)
+        pending.removeAll(keepingCapacity: pending.count <= 65536)
+        skipped = 0
     }
 }

@@ -1,6 +1,5 @@
-import CLinux
-import Foundation
 @preconcurrency import Glibc
+import CLinux
 import SocketCore
 
 /// Every process a lesson starts, however far it wanders: a command that leaves its process
@@ -19,43 +18,53 @@ enum Descendants {
     /// the subreaper process, and /proc lists children per thread).
     static func children() -> [pid_t] {
         var found: [pid_t] = []
-        guard let tasks = opendir("/proc/self/task") else { return [] }
-        defer { closedir(tasks) }
-        while let entry = readdir(tasks) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            guard name.first?.isNumber == true,
-                  let text = try? String(contentsOfFile: "/proc/self/task/\(name)/children", encoding: .utf8)
+        for task in Syscall.directoryNames("/proc/self/task") ?? [] where task.first?.isNumber == true {
+            guard let bytes = try? Syscall.readFile("/proc/self/task/\(task)/children", limit: 1 << 20, traced: false)
             else { continue }
-            found += text.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { pid_t($0) }
+            found += bytes.split(whereSeparator: { $0 == 0x20 || $0 == 0x0A })
+                .compactMap { pid_t(String(decoding: $0, as: UTF8.self)) }
         }
         return found
     }
 
-    /// Stops every child that is not in `tracked` (those are stopped through their groups):
-    /// SIGTERM, up to `grace` seconds, then SIGKILL, and reaps each. Repeats, since stopping one
-    /// hands its own children to us, until none is left (at most 10 rounds).
-    static func stopAll(except tracked: Set<pid_t>, grace: Double = 3) {
-        var skipped = tracked   // and those that outlive SIGKILL (stuck in the kernel): tried once
-        for _ in 0..<10 {
-            let orphans = children().filter { !skipped.contains($0) }
-            guard !orphans.isEmpty else { return }
-            for pid in orphans { kill(pid, SIGTERM) }
-            let left = reap(Set(orphans), within: grace)
-            for pid in left { kill(pid, SIGKILL) }
-            skipped.formUnion(reap(left, within: 5))
+    /// Stops every child that is not in `tracked` (those are stopped through their groups) and
+    /// returns the pids that could not be stopped (empty when all is well).
+    ///
+    /// First SIGTERM to all of them and up to `grace` seconds to exit. Then SIGKILL to every
+    /// child still there, the ones that appeared meanwhile included: a process that answers
+    /// SIGTERM by starting a copy of itself (`trap 'setsid bash self.sh &' TERM`) hands that copy
+    /// to us when it exits, and SIGKILL cannot be trapped. Repeated until no child is left, for
+    /// at most `limit` seconds: a process stuck in the kernel (state D) must not hang the end.
+    @discardableResult
+    static func stopAll(except tracked: Set<pid_t>, grace: Double = 3, limit: Double = 10) -> [pid_t] {
+        let first = children().filter { !tracked.contains($0) }
+        guard !first.isEmpty else { return [] }
+        for pid in first { Syscall.kill(pid, SIGTERM) }
+        _ = reap(Set(first), within: grace)
+        let giveUp = Clock.monotonic() + limit
+        while true {
+            let left = children().filter { !tracked.contains($0) }
+            if left.isEmpty { return [] }
+            for pid in left { Syscall.kill(pid, SIGKILL) }
+            let stuck = reap(Set(left), within: 0.5)
+            if Clock.monotonic() >= giveUp { return stuck.sorted() }
         }
     }
 
     /// waitpid(WNOHANG) on each until it has exited or `seconds` pass; returns those still running.
-    /// Bounded: a process stuck in the kernel (state D) must not hang the end of the lesson.
     private static func reap(_ pids: Set<pid_t>, within seconds: Double) -> Set<pid_t> {
         var left = pids
-        let giveUp = Date().addingTimeInterval(seconds)
+        let giveUp = Clock.monotonic() + seconds
         while !left.isEmpty {
-            left = left.filter { waitpid($0, nil, WNOHANG) == 0 }
-            if left.isEmpty || Date() >= giveUp { break }
-            usleep(20_000)   // polling their state: no thread waits for these, unlike a ChildProcess
+            left = left.filter { Syscall.waitForExit($0, noHang: true) == nil && isOurChild($0) }
+            if left.isEmpty || Clock.monotonic() >= giveUp { break }
+            Syscall.sleep(seconds: 0.02)   // polling their state: no thread waits for these, unlike a ChildProcess
         }
         return left
+    }
+
+    /// Whether `pid` is still our child (waitpid answers ECHILD once another waiter reaped it).
+    private static func isOurChild(_ pid: pid_t) -> Bool {
+        children().contains(pid)
     }
 }

@@ -1,4 +1,3 @@
-@preconcurrency import Glibc
 
 /// A lesson, as read from `lessons/NN-name.md`: a title, an introduction, numbered steps, and
 /// what comes after the last step (the exercises). `lessons/README.md` describes the format.

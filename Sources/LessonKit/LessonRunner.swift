@@ -1,4 +1,3 @@
-@preconcurrency import Glibc
 import Foundation
 import SocketCore
 import Timeline
@@ -116,7 +115,7 @@ public final class LessonRunner {
             try run(step)
             report.steps += 1
             if options.mode != .check && options.pace > 0 && !quiet && step.number < lesson.steps.count {
-                usleep(UInt32(min(max(options.pace, 0), 60) * 1_000_000))
+                Syscall.sleep(seconds: min(max(options.pace, 0), 60))
             }
         }
         // Servers and watchers go before the exercises are shown, so their last lines come first.
@@ -354,7 +353,7 @@ public final class LessonRunner {
         let deadline = Clock.monotonic() + (recorded.isEmpty ? waitBound(following) : 0)
         var current = MergedTimeline(recorded.isEmpty ? liveEvents(labels) : recordedEvents(recorded))
         while !isComplete(current, for: following) && Clock.monotonic() < deadline {
-            usleep(20_000)
+            Syscall.sleep(seconds: 0.02)
             current = MergedTimeline(recorded.isEmpty ? liveEvents(labels) : recordedEvents(recorded))
         }
         merged = current

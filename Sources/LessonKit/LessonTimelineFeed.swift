@@ -1,4 +1,3 @@
-@preconcurrency import Glibc
 import Foundation
 import Synchronization
 import SocketCore
@@ -64,7 +63,7 @@ public final class LessonTimelineFeed: Sendable {
         while FileManager.default.fileExists(atPath: path) {
             let chunk = file.availableData
             if chunk.isEmpty {
-                usleep(50_000)   // at the end of the file: look again (a pipe would block the writers)
+                Syscall.sleep(seconds: 0.05)   // at the end of the file: look again (a pipe would block the writers)
                 continue
             }
             pending.append(chunk)

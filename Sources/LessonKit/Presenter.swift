@@ -1,4 +1,3 @@
-@preconcurrency import Glibc
 import Foundation
 import SocketCore
 
@@ -15,7 +14,7 @@ public struct Presenter: Sendable {
 
     public init(isShowing: Bool, useColor: Bool? = nil, width: Int? = nil) {
         self.isShowing = isShowing
-        self.useColor = useColor ?? (isatty(1) == 1 && getenv("NO_COLOR") == nil)
+        self.useColor = useColor ?? (Syscall.isTerminal(1) && getenv("NO_COLOR") == nil)
         self.width = width
     }
 

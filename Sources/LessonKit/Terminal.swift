@@ -1,15 +1,12 @@
 import Foundation
-@preconcurrency import Glibc
+import SocketCore
 
 /// The terminal the lesson is shown on.
 public enum Terminal {
     /// Columns to wrap prose to: the terminal's width (ioctl TIOCGWINSZ on stdout), else
     /// `$COLUMNS` (set by shells, kept when output goes through a pipe), else 80.
     public static func width() -> Int {
-        var size = winsize()
-        if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0 {
-            return Int(size.ws_col)
-        }
+        if let columns = Syscall.terminalColumns(STDOUT_FILENO) { return columns }
         if let columns = getenv("COLUMNS").flatMap({ Int(String(cString: $0)) }), columns > 0 {
             return columns
         }

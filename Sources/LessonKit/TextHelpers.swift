@@ -1,4 +1,4 @@
-@preconcurrency import Glibc
+import SocketCore
 
 extension String {
     /// Trims spaces and tabs (Foundation-free, so the parser reads on its own).
@@ -23,25 +23,11 @@ extension String {
 /// about 20 KiB). `/dev/zero`, a FIFO or a folder is refused before a byte is read, and a file
 /// that grows past the limit while being read stops the reading, instead of filling the memory.
 func readLessonFile(_ path: String, limit: Int = 1 << 20) throws -> String {
-    // O_NONBLOCK: opening a FIFO must not wait for a writer before we can refuse it.
-    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-    guard fd >= 0 else { throw LessonError.notFound("cannot read \(path): \(String(cString: strerror(errno)))") }
-    defer { close(fd) }
-    var info = stat()
-    guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
-        throw LessonError.notFound("cannot read \(path): not a regular file")
+    do {
+        return String(decoding: try Syscall.readFile(path, limit: limit, regularOnly: true, traced: false), as: UTF8.self)
+    } catch let error as SocketError where error.codeName == "EFBIG" {
+        throw LessonError.notFound("cannot read \(path): larger than \(limit / 1024) KiB, too large for a lesson")
+    } catch let error as SocketError {
+        throw LessonError.notFound("cannot read \(path): \(error.errno.map(\.message) ?? error.reason)")
     }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if count < 0 && errno == EINTR { continue }
-        if count < 0 { throw LessonError.notFound("cannot read \(path): \(String(cString: strerror(errno)))") }
-        if count == 0 { break }
-        guard bytes.count + count <= limit else {
-            throw LessonError.notFound("cannot read \(path): larger than \(limit / 1024) KiB, too large for a lesson")
-        }
-        bytes.append(contentsOf: buffer[0..<count])
-    }
-    return String(decoding: bytes, as: UTF8.self)
 }

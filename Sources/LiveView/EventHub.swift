@@ -1,4 +1,3 @@
-@preconcurrency import Glibc
 import Dispatch
 import HTTPServerKit
 import SocketCore
@@ -116,7 +115,7 @@ public final class EventHub: Sendable {
         }
         let deadline = Clock.monotonicNanoseconds() + UInt64(max(0, seconds) * 1e9)
         while ending.contains(where: { !$0.isClosed }) && Clock.monotonicNanoseconds() < deadline {
-            usleep(10_000)
+            Syscall.sleep(seconds: 0.01)
         }
     }
 

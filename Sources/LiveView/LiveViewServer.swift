@@ -31,7 +31,7 @@ public final class LiveViewServer: Sendable {
         try Threads.detach { engine.serveForever() }
         try Threads.detach(stackSize: 64 * 1024) {
             while true {
-                sleep(Self.keepAliveSeconds)
+                Syscall.sleep(seconds: Double(Self.keepAliveSeconds))
                 hub.keepAlive()
             }
         }

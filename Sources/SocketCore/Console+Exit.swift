@@ -14,7 +14,7 @@ extension Console {
     public static func exit(_ status: Int32) -> Never {
         var tries = 0
         while ftrylockfile(stdout) != 0 && tries < 100 {
-            usleep(10_000)
+            Syscall.sleep(seconds: 0.01)
             tries += 1
         }
         if tries < 100 { fflush_unlocked(stdout) }

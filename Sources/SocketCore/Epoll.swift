@@ -1,4 +1,3 @@
-@preconcurrency import Glibc
 import CLinux
 
 /// One epoll(7) watch list: the descriptor of `epoll_create1`, and its three operations by name.

@@ -11,31 +11,42 @@
 ///   thread waits for them with sigwait(), as ordinary code. Blocking must happen before any
 ///   thread starts, since threads inherit the signal mask.
 public enum Signals {
+    /// SIGINT (Ctrl-C) and SIGTERM: "please stop".
+    public static let termination: [Int32] = [SIGINT, SIGTERM]
+
+    /// Every signal whose default action ends the process, but SIGKILL and SIGSTOP (which cannot
+    /// be caught) and the ones the kernel sends for a bug in the process itself (SIGSEGV, SIGBUS,
+    /// SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS). A tool that holds state outside itself (a tracefs
+    /// instance, a network namespace) waits for all of these, so that it cleans up on each.
+    public static let endingByDefault: [Int32] = [
+        SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF,
+        SIGXCPU, SIGXFSZ, SIGIO,
+    ]
+
     /// SIG_IGN for SIGPIPE: a vanished client becomes an EPIPE error, not a dead server.
     public static func ignoreBrokenPipe() {
-        signal(SIGPIPE, SIG_IGN)
+        Syscall.ignore(SIGPIPE)
     }
 
     /// Blocks SIGINT and SIGTERM in the calling thread and every thread it starts afterwards.
     public static func blockTermination() {
-        var set = terminationSet()
-        pthread_sigmask(SIG_BLOCK, &set, nil)
+        Syscall.block(termination)
     }
 
     /// Waits until SIGINT or SIGTERM arrives and returns which (call after `blockTermination`).
     @discardableResult
     public static func waitForTermination() -> Int32 {
-        var set = terminationSet()
-        var received: Int32 = 0
-        while sigwait(&set, &received) != 0 {}
-        return received
+        Syscall.waitForSignal(termination)
     }
 
-    private static func terminationSet() -> sigset_t {
-        var set = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, SIGINT)
-        sigaddset(&set, SIGTERM)
-        return set
+    /// Blocks `signals` in the calling thread and every thread it starts afterwards (call before
+    /// any thread starts), so that `wait(for:)` can take them as ordinary code.
+    public static func block(_ signals: [Int32]) {
+        Syscall.block(signals)
+    }
+
+    /// Waits until one of `signals` (blocked with `block`) arrives and returns which.
+    public static func wait(for signals: [Int32]) -> Int32 {
+        Syscall.waitForSignal(signals)
     }
 }

@@ -33,30 +33,16 @@ public enum EventsFile {
 
     /// Reads a sidecar. Nil when there is none; a file that cannot be read is an error.
     public static func read(path: String) throws(ReadError) -> Contents? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            let error = Errno.current
-            if error.rawValue == ENOENT { return nil }
+        do {
+            let bytes = try Syscall.readFile(path, limit: maxBytes, regularOnly: true, traced: false)
+            return parse(String(decoding: bytes, as: UTF8.self))
+        } catch let error as SocketError {
+            if error.errno?.rawValue == ENOENT { return nil }
+            if error.codeName == "EFBIG" { throw ReadError(path: path, reason: "larger than \(maxBytes >> 20) MiB") }
+            throw ReadError(path: path, reason: error.errno.map(\.description) ?? error.reason)
+        } catch {
             throw ReadError(path: path, reason: "\(error)")
         }
-        defer { _ = Glibc.close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
-            throw ReadError(path: path, reason: "not a regular file")
-        }
-        guard info.st_size <= maxBytes else { throw ReadError(path: path, reason: "larger than \(maxBytes >> 20) MiB") }
-        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
-        var filled = 0
-        while filled < bytes.count {
-            let count = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, $0.count - filled) }
-            if count == 0 { break }
-            if count < 0 {
-                if Errno.current == .interrupted { continue }
-                throw ReadError(path: path, reason: "\(Errno.current)")
-            }
-            filled += count
-        }
-        return parse(String(decoding: bytes[0..<filled], as: UTF8.self))
     }
 
     /// Parses JSON Lines text; blank lines are skipped, bad ones listed in `rejected`.
@@ -83,23 +69,12 @@ public enum EventsFile {
     /// Writes a sidecar (replacing it), through a temporary file renamed into place, so a reader
     /// never sees half a file.
     public static func write(_ events: [TimelineEvent], to path: String) throws(ReadError) {
-        let temporary = path + ".tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ReadError(path: temporary, reason: "\(Errno.current)") }
-        let bytes = Array(render(events).utf8)
-        var written = 0
-        while written < bytes.count {
-            let count = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
-            if count < 0 {
-                if Errno.current == .interrupted { continue }
-                let error = Errno.current
-                _ = Glibc.close(fd)
-                throw ReadError(path: temporary, reason: "\(error)")
-            }
-            written += count
-        }
-        guard Glibc.close(fd) == 0, rename(temporary, path) == 0 else {
-            throw ReadError(path: path, reason: "\(Errno.current)")
+        do {
+            try Syscall.writeFileAtomically(path, Array(render(events).utf8))
+        } catch let error as SocketError {
+            throw ReadError(path: path, reason: error.errno.map(\.description) ?? error.reason)
+        } catch {
+            throw ReadError(path: path, reason: "\(error)")
         }
     }
 }

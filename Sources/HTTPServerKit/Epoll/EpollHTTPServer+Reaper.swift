@@ -1,4 +1,3 @@
-@preconcurrency import Glibc
 import SocketCore
 
 /// Timeouts: epoll has no timer per socket, so one thread closes the connections that waited
@@ -16,7 +15,7 @@ extension EpollHTTPServer {
             if since != 0 && now >= since + Self.pauseMilliseconds { resumeListener() }
             addWorkerIfStuck(finishedBefore: finished)
             finished = requestsFinished.load(ordering: .relaxed)
-            usleep(50_000)
+            Syscall.sleep(seconds: 0.05)
         }
     }
 

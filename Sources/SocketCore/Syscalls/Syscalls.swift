@@ -184,10 +184,10 @@ public enum Syscall {
     /// poll(2): sleeps until one of the descriptors is ready (readable: data, a FIN, or a
     /// connection to accept; writable: room in the send buffer) or `timeout` ms pass (-1: forever).
     /// Returns how many entries have `revents` set.
-    public static func poll(_ fds: inout [pollfd], timeout: Int32) throws -> Int {
+    public static func poll(_ fds: inout [pollfd], timeout: Int32, traced: Bool = true) throws -> Int {
         let count = fds.count
         return Int(try fds.withUnsafeMutableBufferPointer { buffer in
-            try call("poll", "\(count) fds, timeout \(timeout)", result: { "\($0) ready" }) {
+            try call("poll", "\(count) fds, timeout \(timeout)", traced: traced, result: { "\($0) ready" }) {
                 Glibc.poll(buffer.baseAddress, nfds_t(count), timeout)
             }
         })
