@@ -57,7 +57,8 @@ let package = Package(
                 resources: [.embedInCode("Resources/index.html")]),
 
         // The lesson runner.
-        .target(name: "LessonKit", dependencies: ["SocketCore", "Timeline", "CLinux"]),   // CLinux: prctl(2)
+        .target(name: "LessonKit", dependencies: ["SocketCore", "Timeline", "CLinux", "CCrashGuard"]),
+        .target(name: "CCrashGuard", path: "Sources/CCrashGuard"),   // kills the lesson's process groups if the runner crashes   // CLinux: prctl(2)
         .executableTarget(name: "Lesson", dependencies: [
             "LessonKit", "LiveView", "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

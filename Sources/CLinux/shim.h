@@ -20,3 +20,4 @@ static inline int sockettutor_open_beneath(int dirfd, const char *path, int flag
 static inline int sockettutor_set_child_subreaper(void) {
     return prctl(PR_SET_CHILD_SUBREAPER, 1UL, 0UL, 0UL, 0UL);
 }
+

@@ -7,6 +7,8 @@ public enum LessonError: Error, CustomStringConvertible, Equatable {
     case notFound(String)
     /// `{port:NAME}` or `{pid:NAME}` names a command that has not printed a port or is not running.
     case unknownValue(String)
+    /// `{name}` in an expected line is no placeholder (`{{` and `}}` are literal braces).
+    case badPlaceholder(String)
     /// A step did not do what the lesson says (the runner's report of the difference).
     case stepFailed(String)
     /// Ctrl-C or SIGTERM.
@@ -17,6 +19,8 @@ public enum LessonError: Error, CustomStringConvertible, Equatable {
         case let .format(path, line, message): return "\(path):\(line): \(message)"
         case let .notFound(what): return what
         case let .unknownValue(name): return "{\(name)} is not known at this point of the lesson"
+        case let .badPlaceholder(name):
+            return "{\(name)} is no placeholder (they are {any}, {n}, {port}, {time}, {port:NAME}, {pid:NAME}; write {{ and }} for literal braces)"
         case let .stepFailed(report): return report
         case .interrupted: return "interrupted"
         }

@@ -10,232 +10,37 @@
 ///
 /// The info string carries attributes: bare words (`background`, `root`, `absent`) and
 /// `key=value` pairs, with double quotes around values that hold spaces (`ready="listening on"`).
+/// Line ends may be LF or CRLF, as for any Markdown reader.
 public struct LessonParser {
     public init() {}
 
-    /// Reads the lesson in the file at `path`; its number comes from the file name's leading digits.
+    /// The longest `timeout=` a block may ask for: an hour. Anything longer is a typo, and a
+    /// number like 1e18 must not reach the runner's clock arithmetic.
+    public static let maxTimeout = 3600.0
+
+    /// Reads the lesson in the file at `path`. Its number comes from the file name's leading
+    /// digits (`03-handshake.md` is lesson 3); a file named otherwise is refused.
     public func parse(file path: String) throws -> Lesson {
         let text = try readLessonFile(path)
         let name = path.split(separator: "/").last.map(String.init) ?? path
-        let number = Int(name.prefix(while: \.isNumber)) ?? 0
+        guard let number = Self.number(fromFileName: name) else {
+            throw LessonError.format(path: path, line: 1,
+                                     message: "a lesson file is named NN-title.md (its number first, then a dash), not \(name)")
+        }
         return try parse(text, path: path, number: number)
+    }
+
+    /// `03-handshake.md` → 3; nil when the name does not start with digits and a dash.
+    static func number(fromFileName name: String) -> Int? {
+        let digits = name.prefix(while: \.isNumber)
+        guard !digits.isEmpty, digits.count <= 4, name.dropFirst(digits.count).first == "-" else { return nil }
+        return Int(digits)
     }
 
     /// Reads a lesson from its Markdown text.
     public func parse(_ text: String, path: String = "<lesson>", number: Int = 0) throws -> Lesson {
-        var lesson = Lesson(number: number, path: path, title: "", introduction: "", steps: [],
-                            closing: "", cleanup: [])
-        var prose: [String] = []          // prose of the current section
-        var step: Step?                   // the step being read
-        var afterSteps = false            // a non-step `##` heading came after the steps
-        var lastLabel: String?            // label of the last run/timeline block in this step
-        var labelsSoFar: Set<String> = []
-
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        var index = 0
-
-        func fail(_ message: String) -> LessonError {
-            .format(path: path, line: index + 1, message: message)
-        }
-        func flushProse() -> String {
-            defer { prose = [] }
-            return prose.joined(separator: "\n").trimmingBlankLines()
-        }
-        /// Prose read so far inside a step: the explanation when no block came yet, else a
-        /// `.prose` block, shown where it stands (between two commands, after an expectation).
-        func placeProse() {
-            guard step != nil else { return }
-            let text = flushProse()
-            guard !text.isEmpty else { return }
-            if step!.blocks.isEmpty && step!.explanation.isEmpty {
-                step!.explanation = text
-            } else {
-                step!.blocks.append(.prose(text))
-            }
-        }
-        func finishStep() {
-            placeProse()
-            if let finished = step {
-                lesson.steps.append(finished)
-                step = nil
-            }
-        }
-
-        while index < lines.count {
-            let line = lines[index]
-            if let fence = Fence(opening: line) {
-                let start = index
-                var body: [String] = []
-                index += 1
-                while index < lines.count && !fence.isClosed(by: lines[index]) {
-                    body.append(lines[index])
-                    index += 1
-                }
-                if index == lines.count {
-                    throw LessonError.format(path: path, line: start + 1, message: "code block is never closed")
-                }
-                index += 1
-                let content = body.joined(separator: "\n")
-                try FenceWords.check(fence, path: path, line: start + 1)
-                guard let kind = fence.kind else {
-                    // An ordinary code block: part of the prose.
-                    prose.append(line)
-                    prose.append(contentsOf: body)
-                    prose.append(lines[index - 1])
-                    continue
-                }
-                let attributes: Attributes
-                do { attributes = try Attributes(fence.info) } catch let error as AttributeError {
-                    throw LessonError.format(path: path, line: start + 1, message: error.message)
-                }
-                if kind != "cleanup" && kind != "fallback" { placeProse() }
-                if kind == "cleanup" {
-                    lesson.cleanup.append(content)
-                    continue
-                }
-                guard step != nil else {
-                    throw LessonError.format(path: path, line: start + 1,
-                                             message: "a ```\(kind) block must be inside a `## Step N: title` section")
-                }
-                let block: Block?
-                switch kind {
-                case "run":
-                    let label = attributes["label"] ?? Self.defaultLabel(for: content)
-                    if label.isEmpty {
-                        // Output is shown under the label, and expect/stop name the command by it.
-                        throw LessonError.format(path: path, line: start + 1, message: "label= needs a name")
-                    }
-                    var command = Command(script: content, label: label)
-                    command.background = attributes.has("background")
-                    command.ready = attributes["ready"]
-                    command.needsRoot = attributes.has("root")
-                    command.expectedStatus = try status(attributes, line: start + 1, path: path)
-                    command.timeout = try seconds(attributes["timeout"], default: command.background ? 15 : 30,
-                                                  line: start + 1, path: path)
-                    if command.ready != nil && !command.background {
-                        throw LessonError.format(path: path, line: start + 1, message: "ready= only makes sense with background")
-                    }
-                    lastLabel = label
-                    labelsSoFar.insert(label)
-                    block = .run(command)
-                case "fallback":
-                    guard case .run(var command)? = step?.blocks.last, command.needsRoot, command.fallback == nil else {
-                        throw LessonError.format(path: path, line: start + 1,
-                                                 message: "a ```fallback block must follow a ```run root block")
-                    }
-                    var fallback = Fallback(script: content)
-                    fallback.expectedStatus = try status(attributes, line: start + 1, path: path)
-                    fallback.timeout = try seconds(attributes["timeout"], default: 30, line: start + 1, path: path)
-                    command.fallback = fallback
-                    step?.blocks.removeLast()
-                    step?.blocks.append(.run(command))
-                    block = nil
-                case "expect" where attributes.has("order"):
-                    guard labelsSoFar.contains("timeline") else {
-                        throw LessonError.format(path: path, line: start + 1, message: "```expect order checks a ```timeline: put one before it")
-                    }
-                    let only: Expectation.Mode? = attributes.has("live") ? .live : attributes.has("fallback") ? .fallback : nil
-                    let timeout = try seconds(attributes["timeout"], default: 10, line: start + 1, path: path)
-                    do {
-                        block = .order(try OrderExpectation(lines: body, only: only, timeout: timeout))
-                    } catch {
-                        throw LessonError.format(path: path, line: start + 1, message: error.message)
-                    }
-                case "expect":
-                    guard let label = attributes["label"] ?? lastLabel else {
-                        throw LessonError.format(path: path, line: start + 1,
-                                                 message: "```expect has no label= and no command before it in this step")
-                    }
-                    guard labelsSoFar.contains(label) || label == "timeline" else {
-                        throw LessonError.format(path: path, line: start + 1,
-                                                 message: "```expect label=\(label): no command has that label before it")
-                    }
-                    let expected = body.map { $0.trimmed(" \t") }.filter { !$0.isEmpty }
-                    if expected.isEmpty {
-                        throw LessonError.format(path: path, line: start + 1, message: "```expect block is empty")
-                    }
-                    var expectation = Expectation(label: label, lines: expected.map(ExpectedLine.init))
-                    if let stream = attributes["stream"] {
-                        guard let parsed = OutputStream(rawValue: stream) else {
-                            throw LessonError.format(path: path, line: start + 1, message: "stream= must be stdout or stderr")
-                        }
-                        expectation.stream = parsed
-                    }
-                    if attributes.has("live") { expectation.only = .live }
-                    if attributes.has("fallback") { expectation.only = .fallback }
-                    expectation.absent = attributes.has("absent")
-                    expectation.timeout = try seconds(attributes["timeout"], default: 10, line: start + 1, path: path)
-                    block = .expect(expectation)
-                case "timeline":
-                    let labels = (attributes["labels"] ?? "").split(separator: ",").map(String.init)
-                    if labels.isEmpty {
-                        throw LessonError.format(path: path, line: start + 1, message: "```timeline needs labels=a,b")
-                    }
-                    lastLabel = "timeline"
-                    labelsSoFar.insert("timeline")
-                    block = .timeline(labels: labels)
-                case "stop":
-                    guard let label = attributes["label"], labelsSoFar.contains(label) else {
-                        throw LessonError.format(path: path, line: start + 1,
-                                                 message: "```stop needs label= naming an earlier background command")
-                    }
-                    let signal: Int32
-                    switch attributes["signal"] ?? "TERM" {
-                    case "TERM", "SIGTERM": signal = SIGTERM
-                    case "INT", "SIGINT": signal = SIGINT
-                    default:
-                        throw LessonError.format(path: path, line: start + 1, message: "signal= must be INT or TERM")
-                    }
-                    block = .stop(label: label, signal: signal)
-                default:
-                    block = nil
-                }
-                if let block { step?.blocks.append(block) }
-                continue
-            }
-
-            if line.hasPrefix("# ") && lesson.title.isEmpty {
-                lesson.title = String(line.dropFirst(2)).trimmed(" \t")
-            } else if line.hasPrefix("## ") {
-                let heading = String(line.dropFirst(3)).trimmed(" \t")
-                if let (number, title) = Self.stepHeading(heading) {
-                    if afterSteps {
-                        throw fail("`## Step \(number)` comes after the section that ended the steps")
-                    }
-                    if step == nil && lesson.steps.isEmpty {
-                        lesson.introduction = flushProse()
-                    }
-                    finishStep()
-                    let expected = lesson.steps.count + 1
-                    if number != expected { throw fail("step \(number) should be numbered \(expected)") }
-                    step = Step(number: number, title: title, explanation: "", blocks: [])
-                    lastLabel = nil
-                } else {
-                    // Any other section heading after a step ends the steps (`## Exercises`).
-                    if step != nil {
-                        finishStep()
-                        afterSteps = true
-                    }
-                    prose.append(line)
-                }
-            } else {
-                prose.append(line)
-            }
-            index += 1
-        }
-        if step != nil {
-            finishStep()
-        } else if lesson.steps.isEmpty {
-            lesson.introduction = flushProse()
-        }
-        lesson.closing = flushProse()
-        if lesson.title.isEmpty {
-            throw LessonError.format(path: path, line: 1, message: "a lesson starts with a `# Title` line")
-        }
-        if lesson.steps.isEmpty {
-            throw LessonError.format(path: path, line: 1, message: "no `## Step 1: title` section")
-        }
-        return lesson
+        var reader = Reader(path: path, number: number, text: text)
+        return try reader.read()
     }
 
     /// `Step 3: Connect` → (3, "Connect").
@@ -263,20 +68,271 @@ public struct LessonParser {
         let program = words.first.map { String($0.split(separator: "/").last ?? "") } ?? ""
         return program.isEmpty ? "run" : program
     }
+}
 
-    private func status(_ attributes: Attributes, line: Int, path: String) throws -> Int32? {
-        guard let value = attributes["status"] else { return 0 }
+/// One pass over a lesson's lines: headings and prose in `read`, each kind of fenced block in a
+/// function of its own.
+private struct Reader {
+    let path: String
+    let lines: [String]
+    var lesson: Lesson
+    var index = 0
+    var prose: [String] = []          // prose of the current section
+    var step: Step?                   // the step being read
+    var afterSteps = false            // a non-step `##` heading came after the steps
+    var lastLabel: String?            // label of the last run/timeline block in this step
+    var labelsSoFar: Set<String> = []
+
+    init(path: String, number: Int, text: String) {
+        self.path = path
+        // Split on the bytes: in a Swift String "\r\n" is one Character, not "\r" then "\n".
+        lines = text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false)
+            .map { String(decoding: $0.last == 0x0D ? $0.dropLast() : $0[...], as: UTF8.self) }
+        lesson = Lesson(number: number, path: path, title: "", introduction: "", steps: [], closing: "", cleanup: [])
+    }
+
+    /// The one way a lesson is refused: `path:line: message`.
+    func error(at line: Int, _ message: String) -> LessonError {
+        .format(path: path, line: line, message: message)
+    }
+
+    mutating func read() throws -> Lesson {
+        while index < lines.count {
+            let line = lines[index]
+            if let fence = Fence(opening: line) {
+                try readFence(fence)
+                continue
+            }
+            if line.hasPrefix("# ") && lesson.title.isEmpty {
+                lesson.title = String(line.dropFirst(2)).trimmed(" \t")
+            } else if line.hasPrefix("## ") {
+                try readSectionHeading(line)
+            } else {
+                prose.append(line)
+            }
+            index += 1
+        }
+        if step != nil {
+            finishStep()
+        } else if lesson.steps.isEmpty {
+            lesson.introduction = flushProse()
+        }
+        lesson.closing = flushProse()
+        if lesson.title.isEmpty { throw error(at: 1, "a lesson starts with a `# Title` line") }
+        if lesson.steps.isEmpty { throw error(at: 1, "no `## Step 1: title` section") }
+        return lesson
+    }
+
+    // MARK: - Sections and prose
+
+    mutating func readSectionHeading(_ line: String) throws {
+        let heading = String(line.dropFirst(3)).trimmed(" \t")
+        guard let (number, title) = LessonParser.stepHeading(heading) else {
+            // Any other section heading after a step ends the steps (`## Exercises`).
+            if step != nil {
+                finishStep()
+                afterSteps = true
+            }
+            prose.append(line)
+            return
+        }
+        if afterSteps { throw error(at: index + 1, "`## Step \(number)` comes after the section that ended the steps") }
+        if step == nil && lesson.steps.isEmpty { lesson.introduction = flushProse() }
+        finishStep()
+        let expected = lesson.steps.count + 1
+        if number != expected { throw error(at: index + 1, "step \(number) should be numbered \(expected)") }
+        step = Step(number: number, title: title, explanation: "", blocks: [])
+        lastLabel = nil
+    }
+
+    mutating func flushProse() -> String {
+        defer { prose = [] }
+        return prose.joined(separator: "\n").trimmingBlankLines()
+    }
+
+    /// Prose read so far inside a step: the explanation when no block came yet, else a `.prose`
+    /// block, shown where it stands (between two commands, after an expectation).
+    mutating func placeProse() {
+        guard step != nil else { return }
+        let text = flushProse()
+        guard !text.isEmpty else { return }
+        if step!.blocks.isEmpty && step!.explanation.isEmpty {
+            step!.explanation = text
+        } else {
+            step!.blocks.append(.prose(text))
+        }
+    }
+
+    mutating func finishStep() {
+        placeProse()
+        if let finished = step {
+            lesson.steps.append(finished)
+            step = nil
+        }
+    }
+
+    // MARK: - Fenced blocks
+
+    /// Reads a fenced block to its closing fence and hands it to the function for its kind; an
+    /// ordinary code block stays part of the prose.
+    mutating func readFence(_ fence: Fence) throws {
+        let start = index + 1
+        var body: [String] = []
+        index += 1
+        while index < lines.count && !fence.isClosed(by: lines[index]) {
+            body.append(lines[index])
+            index += 1
+        }
+        if index == lines.count { throw error(at: start, "code block is never closed") }
+        index += 1
+        try FenceWords.check(fence, path: path, line: start)
+        guard let kind = fence.kind else {
+            prose.append(lines[start - 1])
+            prose.append(contentsOf: body)
+            prose.append(lines[index - 1])
+            return
+        }
+        let attributes: Attributes
+        do { attributes = try Attributes(fence.info) } catch let failure as AttributeError {
+            throw error(at: start, failure.message)
+        }
+        let block = Block(kind: kind, attributes: attributes, body: body, line: start)
+        if kind == "cleanup" {
+            lesson.cleanup.append(block.content)
+            return
+        }
+        if kind != "fallback" { placeProse() }
+        guard step != nil else { throw error(at: start, "a ```\(kind) block must be inside a `## Step N: title` section") }
+        switch kind {
+        case "run": try readRun(block)
+        case "fallback": try readFallback(block)
+        case "expect" where attributes.has("order"): try readOrderExpectation(block)
+        case "expect": try readExpectation(block)
+        case "timeline": try readTimeline(block)
+        case "stop": try readStop(block)
+        default: break
+        }
+    }
+
+    /// What every block function gets: its attributes, its lines and where it starts.
+    struct Block {
+        let kind: String
+        let attributes: Attributes
+        let body: [String]
+        let line: Int
+        var content: String { body.joined(separator: "\n") }
+    }
+
+    mutating func readRun(_ block: Block) throws {
+        let label = block.attributes["label"] ?? LessonParser.defaultLabel(for: block.content)
+        // Output is shown under the label, and expect/stop name the command by it.
+        if label.isEmpty { throw error(at: block.line, "label= needs a name") }
+        var command = Command(script: block.content, label: label)
+        command.background = block.attributes.has("background")
+        command.ready = block.attributes["ready"]
+        command.needsRoot = block.attributes.has("root")
+        command.expectedStatus = try status(block)
+        command.timeout = try timeout(block, default: command.background ? 15 : 30)
+        if command.ready != nil && !command.background {
+            throw error(at: block.line, "ready= only makes sense with background")
+        }
+        lastLabel = label
+        labelsSoFar.insert(label)
+        step?.blocks.append(.run(command))
+    }
+
+    mutating func readFallback(_ block: Block) throws {
+        guard case .run(var command)? = step?.blocks.last, command.needsRoot, command.fallback == nil else {
+            throw error(at: block.line, "a ```fallback block must follow a ```run root block")
+        }
+        var fallback = Fallback(script: block.content)
+        fallback.expectedStatus = try status(block)
+        fallback.timeout = try timeout(block, default: 30)
+        command.fallback = fallback
+        step?.blocks.removeLast()
+        step?.blocks.append(.run(command))
+    }
+
+    mutating func readOrderExpectation(_ block: Block) throws {
+        guard labelsSoFar.contains("timeline") else {
+            throw error(at: block.line, "```expect order checks a ```timeline: put one before it")
+        }
+        let only: Expectation.Mode? = block.attributes.has("live") ? .live : block.attributes.has("fallback") ? .fallback : nil
+        let timeout = try timeout(block, default: 10)
+        let order: OrderExpectation
+        do { order = try OrderExpectation(lines: block.body, only: only, timeout: timeout) } catch {
+            throw self.error(at: block.line, error.message)
+        }
+        for event in order.events {
+            do { try event.line.validate() } catch { throw self.error(at: block.line, "\(error)") }
+        }
+        step?.blocks.append(.order(order))
+    }
+
+    mutating func readExpectation(_ block: Block) throws {
+        guard let label = block.attributes["label"] ?? lastLabel else {
+            throw error(at: block.line, "```expect has no label= and no command before it in this step")
+        }
+        guard labelsSoFar.contains(label) || label == "timeline" else {
+            throw error(at: block.line, "```expect label=\(label): no command has that label before it")
+        }
+        let expected = block.body.map { $0.trimmed(" \t") }.filter { !$0.isEmpty }
+        if expected.isEmpty { throw error(at: block.line, "```expect block is empty") }
+        var expectation = Expectation(label: label, lines: expected.map(ExpectedLine.init))
+        for (offset, line) in expectation.lines.enumerated() {
+            do { try line.validate() } catch { throw self.error(at: block.line + 1 + offset, "\(error)") }
+        }
+        if let stream = block.attributes["stream"] {
+            guard let parsed = OutputStream(rawValue: stream) else { throw error(at: block.line, "stream= must be stdout or stderr") }
+            expectation.stream = parsed
+        }
+        if block.attributes.has("live") { expectation.only = .live }
+        if block.attributes.has("fallback") { expectation.only = .fallback }
+        expectation.absent = block.attributes.has("absent")
+        expectation.timeout = try timeout(block, default: 10)
+        step?.blocks.append(.expect(expectation))
+    }
+
+    mutating func readTimeline(_ block: Block) throws {
+        let labels = (block.attributes["labels"] ?? "").split(separator: ",").map(String.init)
+        if labels.isEmpty { throw error(at: block.line, "```timeline needs labels=a,b") }
+        lastLabel = "timeline"
+        labelsSoFar.insert("timeline")
+        step?.blocks.append(.timeline(labels: labels))
+    }
+
+    mutating func readStop(_ block: Block) throws {
+        guard let label = block.attributes["label"], labelsSoFar.contains(label) else {
+            throw error(at: block.line, "```stop needs label= naming an earlier background command")
+        }
+        let signal: Int32
+        switch block.attributes["signal"] ?? "TERM" {
+        case "TERM", "SIGTERM": signal = SIGTERM
+        case "INT", "SIGINT": signal = SIGINT
+        default: throw error(at: block.line, "signal= must be INT or TERM")
+        }
+        step?.blocks.append(.stop(label: label, signal: signal))
+    }
+
+    // MARK: - Attribute values
+
+    func status(_ block: Block) throws -> Int32? {
+        guard let value = block.attributes["status"] else { return 0 }
         if value == "any" { return nil }
-        guard let status = Int32(value) else {
-            throw LessonError.format(path: path, line: line, message: "status= must be a number or any")
+        guard let status = Int32(value), (0...255).contains(status) else {
+            throw error(at: block.line, "status= must be a number from 0 to 255, or any")
         }
         return status
     }
 
-    private func seconds(_ value: String?, default fallback: Double, line: Int, path: String) throws -> Double {
-        guard let value else { return fallback }
-        guard let seconds = Double(value), seconds > 0 else {
-            throw LessonError.format(path: path, line: line, message: "timeout= must be a positive number of seconds")
+    /// `timeout=`: seconds, more than 0 and at most an hour; digits and one dot only, so `inf`,
+    /// `nan`, `1e309` and `1e18` are refused here rather than overflowing a clock later.
+    func timeout(_ block: Block, default fallback: Double) throws -> Double {
+        guard let value = block.attributes["timeout"] else { return fallback }
+        let plain = !value.isEmpty && value.allSatisfy { $0.isASCII && ($0.isNumber || $0 == ".") }
+            && value.filter { $0 == "." }.count <= 1
+        guard plain, let seconds = Double(value), seconds > 0, seconds <= LessonParser.maxTimeout else {
+            throw error(at: block.line, "timeout= must be a number of seconds, more than 0 and at most \(Int(LessonParser.maxTimeout)) (got \(value))")
         }
         return seconds
     }

@@ -121,6 +121,11 @@ public final class LessonRunner {
         // Servers and watchers go before the exercises are shown, so their last lines come first.
         show.note("stopping everything the lesson started")
         supervisor.stopChildren()
+        if !supervisor.escapedProcesses.isEmpty {
+            throw LessonError.stepFailed("could not stop every process the lesson started: pid "
+                                         + supervisor.escapedProcesses.map(String.init).joined(separator: ", ")
+                                         + " still running after SIGKILL")
+        }
         if !quiet {
             presenter.stepHeading("End of lesson \(lesson.number)")
             presenter.prose(lesson.closing)
@@ -261,7 +266,7 @@ public final class LessonRunner {
         if expectation.only == .fallback && !replayed.contains(label) { return }
 
         // Fail early on a placeholder that names nothing, rather than as "line not found".
-        for line in expectation.lines { _ = try line.pattern(values: values) }
+        for line in expectation.lines { _ = try line.matcher(values: values) }
         let matches: ([String]) -> Int? = { [values] output in
             do {
                 return try firstMissingLine(expectation.lines, in: output, values: values)

@@ -1,3 +1,4 @@
+import CCrashGuard
 import Foundation
 import SocketCore
 import Synchronization
@@ -21,6 +22,9 @@ public final class Supervisor: Sendable {
         var isSubreaper = false
         /// Processes that outlived SIGKILL at the end of a lesson (stuck in the kernel).
         var escaped: [pid_t] = []
+        /// The crash guard's slots in use (see `sockettutor_guard_set`): one per running child.
+        var guardSlots: [pid_t: Int32] = [:]
+        var nextGuardSlot: Int32 = 0
     }
 
     private let state = Mutex(State())
@@ -53,7 +57,14 @@ public final class Supervisor: Sendable {
     /// Records a started child; refuses (and stops it) once shutting down has begun.
     func adopt(_ child: ChildProcess) throws {
         let refused = state.withLock { state -> Bool in
-            if !state.closing { state.children.append(child) }
+            if !state.closing {
+                state.children.append(child)
+                // The crash guard: if this runner dies of a crash, the child's group dies with it.
+                let slot = state.nextGuardSlot
+                state.nextGuardSlot = (slot + 1) % 4096
+                state.guardSlots[child.pid] = slot
+                sockettutor_guard_set(slot, child.pid)
+            }
             return state.closing
         }
         if refused {
@@ -92,6 +103,11 @@ public final class Supervisor: Sendable {
             defer { state.children = [] }
             return state.children
         }
+        defer {
+            state.withLock { state in
+                for child in running { if let slot = state.guardSlots.removeValue(forKey: child.pid) { sockettutor_guard_set(slot, 0) } }
+            }
+        }
         // SIGTERM to every group at once, newest first, so a slow one does not delay the rest;
         // then each gets what is left of 3 seconds before SIGKILL.
         for child in running.reversed() where child.exitStatus == nil { Syscall.kill(-child.pid, SIGTERM) }
@@ -108,6 +124,9 @@ public final class Supervisor: Sendable {
         try state.withLock { state in
             guard !state.isSubreaper else { return }
             try Descendants.becomeSubreaper()
+            // A second guard beside the subreaper: a crash of the runner itself kills the
+            // children's groups before the runner dies (the subreaper dies with it).
+            sockettutor_guard_install()
             state.isSubreaper = true
         }
     }

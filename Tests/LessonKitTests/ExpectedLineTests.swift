@@ -25,8 +25,9 @@ import Testing
         #expect(try ExpectedLine("pid={pid:server},").matches("pid=777,fd=3", values: values))
         #expect(try ExpectedLine("a{any}b").matches("a then b", values: values))
         #expect(try !ExpectedLine("{time}").matches("21:38:48", values: values))
-        // An unknown placeholder is literal text.
-        #expect(try ExpectedLine("{other}").matches("x {other} y", values: values))
+        // An unknown placeholder is an error; {{ and }} are literal braces.
+        #expect(throws: LessonError.badPlaceholder("other")) { try ExpectedLine("{other}").matches("x {other} y", values: values) }
+        #expect(try ExpectedLine("{{sa_family=AF_INET, sin_port=htons({port})}}").matches("connect(3, {sa_family=AF_INET, sin_port=htons(5000)}, 16)", values: values))
     }
 
     @Test func unknownNamedValueIsAnError() {

@@ -150,7 +150,7 @@ import Testing
         ("# T\n## Step 1: a\n```expect\nx\n```\n", "no label= and no command before it"),
         ("# T\n## Step 1: a\n```run\nx\n```\n```expect label=nobody\ny\n```\n", "no command has that label"),
         ("# T\n## Step 1: a\n```run ready=\"x\"\nx\n```\n", "ready= only makes sense with background"),
-        ("# T\n## Step 1: a\n```run status=maybe\nx\n```\n", "status= must be a number or any"),
+        ("# T\n## Step 1: a\n```run status=maybe\nx\n```\n", "status= must be a number from 0 to 255, or any"),
         ("# T\n## Step 1: a\n```run label=\"open\nx\n```\n", "unterminated quote"),
         ("# T\n```run\nx\n```\n## Step 1: a\n", "must be inside a `## Step N: title` section"),
         ("No title\n## Step 1: a\n", "a lesson starts with a `# Title` line"),
