@@ -91,16 +91,6 @@ func threadWaitChannels(pid: Int32) -> [String] {
     return tasks.compactMap { try? String(contentsOfFile: "/proc/\(pid)/task/\($0)/wchan", encoding: .utf8) }
 }
 
-/// Polls a condition of another process (every 20 ms, at most `timeout` seconds: a bound for a
-/// machine far busier than any test needs, never a figure the test relies on).
-func waitUntil(_ what: String, timeout: Double = 120, _ condition: () -> Bool) throws {
-    let deadline = Date().addingTimeInterval(timeout * Sanitizer.waitScale)
-    while !condition() {
-        if Date() > deadline { throw HarnessError("timed out waiting until \(what)") }
-        usleep(20_000)
-    }
-}
-
 /// A file of `count` pseudo-random bytes in a fresh temporary directory.
 func temporaryFile(bytes count: Int, seed: UInt64 = 42) throws -> (path: String, bytes: [UInt8]) {
     var generator = SplitMix(seed: seed &+ UInt64(count))

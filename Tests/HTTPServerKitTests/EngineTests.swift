@@ -5,15 +5,6 @@ import SocketCore
 import Testing
 import TestSupport
 
-/// Waits (bounded) until `condition` holds, polling every 20 ms: for states no line announces.
-func waitUntil(_ what: String, timeout: Double = 30, _ condition: () -> Bool) throws {
-    let deadline = Date().addingTimeInterval(timeout)
-    while !condition() {
-        if Date() > deadline { throw HarnessFailure("timed out waiting until \(what)") }
-        usleep(20_000)
-    }
-}
-
 struct HarnessFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }

@@ -4,6 +4,7 @@ import Glibc
 import SocketCore
 import Synchronization
 import Testing
+import TestSupport
 
 /// The streams handlers opened, for the test to push into.
 final class StreamBox: Sendable {

@@ -77,7 +77,7 @@ extension HardeningTests {
         let watcher = try ToolProcess("handshake-watch", ["-r", fifo])
         defer { watcher.stop() }
         _ = try watcher.waitForLine(containing: "reading from file", onStderr: true)
-        try waitUntil { watcher.stdout.filter { $0.contains(" #1 ") }.count == packetCount }   // printed as it arrives
+        try waitUntil("every packet is printed", timeout: 15) { watcher.stdout.filter { $0.contains(" #1 ") }.count == packetCount }   // printed as it arrives
         watcher.signal(signal)
         #expect(try watcher.waitForExit(timeout: 15) == 0)
         #expect(watcher.stdout.filter { $0.contains(" #1 ") }.count == packetCount)

@@ -1,4 +1,5 @@
 import Foundation
+import KernelKit
 import Glibc
 import SocketCore
 import Testing
@@ -131,7 +132,7 @@ struct KernelLiveTests {
         failing.standardError = FileHandle.nullDevice
         try failing.run()
         let pid = failing.processIdentifier
-        try waitUntil { Self.instanceExists(pid: pid) }
+        try waitUntil("the watcher made its tracefs instance", timeout: 15) { Self.instanceExists(pid: pid) }
         _ = try? Socket.connected(host: "127.0.0.1", port: port)
         failing.waitUntilExit()
         #expect(failing.terminationStatus == 1, "writing to /dev/full fails")
@@ -174,15 +175,6 @@ struct KernelLiveTests {
     }
 }
 
-/// Waits (bounded: 15 s) until `condition` holds, checking every 10 ms.
-func waitUntil(_ condition: () -> Bool) throws {
-    let deadline = Clock.monotonic() + 15
-    while !condition() {
-        guard Clock.monotonic() < deadline else { throw ToolProcessError.noPort("condition not met in 15 s") }
-        usleep(10_000)
-    }
-}
-
 /// The test's own tracefs instance: `sock:inet_sock_set_state` only, read from `trace_pipe` with
 /// plain string splitting, independent of KernelKit's reader.
 final class ReferenceTrace {
@@ -190,6 +182,9 @@ final class ReferenceTrace {
     private var pipe: FileHandle?
 
     init(name: String) throws {
+        // Mounted the way the product mounts it: on a machine where nothing has touched tracefs
+        // since boot, instances/ does not exist yet.
+        try TraceInstance.mountIfNeeded()
         path = KernelLiveTests.instances + "/" + name
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
         try "1".write(toFile: path + "/events/sock/inet_sock_set_state/enable", atomically: false, encoding: .utf8)
