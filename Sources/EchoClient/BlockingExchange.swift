@@ -32,9 +32,8 @@ struct BlockingExchange {
             try socket.setSendTimeout(seconds: timeout)
             try socket.setReceiveTimeout(seconds: timeout)
         }
-        do {
-            try socket.sendAll(message)
-        } catch let error as SocketError where error.isWouldBlock {
+        // On a blocking socket EAGAIN means SO_SNDTIMEO expired.
+        guard try Syscall.unlessWouldBlock({ try socket.sendAll(message) }) != nil else {
             throw EchoMismatch(description: "timed out: sendall() blocked for \(timeout) s (--timeout): "
                                             + "nobody reads the echo, so the server stopped reading")
         }
@@ -42,10 +41,7 @@ struct BlockingExchange {
         defer { chunk.deallocate() }
         var received = 0
         while received < message.count {
-            let count: Int
-            do {
-                count = try socket.recv(into: chunk)
-            } catch let error as SocketError where error.isWouldBlock {
+            guard let count = try socket.recvIfReady(into: chunk) else {   // SO_RCVTIMEO expired
                 throw EchoMismatch(description: "timed out: nothing moved for \(timeout) s (--timeout); "
                                                 + "\(received) of \(message.count) bytes echoed")
             }

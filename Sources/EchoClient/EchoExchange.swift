@@ -42,12 +42,7 @@ struct EchoExchange {
                 sent += try sendSome(from: sent)
             }
             if event.isReadable || event.isHangUpOrError {
-                let count: Int
-                do {
-                    count = try socket.recv(into: chunk)
-                } catch let error as SocketError where error.isWouldBlock {
-                    continue
-                }
+                guard let count = try socket.recvIfReady(into: chunk) else { continue }
                 if count == 0 {
                     throw EchoMismatch(description:
                         "the server closed the connection after echoing \(received) of \(message.count) bytes")
@@ -88,9 +83,8 @@ struct EchoExchange {
             guard !ready.isEmpty else { continue }
             let count: Int
             do {
-                count = try socket.recv(into: chunk)
-            } catch let error as SocketError where error.isWouldBlock {
-                continue
+                guard let received = try socket.recvIfReady(into: chunk) else { continue }
+                count = received
             } catch let error as SocketError where error.isPeerGone {
                 return   // a reset after the whole echo: nothing more was sent
             }
@@ -103,11 +97,7 @@ struct EchoExchange {
     /// One send() of what is left (EAGAIN counts as 0: the send buffer filled meanwhile).
     private func sendSome(from offset: Int) throws -> Int {
         try message.withUnsafeBytes { all in
-            do {
-                return try socket.send(UnsafeRawBufferPointer(rebasing: all[offset...]))
-            } catch let error as SocketError where error.isWouldBlock {
-                return 0
-            }
+            try socket.sendIfReady(UnsafeRawBufferPointer(rebasing: all[offset...])) ?? 0
         }
     }
 

@@ -65,19 +65,11 @@ struct InteractiveSession {
 
     /// One recv(); nil when nothing has arrived after all (EAGAIN).
     private func receive(into buffer: UnsafeMutableRawBufferPointer) throws -> Int? {
-        do {
-            return try socket.recv(into: buffer)
-        } catch let error as SocketError where error.isWouldBlock {
-            return nil
-        }
+        try socket.recvIfReady(into: buffer)
     }
 
     /// One send(); 0 when the send buffer is full (EAGAIN).
     private func sendSome(_ bytes: UnsafeRawBufferPointer) throws -> Int {
-        do {
-            return try socket.send(bytes)
-        } catch let error as SocketError where error.isWouldBlock {
-            return 0
-        }
+        try socket.sendIfReady(bytes) ?? 0
     }
 }

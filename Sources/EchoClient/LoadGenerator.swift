@@ -143,10 +143,7 @@ struct LoadGenerator {
                     try socket.sendAll(message)
                     var received = 0
                     while received < size {
-                        let count: Int
-                        do {
-                            count = try socket.recv(into: UnsafeMutableRawBufferPointer(rebasing: reply[received...]))
-                        } catch let error as SocketError where error.isWouldBlock {
+                        guard let count = try socket.recvIfReady(into: UnsafeMutableRawBufferPointer(rebasing: reply[received...])) else {
                             // SO_RCVTIMEO expired: a server that serves one client at a time
                             // (iterative) may never answer this one; stop at the deadline.
                             if Clock.monotonicNanoseconds() >= deadline { return }
@@ -186,17 +183,16 @@ struct LoadGenerator {
                 while Clock.monotonicNanoseconds() < deadline {
                     for event in try poller.wait(timeoutMilliseconds: 100) {
                         if event.isWritable {
-                            do {
-                                offset += try socket.send(UnsafeRawBufferPointer(rebasing: block[offset...]))
+                            if let sent = try socket.sendIfReady(UnsafeRawBufferPointer(rebasing: block[offset...])) {
+                                offset += sent
                                 if offset == size { offset = 0 }
-                            } catch let error as SocketError where error.isWouldBlock {}
+                            }
                         }
                         if event.isReadable || event.isHangUpOrError {
-                            do {
-                                let count = try socket.recv(into: reply)
+                            if let count = try socket.recvIfReady(into: reply) {
                                 if count == 0 { throw EchoMismatch(description: "the server closed the connection") }
                                 tally.bytesEchoed += count
-                            } catch let error as SocketError where error.isWouldBlock {}
+                            }
                         }
                     }
                 }
@@ -217,9 +213,7 @@ struct LoadGenerator {
         let giveUp = Clock.monotonicNanoseconds() + 2_000_000_000
         while Clock.monotonicNanoseconds() < giveUp {
             for _ in try poller.wait(timeoutMilliseconds: 100) {
-                do {
-                    if try socket.recv(into: buffer) == 0 { return }
-                } catch let error as SocketError where error.isWouldBlock {}
+                if try socket.recvIfReady(into: buffer) == 0 { return }
             }
         }
     }

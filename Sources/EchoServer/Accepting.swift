@@ -6,12 +6,12 @@ enum Accepting {
     /// The accept step of iterative, threads and select: sleeps `--accept-delay`, then accept(2)
     /// until a client comes, reporting and skipping the failures a server survives (see
     /// `isTransient`). Returns the client, ready to serve, and its address as printed in the
-    /// lines. On a non-blocking listener (select) an empty queue throws EAGAIN to the caller.
-    static func next(from listener: Socket, settings: EchoSettings) throws -> (client: Socket, peer: String) {
+    /// lines. On a non-blocking listener (select) an empty queue returns nil.
+    static func next(from listener: Socket, settings: EchoSettings) throws -> (client: Socket, peer: String)? {
         while true {
             settings.pauseBeforeAccept()
             do {
-                let (client, address) = try listener.accept()
+                guard let (client, address) = try listener.acceptIfReady() else { return nil }
                 let peer = prepare(client, peer: address)
                 settings.log.connected(peer)
                 return (client, peer)

@@ -39,10 +39,9 @@ enum BlockingEcho {
         }
         let data = UnsafeRawBufferPointer(rebasing: buffer[..<count])
         settings.log.received(data, from: peer)
-        do {
-            try client.sendAll(data)
-        } catch let error as SocketError where error.isWouldBlock {
-            throw EchoStalled(seconds: settings.sendTimeout, error: error)
+        // On a blocking socket EAGAIN means SO_SNDTIMEO expired: the client stopped reading.
+        guard try Syscall.unlessWouldBlock({ try client.sendAll(data) }) != nil else {
+            throw EchoStalled(seconds: settings.sendTimeout, error: SocketError(call: "send", errno: .wouldBlock))
         }
         settings.log.sent(data, to: peer)
         return true

@@ -10,7 +10,7 @@ struct IterativeServer {
 
     func run() throws {
         while true {
-            let (client, peer) = try Accepting.next(from: listener, settings: settings)
+            guard let (client, peer) = try Accepting.next(from: listener, settings: settings) else { continue }
             BlockingEcho.serve(client, peer: peer, settings: settings)
         }
     }

@@ -81,9 +81,8 @@ final class PollServer {
             settings.pauseBeforeAccept()
             let client: Socket, address: SocketAddress?
             do {
-                (client, address) = try listener.accept()
-            } catch let error as SocketError where error.isWouldBlock {
-                return   // the queue is empty
+                guard let accepted = try listener.acceptIfReady() else { return }   // the queue is empty
+                (client, address) = accepted
             } catch where Accepting.isTransient(error) {
                 settings.log.problem("\(error)")
                 if Accepting.isShortage(error) {
@@ -141,12 +140,7 @@ final class PollServer {
     /// One recv(); what it got goes straight back with one send() when nothing is queued before
     /// it, and whatever the kernel did not take waits in the output buffer.
     private func receive(_ connection: Connection) throws {
-        let count: Int
-        do {
-            count = try connection.socket.recv(into: buffer)
-        } catch let error as SocketError where error.isWouldBlock {
-            return
-        }
+        guard let count = try connection.socket.recvIfReady(into: buffer) else { return }   // nothing after all
         if count == 0 {
             connection.receivedEnd = true
             return
@@ -182,13 +176,9 @@ final class PollServer {
 
     /// One send(); 0 when the send buffer is full (EAGAIN).
     private func sendSome(_ connection: Connection, _ bytes: UnsafeRawBufferPointer) throws -> Int {
-        do {
-            let sent = try connection.socket.send(bytes)
-            settings.log.sent(UnsafeRawBufferPointer(rebasing: bytes[..<sent]), to: connection.peer)
-            return sent
-        } catch let error as SocketError where error.isWouldBlock {
-            return 0
-        }
+        guard let sent = try connection.socket.sendIfReady(bytes) else { return 0 }
+        settings.log.sent(UnsafeRawBufferPointer(rebasing: bytes[..<sent]), to: connection.peer)
+        return sent
     }
 
     private func watch(_ connection: Connection, events: Int16) {

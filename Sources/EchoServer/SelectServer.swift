@@ -46,12 +46,7 @@ struct SelectServer {
     /// The shared accept step, then the check only select() needs: does the new descriptor fit
     /// in an fd_set? Nil when there was nothing to take after all, or the client was turned away.
     private func acceptOne() throws -> (Socket, String)? {
-        let client: Socket, peer: String
-        do {
-            (client, peer) = try Accepting.next(from: listener, settings: settings)
-        } catch let error as SocketError where error.isWouldBlock {
-            return nil
-        }
+        guard let (client, peer) = try Accepting.next(from: listener, settings: settings) else { return nil }
         guard DescriptorSet.canHold(client.descriptor) else {
             settings.log.problem("select() cannot watch fd \(client.descriptor) (FD_SETSIZE \(DescriptorSet.capacity)): use --mode poll")
             try? client.close()

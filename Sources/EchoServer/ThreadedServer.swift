@@ -10,7 +10,7 @@ struct ThreadedServer {
 
     func run() throws {
         while true {
-            let (client, peer) = try Accepting.next(from: listener, settings: settings)
+            guard let (client, peer) = try Accepting.next(from: listener, settings: settings) else { continue }
             let settings = self.settings
             do {
                 try Threads.detach { BlockingEcho.serve(client, peer: peer, settings: settings) }

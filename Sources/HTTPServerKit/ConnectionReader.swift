@@ -127,10 +127,7 @@ public final class ConnectionReader {
         if deadline != 0 && Clock.monotonicNanoseconds() > deadline { throw Failure.timedOut }
         makeRoom()
         let free = UnsafeMutableRawBufferPointer(rebasing: storage[end...])
-        let count: Int
-        do {
-            count = try socket.recv(into: free)
-        } catch let error as SocketError where error.isWouldBlock {
+        guard let count = try socket.recvIfReady(into: free) else {
             throw Failure.timedOut   // SO_RCVTIMEO expired: recv() returned EAGAIN
         }
         end += count

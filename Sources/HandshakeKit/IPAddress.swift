@@ -21,17 +21,15 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
         isIPv6 = true
     }
 
-    /// Parses a numeric literal (`127.0.0.1`, `::1`) with inet_pton(3).
+    /// Parses a numeric literal (`127.0.0.1`, `::1`) with inet_pton(3), through SocketCore's `IPText`.
     public init?(_ text: String) {
-        var v4 = in_addr()
-        if inet_pton(AF_INET, text, &v4) == 1 {
-            self.init(ipv4: UInt32(bigEndian: v4.s_addr))
-            return
+        guard let bytes = IPText.parse(text) else { return nil }
+        if bytes.count == 4 {
+            self.init(ipv4: bytes.withUnsafeBytes { $0.u32(0) })
+        } else {
+            let (high, low) = bytes.withUnsafeBytes { ($0.u64(0), $0.u64(8)) }
+            self.init(ipv6High: high, low: low)
         }
-        var v6 = in6_addr()
-        guard inet_pton(AF_INET6, text, &v6) == 1 else { return nil }
-        let (high, low) = withUnsafeBytes(of: &v6) { ($0.u64(0), $0.u64(8)) }
-        self.init(ipv6High: high, low: low)
     }
 
     /// The address as inet_ntop(3) writes it (`127.0.0.1`, `::1`, RFC 5952 for IPv6), which is
@@ -53,8 +51,7 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
                     bytes[8 + i] = UInt8(truncatingIfNeeded: low >> (56 - 8 * UInt64(i)))
                 }
             }
-            _ = inet_ntop(AF_INET6, &raw, text, socklen_t(INET6_ADDRSTRLEN))
-            return strlen(text)
+            return withUnsafeBytes(of: &raw) { IPText.writeIPv6($0.baseAddress!, into: text) }
         }
         // Dotted quad by hand: the JSON renderer prints millions of these.
         var length = 0

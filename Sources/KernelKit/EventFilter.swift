@@ -1,4 +1,5 @@
 import CPcap
+import SocketCore
 
 /// The capture's BPF filter, run over kernel events: an event shows only if a packet between its
 /// two sockets would pass the filter. pcap_offline_filter(3) runs the compiled program over a
@@ -23,7 +24,7 @@ public final class EventFilter {
 
     /// True when a segment from `local:lport` to `remote:rport` would pass the filter.
     public func matches(local: String, lport: Int, remote: String, rport: Int) -> Bool {
-        guard let source = IPText.parse(local), let destination = IPText.parse(remote),
+        guard let source = IPText.parse(local, unmappingIPv4: true), let destination = IPText.parse(remote, unmappingIPv4: true),
               source.count == destination.count else { return false }
         var packet = Self.header(source, destination)
         packet += [UInt8(lport >> 8 & 0xff), UInt8(lport & 0xff), UInt8(rport >> 8 & 0xff), UInt8(rport & 0xff)]

@@ -38,7 +38,7 @@ public final class SockDiag {
     /// and go meanwhile (thousands of TIME_WAITs from a burst) can be skipped. A lookup by the
     /// exact 4-tuple is not: the kernel answers with that socket, or ENOENT.
     public func socket(local: String, lport: Int, remote: String, rport: Int) throws -> DiagSocket? {
-        guard let source = IPText.parse(local), let destination = IPText.parse(remote),
+        guard let source = IPText.parse(local, unmappingIPv4: true), let destination = IPText.parse(remote, unmappingIPv4: true),
               source.count == destination.count else { return nil }
         var id = [UInt8(lport >> 8 & 0xff), UInt8(lport & 0xff), UInt8(rport >> 8 & 0xff), UInt8(rport & 0xff)]
         id += source + [UInt8](repeating: 0, count: 16 - source.count)

@@ -51,6 +51,11 @@ public final class Socket: Sendable, CustomStringConvertible {
         return (Socket(descriptor: fd), peer)
     }
 
+    /// accept(2) on a non-blocking listener: nil when no connection is waiting (EAGAIN).
+    public func acceptIfReady() throws -> (socket: Socket, peer: SocketAddress?)? {
+        try Syscall.unlessWouldBlock { try accept() }
+    }
+
     // MARK: - Client side
 
     /// connect(2): the three-way handshake. Returns when the connection is established.
@@ -63,6 +68,11 @@ public final class Socket: Sendable, CustomStringConvertible {
     /// One send(2): returns how many bytes the kernel took, possibly fewer than given.
     public func send(_ bytes: UnsafeRawBufferPointer) throws -> Int {
         try Syscall.send(descriptor, bytes)
+    }
+
+    /// send(2) on a non-blocking socket: nil when the send buffer is full (EAGAIN).
+    public func sendIfReady(_ bytes: UnsafeRawBufferPointer) throws -> Int? {
+        try Syscall.unlessWouldBlock { try send(bytes) }
     }
 
     /// Sends every byte, looping over partial writes: Python's `sendall`, Stevens' `writen`.
@@ -87,6 +97,12 @@ public final class Socket: Sendable, CustomStringConvertible {
     /// One recv(2) into caller-owned memory; returns the byte count, 0 at end of stream.
     public func recv(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         try Syscall.recv(descriptor, into: buffer)
+    }
+
+    /// recv(2) on a non-blocking socket: nil when nothing has arrived yet (EAGAIN); 0 at end of
+    /// stream, as for `recv`.
+    public func recvIfReady(into buffer: UnsafeMutableRawBufferPointer) throws -> Int? {
+        try Syscall.unlessWouldBlock { try recv(into: buffer) }
     }
 
     /// One recv(2) of at most `maxBytes`, like Python's `sock.recv(1024)`; empty at end of stream.

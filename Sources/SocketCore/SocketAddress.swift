@@ -13,16 +13,19 @@ public enum SocketAddress: Sendable, Hashable, CustomStringConvertible {
     /// Returns nil when `ip` is not a literal (use `resolve` for host names).
     public init?(ip: String, port: Int) {
         guard (0...65535).contains(port) else { return nil }
-        var v4 = sockaddr_in()
-        if inet_pton(AF_INET, ip, &v4.sin_addr) == 1 {
+        let bare = ip.hasPrefix("[") && ip.hasSuffix("]") ? String(ip.dropFirst().dropLast()) : ip
+        guard let bytes = IPText.parse(bare) else { return nil }
+        if bytes.count == 4 && bare == ip {
+            var v4 = sockaddr_in()
+            withUnsafeMutableBytes(of: &v4.sin_addr) { $0.copyBytes(from: bytes) }
             v4.sin_family = sa_family_t(AF_INET)
             v4.sin_port = in_port_t(port).bigEndian   // network byte order on the wire
             self = .ipv4(v4)
             return
         }
-        var v6 = sockaddr_in6()
-        let bare = ip.hasPrefix("[") && ip.hasSuffix("]") ? String(ip.dropFirst().dropLast()) : ip
-        if inet_pton(AF_INET6, bare, &v6.sin6_addr) == 1 {
+        if bytes.count == 16 {
+            var v6 = sockaddr_in6()
+            withUnsafeMutableBytes(of: &v6.sin6_addr) { $0.copyBytes(from: bytes) }
             v6.sin6_family = sa_family_t(AF_INET6)
             v6.sin6_port = in_port_t(port).bigEndian
             self = .ipv6(v6)
@@ -73,12 +76,10 @@ public enum SocketAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// The numeric address, as inet_ntop(3) writes it: `127.0.0.1`, `::1`.
     public var ip: String {
-        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
         switch self {
-        case .ipv4(var a): _ = inet_ntop(AF_INET, &a.sin_addr, &text, socklen_t(text.count))
-        case .ipv6(var a): _ = inet_ntop(AF_INET6, &a.sin6_addr, &text, socklen_t(text.count))
+        case .ipv4(let a): return withUnsafeBytes(of: a.sin_addr) { IPText.format($0) }
+        case .ipv6(let a): return withUnsafeBytes(of: a.sin6_addr) { IPText.format($0) }
         }
-        return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// True for `0.0.0.0` and `::`: "every address of this machine".

@@ -14,9 +14,8 @@ extension EpollHTTPServer {
             }
             let client: Socket, peer: SocketAddress?
             do {
-                (client, peer) = try server.socket.accept()
-            } catch let error as SocketError where error.isWouldBlock {
-                break
+                guard let accepted = try server.socket.acceptIfReady() else { break }   // the queue is empty
+                (client, peer) = accepted
             } catch let error as SocketError where error.isDescriptorShortage {
                 Console.error("http-server: accept() failed: \(error.codeName); pausing for a closed connection or 100 ms")
                 pauseListener()

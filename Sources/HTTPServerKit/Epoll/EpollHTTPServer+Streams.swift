@@ -48,9 +48,8 @@ extension EpollHTTPServer {
         var sent = 0
         while sent < bytes.count {
             do {
-                sent += try bytes[sent...].withUnsafeBytes { try connection.socket.send($0) }
-            } catch let error as SocketError where error.isWouldBlock {
-                break
+                guard let count = try bytes[sent...].withUnsafeBytes({ try connection.socket.sendIfReady($0) }) else { break }
+                sent += count
             } catch {
                 endStream(connection, stream)   // the client is gone (EPIPE, ECONNRESET)
                 return

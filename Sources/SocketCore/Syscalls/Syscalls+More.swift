@@ -16,11 +16,21 @@ extension Syscall {
     /// instead of blocking, even on a blocking socket. Lets a caller learn that the next
     /// recv() would wait before it waits.
     public static func recvIfReady(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws -> Int? {
-        do {
-            return try call("recv", "fd \(fd), \(buffer.count), MSG_DONTWAIT",
-                            result: { $0 == 0 ? "0 (peer closed)" : "\($0)" }) {
+        try unlessWouldBlock {
+            try call("recv", "fd \(fd), \(buffer.count), MSG_DONTWAIT",
+                     result: { $0 == 0 ? "0 (peer closed)" : "\($0)" }) {
                 Glibc.recv(fd, buffer.baseAddress, buffer.count, Int32(MSG_DONTWAIT))
             }
+        }
+    }
+
+    /// The one place EAGAIN ("would block") is caught: a call on a non-blocking socket that
+    /// finds nothing to do returns nil instead of throwing, as NIOPosix's `.wouldBlock` result.
+    /// A loop then reads `guard let n = try socket.recvIfReady(...) else { wait }`, and every
+    /// other error still throws.
+    public static func unlessWouldBlock<T>(_ body: () throws -> T) throws -> T? {
+        do {
+            return try body()
         } catch let error as SocketError where error.isWouldBlock {
             return nil
         }
