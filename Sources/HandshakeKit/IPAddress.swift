@@ -1,4 +1,5 @@
 @preconcurrency import Glibc
+import SocketCore
 
 /// An IPv4 or IPv6 address as it sits in the IP header: 4 or 16 bytes, big-endian.
 ///
