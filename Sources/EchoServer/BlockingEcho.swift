@@ -6,7 +6,8 @@ import SocketCore
 ///         writen(fd, buf, n);                    // send all of them back
 ///     close(fd);
 ///
-/// Used by the iterative server (one connection at a time) and the threaded one (one per thread).
+/// Used by the threaded server (one connection per thread) and the select one (a turn at a time);
+/// the iterative server spells the same loop out in full (IterativeServer.swift).
 ///
 /// A client that sends but never reads fills our send buffer, and sendAll() would block for as
 /// long as the client likes: the iterative server would serve nobody else, ever. SO_SNDTIMEO

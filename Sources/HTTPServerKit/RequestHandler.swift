@@ -55,7 +55,8 @@ open class RequestHandler {
     /// The body left open by `openResponseStream()`, for the server to write after the handler.
     public private(set) var responseStream: ResponseStream?
 
-    private var headersBuffer: [UInt8] = []
+    /// The response head being queued (status line, headers) until `endHeaders`.
+    private var head = ResponseHead()
     /// Whether the head being sent said `Transfer-Encoding: chunked`.
     private var sentChunkedHead = false
     private var clock = HTTPDate.Clock()
@@ -65,7 +66,6 @@ open class RequestHandler {
         self.clientAddress = clientAddress
         rfile = ConnectionReader(socket: socket)
         wfile = ConnectionWriter(socket: socket)
-        headersBuffer.reserveCapacity(512)
     }
 
     // MARK: - The request loop
@@ -360,26 +360,16 @@ open class RequestHandler {
     /// Queues the status line `HTTP/1.0 200 OK` (nothing for an HTTP/0.9 request).
     public func sendResponseOnly(_ code: Int, _ message: String? = nil) {
         sentChunkedHead = false
-        guard requestVersion != "HTTP/0.9" else { return }
-        headersBuffer.append(contentsOf: protocolVersion.utf8)
-        headersBuffer.append(UInt8(ascii: " "))
-        headersBuffer.append(contentsOf: String(code).utf8)
-        headersBuffer.append(UInt8(ascii: " "))
-        RequestParser.appendLatin1(message ?? HTTPStatus.describe(code).phrase, to: &headersBuffer)
-        headersBuffer.append(0x0D)   // CR LF
-        headersBuffer.append(0x0A)
+        if requestVersion != "HTTP/0.9" {
+            head.statusLine(protocolVersion, code, message ?? HTTPStatus.describe(code).phrase)
+        }
     }
 
     /// Queues one header line `Name: value`. `Connection: close` / `keep-alive` also decide
     /// whether the connection stays open, as in Python.
     public func sendHeader(_ name: String, _ value: String) {
         if requestVersion != "HTTP/0.9" {
-            headersBuffer.append(contentsOf: name.utf8)
-            headersBuffer.append(UInt8(ascii: ":"))
-            headersBuffer.append(UInt8(ascii: " "))
-            RequestParser.appendLatin1(value, to: &headersBuffer)
-            headersBuffer.append(0x0D)   // CR LF
-            headersBuffer.append(0x0A)
+            head.header(name, value)
         }
         if HTTPHeaders.equalIgnoringCase(name, "Transfer-Encoding") {
             sentChunkedHead = requestVersion != "HTTP/0.9" && value.lowercased().hasSuffix("chunked")
@@ -394,10 +384,7 @@ open class RequestHandler {
     /// at the next flush, so a small response is a single send().
     public func endHeaders() throws {
         guard requestVersion != "HTTP/0.9" else { return }
-        headersBuffer.append(0x0D)   // the empty line: CR LF
-        headersBuffer.append(0x0A)
-        try wfile.write(headersBuffer)
-        headersBuffer.removeAll(keepingCapacity: true)
+        try head.finish { try wfile.write($0) }
     }
 
     /// Keeps the response open after this request: sends what is buffered (the head), and
@@ -417,14 +404,7 @@ open class RequestHandler {
 
     /// `"GET / HTTP/1.1" 200 -`: one line per response, from `sendResponse`.
     public func logRequest(code: Int, size: String = "-") {
-        var message = "\""   // built piece by piece: cheaper than interpolation, once per request
-        message.reserveCapacity(requestline.utf8.count + 8 + size.utf8.count)
-        message += requestline
-        message += "\" "
-        message += String(code)
-        message += " "
-        message += size
-        logMessage(message)
+        logMessage(AccessLogLine.requestMessage(requestline, code: code, size: size))
     }
 
     /// An error's line, `code 404, message File not found`.
@@ -432,45 +412,10 @@ open class RequestHandler {
         logMessage(message)
     }
 
-    /// Writes `127.0.0.1 - - [21/Oct/2015 09:28:00] message` to stderr in one write(2). Control
-    /// characters (U+0000-U+001F, U+007F-U+009F) become `\xNN` and `\` becomes `\\`, so a
-    /// request cannot forge log lines or send escape sequences to the terminal.
+    /// Writes `127.0.0.1 - - [21/Oct/2015 09:28:00] message` to stderr, escaped (`AccessLogLine`).
     open func logMessage(_ message: String) {
-        var line: [UInt8] = []
-        swap(&line, &logBuffer)   // reuse the buffer's memory without a copy-on-write
-        line.removeAll(keepingCapacity: true)
-        line.append(contentsOf: clientAddress.utf8)
-        line.append(contentsOf: " - - [".utf8)
-        line.append(contentsOf: clock.now().log.utf8)
-        line.append(contentsOf: "] ".utf8)
-        var message = message
-        message.withUTF8 { bytes in   // the UTF-8 bytes in place: no copy, no per-byte index checks
-            var index = 0
-            while index < bytes.count {
-                let byte = bytes[index]
-                index += 1
-                if byte == 0x5C {
-                    line.append(0x5C)
-                    line.append(0x5C)
-                } else if byte < 0x20 || byte == 0x7F {
-                    RequestHandler.appendHexEscape(byte, to: &line)
-                } else if byte == 0xC2, index < bytes.count, (0x80...0x9F).contains(bytes[index]) {
-                    RequestHandler.appendHexEscape(bytes[index], to: &line)   // U+0080-U+009F, two bytes in UTF-8
-                    index += 1
-                } else {
-                    line.append(byte)
-                }
-            }
-        }
-        line.append(0x0A)
-        AccessLog.write(line)
-        logBuffer = line
+        logLine.write(client: clientAddress, time: clock.now().log, message: message)
     }
 
-    private var logBuffer: [UInt8] = []
-
-    private static func appendHexEscape(_ byte: UInt8, to line: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
-        line.append(contentsOf: [0x5C, UInt8(ascii: "x"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-    }
+    private var logLine = AccessLogLine()
 }
