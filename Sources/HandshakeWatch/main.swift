@@ -367,13 +367,10 @@ struct LiveServing {
 
     /// Binds, starts serving, and prints the readiness line on stderr.
     static func start(_ text: String) throws(CaptureError) -> LiveServing {
-        guard let address = ServeAddress(text) else { throw CaptureError("--serve takes [ADDR:]PORT, got \(text)") }
         do {
-            let server = try LiveViewServer(address, hub: EventHub())
-            Console.error(server.readinessLine)
-            return LiveServing(server: server)
+            return LiveServing(server: try LiveViewServer.start(serving: text, hub: EventHub()))
         } catch {
-            throw CaptureError("--serve \(text): \(error)")
+            throw CaptureError(error.description)
         }
     }
 

@@ -81,12 +81,9 @@ func stopEverythingOnSignal(endingStreamsOf hub: EventHub? = nil) {
 enum LessonServing {
     /// Starts serving, prints the readiness line, and returns the feed for the runner.
     static func start(_ address: String, hub: EventHub) throws -> LessonTimelineFeed {
-        guard let listen = ServeAddress(address) else { throw LessonError.notFound("--serve takes [ADDR:]PORT, got \(address)") }
-        let server: LiveViewServer
-        do { server = try LiveViewServer(listen, hub: hub) } catch {
-            throw LessonError.stepFailed("--serve \(address): \(error)")
+        do { _ = try LiveViewServer.start(serving: address, hub: hub) } catch {
+            throw LessonError.stepFailed(error.description)
         }
-        Console.error(server.readinessLine)
         return try LessonTimelineFeed { hub.append(Array($0.jsonLine.utf8)) }
     }
 
@@ -107,12 +104,8 @@ extension LessonCommand {
             Console.lineBuffered()
             try reportingErrors {
                 for lesson in try common.catalog().lessons() {
-                    let commands = lesson.steps.flatMap(\.commands)
-                    let root = !lesson.needsRoot ? ""
-                        : commands.allSatisfy(\.needsRoot) ? "  (root only)"
-                        : commands.contains { $0.needsRoot && $0.fallback == nil } ? "  (some steps need root)"
-                        : "  (captures live as root, replays captures/ otherwise)"
                     let number = lesson.number < 10 ? " \(lesson.number)" : "\(lesson.number)"
+                    let root = lesson.rootNote.isEmpty ? "" : "  " + lesson.rootNote
                     Console.line("\(number)  \(lesson.title)  [\(lesson.steps.count) steps]\(root)")
                 }
             }
@@ -179,7 +172,7 @@ extension LessonCommand {
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run lessons unattended and check that every step prints what the lesson promises.",
-            discussion: "Exits 1 naming the lesson, the step and the difference when a lesson no longer matches the tools.")
+            discussion: "Exits 1 naming the lesson, the step and the difference when a lesson no longer matches the tools, and when nothing could be checked (every command of the lessons needs root). Each expectation that held is shown as `✓ checked: ...` with --verbose.")
         @OptionGroup var common: Common
 
         @Argument(help: "Lessons to check (numbers or files); all when none is given.")
@@ -193,30 +186,11 @@ extension LessonCommand {
             try reportingErrors {
                 let catalog = try common.catalog()
                 let selected = try lessons.isEmpty ? catalog.lessons() : lessons.map { try catalog.lesson($0) }
-                var failed: [String] = []
-                for lesson in selected {
-                    var options = LessonRunner.Options(mode: .check, binDirectory: common.binDirectory)
-                    options.fromCaptures = common.fromCaptures
-                    let runner = LessonRunner(lesson: lesson, options: options, presenter: Presenter(isShowing: verbose))
-                    do {
-                        let report = try runner.run()
-                        let seconds = String(format: "%.2f", report.seconds)
-                        Console.line("lesson \(lesson.number) (\(lesson.title)): ok, \(report.steps) steps in \(seconds) s")
-                        for fallback in report.fallbacks { Console.line("  replayed from a capture (needs root): \(fallback)") }
-                        for skipped in report.skipped { Console.line("  skipped (needs root, no capture): \(skipped)") }
-                    } catch let error as LessonError where error != .interrupted && !Supervisor.shared.isClosing {
-                        Console.line("lesson \(lesson.number) (\(lesson.title)): FAILED")
-                        Console.error("lesson check: \(error)")
-                        failed.append("\(lesson.number)")
-                    }
-                }
-                if !failed.isEmpty {
-                    Console.error("lesson check: \(failed.count) of \(selected.count) lessons failed: \(failed.joined(separator: ", "))")
-                    throw ExitCode.failure
-                }
-                if selected.count > 1 {
-                    Console.line("lesson check: all \(selected.count) lessons ok" + (geteuid() == 0 && !common.fromCaptures ? ", live" : ""))
-                }
+                var options = LessonRunner.Options(mode: .check, binDirectory: common.binDirectory)
+                options.fromCaptures = common.fromCaptures
+                let outcome = LessonCheck(options: options, verbose: verbose)
+                    .run(selected, live: geteuid() == 0 && !common.fromCaptures, isClosing: { Supervisor.shared.isClosing })
+                if outcome.status != 0 { throw ExitCode(outcome.status) }
             }
         }
     }

@@ -42,6 +42,8 @@ public final class LessonRunner {
         public var fallbacks: [String] = []
         /// Root-only commands without a fallback that were skipped.
         public var skipped: [String] = []
+        /// Expectations (`expect`, `expect order`) checked and found true.
+        public var checks = 0
         public var seconds = 0.0
     }
 
@@ -299,6 +301,7 @@ public final class LessonRunner {
                                   output: output)
                 }
             }
+            passed("[\(label)]\(source) never printed " + expectation.lines.map { "\"\($0)\"" }.joined(separator: ", "))
             return
         }
         if let missing = matches(output) {
@@ -309,6 +312,14 @@ public final class LessonRunner {
             }
             throw failure(step, report, output: output)
         }
+        passed("[\(label)]\(source) " + expectation.lines.map(\.text).joined(separator: " · "))
+    }
+
+    /// An expectation held: counted, and shown as `✓ checked: ...`, so the class sees every
+    /// check the lesson makes.
+    private func passed(_ what: String) {
+        report.checks += 1
+        show.checked(what)
     }
 
     private func isBackground(_ child: ChildProcess) -> Bool {
@@ -333,6 +344,7 @@ public final class LessonRunner {
         if let problem = try order.failure(in: merged.items, values: values) {
             throw failure(step, problem, output: merged.lines)
         }
+        passed("in this order: " + order.events.map(\.line.text).joined(separator: " → "))
     }
 
     // MARK: - Timelines

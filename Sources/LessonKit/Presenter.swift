@@ -71,12 +71,18 @@ public struct Presenter: Sendable {
         let lines = script.split(separator: "\n", omittingEmptySubsequences: false)
         for (index, line) in lines.enumerated() {
             let prompt = index == 0 ? "$ " : "  "
-            say(paint(prompt + line, "1") + (index == lines.count - 1 && background ? paint("   # in the background, as [\(label)]", "2") : ""))
+            say(paint(prompt + line, "1") + (index == lines.count - 1 && background ? paint("   # in the background, as [\(label)]", "36") : ""))
         }
     }
 
+    /// A remark of the runner's, in cyan: never dim (SGR 2), which a projector washes out.
     public func note(_ text: String) {
-        say(paint("(\(text))", "2"))
+        say(paint("(\(text))", "36"))
+    }
+
+    /// An expectation that held, seen being checked: `✓ checked: ...`.
+    public func checked(_ text: String) {
+        say(paint("✓ checked: ", "32") + Terminal.escapingControls(text))
     }
 
     public func warning(_ text: String) {
@@ -86,7 +92,7 @@ public struct Presenter: Sendable {
     /// One line of a process's output, behind its label. stderr lines are dimmed a little less
     /// than notes so traces stay readable.
     public func output(_ line: String, label: String, stream: OutputStream) {
-        say(paint("[\(label)]", colorCode(for: label)) + " " + line)
+        say(paint("[\(label)]", colorCode(for: label)) + " " + Terminal.escapingControls(line))
     }
 
     public func say(_ text: String) {

@@ -113,6 +113,37 @@ extension Terminal {
         return String(kept)
     }
 
+    /// A program's line made safe for the teacher's terminal: every C0 and C1 control character
+    /// and DEL becomes `\xNN` (as tcpdump's `-A` prints a dot), so output cannot retitle the
+    /// window, clear the screen or write the clipboard (OSC 52). Only colour codes (SGR,
+    /// `ESC [ digits ; ... m`) survive, since our own tools colour their lines.
+    public static func escapingControls(_ text: String) -> String {
+        let scalars = Array(text.unicodeScalars)
+        var out = String.UnicodeScalarView()
+        var index = 0
+        while index < scalars.count {
+            let scalar = scalars[index]
+            if scalar == "\u{1B}", index + 1 < scalars.count, scalars[index + 1] == "[" {
+                var end = index + 2
+                while end < scalars.count, scalars[end] == ";" || ("0"..."9").contains(scalars[end]) { end += 1 }
+                if end < scalars.count, scalars[end] == "m" {
+                    out.append(contentsOf: scalars[index...end])
+                    index = end + 1
+                    continue
+                }
+            }
+            let value = scalar.value
+            if value < 0x20 && value != 0x09 || (0x7F...0x9F).contains(value) {
+                let hex = String(value, radix: 16)
+                out.append(contentsOf: ("\\x" + (hex.count == 1 ? "0" + hex : hex)).unicodeScalars)
+            } else {
+                out.append(scalar)
+            }
+            index += 1
+        }
+        return String(out)
+    }
+
     /// `handshake-watch` in a lesson's script, given `--color always`: the runner shows its lines
     /// on a terminal in colour (and matches them without the codes). Only the command word is
     /// touched (at the start, or after a space, `;`, `|`, `&` or `(`), never a path or a longer word.

@@ -37,6 +37,24 @@ public final class LiveViewServer: Sendable {
         }
     }
 
+    /// Why `--serve` could not start: one line for the tool to print.
+    public struct StartError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// `--serve [ADDR:]PORT` of any tool: parses the address, binds, starts serving, and prints
+    /// the readiness line on stderr. The one starter handshake-watch and the lesson runner share.
+    public static func start(serving text: String, hub: EventHub) throws(StartError) -> LiveViewServer {
+        guard let address = ServeAddress(text) else { throw StartError(description: "--serve takes [ADDR:]PORT, got \(text)") }
+        do {
+            let server = try LiveViewServer(address, hub: hub)
+            Console.error(server.readinessLine)
+            return server
+        } catch {
+            throw StartError(description: "--serve \(text): \(error)")
+        }
+    }
+
     /// `http://127.0.0.1:PORT/`, the URL the readiness line gives.
     public var url: String {
         let host = address.ip.contains(":") ? "[\(address.ip)]" : address.ip

@@ -129,3 +129,67 @@ import TestSupport
         }
     }
 }
+
+/// What the runner shows: every check it makes, lessons with nothing checked, and program output
+/// that cannot drive the teacher's terminal.
+@Suite struct RunnerShowsWhatItDoesTests {
+    @Test func everyExpectationThatHeldPrintsACheckedLine() throws {
+        let lesson = try TemporaryLesson(RunnerHardeningTests.lesson("""
+            ```run label=greeter
+            echo hello; echo world
+            ```
+
+            ```expect
+            hello
+            world
+            ```
+
+            ```expect absent
+            goodbye
+            ```
+            """))
+        defer { lesson.remove() }
+        let result = try runCommand("lesson", ["check", "--verbose", lesson.file], timeout: 120)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("✓ checked: [greeter] hello · world"), "\(result.stdout)")
+        #expect(result.stdout.contains("✓ checked: [greeter] never printed \"goodbye\""), "\(result.stdout)")
+        #expect(result.stdout.contains { $0.contains("ok, 1 steps, 2 checks in") }, "\(result.stdout)")
+    }
+
+    @Test func aLessonWhoseEveryCommandWasSkippedIsNotOk() throws {
+        let lesson = try TemporaryLesson(RunnerHardeningTests.lesson("""
+            ```run root label=rooted
+            echo only as root
+            ```
+
+            ```expect
+            only as root
+            ```
+            """))
+        defer { lesson.remove() }
+        let result = try runCommand("lesson", ["check", "--from-captures", lesson.file], timeout: 120)
+        #expect(result.status == 1)
+        #expect(result.stdout.contains { $0.contains("skipped (needs root)") }, "\(result.stdout)")
+        #expect(!result.stdout.contains { $0.contains(": ok") }, "\(result.stdout)")
+        #expect(result.stderr.contains { $0.contains("nothing was checked") }, "\(result.stderr)")
+    }
+
+    @Test func controlCharactersInProgramOutputAreEscaped() throws {
+        let lesson = try TemporaryLesson(RunnerHardeningTests.lesson("""
+            ```run label=hostile
+            printf 'a\\033]0;TITLE\\007b\\033[2Jc\\033]52;c;aGk=\\007d\\n'
+            ```
+            """))
+        defer { lesson.remove() }
+        let result = try runCommand("lesson", ["run", "--auto", lesson.file], timeout: 120)
+        #expect(result.status == 0, "\(result.stderr)")
+        let shown = result.stdout.joined(separator: "\n")
+        #expect(!shown.contains("\u{1B}]") && !shown.contains("\u{07}") && !shown.contains("\u{1B}[2J"), "\(shown)")
+        #expect(shown.contains("[hostile] a\\x1b]0;TITLE\\x07b\\x1b[2Jc\\x1b]52;c;aGk=\\x07d"), "\(shown)")
+    }
+
+    @Test func ourColourCodesSurviveTheEscaping() {
+        #expect(Terminal.escapingControls("\u{1B}[32mgreen\u{1B}[0m \u{1B}[2J") == "\u{1B}[32mgreen\u{1B}[0m \\x1b[2J")
+        #expect(Terminal.escapingControls("tab\tstays, DEL \u{7F} and C1 \u{9B} do not") == "tab\tstays, DEL \\x7f and C1 \\x9b do not")
+    }
+}
