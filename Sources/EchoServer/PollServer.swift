@@ -12,7 +12,7 @@ import SocketCore
 /// up in the client's kernel buffers, and then in its own blocked send(), never in this process.
 final class PollServer {
     /// One client's state between two readiness events.
-    final class Connection {
+    final class Client {
         let socket: Socket
         let peer: String
         /// Bytes received but not yet sent back: `output[outputStart...]`.
@@ -38,7 +38,7 @@ final class PollServer {
     /// The one read buffer of the loop: each recv() lands here, and most of it goes straight back.
     private let buffer: UnsafeMutableRawBufferPointer
     private var poller = Poller()
-    private var connections: [Int32: Connection] = [:]
+    private var connections: [Int32: Client] = [:]
     /// Set when accept() ran out of descriptors: the listening socket rests for one poll() round.
     private var acceptPaused = false
 
@@ -99,7 +99,7 @@ final class PollServer {
             }
             let peer = Accepting.prepare(client, peer: address)
             settings.log.connected(peer)
-            let connection = Connection(socket: client, peer: peer)
+            let connection = Client(socket: client, peer: peer)
             connections[client.descriptor] = connection
             watch(connection, events: Int16(POLLIN))
         }
@@ -109,7 +109,7 @@ final class PollServer {
 
     /// Does what the readiness allows: send buffered bytes if writable, read if readable,
     /// then closes the connection or updates what poll() should watch for.
-    private func service(_ connection: Connection, _ event: Poller.Event) {
+    private func service(_ connection: Client, _ event: Poller.Event) {
         do {
             if connection.outputCount > 0 && (event.isWritable || event.isHangUpOrError) {
                 try flush(connection)
@@ -133,13 +133,13 @@ final class PollServer {
     }
 
     /// Reading goes on until the client's FIN, and pauses while its output buffer is full.
-    private func wantsToRead(_ connection: Connection) -> Bool {
+    private func wantsToRead(_ connection: Client) -> Bool {
         !connection.receivedEnd && connection.outputCount < outputLimit
     }
 
     /// One recv(); what it got goes straight back with one send() when nothing is queued before
     /// it, and whatever the kernel did not take waits in the output buffer.
-    private func receive(_ connection: Connection) throws {
+    private func receive(_ connection: Client) throws {
         guard let count = try connection.socket.recvIfReady(into: buffer) else { return }   // nothing after all
         if count == 0 {
             connection.receivedEnd = true
@@ -157,7 +157,7 @@ final class PollServer {
     }
 
     /// Sends from the output buffer until it is empty or the kernel's send buffer is full.
-    private func flush(_ connection: Connection) throws {
+    private func flush(_ connection: Client) throws {
         while connection.outputCount > 0 {
             let sent = try connection.output.withUnsafeBytes {
                 try sendSome(connection, UnsafeRawBufferPointer(rebasing: $0[connection.outputStart...]))
@@ -175,19 +175,19 @@ final class PollServer {
     }
 
     /// One send(); 0 when the send buffer is full (EAGAIN).
-    private func sendSome(_ connection: Connection, _ bytes: UnsafeRawBufferPointer) throws -> Int {
+    private func sendSome(_ connection: Client, _ bytes: UnsafeRawBufferPointer) throws -> Int {
         guard let sent = try connection.socket.sendIfReady(bytes) else { return 0 }
         settings.log.sent(UnsafeRawBufferPointer(rebasing: bytes[..<sent]), to: connection.peer)
         return sent
     }
 
-    private func watch(_ connection: Connection, events: Int16) {
+    private func watch(_ connection: Client, events: Int16) {
         guard connection.interest != events else { return }
         connection.interest = events
         poller.watch(connection.socket.descriptor, events: events)
     }
 
-    private func close(_ connection: Connection) {
+    private func close(_ connection: Client) {
         poller.remove(connection.socket.descriptor)
         connections[connection.socket.descriptor] = nil
         try? connection.socket.close()

@@ -40,8 +40,9 @@ public enum HTTPDate {
 
     /// The current second's `Date` header value and log time, remembered for the rest of that
     /// second: formatting a date costs more than sending a small file. Each connection's handler
-    /// keeps its own `Clock`, so threads share nothing and never wait on a lock.
-    public struct Clock {
+    /// keeps its own `CurrentSecond`, so threads share nothing and never wait on a lock. (Not a
+    /// clock: SocketCore's `Clock` reads the time; this only remembers how it was written.)
+    public struct CurrentSecond {
         private var second = -1
         private var header = ""
         private var log = ""
@@ -49,7 +50,7 @@ public enum HTTPDate {
         public init() {}
 
         public mutating func now() -> (header: String, log: String) {
-            let current = Int(SocketCore.Clock.now().seconds)
+            let current = Int(Clock.now().seconds)
             if current != second {
                 (second, header, log) = (current, HTTPDate.string(from: current), HTTPDate.logString(from: current))
             }

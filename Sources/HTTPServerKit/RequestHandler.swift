@@ -59,7 +59,7 @@ open class RequestHandler {
     private var head = ResponseHead()
     /// Whether the head being sent said `Transfer-Encoding: chunked`.
     private var sentChunkedHead = false
-    private var clock = HTTPDate.Clock()
+    private var clock = HTTPDate.CurrentSecond()
 
     public init(socket: Socket, clientAddress: String) {
         self.socket = socket

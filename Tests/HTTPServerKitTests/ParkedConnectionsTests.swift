@@ -4,9 +4,9 @@ import Testing
 @testable import HTTPServerKit
 
 @Suite("ParkedConnections") struct ParkedConnectionsTests {
-    func connection() throws -> Connection {
+    func connection() throws -> EpollConnection {
         let socket = try Socket(family: AF_INET)
-        return Connection(socket: socket, handler: RequestHandler(socket: socket, clientAddress: "-"))
+        return EpollConnection(socket: socket, handler: RequestHandler(socket: socket, clientAddress: "-"))
     }
 
     @Test func oldestFirstPerStageAndTakeUnlinks() throws {

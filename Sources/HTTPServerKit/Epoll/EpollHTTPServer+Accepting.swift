@@ -31,7 +31,7 @@ extension EpollHTTPServer {
 
     private func admit(_ client: Socket, clientAddress: String) {
         openConnections.add(1, ordering: .relaxed)
-        let connection = Connection(socket: client, handler: server.makeHandler(for: client, clientAddress: clientAddress))
+        let connection = EpollConnection(socket: client, handler: server.makeHandler(for: client, clientAddress: clientAddress))
         let fd = client.descriptor
         parked.withLock { $0.park(connection, stage: .waiting, now: Self.now()) }
         do {
@@ -52,7 +52,7 @@ extension EpollHTTPServer {
     /// that a worker serves it, and the next one is tried.
     private func closeOldestWaiting() {
         while true {
-            let oldest: Connection? = parked.withLock { parked in
+            let oldest: EpollConnection? = parked.withLock { parked in
                 guard let (fd, _, busy) = parked.oldest(in: .waiting), !busy else { return nil }
                 return parked.take(fd)
             }

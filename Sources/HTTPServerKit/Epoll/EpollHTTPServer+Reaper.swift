@@ -24,7 +24,7 @@ extension EpollHTTPServer {
     private func closeExpired(now: UInt64) {
         for stage in [ParkedConnections.Stage.waiting, .reading] {
             while true {
-                let expired: Connection? = parked.withLock { parked in
+                let expired: EpollConnection? = parked.withLock { parked in
                     guard let (fd, since, busy) = parked.oldest(in: stage), !busy,
                           now >= since + timeoutMilliseconds else { return nil }
                     return parked.take(fd)

@@ -6,7 +6,7 @@ import SocketCore
 /// watched for EPOLLOUT whenever bytes are pushed; a worker writes what the socket takes and
 /// keeps the rest in the stream's buffer. No thread waits on an open stream.
 extension EpollHTTPServer {
-    func startStreaming(_ connection: Connection, _ stream: ResponseStream) {
+    func startStreaming(_ connection: EpollConnection, _ stream: ResponseStream) {
         let fd = connection.descriptor
         guard (try? connection.socket.setNonBlocking(true)) != nil else {
             endStream(connection, stream)
@@ -36,7 +36,7 @@ extension EpollHTTPServer {
         stream.asWriter { write(connection, stream) }
     }
 
-    private func write(_ connection: Connection, _ stream: ResponseStream) {
+    private func write(_ connection: EpollConnection, _ stream: ResponseStream) {
         let fd = connection.descriptor
         // The writer before us may have ended the stream (and closed its descriptor) meanwhile.
         guard streams.withLock({ $0[fd] }) === connection else { return }
@@ -63,7 +63,7 @@ extension EpollHTTPServer {
         }
     }
 
-    private func endStream(_ connection: Connection, _ stream: ResponseStream) {
+    private func endStream(_ connection: EpollConnection, _ stream: ResponseStream) {
         _ = streams.withLock { $0.removeValue(forKey: connection.descriptor) }
         stream.close {
             try? connection.socket.shutdownWrite()

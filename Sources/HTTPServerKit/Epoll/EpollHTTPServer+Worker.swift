@@ -54,7 +54,7 @@ extension EpollHTTPServer {
 
     /// Runs the handler on the requests that have arrived, then parks the connection for the
     /// next one, or closes it.
-    private func serve(_ connection: Connection) {
+    private func serve(_ connection: EpollConnection) {
         let keepOpen = connection.withHandler { $0.handleReadyRequests() }
         requestsFinished.add(1, ordering: .relaxed)
         if let stream = connection.withHandler({ $0.responseStream }) {
@@ -72,14 +72,14 @@ extension EpollHTTPServer {
     }
 
     /// Puts a connection in `parked`, waiting from now, and re-arms its one-shot watch.
-    func park(_ connection: Connection, stage: ParkedConnections.Stage) {
+    func park(_ connection: EpollConnection, stage: ParkedConnections.Stage) {
         parked.withLock { $0.park(connection, stage: stage, now: Self.now()) }   // in order of time
         rearm(connection)
     }
 
     /// EPOLL_CTL_MOD: report the parked connection once more when it is readable (at once, if
     /// bytes have arrived since the last look).
-    func rearm(_ connection: Connection) {
+    func rearm(_ connection: EpollConnection) {
         let fd = connection.descriptor
         do {
             try epoll.modify(fd, events: Self.watchEvents, data: UInt64(fd))
@@ -89,7 +89,7 @@ extension EpollHTTPServer {
     }
 
     /// Closes a connection no request is under way on: nothing to linger for.
-    func close(_ connection: Connection) {
+    func close(_ connection: EpollConnection) {
         try? connection.socket.close()
         closed()
     }

@@ -19,7 +19,7 @@ final class ParkedConnections {
     }
 
     private struct Entry {
-        let connection: Connection
+        let connection: EpollConnection
         let stage: Stage
         let since: UInt64
         /// A worker is reading it right now (see `borrow`): not to be closed meanwhile.
@@ -37,7 +37,7 @@ final class ParkedConnections {
     private var newest: [Int32] = [-1, -1]
 
     /// Adds `connection` at the newest end of `stage`'s list, waiting since `now` (ms).
-    func park(_ connection: Connection, stage: Stage, now: UInt64) {
+    func park(_ connection: EpollConnection, stage: Stage, now: UInt64) {
         let fd = connection.descriptor
         var entry = Entry(connection: connection, stage: stage, since: now)
         entry.older = newest[stage.rawValue]
@@ -50,7 +50,7 @@ final class ParkedConnections {
 
     /// Removes the connection on `fd` from its list and returns it.
     @discardableResult
-    func take(_ fd: Int32) -> Connection? {
+    func take(_ fd: Int32) -> EpollConnection? {
         guard let entry = self[fd] else { return nil }
         entries[Int(fd)] = nil
         count -= 1
@@ -62,7 +62,7 @@ final class ParkedConnections {
 
     /// Marks the connection on `fd` busy and returns it, leaving it in its place in the list:
     /// a worker reads what arrived, then takes it out or gives it back.
-    func borrow(_ fd: Int32) -> (connection: Connection, stage: Stage)? {
+    func borrow(_ fd: Int32) -> (connection: EpollConnection, stage: Stage)? {
         guard let entry = self[fd], !entry.busy else { return nil }
         entries[Int(fd)]!.busy = true
         return (entry.connection, entry.stage)

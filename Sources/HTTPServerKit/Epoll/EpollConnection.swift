@@ -8,7 +8,7 @@ import Synchronization
 /// passed between those threads, so the handler, which is not thread-safe, is kept behind a
 /// mutex. Nobody else ever waits for the lock: it only makes the hand-over visible to the
 /// compiler (and to the memory model).
-final class Connection: Sendable {
+final class EpollConnection: Sendable {
     let socket: Socket
     private let handler: Mutex<RequestHandler>
 
