@@ -195,38 +195,58 @@ public final class LessonRunner {
         }
     }
 
+    /// Runs one command: live, or its recorded fallback without root, or not at all; then waits
+    /// for its readiness line (background) or its exit (foreground).
     private func run(_ command: Command, in step: Step) throws {
-        var script = command.script
-        var expectedStatus = command.expectedStatus
-        var timeout = command.timeout
-        var background = command.background
-        if command.needsRoot && !runsLive {
-            guard let fallback = command.fallback else {
-                show.note("step \(step.number) needs root for [\(command.label)]: skipped")
-                skipped.insert(command.label)
-                report.skipped.append("step \(step.number) [\(command.label)]")
-                return
-            }
-            show.note("[\(command.label)] needs root" + (isRoot ? "" : " (this is not root)")
-                      + ": replaying a recorded capture instead")
-            script = fallback.script
-            expectedStatus = fallback.expectedStatus
-            timeout = fallback.timeout
-            background = false
-            replayed.insert(command.label)
-            replayedCaptures[command.label] = Self.capturesRead(by: try substitute(fallback.script, step: step))
-            let lines = fallback.script.split(separator: "\n")
-            report.fallbacks.append("step \(step.number) [\(command.label)]: \(lines.first ?? "")" + (lines.count > 1 ? " ..." : ""))
+        guard let launch = try plan(command, in: step) else { return }
+        let script = try substitute(launch.script, step: step)
+        show.command(script, label: command.label, background: launch.background)
+        let child = try start(script, label: command.label)
+        if launch.background {
+            try awaitReadiness(child, command.ready, timeout: launch.timeout, in: step)
         } else {
-            replayed.remove(command.label)
-            if command.needsRoot { show.note("[\(command.label)] needs root: running live") }
+            try awaitExit(child, expecting: launch.expectedStatus, timeout: launch.timeout, in: step)
         }
-        skipped.remove(command.label)
-        script = try substitute(script, step: step)
-        show.command(script, label: command.label, background: background)
+    }
 
+    /// What will run for a command: the command itself, or (a root-only command without root)
+    /// its fallback, which replays a recorded capture; nil when it is skipped.
+    private struct Launch {
+        var script: String
+        var expectedStatus: Int32?
+        var timeout: Double
+        var background: Bool
+    }
+
+    private func plan(_ command: Command, in step: Step) throws -> Launch? {
+        guard command.needsRoot && !runsLive else {
+            replayed.remove(command.label)
+            skipped.remove(command.label)
+            if command.needsRoot { show.note("[\(command.label)] needs root: running live") }
+            return Launch(script: command.script, expectedStatus: command.expectedStatus,
+                          timeout: command.timeout, background: command.background)
+        }
+        guard let fallback = command.fallback else {
+            show.note("step \(step.number) needs root for [\(command.label)]: skipped")
+            skipped.insert(command.label)
+            report.skipped.append("step \(step.number) [\(command.label)]")
+            return nil
+        }
+        show.note("[\(command.label)] needs root" + (isRoot ? "" : " (this is not root)")
+                  + ": replaying a recorded capture instead")
+        replayed.insert(command.label)
+        skipped.remove(command.label)
+        replayedCaptures[command.label] = Self.capturesRead(by: try substitute(fallback.script, step: step))
+        let lines = fallback.script.split(separator: "\n")
+        report.fallbacks.append("step \(step.number) [\(command.label)]: \(lines.first ?? "")" + (lines.count > 1 ? " ..." : ""))
+        return Launch(script: fallback.script, expectedStatus: fallback.expectedStatus,
+                      timeout: fallback.timeout, background: false)
+    }
+
+    /// Starts the script as a child of the supervisor; its lines go to the screen (and to the
+    /// live view's timeline) as they come.
+    private func start(_ script: String, label: String) throws -> ChildProcess {
         let presenter = show
-        let label = command.label
         let (timeline, pid) = (options.timeline, ProcessID())
         // On a terminal without NO_COLOR (the presenter's colours), handshake-watch colours too.
         let executed = presenter.useColor ? Terminal.colouringHandshakeWatch(script) : script
@@ -238,18 +258,24 @@ public final class LessonRunner {
         try Supervisor.shared.adopt(child)
         processes[label] = child
         values["pid:\(label)"] = String(child.pid)
+        return child
+    }
 
-        if background {
-            guard let ready = command.ready else { return }
-            let found = child.wait(timeout: timeout) { lines in lines.contains { $0.contains(ready) } }
-            guard found, let line = child.lines().first(where: { $0.contains(ready) }) else {
-                let why = child.exitStatus.map { "exited with status \($0)" } ?? "printed nothing like it within \(Int(timeout)) s"
-                throw failure(step, "[\(label)] was to print \"\(ready)\" when ready, but \(why)", output: child.lines())
-            }
-            if let port = Self.port(in: line) { values["port:\(label)"] = String(port) }
-            return
+    /// A background command is ready when it prints `ready=` (its port is read from that line).
+    private func awaitReadiness(_ child: ChildProcess, _ ready: String?, timeout: Double, in step: Step) throws {
+        guard let ready else { return }
+        let label = child.label
+        let found = child.wait(timeout: timeout) { lines in lines.contains { $0.contains(ready) } }
+        guard found, let line = child.lines().first(where: { $0.contains(ready) }) else {
+            let why = child.exitStatus.map { "exited with status \($0)" } ?? "printed nothing like it within \(Int(timeout)) s"
+            throw failure(step, "[\(label)] was to print \"\(ready)\" when ready, but \(why)", output: child.lines())
         }
+        if let port = Self.port(in: line) { values["port:\(label)"] = String(port) }
+    }
 
+    /// A foreground command must end within its timeout, with the status it promised.
+    private func awaitExit(_ child: ChildProcess, expecting expectedStatus: Int32?, timeout: Double, in step: Step) throws {
+        let label = child.label
         guard let status = child.waitForExit(timeout: timeout) else {
             child.stop(grace: 2)
             throw failure(step, "[\(label)] did not finish within \(Int(timeout)) s", output: child.lines())
