@@ -12,6 +12,9 @@ public enum Block: Sendable {
     case timeline(labels: [String])
     /// Prose between the blocks of a step, shown when the runner reaches it.
     case prose(String)
+    /// ```` ```prose live ```` / ```` ```prose replay ````: prose true of one mode only, shown
+    /// only when the lesson runs live (as root) or only when it replays recordings.
+    case modeProse(String, only: Expectation.Mode)
     /// ```` ```stop label=x ````: stops a background command (so its closing lines can be expected).
     case stop(label: String, signal: Int32)
 }

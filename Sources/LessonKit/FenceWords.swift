@@ -16,6 +16,7 @@ enum FenceWords {
         "timeline": ["labels"],
         "stop": ["label", "signal"],
         "cleanup": [],
+        "prose": ["live", "replay"],
     ]
 
     /// The runner's block kinds.

@@ -210,6 +210,7 @@ private struct Reader {
         case "expect": try readExpectation(block)
         case "timeline": try readTimeline(block)
         case "stop": try readStop(block)
+        case "prose": try readModeProse(block)
         default: break
         }
     }
@@ -296,9 +297,19 @@ private struct Reader {
     mutating func readTimeline(_ block: Block) throws {
         let labels = (block.attributes["labels"] ?? "").split(separator: ",").map(String.init)
         if labels.isEmpty { throw error(at: block.line, "```timeline needs labels=a,b") }
+        for label in labels where !labelsSoFar.contains(label) || label == "timeline" {
+            throw error(at: block.line, "```timeline labels=: no command before it is labelled \(label)")
+        }
         lastLabel = "timeline"
         labelsSoFar.insert("timeline")
         step?.blocks.append(.timeline(labels: labels))
+    }
+
+    /// ```` ```prose live ```` or ```` ```prose replay ````: Markdown shown in one mode only.
+    mutating func readModeProse(_ block: Block) throws {
+        let live = block.attributes.has("live"), replay = block.attributes.has("replay")
+        guard live != replay else { throw error(at: block.line, "```prose takes live or replay (one of them)") }
+        step?.blocks.append(.modeProse(block.content.trimmingBlankLines(), only: live ? .live : .fallback))
     }
 
     mutating func readStop(_ block: Block) throws {

@@ -64,6 +64,9 @@ public final class LessonRunner {
     /// system calls recorded with them.
     private var replayedCaptures: [String: [String]] = [:]
     private var temporaryFolder = ""
+    /// Holds a background command's lines that arrive after its step (`StepOutput`).
+    private let stepOutput = StepOutput()
+    private var currentStep = 0
     private var report = Report()
     private var quiet = false
 
@@ -123,6 +126,7 @@ public final class LessonRunner {
         // Servers and watchers go before the exercises are shown, so their last lines come first.
         show.note("stopping everything the lesson started")
         supervisor.stopChildren()
+        stepOutput.showLate(show)
         if !supervisor.escapedProcesses.isEmpty {
             throw LessonError.stepFailed("could not stop every process the lesson started: pid "
                                          + supervisor.escapedProcesses.map(String.init).joined(separator: ", ")
@@ -167,6 +171,9 @@ public final class LessonRunner {
     // MARK: - Steps
 
     private func run(_ step: Step) throws {
+        stepOutput.showLate(show)
+        stepOutput.enter(step.number)
+        currentStep = step.number
         show.stepHeading("Step \(step.number)/\(lesson.steps.count): \(step.title)")
         show.prose(step.explanation)
         if !quiet { options.timeline?.step(step, lesson: lesson.number) }
@@ -182,12 +189,15 @@ public final class LessonRunner {
         }
         for (index, block) in step.blocks.enumerated() {
             if Supervisor.shared.isClosing { throw LessonError.interrupted }
+            stepOutput.showLate(show)
             switch block {
             case .run(let command): try run(command, in: step)
             case .expect(let expectation): try check(expectation, in: step)
             case .order(let expectation): try check(expectation, in: step)
             case .timeline(let labels): showTimeline(labels, checkedBy: step.blocks[(index + 1)...])
             case .prose(let text): show.prose("\n" + text)
+            case .modeProse(let text, let only):
+                if (only == .live) == runsLive { show.prose("\n" + text) }
             case .stop(let label, let signal):
                 show.note("stopping [\(label)]")
                 processes[label]?.stop(signal: signal, grace: 5)
@@ -248,10 +258,11 @@ public final class LessonRunner {
     private func start(_ script: String, label: String) throws -> ChildProcess {
         let presenter = show
         let (timeline, pid) = (options.timeline, ProcessID())
+        let (stepOutput, startedIn) = (self.stepOutput, currentStep)
         // On a terminal without NO_COLOR (the presenter's colours), handshake-watch colours too.
         let executed = presenter.useColor ? Terminal.colouringHandshakeWatch(script) : script
         let child = try ChildProcess(label: label, script: executed, strict: true, environment: environment) { line in
-            presenter.output(line.text, label: label, stream: line.stream)
+            stepOutput.line(line.text, label: label, stream: line.stream, startedIn: startedIn, presenter: presenter)
             timeline?.line(line, label: label, pid: pid.value)
         }
         pid.value = Int(child.pid)
@@ -403,6 +414,12 @@ public final class LessonRunner {
         timeline = current.lines
         timelineHasRecordedEvents = current.events.contains { $0.type == "syscall" }
         if recorded.isEmpty {
+            // A label that gave nothing: misnamed in spirit, or a command that printed nothing
+            // the timeline reads (no --trace, no packets). Said, not silently left out.
+            let heard = Set(current.events.compactMap(\.label))
+            for label in labels where !skipped.contains(label) && !heard.contains(label) {
+                show.warning("timeline: [\(label)] gave no events (no --trace lines, packets or output)")
+            }
             show.note("one timeline: \(labels.joined(separator: ", ")), merged by time; a call that spans other events is split: `call(...) ...` at its start, `... call() -> result` at its return")
         } else {
             describeRecording(recorded, live: labels.filter { !recorded.contains($0) && !skipped.contains($0) })

@@ -193,3 +193,76 @@ import TestSupport
         #expect(Terminal.escapingControls("tab\tstays, DEL \u{7F} and C1 \u{9B} do not") == "tab\tstays, DEL \\x7f and C1 \\x9b do not")
     }
 }
+
+/// The lesson format, strict where it used to be silent.
+@Suite struct StrictLessonFormatTests {
+    @Test func aTimelineLabelNoCommandHasIsAnError() {
+        let text = RunnerHardeningTests.lesson("```run label=server\necho hi\n```\n\n```timeline labels=server,clinet\n```")
+        #expect(throws: LessonError.format(path: "t.md", line: 9, message: "```timeline labels=: no command before it is labelled clinet")) {
+            try LessonParser().parse(text, path: "t.md", number: 1)
+        }
+    }
+
+    @Test func proseForOneModeIsShownInThatModeOnly() throws {
+        let lesson = try TemporaryLesson(RunnerHardeningTests.lesson("""
+            ```run
+            echo hi
+            ```
+
+            ```prose live
+            Said only live.
+            ```
+
+            ```prose replay
+            Said only on a replay.
+            ```
+            """))
+        defer { lesson.remove() }
+        let live = try runCommand("lesson", ["run", "--auto", lesson.file], timeout: 120)
+        let replay = try runCommand("lesson", ["run", "--auto", "--from-captures", lesson.file], timeout: 120)
+        #expect(live.status == 0 && replay.status == 0)
+        if Privileges.isRoot {
+            #expect(live.stdout.contains("Said only live.") && !live.stdout.contains("Said only on a replay."), "\(live.stdout)")
+        }
+        #expect(replay.stdout.contains("Said only on a replay.") && !replay.stdout.contains("Said only live."), "\(replay.stdout)")
+        #expect(throws: LessonError.self) {
+            try LessonParser().parse(RunnerHardeningTests.lesson("```prose\ntext\n```"), path: "t.md", number: 1)
+        }
+    }
+
+    @Test func outputArrivingAfterItsStepIsShownAsLate() throws {
+        let lesson = try TemporaryLesson("""
+            # Late
+
+            ## Step 1: A talker
+
+            ```run background label=talker ready=first
+            echo first; while [ ! -e DIR/go ]; do sleep 0.01; done; echo second
+            ```
+
+            ## Step 2: Later
+
+            Step two's prose.
+
+            ```run label=trigger
+            touch DIR/go
+            ```
+
+            ```expect label=talker
+            second
+            ```
+
+            ```run label=after
+            echo after
+            ```
+            """)
+        defer { lesson.remove() }
+        let result = try runCommand("lesson", ["run", "--auto", lesson.file], timeout: 120)
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout
+        let late = try #require(lines.firstIndex(of: "(late output of step 1)"), "\(lines)")
+        #expect(lines[late + 1] == "[talker] second")
+        let heading = try #require(lines.firstIndex { $0.contains("Step 2/2") })
+        #expect(late > heading)
+    }
+}

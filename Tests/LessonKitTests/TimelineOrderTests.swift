@@ -20,9 +20,9 @@ import Timeline
 
     @Test(arguments: [
         ("# T\n## Step 1: a\n```run\nx\n```\n```expect order\n[run] a\n[run] b\n```\n", "put one before it"),
-        ("# T\n## Step 1: a\n```run\nx\n```\n```timeline labels=run\n```\n```expect order\n[run] a\n```\n", "at least two lines"),
-        ("# T\n## Step 1: a\n```run\nx\n```\n```timeline labels=run\n```\n```expect order\n[run] a\nno label\n```\n", "starts with the [label]"),
-        ("# T\n## Step 1: a\n```run\nx\n```\n```timeline labels=run\n```\n```expect order\n{2th} [run] a\n[run] b\n```\n", "{2nd}"),
+        ("# T\n## Step 1: a\n```run\nx\n```\n```timeline labels=x\n```\n```expect order\n[run] a\n```\n", "at least two lines"),
+        ("# T\n## Step 1: a\n```run\nx\n```\n```timeline labels=x\n```\n```expect order\n[run] a\nno label\n```\n", "starts with the [label]"),
+        ("# T\n## Step 1: a\n```run\nx\n```\n```timeline labels=x\n```\n```expect order\n{2th} [run] a\n[run] b\n```\n", "{2nd}"),
     ])
     func badOrderBlocksAreFormatErrors(text: String, message: String) {
         do {
