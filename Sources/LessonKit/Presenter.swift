@@ -92,12 +92,21 @@ public struct Presenter: Sendable {
     /// One line of a process's output, behind its label. stderr lines are dimmed a little less
     /// than notes so traces stay readable.
     public func output(_ line: String, label: String, stream: OutputStream) {
-        say(paint("[\(label)]", colorCode(for: label)) + " " + Terminal.escapingControls(line))
+        let text = "[\(label)] " + Terminal.escapingControls(line)
+        let lines = width.map { Wrapping.hanging(text, width: $0, indent: label.count + 3) } ?? [text]
+        for (index, piece) in lines.enumerated() {
+            // The label coloured on the first line; continuation lines are indented under the text.
+            say(index == 0 ? paint("[\(label)]", colorCode(for: label)) + piece.dropFirst(label.count + 2) : piece)
+        }
     }
 
+    /// One line on the screen; longer than the width, it goes on under a 4-column indent.
     public func say(_ text: String) {
         guard isShowing else { return }
-        Console.line(text)
+        guard let width else { return Console.line(text) }
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            for piece in Wrapping.hanging(String(line), width: width, indent: 4) { Console.line(piece) }
+        }
     }
 
     private func paint(_ text: String, _ code: String) -> String {

@@ -79,6 +79,44 @@ enum Wrapping {
         return lines
     }
 
+    /// A line of program output made to fit `width` columns without losing a character: cut
+    /// at the last space that fits (the spaces inside the line, a table's columns, kept as
+    /// they are), the rest on lines indented by `indent` columns; a run with no space to cut
+    /// at (a long path) is split where the width ends. Never cut short: nothing is lost.
+    static func hanging(_ line: String, width: Int, indent: Int) -> [String] {
+        guard visibleCount(line) > width, width > indent + 10 else { return [line] }
+        var lines: [String] = []
+        var rest = Substring(line)
+        var room = width
+        let pad = String(repeating: " ", count: indent)
+        while visibleCount(String(rest)) > room {
+            // The widest prefix that fits, then back to its last space.
+            var fit = rest.startIndex
+            var columns = 0
+            var inEscape = false
+            var lastSpace: Substring.Index?
+            var index = rest.startIndex
+            while index < rest.endIndex {
+                let scalar = rest[index]
+                if inEscape { if scalar == "m" { inEscape = false } }
+                else if scalar == "\u{1B}" { inEscape = true }
+                else {
+                    if columns == room { break }
+                    columns += 1
+                    if scalar == " " && columns > indent { lastSpace = index }   // never inside the label
+                }
+                index = rest.index(after: index)
+                fit = index
+            }
+            let cut = lastSpace.map { rest.index(after: $0) } ?? fit
+            lines.append((lines.isEmpty ? "" : pad) + String(rest[..<cut]).trimmingTrailingSpaces())
+            rest = rest[cut...].drop { $0 == " " }
+            room = width - indent
+        }
+        if !rest.isEmpty { lines.append((lines.isEmpty ? "" : pad) + rest) }
+        return lines
+    }
+
     /// Characters a terminal shows: ANSI colour sequences (ESC [ ... m) take no column.
     static func visibleCount(_ text: String) -> Int {
         var count = 0
@@ -93,6 +131,14 @@ enum Wrapping {
             }
         }
         return count
+    }
+}
+
+extension String {
+    func trimmingTrailingSpaces() -> String {
+        var text = Substring(self)
+        while text.last == " " { text = text.dropLast() }
+        return String(text)
     }
 }
 

@@ -127,7 +127,7 @@ import TestSupport
         let capture = packageRoot.appendingPathComponent("captures/echo-ipv4.pcap").path
         try #require(FileManager.default.fileExists(atPath: capture.replacingOccurrences(of: ".pcap", with: ".events.jsonl")))
         var prefix: [String] = []
-        var arguments = ["run", "3", "--auto"]
+        var arguments = ["run", "3", "--auto", "--width", "1000"]   // whole lines: the order is read line by line
         if Privileges.isRoot {
             let reachable = try? runCommand("/usr/bin/env", ["test", "-x", ToolProcess.path(of: "lesson"), "-a", "-r", capture],
                                             prefix: Privileges.asNobody)

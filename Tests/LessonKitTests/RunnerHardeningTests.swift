@@ -266,3 +266,35 @@ import TestSupport
         #expect(late > heading)
     }
 }
+
+/// Everything the runner prints fits the width it is given, and nothing is cut.
+@Suite struct RunnerWidthTests {
+    @Test func longOutputLinesWrapWithAHangingIndentAndLoseNothing() throws {
+        let words = (1...40).map { "word\($0)" }.joined(separator: " ")
+        let path = "/" + String(repeating: "p", count: 150)
+        let lesson = try TemporaryLesson(RunnerHardeningTests.lesson("""
+            ```run label=long
+            echo "\(words)"; echo "\(path)"
+            ```
+
+            ```expect
+            word1 word2
+            ```
+            """))
+        defer { lesson.remove() }
+        let result = try runCommand("lesson", ["run", "--auto", "--width", "60", lesson.file], timeout: 120)
+        #expect(result.status == 0, "\(result.stderr)")
+        for line in result.stdout { #expect(line.count <= 60, "over 60 columns: \(line)") }
+        let start = try #require(result.stdout.firstIndex { $0.hasPrefix("[long] word1 ") })
+        var joined = ""
+        var index = start
+        while index < result.stdout.count, index == start || result.stdout[index].hasPrefix("       ") {
+            joined += (joined.isEmpty ? "" : " ") + result.stdout[index].drop { $0 == " " }
+            index += 1
+        }
+        #expect(joined == "[long] " + words)
+        let pathStart = try #require(result.stdout.firstIndex { $0.hasPrefix("[long] /ppp") })
+        let pathText = result.stdout[pathStart...].prefix(4).map { $0.drop { $0 == " " } }.joined()
+        #expect(pathText.hasPrefix("[long]" + path) || pathText.hasPrefix("[long] " + path), "\(pathText)")
+    }
+}
