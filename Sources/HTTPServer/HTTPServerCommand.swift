@@ -61,6 +61,9 @@ struct HTTPServerCommand: ParsableCommand {
     @Option(help: "Seconds a client may stay silent (SO_RCVTIMEO, SO_SNDTIMEO), take to send a request head, or idle between requests.")
     var timeout = 20.0
 
+    @Option(help: "epoll: seconds a request head that has begun may stall before the connection closes (nginx's client_header_timeout). Default: 10, or --timeout if smaller. At --max-connections such stalled heads are closed, oldest first, like idle connections, to admit new clients.")
+    var headerTimeout: Double?
+
     func validate() throws {
         guard self.protocol == "HTTP/1.0" || self.protocol == "HTTP/1.1" else {
             throw ValidationError("--protocol must be HTTP/1.0 or HTTP/1.1, not \(self.protocol)")
@@ -76,6 +79,9 @@ struct HTTPServerCommand: ParsableCommand {
             throw ValidationError("--max-connections must be between 1 and 1000000")
         }
         guard timeout > 0 && timeout <= 86_400 else { throw ValidationError("--timeout must be more than 0 and at most 86400 (a day)") }
+        if let headerTimeout, !(headerTimeout > 0 && headerTimeout <= 86_400) {
+            throw ValidationError("--header-timeout must be more than 0 and at most 86400 (a day)")
+        }
     }
 
     func run() throws {
@@ -122,7 +128,7 @@ struct HTTPServerCommand: ParsableCommand {
             serve = ThreadingHTTPServer(server, maxConnections: connections).serveForever
         case .epoll:
             do {
-                serve = try EpollHTTPServer(server, maxConnections: connections).serveForever
+                serve = try EpollHTTPServer(server, maxConnections: connections, headerTimeout: headerTimeout).serveForever
             } catch {
                 Console.error("http-server: cannot start epoll: \(error)")
                 throw ExitCode(1)

@@ -61,6 +61,36 @@ func raiseOwnDescriptorLimit() {
         #expect(resourceCounts(pid: f.server.pid).threads < 50)   // idle clients hold no thread
     }
 
+    /// At --max-connections, clients that sent part of a request head and then nothing are
+    /// closed, oldest first, like idle ones: three such clients on a server of two connections
+    /// do not hold a real request until their timeout (an hour here, so only draining can help).
+    @Test func stalledHeadsAreDrainedAtTheLimit() throws {
+        let f = try Fixture(["-p", "HTTP/1.1", "--max-connections", "2", "--timeout", "3600", "--header-timeout", "3600"])
+        var stalled: [WireClient] = []
+        for _ in 0..<3 {
+            let client = try WireClient(port: f.port)
+            try client.send("GET /a.txt HT")
+            stalled.append(client)
+        }
+        let client = try WireClient(port: f.port, timeout: 60)
+        try client.send("GET /a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        let response = try client.readResponse()
+        #expect(response.status == 200)
+        #expect(response.text == "hello\n")
+        #expect(!stalled.allSatisfy { isStillOpen($0.socket) }, "no stalled client was closed")
+    }
+
+    /// A head that has begun must keep coming: stalled for --header-timeout, the connection is
+    /// closed (nginx's client_header_timeout), while an idle one stays for --timeout.
+    @Test func aStalledHeadIsClosedAfterTheHeaderTimeout() throws {
+        let f = try Fixture(["-p", "HTTP/1.1", "--timeout", "3600", "--header-timeout", "1"])
+        let idle = try WireClient(port: f.port)
+        let stalled = try WireClient(port: f.port)
+        try stalled.send("GET /a.txt HT")
+        try waitUntil("the stalled head is closed", timeout: 60) { !isStillOpen(stalled.socket) }
+        #expect(isStillOpen(idle.socket))
+    }
+
     /// A server started with 300 inherited descriptors: its sockets get numbers above 300, and
     /// they are watched, timed out and served like any others.
     @Test func threeHundredInheritedDescriptors() throws {

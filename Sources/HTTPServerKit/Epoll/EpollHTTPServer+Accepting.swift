@@ -23,7 +23,7 @@ extension EpollHTTPServer {
             } catch {
                 continue   // ECONNABORTED and friends: that client is gone; take the next
             }
-            if full { closeOldestWaiting() }
+            if full { closeOldestIdle() }
             admit(client, clientAddress: peer?.ip ?? "-")
         }
         try? epoll.modify(server.socket.descriptor, events: Self.listenerEvents, data: UInt64(server.socket.descriptor))
@@ -41,28 +41,37 @@ extension EpollHTTPServer {
         }
     }
 
-    /// Whether a connection with no request under way is parked, to be closed for a new one.
+    /// Whether a parked connection can be closed for a new one: one waiting for its first
+    /// request or between requests, or one that sent part of a request head and stopped.
     private func canMakeRoom() -> Bool {
-        parked.withLock { $0.oldest(in: .waiting).map { !$0.busy } ?? false }
+        parked.withLock { parked in
+            (parked.oldest(in: .waiting).map { !$0.busy } ?? false) || (parked.oldest(in: .reading).map { !$0.busy } ?? false)
+        }
     }
 
-    /// Closes the connection that has waited longest without a request under way, to make
-    /// room for a new client (nginx's `ngx_drain_connections`). One whose request arrived
-    /// since epoll last reported it is not idle: it moves to the reading stage, re-armed so
-    /// that a worker serves it, and the next one is tried.
-    private func closeOldestWaiting() {
-        while true {
-            let oldest: EpollConnection? = parked.withLock { parked in
-                guard let (fd, _, busy) = parked.oldest(in: .waiting), !busy else { return nil }
-                return parked.take(fd)
-            }
-            guard let connection = oldest else { return }
-            switch connection.receive() {
-            case .request, .partial(started: true):
-                park(connection, stage: .reading)
-            case .partial(started: false), .closed:
-                close(connection)
-                return
+    /// Makes room for a new client by closing the connection that has waited longest without a
+    /// complete request (nginx's `ngx_drain_connections`): first those with no request under
+    /// way, then those that sent part of a head and then nothing (4,000 clients that each sent
+    /// `G` must not lock a real one out). A connection whose request arrived since epoll last
+    /// reported it is not idle: it is re-armed so that a worker serves it, and the next one is
+    /// tried.
+    private func closeOldestIdle() {
+        for stage in [ParkedConnections.Stage.waiting, .reading] {
+            while true {
+                let oldest: EpollConnection? = parked.withLock { parked in
+                    guard let (fd, _, busy) = parked.oldest(in: stage), !busy else { return nil }
+                    return parked.take(fd)
+                }
+                guard let connection = oldest else { break }
+                switch connection.receive() {
+                case .request:
+                    park(connection, stage: .reading)
+                case .partial(started: true) where stage == .waiting:
+                    park(connection, stage: .reading)   // its head just began: it is the newest of them now
+                case .partial, .closed:
+                    close(connection)
+                    return
+                }
             }
         }
     }

@@ -19,14 +19,15 @@ extension EpollHTTPServer {
         }
     }
 
-    /// Closes the connections that waited `--timeout`: idle ones silently, half-sent heads with
-    /// Python's log line. One being read by a worker right now is left for the next look.
+    /// Closes the connections that waited too long: idle ones after `--timeout`, silently; those
+    /// that sent part of a head and then nothing after `--header-timeout` (nginx's
+    /// `client_header_timeout`, shorter), with Python's log line. One being read by a worker right now is left for the next look.
     private func closeExpired(now: UInt64) {
         for stage in [ParkedConnections.Stage.waiting, .reading] {
             while true {
                 let expired: EpollConnection? = parked.withLock { parked in
-                    guard let (fd, since, busy) = parked.oldest(in: stage), !busy,
-                          now >= since + timeoutMilliseconds else { return nil }
+                    let limit = stage == .reading ? headerTimeoutMilliseconds : timeoutMilliseconds
+                    guard let (fd, since, busy) = parked.oldest(in: stage), !busy, now >= since + limit else { return nil }
                     return parked.take(fd)
                 }
                 guard let expired else { break }

@@ -19,8 +19,11 @@ import Synchronization
 ///
 /// Limits, as nginx sets them:
 /// - the descriptor limit is raised to the hard limit at start (`worker_rlimit_nofile`);
-/// - at most `maxConnections` are open; at the limit, the oldest connection with no request
-///   under way is closed to admit a new one (`ngx_drain_connections`);
+/// - at most `maxConnections` are open; at the limit, the oldest connection with no complete
+///   request (idle, or a head begun and stalled) is closed to admit a new one
+///   (`ngx_drain_connections`);
+/// - a request head that has begun must keep coming: stalled for `headerTimeout` (default 10 s,
+///   nginx's `client_header_timeout`), the connection closes;
 /// - out of descriptors (EMFILE), the listener is paused, not retried in a loop, until a
 ///   connection closes or 100 ms pass.
 ///
@@ -47,15 +50,20 @@ public final class EpollHTTPServer: Sendable {
     let minimumWorkers: Int
     let maximumWorkers = 512
     let timeoutMilliseconds: UInt64
+    /// How long a started request head may stall (`--header-timeout`).
+    let headerTimeoutMilliseconds: UInt64
     static let watchEvents = EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLONESHOT.rawValue
     static let pauseMilliseconds: UInt64 = 100
 
-    public init(_ server: HTTPServer, maxConnections: Int) throws {
+    /// `headerTimeout`: seconds a request head that has begun may go without a byte before the
+    /// connection closes; nil: the smaller of 10 s and the server's timeout.
+    public init(_ server: HTTPServer, maxConnections: Int, headerTimeout: Double? = nil) throws {
         self.server = server
         self.maxConnections = maxConnections
         epoll = try Epoll()
         minimumWorkers = max(2, 2 * Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         timeoutMilliseconds = UInt64(min(server.timeout, 86_400) * 1000)
+        headerTimeoutMilliseconds = UInt64(min(headerTimeout ?? min(10, server.timeout), 86_400) * 1000)
     }
 
     /// Starts the workers, then closes expired connections on this thread, forever (Python's
