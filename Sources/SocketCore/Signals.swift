@@ -22,6 +22,14 @@ public enum Signals {
         pthread_sigmask(SIG_BLOCK, &set, nil)
     }
 
+    /// Blocks SIGHUP too (a closed terminal): for a program that must clean up on it as on
+    /// SIGTERM, and reads all three from a signalfd (`Syscall.terminationSignalDescriptor`).
+    public static func blockTerminationAndHangup() {
+        var set = terminationSet()
+        sigaddset(&set, SIGHUP)
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+    }
+
     /// Waits until SIGINT or SIGTERM arrives and returns which (call after `blockTermination`).
     @discardableResult
     public static func waitForTermination() -> Int32 {

@@ -1,0 +1,75 @@
+/// One direction of the link (client to server, or back): its impairments, applied to each packet
+/// in the order of the issue and of `lab-link --help`:
+///
+/// 1. the `--drop` rules (shared by both directions, see `DropRules`; applied by the caller);
+/// 2. random loss, from this direction's own seeded generator;
+/// 3. the bottleneck: `--rate` and its drop-tail `--queue`;
+/// 4. the delay, `--delay` ± `--jitter`, never reordering unless `--reorder`;
+/// 5. `--duplicate`.
+///
+/// `admit` is pure arithmetic on a packet's size and arrival time (CLOCK_MONOTONIC nanoseconds),
+/// so tests can run it on synthetic packets.
+public struct LinkDirection: Sendable {
+    /// `c→s`: from the client's namespace to the server's; `s→c`: back.
+    public enum Name: String, Sendable, CaseIterable {
+        case toServer = "c→s"
+        case toClient = "s→c"
+    }
+
+    /// What happens to a packet.
+    public enum Verdict: Sendable, Equatable {
+        /// Lost at step 2 or 3.
+        case lost(LinkDropReasonCode)
+        /// Written to the other side at `deadline`; a second copy right after when `duplicate`.
+        case forward(deadline: UInt64, duplicate: Bool)
+    }
+
+    /// The reasons `admit` can give (a `--drop` rule is decided before it).
+    public enum LinkDropReasonCode: Sendable, Equatable { case loss, queue }
+
+    public let name: Name
+    public let options: LinkOptions
+    public private(set) var bottleneck: Bottleneck
+    private var lossRandom: SeededRandom
+    private var jitterRandom: SeededRandom
+    private var reorderRandom: SeededRandom
+    private var duplicateRandom: SeededRandom
+    /// The latest deadline given: without `--reorder` no packet is due before it.
+    private var lastDeadline: UInt64 = 0
+
+    public init(_ name: Name, options: LinkOptions) {
+        self.name = name
+        self.options = options
+        bottleneck = Bottleneck(bitsPerSecond: options.rate, limit: options.queue)
+        let base: UInt64 = name == .toServer ? 0 : 8
+        lossRandom = SeededRandom(seed: options.seed, stream: base + 1)
+        jitterRandom = SeededRandom(seed: options.seed, stream: base + 2)
+        reorderRandom = SeededRandom(seed: options.seed, stream: base + 3)
+        duplicateRandom = SeededRandom(seed: options.seed, stream: base + 4)
+    }
+
+    /// True when the direction changes nothing: packets go straight through, in the order read.
+    public var isTransparent: Bool {
+        options.loss == 0 && options.rate == 0 && options.delay == 0 && options.jitter == 0
+            && options.duplicate == 0
+    }
+
+    /// Steps 2 to 5 for a packet of `bytes` read at `now`.
+    public mutating func admit(bytes: Int, at now: UInt64) -> Verdict {
+        if lossRandom.chance(percent: options.loss) { return .lost(.loss) }
+        guard let departure = bottleneck.admit(bytes: bytes, at: now) else { return .lost(.queue) }
+        var deadline = departure
+        if options.delay > 0 || options.jitter > 0 {
+            let delay = max(0, options.delay + jitterRandom.spread(options.jitter))
+            deadline = departure + UInt64(delay)
+        }
+        if reorderRandom.chance(percent: options.reorder) {
+            // netem's reorder: this one goes at once, ahead of the delayed packets before it.
+            deadline = departure
+        } else {
+            deadline = max(deadline, lastDeadline)
+            lastDeadline = deadline
+        }
+        return .forward(deadline: deadline, duplicate: duplicateRandom.chance(percent: options.duplicate))
+    }
+}
