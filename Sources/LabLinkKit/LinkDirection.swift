@@ -55,21 +55,38 @@ public struct LinkDirection: Sendable {
     }
 
     /// Steps 2 to 5 for a packet of `bytes` read at `now`.
-    public mutating func admit(bytes: Int, at now: UInt64) -> Verdict {
-        if lossRandom.chance(percent: options.loss) { return .lost(.loss) }
+    ///
+    /// `housekeeping` is a multicast packet the kernel sends by itself (IPv6 router
+    /// solicitations, MLD reports, at times nobody chooses): it is neither lost, jittered,
+    /// reordered nor duplicated, and draws no random number, so the Nth packet a program sends
+    /// meets the same fate in every run. It still takes its turn at the rate and the delay.
+    public mutating func admit(bytes: Int, at now: UInt64, housekeeping: Bool = false) -> Verdict {
+        if !housekeeping && lossRandom.chance(percent: options.loss) { return .lost(.loss) }
         guard let departure = bottleneck.admit(bytes: bytes, at: now) else { return .lost(.queue) }
         var deadline = departure
         if options.delay > 0 || options.jitter > 0 {
-            let delay = max(0, options.delay + jitterRandom.spread(options.jitter))
+            let delay = max(0, options.delay + (housekeeping ? 0 : jitterRandom.spread(options.jitter)))
             deadline = departure + UInt64(delay)
         }
-        if reorderRandom.chance(percent: options.reorder) {
+        if !housekeeping && reorderRandom.chance(percent: options.reorder) {
             // netem's reorder: this one goes at once, ahead of the delayed packets before it.
             deadline = departure
         } else {
             deadline = max(deadline, lastDeadline)
             lastDeadline = deadline
         }
-        return .forward(deadline: deadline, duplicate: duplicateRandom.chance(percent: options.duplicate))
+        return .forward(deadline: deadline, duplicate: !housekeeping && duplicateRandom.chance(percent: options.duplicate))
+    }
+
+    /// True for a packet to a multicast address (IPv4 224.0.0.0/4, IPv6 ff00::/8): the first
+    /// byte of the destination, at offset 16 (IPv4) or 24 (IPv6).
+    @inline(__always)
+    public static func isMulticast(_ packet: UnsafeRawBufferPointer) -> Bool {
+        guard let first = packet.first else { return false }
+        switch first >> 4 {
+        case 4: return packet.count >= 20 && packet[16] & 0xF0 == 0xE0
+        case 6: return packet.count >= 40 && packet[24] == 0xFF
+        default: return false
+        }
     }
 }

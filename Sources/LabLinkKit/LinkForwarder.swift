@@ -91,12 +91,17 @@ public final class LinkForwarder {
     @inline(__always)
     private func decide(slot: Int32, length: Int, side: Int, now: UInt64) {
         let packet = UnsafeRawBufferPointer(start: pool.pointer(slot), count: length)
-        if length >= PacketPool.slotSize || rules.match(packet.baseAddress!, length: length) != nil {
+        if length >= PacketPool.slotSize {
+            drop(packet, side, .queue)   // cut short by read(2): bigger than a slot (an MTU above 1500)
+            pool.give(slot)
+            return
+        }
+        if rules.match(packet.baseAddress!, length: length) != nil {
             drop(packet, side, .rule)
             pool.give(slot)
             return
         }
-        switch directions[side].admit(bytes: length, at: now) {
+        switch directions[side].admit(bytes: length, at: now, housekeeping: LinkDirection.isMulticast(packet)) {
         case .lost(let reason):
             drop(packet, side, reason == .loss ? .loss : .queue)
             pool.give(slot)
