@@ -42,7 +42,7 @@ public enum LabLink {
             let forwarder = LinkForwarder(client: devices[0], server: devices[1], signals: signals,
                                           options: options, rules: rules) { event in
                 Console.line(format == .json ? event.jsonLine
-                                             : Clock.timeOfDay(event.time) + " [link] " + (event.linkDropText ?? ""))
+                                             : Clock.timeOfDay(event.time) + " " + (event.linkDropText ?? ""))
             }
             let ready = topology.readinessLine(options)
             if format == .json { Console.error(ready) } else { Console.line(ready) }

@@ -25,9 +25,18 @@ struct LadderConnection {
         }
     }
 
+    /// A packet the link lost: drawn from its sender to the middle of the ladder, ending in ✗.
+    struct LostArrow {
+        var packet: LadderEvent.LostPacket
+        var fromClient: Bool
+        /// `SYN,ACK seq 0 lost (rule)`: relative to the sender's ISN when it is known.
+        var label: String
+    }
+
     enum Item {
         case arrow(Arrow)
         case state(LadderEvent.StateChange, Side)
+        case lost(LostArrow)
     }
 
     let number: Int
@@ -80,6 +89,21 @@ struct LadderConnection {
             if serverBase == nil { serverBase = ownBase }
             if clientBase == nil { clientBase = peerBase }
         }
+    }
+
+    mutating func add(_ lost: LadderEvent.LostPacket, index: Int) {
+        lastTime = max(lastTime, lost.time)
+        let fromClient = lost.source == client
+        let base = fromClient ? clientBase : serverBase
+        var label = lost.flags.isEmpty ? "" : lost.flags.joined(separator: ",")
+        if let sequence = lost.sequence {
+            // A SYN's own number is its side's ISN: relative 0, even before that side is known.
+            let relative = lost.flags.contains("SYN") ? 0 : base.map { sequence &- $0 } ?? sequence
+            label += " seq \(relative)"
+        }
+        if lost.length > 0 { label += " len \(lost.length)" }
+        items.append((index, .lost(LostArrow(packet: lost, fromClient: fromClient,
+                                             label: label + " lost (\(lost.reason))"))))
     }
 
     mutating func add(_ change: LadderEvent.StateChange, index: Int) {

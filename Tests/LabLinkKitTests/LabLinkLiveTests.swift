@@ -176,7 +176,7 @@ import TestSupport
         let duration = try connectDuration(prefix, port: port)
         // The client's SYN is retransmitted after its 1 s initial RTO; the second SYN-ACK passes.
         #expect(duration >= 0.9, "connect() took \(duration) s")
-        let drop = try link.waitForLine(containing: "[link] ✗ s→c lost (rule)")
+        let drop = try link.waitForLine(containing: " ✗ s→c lost (rule) ")
         #expect(drop.contains("10.77.0.2:\(port) → 10.77.0.1:") && drop.contains("[SYN,ACK]"))
         let stats = try stopLink(link, prefix)
         #expect(stats.contains { $0.hasPrefix("s→c:") && $0.contains("dropped 1 (rule 1, loss 0, queue 0)") })
