@@ -15,9 +15,10 @@ public struct PacketSummary: Sendable, Equatable {
     public var sequence: UInt32?
     public var payloadLength = 0
 
-    /// TCP's flag bits, byte 13 of its header, in tcpdump's order of names.
+    /// TCP's flag bits, byte 13 of its header, named in bit order as handshake-watch names them
+    /// (`SYN,ACK`, `PSH,ACK`), so a `link-drop` and a `packet` event spell flags alike.
     static let flagNames: [(UInt8, String)] = [
-        (0x02, "SYN"), (0x10, "ACK"), (0x01, "FIN"), (0x04, "RST"), (0x08, "PSH"), (0x20, "URG"),
+        (0x01, "FIN"), (0x02, "SYN"), (0x04, "RST"), (0x08, "PSH"), (0x10, "ACK"), (0x20, "URG"),
         (0x40, "ECE"), (0x80, "CWR"),
     ]
 

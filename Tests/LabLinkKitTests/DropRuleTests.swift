@@ -58,7 +58,7 @@ import Timeline
         #expect(back == event)
         let data = Packets.tcp6(flags: 0x18, payload: 30).withUnsafeBytes { PacketSummary($0) }
         #expect(data.dropEvent(time: .init(microseconds: 0), direction: .toServer, reason: .loss).linkDropText
-                == "✗ c→s lost (loss) [fd77::1]:40000 → [fd77::2]:5000 [ACK,PSH] seq 7 len 30")
+                == "✗ c→s lost (loss) [fd77::1]:40000 → [fd77::2]:5000 [PSH,ACK] seq 7 len 30")
         let datagram = Packets.udp4(payload: 12).withUnsafeBytes { PacketSummary($0) }
         #expect(datagram.sourcePort == 9000 && datagram.payloadLength == 12 && datagram.sequence == nil)
     }
