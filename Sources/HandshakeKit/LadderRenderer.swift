@@ -64,12 +64,14 @@ public final class LadderRenderer: Renderer {
     /// A packet lab-link lost (a `link-drop` of the recording's sidecar): an arrow that stops
     /// halfway, in ✗, at the time it was lost. Other recorded events are not drawn here.
     ///
-    ///        1017.310 ms |<-- SYN,ACK seq 3654838884 ----✗             | lost (rule)
+    ///           0.156 ms |<-- SYN,ACK seq 0 ------------✗                | lost (rule)
     public func event(_ event: TimelineEvent) {
         guard event.type == "link-drop", let origin else { return }
         let flags = (event["flags"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ",")
         var label = flags.isEmpty ? "packet" : flags
-        if let seq = event.int("seq") { label += " seq \(seq)" }
+        // A SYN's number is its side's ISN, relative 0 as on the other arrows; others stay raw
+        // (this renderer does not know the connection's ISNs).
+        if let seq = event.int("seq") { label += " seq \(flags.contains("SYN") ? 0 : seq)" }
         if let length = event.int("len"), length > 0 { label += " len \(length)" }
         let toServer = event.string("dir") == "c→s"
         let body = toServer ? "|-- \(label) " : "|<-- \(label) "
