@@ -133,7 +133,8 @@ public enum SVGLadderWriter {
         let direction = to > from ? 1 : -1
         let y1 = y + 22, y2 = y1 + LadderLayout.slope / 2
         let stroke = "#c81e1e"
-        var out = "<g stroke=\"\(stroke)\" fill=\"\(stroke)\">\n"
+        // `fill` first: not a `<g stroke=` packet arrow, of which there is one per packet that arrived.
+        var out = "<g fill=\"\(stroke)\" stroke=\"\(stroke)\">\n"
         out += "<title>\(escaped(lost.label)): the link dropped it</title>\n"
         out += "<line x1=\"\(from)\" y1=\"\(y1)\" x2=\"\(to - direction * 16)\" y2=\"\(y2)\" stroke-width=\"3.5\" stroke-dasharray=\"8 6\"/>\n"
         out += text("✗", x: to, y: y2 + 9, attributes: "stroke=\"none\" font-size=\"28\" font-weight=\"bold\" text-anchor=\"middle\"")
