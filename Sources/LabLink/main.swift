@@ -39,6 +39,8 @@ struct LabLinkCommand: ParsableCommand {
     var format: LabLink.Format = .text
     @Option(help: "The start of every name: PREFIX-client, PREFIX-server, PREFIX-c, PREFIX-s.")
     var prefix = "st"
+    @Flag(help: "Print every system call on stderr, strace style: the ip commands, setns, TUNSETIFF, each packet's read and write.")
+    var trace = false
 
     func validate() throws {
         _ = try options()
@@ -67,6 +69,7 @@ struct LabLinkCommand: ParsableCommand {
 
     func run() throws {
         Console.lineBuffered()
+        if trace { Trace.enable() }
         let status = LabLink.run(try options(), format: format)
         Console.exit(status)
     }

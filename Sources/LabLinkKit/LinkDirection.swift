@@ -48,12 +48,6 @@ public struct LinkDirection: Sendable {
         duplicateRandom = SeededRandom(seed: options.seed, stream: base + 4)
     }
 
-    /// True when the direction changes nothing: packets go straight through, in the order read.
-    public var isTransparent: Bool {
-        options.loss == 0 && options.rate == 0 && options.delay == 0 && options.jitter == 0
-            && options.duplicate == 0
-    }
-
     /// Steps 2 to 5 for a packet of `bytes` read at `now`.
     ///
     /// `housekeeping` is a multicast packet the kernel sends by itself (IPv6 router

@@ -36,7 +36,7 @@ public struct LinkStats: Sendable, Equatable {
 
     /// The text line.
     public func line(_ direction: LinkDirection.Name) -> String {
-        var text = "\(direction.rawValue): forwarded \(forwarded) packets (\(Self.size(bytes)))"
+        var text = "\(direction.rawValue): forwarded \(forwarded) \(forwarded == 1 ? "packet" : "packets") (\(Self.size(bytes)))"
         if duplicated > 0 { text += " + \(duplicated) duplicates" }
         text += ", dropped \(dropped) (rule \(droppedByRule), loss \(droppedByLoss), queue \(droppedByQueue))"
         if unwritten > 0 { text += ", \(unwritten) refused by the receiving side" }

@@ -56,14 +56,16 @@ extension Syscall {
     /// error, for a descriptor opened O_NONBLOCK (a TUN device, a signalfd).
     @inline(__always)
     public static func readIfReady(_ fd: Int32, into buffer: UnsafeMutableRawPointer, count: Int) throws -> Int? {
+        let span = Trace.begin()
         while true {
             let got = Glibc.read(fd, buffer, count)
             if got >= 0 {
-                if Trace.isEnabled { Trace.Span().end("read(fd \(fd), \(count)) -> \(got)") }
+                span?.end("read(fd \(fd), \(count)) -> \(got)")
                 return got
             }
             let error = Errno.current
             if error == .interrupted { continue }
+            span?.end("read(fd \(fd), \(count)) -> \(error)")
             if error == .wouldBlock { return nil }
             throw SocketError(call: "read", errno: error)
         }
@@ -73,14 +75,16 @@ extension Syscall {
     /// kernel would block (EAGAIN), which a TUN device reports when it cannot take the packet now.
     @inline(__always)
     public static func writeIfReady(_ fd: Int32, _ buffer: UnsafeRawPointer, count: Int) throws -> Int? {
+        let span = Trace.begin()
         while true {
             let put = Glibc.write(fd, buffer, count)
             if put >= 0 {
-                if Trace.isEnabled { Trace.Span().end("write(fd \(fd), \(count)) -> \(put)") }
+                span?.end("write(fd \(fd), \(count)) -> \(put)")
                 return put
             }
             let error = Errno.current
             if error == .interrupted { continue }
+            span?.end("write(fd \(fd), \(count)) -> \(error)")
             if error == .wouldBlock { return nil }
             throw SocketError(call: "write", errno: error)
         }

@@ -16,10 +16,11 @@ extension Syscall {
             limit.tv_sec = Int(wait / 1_000_000_000)
             limit.tv_nsec = Int(wait % 1_000_000_000)
         }
+        let span = Trace.begin()
         let ready = nanoseconds == nil ? sockettutor_ppoll(fds, nfds_t(count), nil)
                                        : sockettutor_ppoll(fds, nfds_t(count), &limit)
         if ready >= 0 {
-            if Trace.isEnabled { Trace.Span().end("ppoll(\(count) fds, \(nanoseconds.map { "\($0) ns" } ?? "no timeout")) -> \(ready) ready") }
+            span?.end("ppoll(\(count) fds, \(nanoseconds.map { "\($0) ns" } ?? "no timeout")) -> \(ready) ready")
             return Int(ready)
         }
         let error = Errno.current
