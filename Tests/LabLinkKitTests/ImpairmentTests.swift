@@ -104,4 +104,17 @@ import Testing
         #expect(direction.admit(bytes: 1500, at: 0) == .forward(deadline: 51_200_000, duplicate: false))
         #expect(direction.admit(bytes: 1500, at: 0) == .forward(deadline: 52_400_000, duplicate: false))
     }
+
+    @Test func duplicatesAreSeededToo() {
+        var options = LinkOptions()
+        options.duplicate = 25
+        options.seed = 3
+        func duplicated() -> [Int] {
+            var direction = LinkDirection(.toClient, options: options)
+            return (0..<400).filter { _ in direction.admit(bytes: 100, at: 0) == .forward(deadline: 0, duplicate: true) }
+        }
+        let first = duplicated()
+        #expect(first == duplicated())
+        #expect((60...140).contains(first.count))   // 25% of 400, give or take
+    }
 }
