@@ -105,9 +105,12 @@ public enum SVGLadderWriter {
 
     static func arrow(_ arrow: LadderConnection.Arrow, y: Int, since start: Double) -> String {
         let from = arrow.fromClient ? LadderLayout.clientX : LadderLayout.serverX
-        let to = arrow.fromClient ? LadderLayout.serverX : LadderLayout.clientX
-        let direction = to > from ? 1 : -1
-        let y1 = y + 22, y2 = y1 + LadderLayout.slope, middle = (from + to) / 2
+        let far = arrow.fromClient ? LadderLayout.serverX : LadderLayout.clientX
+        let middle = (from + far) / 2
+        // A packet the link dropped stops halfway: its head there, then ✗.
+        let to = arrow.lostReason == nil ? far : middle
+        let direction = far > from ? 1 : -1
+        let y1 = y + 22, y2 = y1 + (arrow.lostReason == nil ? LadderLayout.slope : LadderLayout.slope / 2)
         let (stroke, dash) = colour(ofStep: arrow.segment.step)
         var out = "<g stroke=\"\(stroke)\" fill=\"\(stroke)\">\n"
         out += "<title>\(escaped(arrow.label)): \(escaped(arrow.caption))</title>\n"
@@ -116,6 +119,9 @@ public enum SVGLadderWriter {
         out += "<polygon stroke=\"none\" points=\"\(to),\(y2) \(to - direction * 20),\(y2 - 9) \(to - direction * 20),\(y2 + 8)\"/>\n"
         if arrow.segment.step == "rst" {
             out += text("✕", x: to - direction * 36, y: y2 + 28, attributes: "stroke=\"none\" font-size=\"24\" font-weight=\"bold\" text-anchor=\"middle\"")
+        }
+        if arrow.lostReason != nil {
+            out += text("✗", x: to + direction * 22, y: y2 + 9, attributes: "stroke=\"none\" font-size=\"28\" font-weight=\"bold\" text-anchor=\"middle\" fill=\"#c81e1e\"")
         }
         out += text(arrow.label, x: middle, y: y1 + LadderLayout.slope / 2 - 10,
                     attributes: "stroke=\"none\" font-size=\"21\" font-weight=\"bold\" text-anchor=\"middle\" fill=\"#15171a\"")
