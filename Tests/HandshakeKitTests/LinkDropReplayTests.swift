@@ -5,7 +5,7 @@ import TestSupport
 /// captures/lost-syn-ack.pcap (lesson 11): lab-link dropped the first SYN-ACK, and its
 /// `link-drop` event sits in the sidecar. Every view shows it where it happened.
 @Suite struct LinkDropReplayTests {
-    static let lost = "✗ s→c lost (rule) 10.77.0.2:44337 → 10.77.0.1:46738 [SYN,ACK] seq 1090560441 len 0"
+    static let lost = "✗ s→c lost (rule) 10.77.0.2:46521 → 10.77.0.1:50826 [SYN,ACK] seq 1379973844 len 0"
 
     private func replay(_ arguments: [String]) throws -> [String] {
         let run = try runCommand("handshake-watch", ["-r", "captures/lost-syn-ack.pcap"] + arguments,
@@ -37,6 +37,6 @@ import TestSupport
     @Test func jsonCarriesTheLinkDropObject() throws {
         let lines = try replay(["--format", "json"])
         let drop = try #require(lines.first { $0.contains("\"type\":\"link-drop\"") })
-        #expect(drop.contains("\"dir\":\"s→c\",\"reason\":\"rule\",\"src\":\"10.77.0.2\",\"sport\":44337"))
+        #expect(drop.contains("\"dir\":\"s→c\",\"reason\":\"rule\",\"src\":\"10.77.0.2\",\"sport\":46521"))
     }
 }
