@@ -5,7 +5,7 @@ SWIFT ?= swift
 BIN := .build/debug
 RELEASE_BIN := .build/release
 
-.PHONY: all setup build release test test-tsan test-asan fuzz fuzz-merge demo lessons bench bench-echo bench-http bench-handshake bench-fuzz bench-liveview clean
+.PHONY: all setup build release test test-tsan test-asan fuzz fuzz-merge demo lessons bench bench-echo bench-http bench-handshake bench-fuzz bench-liveview bench-link clean
 
 all: build
 
@@ -59,6 +59,7 @@ bench: setup
 	bench/handshake/run
 	bench/fuzz/run
 	bench/liveview/run
+	bench/link/run
 
 bench-echo: release
 	@scripts/setup time gcc
@@ -79,6 +80,11 @@ bench-fuzz: setup
 bench-liveview: release
 	@scripts/setup gcc curl
 	bench/liveview/run
+
+# lab-link against a minimal C TUN forwarder, and its delay error (needs root).
+bench-link: release
+	@scripts/setup gcc bc
+	bench/link/run
 
 clean:
 	rm -rf .build .build-tsan .build-asan Fuzz/.build Fuzz/.scratch

@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "http-server", targets: ["HTTPServer"]),
         .executable(name: "handshake-watch", targets: ["HandshakeWatch"]),
         .executable(name: "lesson", targets: ["Lesson"]),
+        .executable(name: "lab-link", targets: ["LabLink"]),
         .library(name: "SocketCore", targets: ["SocketCore"]),
         .library(name: "Timeline", targets: ["Timeline"]),
         // The parsers and decoders as libraries, so the fuzz targets in Fuzz/ can link them.
@@ -63,6 +64,12 @@ let package = Package(
             "LessonKit", "LiveView", "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // The lab network: a link with delay, loss and a bottleneck between two namespaces (TUN).
+        .target(name: "LabLinkKit", dependencies: ["SocketCore", "Timeline", "CPcap"]),
+        .executableTarget(name: "LabLink", dependencies: [
+            "LabLinkKit", "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
         // Tests. TestSupport starts the built executables as real processes and reads their output.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SocketCoreTests", dependencies: ["SocketCore", "TestSupport"]),
@@ -76,6 +83,7 @@ let package = Package(
                     exclude: ["Fixtures"]),   // events and golden SVG files, read from the source tree
         .testTarget(name: "KernelKitTests", dependencies: ["KernelKit", "Timeline", "SocketCore", "TestSupport"]),
         .testTarget(name: "TimelineTests", dependencies: ["Timeline", "SocketCore"]),
+        .testTarget(name: "LabLinkKitTests", dependencies: ["LabLinkKit", "SocketCore", "Timeline", "TestSupport"]),
         .testTarget(name: "LessonKitTests", dependencies: ["LessonKit", "SocketCore", "Timeline", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

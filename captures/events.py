@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Builds a capture's sidecar, NAME.events.jsonl, from what the programs recorded while it ran.
 
-Usage: events.py OUT [--trace LABEL:PID:FILE]... [--strace LABEL:FILE]... [--kernel FILE]
+Usage: events.py OUT [--trace LABEL:PID:FILE]... [--strace LABEL:FILE]... [--kernel FILE] [--link FILE]
 
 --trace   the stderr of one of our tools run with --trace (`HH:MM:SS.uuuuuu call(...) -> r <d>`,
           the strace -tt -T convention). Each line becomes a "syscall" event; a traced
@@ -196,7 +196,7 @@ def from_strace(label, path):
     return out
 
 
-KERNEL_TYPES = {"state", "reset-sent", "reset-received", "synack-retransmit", "accept-queue", "counter"}
+KERNEL_TYPES = {"state", "reset-sent", "reset-received", "synack-retransmit", "retransmit", "accept-queue", "counter"}
 
 
 def from_kernel(path):
@@ -208,6 +208,17 @@ def from_kernel(path):
             continue
         event = json.loads(line)
         if event.get("type") in KERNEL_TYPES:
+            sec, frac = re.search(r'"time":(\d+)(?:\.(\d+))?', line).groups()
+            events.append((int(sec) * 1_000_000 + int((frac or "").ljust(6, "0")[:6]), line))
+    return events
+
+
+def from_link(path):
+    """The link-drop events of a `lab-link --format json` run, each line unchanged."""
+    events = []
+    for line in open(path, encoding="utf-8"):
+        line = line.strip()
+        if line.startswith("{") and json.loads(line).get("type") == "link-drop":
             sec, frac = re.search(r'"time":(\d+)(?:\.(\d+))?', line).groups()
             events.append((int(sec) * 1_000_000 + int((frac or "").ljust(6, "0")[:6]), line))
     return events
@@ -225,6 +236,8 @@ def main(argv):
             events += from_strace(label, path)
         elif option == "--kernel":
             events += from_kernel(value)
+        elif option == "--link":
+            events += from_link(value)
         else:
             sys.exit(f"events.py: unknown option {option}")
     events.sort(key=lambda e: e[0])   # stable: a call's line stays before the output it wrote

@@ -1,3 +1,6 @@
+import SocketCore
+import Timeline
+
 /// A sequence diagram per connection, as teachers draw it on the board: the client's column on
 /// the left, the server's on the right, one arrow per segment, time running down.
 ///
@@ -56,6 +59,29 @@ public final class LadderRenderer: Renderer {
         let body = toServer ? "|-- \(label) " : "|<-- \(label) "
         let dashes = max(2, Self.width - body.count + 1)
         return toServer ? body + String(repeating: "-", count: dashes) + ">|" : body + String(repeating: "-", count: dashes + 1) + "|"
+    }
+
+    /// A packet lab-link lost (a `link-drop` of the recording's sidecar): an arrow that stops
+    /// halfway, in ✗, at the time it was lost. Other recorded events are not drawn here.
+    ///
+    ///           0.156 ms |<-- SYN,ACK seq 0 ------------✗                | lost (rule)
+    public func event(_ event: TimelineEvent) {
+        guard event.type == "link-drop", let origin else { return }
+        let flags = (event["flags"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ",")
+        var label = flags.isEmpty ? "packet" : flags
+        // A SYN's number is its side's ISN, relative 0 as on the other arrows; others stay raw
+        // (this renderer does not know the connection's ISNs).
+        if let seq = event.int("seq") { label += " seq \(flags.contains("SYN") ? 0 : seq)" }
+        if let length = event.int("len"), length > 0 { label += " len \(length)" }
+        let toServer = event.string("dir") == "c→s"
+        let body = toServer ? "|-- \(label) " : "|<-- \(label) "
+        let half = max(body.count + 2, Self.width / 2 + 2)
+        let line = body + String(repeating: "-", count: max(2, half - body.count)) + "✗"
+        let stamp = StepExplanation.fixed((event.time.value - origin) * 1000, 3)
+        output.string("   " + String(repeating: " ", count: max(0, 9 - stamp.count)) + stamp + " ms ")
+        output.string(line + String(repeating: " ", count: max(1, Self.width + 3 - line.count)) + "| lost ("
+                      + Console.printable(Array((event.string("reason") ?? "?").utf8)) + ")")
+        output.endLine()
     }
 
     public func connectionEnded(_ summary: ConnectionSummary) {

@@ -128,6 +128,7 @@ public final class TextRenderer: Renderer {
     ///
     ///     21:42:22.604990 [client] connect(fd 3, 127.0.0.1:35047) -> 0 <0.000102>
     ///     21:42:22.605250 [server] server Connected by 127.0.0.1:39102
+    ///     21:42:22.605300 [link] ✗ s→c lost (rule) 10.77.0.2:5000 → 10.77.0.1:40412 [SYN,ACK] seq 1160983878 len 0
     ///
     /// A recorded kernel event (`captures/record` ran `--kernel`) is shown as live `--kernel` shows it:
     ///
@@ -145,6 +146,10 @@ public final class TextRenderer: Renderer {
         case "output":
             guard let line = event.string("text") else { return }
             text = event.string("stream") == "stderr" ? "(stderr) " + line : line
+        case "link-drop":
+            // lab-link lost a packet on purpose: `[link] ✗ s→c lost (rule) ...` where it happened.
+            guard let line = event.linkDropText else { return }
+            text = line
         default:
             guard let kernel = KernelEvent(event) else { return }
             let out = output
@@ -157,7 +162,7 @@ public final class TextRenderer: Renderer {
         time.write(Timestamp(seconds: Int(event.time.seconds), fraction: Int(event.time.fraction), isNanosecond: false), out)
         out.ascii(" ")
         palette.dim(out)
-        out.string("[" + (event.label ?? "?") + "] ")
+        out.string("[" + (event.label ?? (event.type == "link-drop" ? "link" : "?")) + "] ")
         palette.reset(out)
         out.string(text)
         out.endLine()

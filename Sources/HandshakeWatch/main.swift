@@ -342,6 +342,11 @@ final class SVGRenderer: Renderer {
             length: packet.tcp.payloadLength, connection: tracked.connection, step: tracked.step.rawValue)))
     }
 
+    /// A recorded `link-drop`: the lost arrow, ending in ✗.
+    func event(_ event: TimelineEvent) {
+        if event.type == "link-drop", let lost = LadderEvent(event) { events.append(lost) }
+    }
+
     func connectionEnded(_ summary: ConnectionSummary) {
         events.append(.connection(LadderEvent.Summary(
             connection: summary.connection, client: summary.client.description, server: summary.server.description,

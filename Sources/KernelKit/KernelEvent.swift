@@ -1,6 +1,6 @@
 import SocketCore
 
-/// One thing the kernel reported: a state change, a reset, a retransmitted SYN-ACK, an accept
+/// One thing the kernel reported: a state change, a reset, a retransmitted SYN-ACK or segment, an accept
 /// queue's new length, a counter's change. One type for every kernel source, each with a `time`
 /// on CLOCK_REALTIME so it sorts with packets and system calls (EVENTS.md's schema).
 public struct KernelEvent: Sendable, Equatable {
@@ -13,6 +13,9 @@ public struct KernelEvent: Sendable, Equatable {
         case resetReceived
         /// `tcp:tcp_retransmit_synack`: the listener sent its SYN-ACK again (the ACK did not come).
         case synackRetransmit
+        /// `tcp:tcp_retransmit_skb`: the socket sent a segment again (its retransmission timer,
+        /// a tail loss probe, or fast retransmit after duplicate ACKs / SACK).
+        case retransmit
         /// sock_diag: the listener's accept queue changed length (`idiag_rqueue`/`idiag_wqueue`).
         case acceptQueue(queued: Int, backlog: Int)
         /// `/proc/net/netstat`: a TcpExt counter changed (per network namespace, not per socket).
@@ -53,6 +56,7 @@ public struct KernelEvent: Sendable, Equatable {
         case .resetSent: "reset-sent"
         case .resetReceived: "reset-received"
         case .synackRetransmit: "synack-retransmit"
+        case .retransmit: "retransmit"
         case .acceptQueue: "accept-queue"
         case .counter: "counter"
         }

@@ -461,7 +461,7 @@ public final class LessonRunner {
         for label in labels {
             guard let capture = replayedCaptures[label]?.first, let child = processes[label] else { continue }
             let all = ((try? EventsFile.read(path: EventsFile.sidecarPath(forCapture: capture))) ?? nil)?.events
-                .filter { $0.type == "syscall" || $0.type == "output" } ?? []
+                .filter { $0.type == "syscall" || $0.type == "output" || $0.type == "link-drop" } ?? []
             // A recorded stdout line is shown at its write's stamp, in place of the write(fd 1).
             let outputs = Set(all.filter { $0.type == "output" }.map { "\($0.label ?? "")@\($0.time)" })
             events += all.filter { StdoutWrite.lines(of: $0) == nil || !outputs.contains("\($0.label ?? "")@\($0.time)") }

@@ -31,8 +31,9 @@ struct MergedTimeline {
         self.events = events
         for entry in TimelineMerge.merge(events) {
             let event = events[entry.event]
-            let label = "[\(event.label ?? "?")] "
-            let text = event.string("text") ?? event.type
+            // A `link-drop` (lab-link lost a packet) has no label or text of its own: `[link] ✗ ...`.
+            let label = "[\(event.label ?? (event.type == "link-drop" ? "link" : "?"))] "
+            let text = event.linkDropText ?? event.string("text") ?? event.type
             let stamp = Clock.timeOfDay(entry.time) + " "
             let span = event.duration.map { " " + Clock.spanSuffix($0) } ?? ""
             switch entry.kind {

@@ -35,7 +35,7 @@ enum ProcessEvents {
                          besides recorded: [TimelineEvent]) -> [TimelineEvent] {
         var events: [TimelineEvent] = []
         var previous = reference
-        let recordedTexts = Dictionary(grouping: recorded, by: \.time).mapValues { $0.compactMap { $0.string("text") } }
+        let recordedTexts = Dictionary(grouping: recorded, by: \.time).mapValues { $0.compactMap { $0.string("text") ?? $0.linkDropText } }
         for line in lines {
             guard let event = stamped(line.text, near: previous, label: label, pid: 0) else { continue }
             previous = event.time

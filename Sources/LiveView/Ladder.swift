@@ -27,6 +27,11 @@ struct Ladder {
                 early.append((index, change))
             case .connection(let summary):
                 if let position = positions[summary.connection] { connections[position].summary = summary }
+            case .linkDrop(let lost):
+                // On the ladder of the connection it belongs to; a lost first SYN has none to draw on.
+                if let position = connections.lastIndex(where: { $0.concerns(local: lost.source, remote: lost.destination) }) {
+                    connections[position].add(lost, index: index)
+                }
             }
         }
         for (index, change) in early { place(change, index: index) }

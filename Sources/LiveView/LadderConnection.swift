@@ -15,19 +15,32 @@ struct LadderConnection {
         var acknowledgement: UInt32?
         /// The short line under the arrow.
         var caption: String
+        /// Why lab-link dropped this very packet after it was captured (a `link-drop` that
+        /// matches it): the arrow then stops halfway, in ✗. Nil for a packet that arrived.
+        var lostReason: String? = nil
 
         /// `SYN,ACK seq 0 ack 1`, `PSH,ACK seq 1 ack 1 len 5`: the label on the arrow.
         var label: String {
             var label = "\(segment.flags.isEmpty ? "none" : segment.flags.joined(separator: ",")) seq \(sequence)"
             if let acknowledgement { label += " ack \(acknowledgement)" }
             if segment.length > 0 { label += " len \(segment.length)" }
+            if let lostReason { label += " lost (\(lostReason))" }
             return label
         }
+    }
+
+    /// A packet the link lost: drawn from its sender to the middle of the ladder, ending in ✗.
+    struct LostArrow {
+        var packet: LadderEvent.LostPacket
+        var fromClient: Bool
+        /// `SYN,ACK seq 0 lost (rule)`: relative to the sender's ISN when it is known.
+        var label: String
     }
 
     enum Item {
         case arrow(Arrow)
         case state(LadderEvent.StateChange, Side)
+        case lost(LostArrow)
     }
 
     let number: Int
@@ -80,6 +93,49 @@ struct LadderConnection {
             if serverBase == nil { serverBase = ownBase }
             if clientBase == nil { clientBase = peerBase }
         }
+    }
+
+    mutating func add(_ lost: LadderEvent.LostPacket, index: Int) {
+        // Captured on the sender's side, the packet is already an arrow: that arrow never arrived.
+        if let position = capturedArrow(of: lost) {
+            if case .arrow(var arrow) = items[position].item {
+                arrow.lostReason = lost.reason
+                arrow.caption = LadderConnection.lostCaption
+                items[position].item = .arrow(arrow)
+            }
+            return
+        }
+        lastTime = max(lastTime, lost.time)
+        let fromClient = lost.source == client
+        let base = fromClient ? clientBase : serverBase
+        var label = lost.flags.isEmpty ? "" : lost.flags.joined(separator: ",")
+        if let sequence = lost.sequence {
+            // A SYN's own number is its side's ISN: relative 0, even before that side is known.
+            let relative = lost.flags.contains("SYN") ? 0 : base.map { sequence &- $0 } ?? sequence
+            label += " seq \(relative)"
+        }
+        if lost.length > 0 { label += " len \(lost.length)" }
+        items.append((index, .lost(LostArrow(packet: lost, fromClient: fromClient,
+                                             label: label + " lost (\(lost.reason))"))))
+    }
+
+    /// The caption of an arrow the link dropped (the page writes the same).
+    static let lostCaption = "the link dropped it: it never arrives"
+
+    /// The arrow of the packet a `link-drop` names, if the capture saw it leave: same direction,
+    /// flags, sequence number and length, captured at most 100 ms before the drop, not yet lost.
+    private func capturedArrow(of lost: LadderEvent.LostPacket) -> Int? {
+        for position in items.indices.reversed() {
+            guard case .arrow(let arrow) = items[position].item else { continue }
+            let segment = arrow.segment
+            if lost.time - segment.time > 0.1 { return nil }
+            if segment.source == lost.source, segment.destination == lost.destination, segment.flags == lost.flags,
+               segment.sequence == lost.sequence, segment.length == lost.length, arrow.lostReason == nil,
+               segment.time <= lost.time {
+                return position
+            }
+        }
+        return nil
     }
 
     mutating func add(_ change: LadderEvent.StateChange, index: Int) {

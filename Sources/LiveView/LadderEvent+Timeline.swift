@@ -24,6 +24,13 @@ extension LadderEvent {
                   let server = event.string("server") else { return nil }
             self = .connection(Summary(connection: connection, client: client, server: server,
                                        outcome: event.string("outcome") ?? "", connState: event.string("conn_state")))
+        case "link-drop":
+            guard let source = Self.endpoint(event, "src", "sport"), let destination = Self.endpoint(event, "dst", "dport"),
+                  let length = event.int("len"), length >= 0 else { return nil }
+            self = .linkDrop(LostPacket(time: time, source: source, destination: destination,
+                                        flags: event["flags"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+                                        sequence: event.int("seq").flatMap(UInt32.init(exactly:)), length: length,
+                                        reason: event.string("reason") ?? "?"))
         default:
             return nil
         }

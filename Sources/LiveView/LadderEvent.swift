@@ -9,6 +9,31 @@ public enum LadderEvent: Sendable, Equatable {
     case state(StateChange)
     /// `connection`: the summary handshake-watch writes when a connection ends.
     case connection(Summary)
+    /// `link-drop`: lab-link lost this packet on purpose; an arrow that ends halfway, in ✗.
+    case linkDrop(LostPacket)
+
+    /// A `link-drop` event: the packet's addresses, TCP flags and raw sequence number, and why.
+    public struct LostPacket: Sendable, Equatable {
+        public var time: Double
+        public var source: LadderEndpoint
+        public var destination: LadderEndpoint
+        public var flags: [String]
+        public var sequence: UInt32?
+        public var length: Int
+        /// `rule`, `loss` or `queue`.
+        public var reason: String
+
+        public init(time: Double, source: LadderEndpoint, destination: LadderEndpoint, flags: [String],
+                    sequence: UInt32?, length: Int, reason: String) {
+            self.time = time
+            self.source = source
+            self.destination = destination
+            self.flags = flags
+            self.sequence = sequence
+            self.length = length
+            self.reason = reason
+        }
+    }
 
     /// A `packet` event: addresses, flags and the raw (absolute) sequence numbers of the wire.
     public struct Segment: Sendable, Equatable {

@@ -14,6 +14,7 @@ struct LadderLayout {
     struct Moment {
         enum Kind {
             case arrow(LadderConnection.Arrow)
+            case lost(LadderConnection.LostArrow)
             case state(LadderEvent.StateChange, LadderConnection.Side)
             case callStart(Int)   // index into `calls`
             case callEnd(Int)
@@ -43,6 +44,7 @@ struct LadderLayout {
             switch item {
             case .arrow(let arrow): moments.append(Moment(time: arrow.segment.time, order: Double(index), height: 78, kind: .arrow(arrow)))
             case .state(let change, let side): moments.append(Moment(time: change.time, order: Double(index), height: 36, kind: .state(change, side)))
+            case .lost(let lost): moments.append(Moment(time: lost.packet.time, order: Double(index), height: 78, kind: .lost(lost)))
             }
         }
         for (index, call) in ladder.calls(of: connection) {

@@ -68,6 +68,7 @@ public enum SVGLadderWriter {
             switch moment.kind {
             case .arrow(let arrow): out += self.arrow(arrow, y: moment.y, since: connection.firstTime)
             case .state(let change, let side): out += state(change.to, side: side, y: moment.y)
+            case .lost(let lost): out += self.lost(lost, y: moment.y, since: connection.firstTime)
             case .callStart, .callEnd: break
             }
         }
@@ -104,9 +105,12 @@ public enum SVGLadderWriter {
 
     static func arrow(_ arrow: LadderConnection.Arrow, y: Int, since start: Double) -> String {
         let from = arrow.fromClient ? LadderLayout.clientX : LadderLayout.serverX
-        let to = arrow.fromClient ? LadderLayout.serverX : LadderLayout.clientX
-        let direction = to > from ? 1 : -1
-        let y1 = y + 22, y2 = y1 + LadderLayout.slope, middle = (from + to) / 2
+        let far = arrow.fromClient ? LadderLayout.serverX : LadderLayout.clientX
+        let middle = (from + far) / 2
+        // A packet the link dropped stops halfway: its head there, then ✗.
+        let to = arrow.lostReason == nil ? far : middle
+        let direction = far > from ? 1 : -1
+        let y1 = y + 22, y2 = y1 + (arrow.lostReason == nil ? LadderLayout.slope : LadderLayout.slope / 2)
         let (stroke, dash) = colour(ofStep: arrow.segment.step)
         var out = "<g stroke=\"\(stroke)\" fill=\"\(stroke)\">\n"
         out += "<title>\(escaped(arrow.label)): \(escaped(arrow.caption))</title>\n"
@@ -116,12 +120,34 @@ public enum SVGLadderWriter {
         if arrow.segment.step == "rst" {
             out += text("✕", x: to - direction * 36, y: y2 + 28, attributes: "stroke=\"none\" font-size=\"24\" font-weight=\"bold\" text-anchor=\"middle\"")
         }
+        if arrow.lostReason != nil {
+            out += text("✗", x: to + direction * 22, y: y2 + 9, attributes: "stroke=\"none\" font-size=\"28\" font-weight=\"bold\" text-anchor=\"middle\" fill=\"#c81e1e\"")
+        }
         out += text(arrow.label, x: middle, y: y1 + LadderLayout.slope / 2 - 10,
                     attributes: "stroke=\"none\" font-size=\"21\" font-weight=\"bold\" text-anchor=\"middle\" fill=\"#15171a\"")
         out += text(arrow.caption, x: middle, y: y1 + LadderLayout.slope / 2 + 26,
                     attributes: "stroke=\"none\" font-size=\"16\" text-anchor=\"middle\"")
         out += "</g>\n"
         out += text(LadderNumbers.elapsed(arrow.segment.time - start), x: 6, y: y1 + 6, attributes: "font-size=\"15\" fill=\"#5b6168\"")
+        return out
+    }
+
+    /// A packet the link lost: a dashed arrow from its sender that stops halfway, in ✗.
+    static func lost(_ lost: LadderConnection.LostArrow, y: Int, since start: Double) -> String {
+        let from = lost.fromClient ? LadderLayout.clientX : LadderLayout.serverX
+        let to = (LadderLayout.clientX + LadderLayout.serverX) / 2
+        let direction = to > from ? 1 : -1
+        let y1 = y + 22, y2 = y1 + LadderLayout.slope / 2
+        let stroke = "#c81e1e"
+        // `fill` first: not a `<g stroke=` packet arrow, of which there is one per packet that arrived.
+        var out = "<g fill=\"\(stroke)\" stroke=\"\(stroke)\">\n"
+        out += "<title>\(escaped(lost.label)): the link dropped it</title>\n"
+        out += "<line x1=\"\(from)\" y1=\"\(y1)\" x2=\"\(to - direction * 16)\" y2=\"\(y2)\" stroke-width=\"3.5\" stroke-dasharray=\"8 6\"/>\n"
+        out += text("✗", x: to, y: y2 + 9, attributes: "stroke=\"none\" font-size=\"28\" font-weight=\"bold\" text-anchor=\"middle\"")
+        out += text(lost.label, x: (from + to) / 2 + direction * 40, y: y1 - 4,
+                    attributes: "stroke=\"none\" font-size=\"19\" font-weight=\"bold\" text-anchor=\"middle\" fill=\"#15171a\"")
+        out += "</g>\n"
+        out += text(LadderNumbers.elapsed(lost.packet.time - start), x: 6, y: y1 + 6, attributes: "font-size=\"15\" fill=\"#5b6168\"")
         return out
     }
 

@@ -33,6 +33,12 @@ public enum Signals {
         Syscall.block(termination)
     }
 
+    /// Blocks SIGHUP too (a closed terminal): for a program that must clean up on it as on
+    /// SIGTERM, and reads all three from a signalfd (`Syscall.terminationSignalDescriptor`).
+    public static func blockTerminationAndHangup() {
+        Syscall.block(termination + [SIGHUP])
+    }
+
     /// Waits until SIGINT or SIGTERM arrives and returns which (call after `blockTermination`).
     @discardableResult
     public static func waitForTermination() -> Int32 {

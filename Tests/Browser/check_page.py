@@ -2,7 +2,7 @@
 """Opens the live view in a real headless Chromium and checks what a class would see.
 
     check_page.py URL [--screenshot FILE] [--console-log FILE] [--handshake] [--events N]
-                      [--connections N] [--drop URL] [--reset URL] [--keyboard] [--visit-all [--labels FILE]] [--ended]
+                      [--connections N] [--drop URL] [--reset URL] [--keyboard] [--visit-all [--labels FILE] [--lost FILE]] [--ended]
                       [--timeout SECONDS]
 
 Every wait is bounded by --timeout (default 60 s); nothing sleeps to synchronise. Checks:
@@ -22,6 +22,8 @@ Every wait is bounded by --timeout (default 60 s); nothing sleeps to synchronise
                    (its arrows, its summary line)
   --labels FILE    with --visit-all: writes every arrow's label and caption, a line each
                    (`SYN seq 0<TAB>1/3 connect() sends SYN, blocks`), connection after connection
+  --lost FILE      with --visit-all: writes the title of every lost arrow (a `link-drop`, drawn
+                   ending in ✗ halfway), a line each
   --ended          the status line says the capture ended (event: end)
   --events-url URL the page holds exactly as many events as the server's /events.jsonl says it
                    kept (its Last-Event-ID header), and no message came twice (after --drop too)
@@ -173,7 +175,13 @@ return [...document.querySelectorAll('#ladder g.seg')].map((g) =>
 """
 
 
-def visit_all(driver, timeout, labels=None):
+LOST = """
+return [...document.querySelectorAll('#ladder g.lost, #ladder g.seg')].map((g) => g.querySelector('title').textContent)
+  .filter((title) => title.includes(' lost ('));
+"""
+
+
+def visit_all(driver, timeout, labels=None, lost_file=None):
     """Clicks each connection of the list; its diagram must show its arrows and summary line.
 
     The page draws on its next frame, not on each event: first wait until the list shows every
@@ -185,7 +193,7 @@ def visit_all(driver, timeout, labels=None):
     wait_until(f"the list to show all {held} connections",
                lambda: len(driver.find_elements("css selector", rows)) == held, timeout)
     buttons = driver.find_elements("css selector", rows)
-    arrows = []
+    arrows, lost = [], []
     for button in buttons:
         number = button.get_attribute("textContent").split()[0]    # "#12"
         # A click through the DOM: with one connection the list is hidden, and still works.
@@ -194,6 +202,10 @@ def visit_all(driver, timeout, labels=None):
             "return document.getElementById('summary').textContent.split(' ')[0] === arguments[0]"
             " && document.querySelectorAll('#ladder g.seg').length > 0", number), timeout)
         arrows += driver.execute_script(ARROWS)
+        lost += driver.execute_script(LOST)
+    if lost_file:
+        with open(lost_file, "w", encoding="utf-8") as file:
+            file.write("".join(line + "\n" for line in lost))
     if labels:
         with open(labels, "w", encoding="utf-8") as file:
             file.write("".join(line + "\n" for line in arrows))
@@ -252,7 +264,7 @@ def run(args, driver, failures):
     if args.keyboard:
         keyboard(driver)
     if args.visit_all:
-        visit_all(driver, args.timeout, args.labels)
+        visit_all(driver, args.timeout, args.labels, args.lost)
     if args.ended:
         wait_until("the end of the capture", lambda: driver.execute_script(
             "return document.getElementById('status').dataset.link") == "ended", args.timeout)
@@ -271,6 +283,7 @@ def main():
     parser.add_argument("--keyboard", action="store_true")
     parser.add_argument("--visit-all", action="store_true")
     parser.add_argument("--labels")
+    parser.add_argument("--lost")
     parser.add_argument("--ended", action="store_true")
     parser.add_argument("--events-url")
     parser.add_argument("--reconnected", action="store_true")

@@ -46,7 +46,7 @@ import Testing
             localtime_r(&t, &parts)
             var buffer = [CChar](repeating: 0, count: 64)
             strftime(&buffer, buffer.count, "%d/%b/%Y %H:%M:%S", &parts)
-            #expect(HTTPDate.logString(from: seconds) == String(cString: buffer))
+            #expect(HTTPDate.logString(from: seconds) == String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
     }
 }

@@ -108,7 +108,7 @@ struct BodyPart: Equatable, CustomStringConvertible {
         let f = try Fixture(["-p", "HTTP/1.1"])
         chmod(f.folder.path, 0o755)
         let data = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
-        FileManager.default.createFile(atPath: f.root + "/data.bin", contents: Data(data))
+        _ = FileManager.default.createFile(atPath: f.root + "/data.bin", contents: Data(data))
         let nginx = try NginxPeer(root: f.root)
         let ranges = [
             "bytes=0-9", "bytes=-10", "bytes=990-", "bytes=0-9,20-29", "bytes=20-29,0-9", "bytes=0-9, 500-", "bytes=-5,0-4",

@@ -72,16 +72,23 @@ import TestSupport
         }
     }
 
-    @Test func lessonTenIsRootOnlyAndCleansItsNamespaces() throws {
+    /// Lesson 10 runs on lab-link: root for every command, the link up first, no netem. lab-link
+    /// removes its namespaces itself (on SIGTERM, and a killed one's at its next start).
+    @Test func lessonTenIsRootOnlyOnLabLink() throws {
         let lesson = try catalog.lesson("10")
-        let everyCommandNeedsRoot = lesson.steps.flatMap(\.commands).allSatisfy { $0.needsRoot }
-        #expect(everyCommandNeedsRoot)
-        let cleanup = lesson.cleanup.joined(separator: "\n")
-        #expect(cleanup.contains("ip netns del st-client"))
-        #expect(cleanup.contains("ip netns del st-server"))
-        let setup = lesson.steps[0].commands[0].script
-        #expect(setup.contains("ip netns add st-client") && setup.contains("ip netns add st-server"))
-        #expect(lesson.steps.flatMap(\.commands).contains { $0.script.contains("Specified qdisc kind is unknown") })
+        let commands = lesson.steps.flatMap(\.commands)
+        #expect(commands.allSatisfy { $0.needsRoot })
+        #expect(lesson.steps[0].commands[0].script == "lab-link --delay 50ms")
+        #expect(!commands.contains { $0.script.contains("tc qdisc") })
+    }
+
+    /// Lesson 11's watcher replays its recording without root, with lab-link's dropped SYN-ACK in it.
+    @Test func lessonElevenReplaysItsRecordingWithTheDrop() throws {
+        let lesson = try catalog.lesson("11")
+        let watch = try #require(lesson.steps.flatMap(\.commands).first { $0.label == "watch" })
+        #expect(watch.fallback?.script == "handshake-watch -r captures/lost-syn-ack.pcap")
+        let sidecar = try String(contentsOf: packageRoot.appendingPathComponent("captures/lost-syn-ack.events.jsonl"), encoding: .utf8)
+        #expect(sidecar.split(separator: "\n").filter { $0.contains("\"type\":\"link-drop\"") }.count == 1)
     }
 
     @Test func lessonThreeIsTheDemo() throws {

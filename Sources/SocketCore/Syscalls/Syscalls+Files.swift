@@ -232,3 +232,20 @@ extension Syscall {
         return names.joined(separator: "|")
     }
 }
+
+extension Syscall {
+    /// Writes `text` to a new or existing file (open(2) with O_CREAT | O_TRUNC, mode 0644,
+    /// write(2), close(2)): a small state file such as lab-link's record of its namespaces.
+    public static func writeFile(_ path: String, _ text: String) throws {
+        let fd = try call("open", "\"\(path)\", O_WRONLY | O_CREAT | O_TRUNC, 0644", result: { "fd \($0)" }) {
+            Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        }
+        defer { try? close(fd) }
+        try Array(text.utf8).withUnsafeBytes { try writeAll(fd, $0) }
+    }
+
+    /// unlink(2): removes a file's name.
+    public static func unlink(_ path: String) throws {
+        _ = try call("unlink", "\"\(path)\"") { Glibc.unlink(path) }
+    }
+}

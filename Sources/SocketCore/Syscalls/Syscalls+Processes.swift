@@ -1,16 +1,17 @@
 @preconcurrency import Glibc
+import CLinux
 
 /// The process calls of the lesson runner and the tools: pipes to read a child's output, starting
-/// it, waiting for it, signalling it, and sleeping. Wrapped like the socket calls (a `SocketError`
+/// it (lab-link asks iproute2's `ip` to make namespaces, as a teacher would type it), waiting for
+/// it, signalling it, and sleeping. Wrapped like the socket calls (a `SocketError`
 /// naming the call and errno) and untraced: `--trace` is about a program's sockets.
 extension Syscall {
-    /// pipe(2), both ends then close-on-exec (fcntl FD_CLOEXEC): a one-way channel; a child gets
-    /// its end through dup2 only, so no other command ever holds it open (which would keep the
-    /// reader from seeing end of file).
+    /// pipe2(2) with O_CLOEXEC: a read end and a write end.
     public static func pipe() throws -> (read: Int32, write: Int32) {
-        var ends: [Int32] = [-1, -1]
-        _ = try call("pipe", "", traced: false) { Glibc.pipe(&ends) }
-        for fd in ends { _ = Glibc.fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        var ends: [Int32] = [0, 0]
+        _ = try call("pipe2", "O_CLOEXEC", result: { (_: Int32) in "[fd \(ends[0]), fd \(ends[1])]" }) {
+            sockettutor_pipe_cloexec(&ends)
+        }
         return (ends[0], ends[1])
     }
 
@@ -69,6 +70,36 @@ extension Syscall {
         var child: pid_t = 0
         let result = posix_spawn(&child, path, &actions, &attributes, argv, envp)
         guard result == 0 else { throw SocketError(call: "posix_spawn", errno: Errno(rawValue: result)) }
+        return child
+    }
+
+    /// posix_spawnp(3) of `arguments[0]` (looked up on PATH) with stdin from /dev/null, stdout to
+    /// /dev/null and stderr into `stderrFD`; SIGINT/SIGTERM unblocked in the child even when the
+    /// caller blocks them (a blocked mask is inherited). Returns the child's pid.
+    public static func spawn(_ arguments: [String], stderrFD: Int32) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, stderrFD, 2)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var child: pid_t = 0
+        let span = Trace.begin()
+        let status = posix_spawnp(&child, arguments[0], &actions, &attributes, &argv, environ)
+        guard status == 0 else {
+            span?.end("posix_spawnp(\"\(arguments[0])\") -> \(Errno(rawValue: status))")
+            throw SocketError(call: "posix_spawnp", errno: Errno(rawValue: status))
+        }
+        span?.end("posix_spawnp(\"\(arguments.joined(separator: " "))\") -> pid \(child)")
         return child
     }
 
