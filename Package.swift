@@ -28,19 +28,23 @@ let package = Package(
         // JSON Lines form, the `.events.jsonl` sidecar of a capture, and the merge.
         .target(name: "Timeline", dependencies: ["SocketCore"]),
 
+        // `--version` of every tool: VERSION and the git commit, written before each build by the plugin.
+        .target(name: "BuildInfo", plugins: ["BuildInfoPlugin"]),
+        .plugin(name: "BuildInfoPlugin", capability: .buildTool()),
+
         // The classic echo pair.
         .executableTarget(name: "EchoServer", dependencies: [
-            "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "BuildInfo", "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "EchoClient", dependencies: [
-            "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "BuildInfo", "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Python's http.server, re-created: server + request handlers.
         .target(name: "HTTPServerKit", dependencies: ["SocketCore", "CLinux"]),
         .systemLibrary(name: "CLinux", path: "Sources/CLinux"),   // epoll and openat2, missing from Glibc's module
         .executableTarget(name: "HTTPServer", dependencies: [
-            "HTTPServerKit", "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "BuildInfo", "HTTPServerKit", "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // libpcap, as a system library (apt: libpcap-dev).
@@ -49,7 +53,7 @@ let package = Package(
         // The kernel's view: tracepoints (tracefs), the socket table (sock_diag), TcpExt counters.
         .target(name: "KernelKit", dependencies: ["SocketCore", "Timeline", "CPcap"]),
         .executableTarget(name: "HandshakeWatch", dependencies: [
-            "HandshakeKit", "KernelKit", "LiveView", "SocketCore", "Timeline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "BuildInfo", "HandshakeKit", "KernelKit", "LiveView", "SocketCore", "Timeline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // The projector view: the ladder diagram as a web page (embedded) and as a standalone SVG.
@@ -59,7 +63,7 @@ let package = Package(
         // The lesson runner.
         .target(name: "LessonKit", dependencies: ["SocketCore", "Timeline", "CLinux"]),   // CLinux: prctl(2)
         .executableTarget(name: "Lesson", dependencies: [
-            "LessonKit", "LiveView", "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "BuildInfo", "LessonKit", "LiveView", "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Tests. TestSupport starts the built executables as real processes and reads their output.

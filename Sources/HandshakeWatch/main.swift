@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import ArgumentParser
+import BuildInfo
 import HandshakeKit
 import KernelKit
 import LiveView
@@ -19,7 +20,8 @@ struct HandshakeWatch: ParsableCommand {
             Live capture needs root or CAP_NET_RAW; reading a file (-r captures/echo-ipv4.pcap) does not.
             A file X.pcap read with -r brings the events recorded beside it in X.events.jsonl (the programs' system calls, stamped as strace -tt -T, and their output), shown among the packets in time order.
             FILTER is a BPF expression as for tcpdump ('port 5000', 'host ::1'); 'tcp' is always implied.
-            """)
+            """,
+        version: BuildInfo.versionLine)
 
     @Option(name: [.customShort("i"), .customLong("interface")],
             help: ArgumentHelp("Interface to capture on (pcap_create(3)); lo, the default, carries this machine's own traffic.", valueName: "iface"))

@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import ArgumentParser
+import BuildInfo
 import Foundation
 import LessonKit
 import LiveView
@@ -18,6 +19,7 @@ struct LessonCommand: ParsableCommand {
             checks it against what the lesson promises. Whatever it started is stopped at the end, \
             on a failing step and on Ctrl-C. lessons/README.md describes the format.
             """,
+        version: BuildInfo.versionLine,
         subcommands: [List.self, Run.self, Check.self])
 }
 
