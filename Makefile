@@ -6,6 +6,7 @@ BIN := .build/debug
 RELEASE_BIN := .build/release
 
 .PHONY: all setup build release test test-tsan test-asan fuzz fuzz-merge demo lessons bench bench-echo bench-http bench-handshake bench-fuzz bench-liveview clean
+.PHONY: install-build install uninstall deb
 
 all: build
 
@@ -81,4 +82,36 @@ bench-liveview: release
 	bench/liveview/run
 
 clean:
-	rm -rf .build .build-tsan .build-asan Fuzz/.build Fuzz/.scratch
+	rm -rf .build .build-tsan .build-asan .build-install Fuzz/.build Fuzz/.scratch
+
+# Installing like a tool (scripts/install, scripts/deb). GNU conventions:
+#   make install-build                 as yourself: release tools with the Swift runtime linked in
+#                                      (no toolchain needed to run them), man pages, completions
+#   sudo make install                  into PREFIX (/usr/local); DESTDIR= stages, BINDIR=, MANDIR=
+#   sudo make uninstall                removes exactly what install put there
+#   make deb                           .build-install/sockettutor_<version>_<arch>.deb
+# The build lives in .build-install, apart from the debug build, with the versions pinned in
+# Package.resolved. It is redone only when a source is newer than it, so `sudo make install`
+# after `make install-build` needs no swift on root's PATH.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+INSTALL_DIRS = PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" BINDIR="$(BINDIR)" DATADIR="$(DATADIR)" MANDIR="$(MANDIR)"
+INSTALL_SOURCES := $(shell find Sources Plugins -type f 2>/dev/null) Package.swift Package.resolved VERSION
+
+.build-install/dist/tools: $(INSTALL_SOURCES)
+	@scripts/setup
+	@SWIFT=$(SWIFT) scripts/install build
+
+install-build: .build-install/dist/tools
+
+install: .build-install/dist/tools
+	@$(INSTALL_DIRS) scripts/install install
+
+uninstall:
+	@$(INSTALL_DIRS) scripts/install uninstall
+
+deb: .build-install/dist/tools
+	@scripts/setup dpkg-dev
+	@scripts/deb

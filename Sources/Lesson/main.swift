@@ -25,7 +25,7 @@ struct LessonCommand: ParsableCommand {
 
 /// Options every subcommand shares.
 struct Common: ParsableArguments {
-    @Option(help: "The lessons folder (default: lessons/ of the package, found from here or from this executable).")
+    @Option(help: "The lessons folder (default: $SOCKETTUTOR_SHARE/lessons, else lessons/ of the checkout found from here or from this executable, else share/sockettutor/lessons beside this executable's bin/).")
     var lessons: String?
 
     @Flag(help: "Run root-only steps from their recorded captures in captures/, even as root.")
@@ -36,14 +36,22 @@ struct Common: ParsableArguments {
     func catalog() throws -> Catalog {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         guard let catalog = lessons.map(Catalog.init(folder:)) ?? Catalog.locate(executable: executable) else {
-            throw LessonError.notFound("cannot find the lessons/ folder: run from the package, or pass --lessons DIR")
+            throw LessonError.notFound("cannot find the lessons/ folder (looked in \(Catalog.installedShare(executable: executable))/lessons): "
+                + "run from the package, set SOCKETTUTOR_SHARE to the folder holding lessons/, or pass --lessons DIR")
         }
         _ = try catalog.files()   // a missing or empty folder: one line now, not a confusing one later
         _ = FileManager.default.changeCurrentDirectoryPath(catalog.packageRoot)
         return catalog
     }
 
-    /// Where the built tools are: `$SOCKETTUTOR_BIN`, else beside this executable (`.build/debug`).
+    /// A lesson named on the command line: a number as it is, a file made absolute from the folder
+    /// the command started in (catalog() then moves to the package root).
+    static func lessonArgument(_ which: String) -> String {
+        Int(which) != nil ? which : URL(fileURLWithPath: which).standardizedFileURL.path
+    }
+
+    /// Where the tools are: `$SOCKETTUTOR_BIN`, else beside this executable (`.build/debug`, or
+    /// `PREFIX/bin` when installed).
     var binDirectory: String {
         if let override = ProcessInfo.processInfo.environment["SOCKETTUTOR_BIN"] { return override }
         return URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().path
@@ -159,8 +167,9 @@ extension LessonCommand {
             let hub = serve.map { _ in EventHub() }
             stopEverythingOnSignal(endingStreamsOf: hub)
             try reportingErrors {
+                let which = Common.lessonArgument(self.lesson)
                 let catalog = try common.catalog()
-                let lesson = try catalog.lesson(self.lesson)
+                let lesson = try catalog.lesson(which)
                 guard step >= 1 && step <= lesson.steps.count else {
                     throw LessonError.notFound("lesson \(lesson.number) has steps 1 to \(lesson.steps.count)")
                 }
@@ -194,8 +203,9 @@ extension LessonCommand {
         func run() throws {
             stopEverythingOnSignal()
             try reportingErrors {
+                let which = lessons.map(Common.lessonArgument)
                 let catalog = try common.catalog()
-                let selected = try lessons.isEmpty ? catalog.lessons() : lessons.map { try catalog.lesson($0) }
+                let selected = try which.isEmpty ? catalog.lessons() : which.map { try catalog.lesson($0) }
                 var failed: [String] = []
                 for lesson in selected {
                     var options = LessonRunner.Options(mode: .check, binDirectory: common.binDirectory)
