@@ -22,9 +22,10 @@ release: setup
 # The whole suite (see scripts/test): live-capture suites, whose names contain "Live", run
 # afterwards on their own, one test at a time, so no other test's traffic lands in their captures.
 # The projector page's browser test and the SVG check need a headless Chromium, its driver,
-# selenium (Debian's, for Debian's python3) and xmllint: installed here, not for the demo.
+# selenium (Debian's, for Debian's python3) and xmllint: installed here, not for the demo; man-db
+# and dpkg-dev for the install tests (man -l of each page, make deb).
 test: setup
-	@scripts/setup chromium chromium-driver python3-selenium libxml2-utils
+	@scripts/setup chromium chromium-driver python3-selenium libxml2-utils man-db dpkg-dev
 	@SWIFT=$(SWIFT) scripts/test
 
 # The whole suite under ThreadSanitizer / AddressSanitizer, the tools the tests start included
@@ -98,7 +99,10 @@ BINDIR ?= $(PREFIX)/bin
 DATADIR ?= $(PREFIX)/share
 MANDIR ?= $(DATADIR)/man
 INSTALL_DIRS = PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" BINDIR="$(BINDIR)" DATADIR="$(DATADIR)" MANDIR="$(MANDIR)"
-INSTALL_SOURCES := $(shell find Sources Plugins -type f 2>/dev/null) Package.swift Package.resolved VERSION
+# The commit is part of --version: a new commit (HEAD, or the branch it names, moving) rebuilds too.
+GIT_HEAD := $(wildcard $(shell git rev-parse --git-path HEAD 2>/dev/null) \
+	$(shell ref=$$(git symbolic-ref -q HEAD 2>/dev/null) && git rev-parse --git-path $$ref 2>/dev/null))
+INSTALL_SOURCES := $(shell find Sources Plugins -type f 2>/dev/null) Package.swift Package.resolved VERSION scripts/install $(GIT_HEAD)
 
 .build-install/dist/tools: $(INSTALL_SOURCES)
 	@scripts/setup

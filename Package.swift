@@ -80,6 +80,8 @@ let package = Package(
         .testTarget(name: "KernelKitTests", dependencies: ["KernelKit", "Timeline", "SocketCore", "TestSupport"]),
         .testTarget(name: "TimelineTests", dependencies: ["Timeline", "SocketCore"]),
         .testTarget(name: "LessonKitTests", dependencies: ["LessonKit", "SocketCore", "Timeline", "TestSupport"]),
+        // make install / make deb, run as a lab administrator would (release builds: the live phase).
+        .testTarget(name: "InstallTests", dependencies: ["TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
