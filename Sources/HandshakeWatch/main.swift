@@ -17,7 +17,7 @@ struct HandshakeWatch: ParsableCommand {
         commandName: "handshake-watch",
         abstract: "Watch TCP connections open (SYN, SYN-ACK, ACK) and close (FIN or RST), live or from a capture file.",
         discussion: """
-            Live capture needs root or CAP_NET_RAW; reading a file (-r captures/echo-ipv4.pcap) does not.
+            Live capture needs root or CAP_NET_RAW (the .deb gives it to members of the group sockettutor); --kernel's tracepoints need root (tracefs); reading a file (-r captures/echo-ipv4.pcap) needs neither.
             A file X.pcap read with -r brings the events recorded beside it in X.events.jsonl (the programs' system calls, stamped as strace -tt -T, and their output), shown among the packets in time order.
             FILTER is a BPF expression as for tcpdump ('port 5000', 'host ::1'); 'tcp' is always implied.
             """,

@@ -18,6 +18,10 @@ struct LessonCommand: ParsableCommand {
             step (servers in the background on port 0, watchers, clients), labels their output and \
             checks it against what the lesson promises. Whatever it started is stopped at the end, \
             on a failing step and on Ctrl-C. lessons/README.md describes the format.
+            The lessons are found in $SOCKETTUTOR_SHARE/lessons when SOCKETTUTOR_SHARE is set, else in the \
+            checkout run from, else in share/sockettutor/lessons beside this executable's bin/ (an \
+            installation); their commands run in the folder holding lessons/, with the tools beside \
+            lesson first on PATH.
             """,
         version: BuildInfo.versionLine,
         subcommands: [List.self, Run.self, Check.self])

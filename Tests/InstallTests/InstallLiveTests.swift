@@ -17,12 +17,17 @@ struct InstallLiveTests {
     /// The executables every install must hold (a new executable product adds to them).
     static let knownTools = ["echo-client", "echo-server", "handshake-watch", "http-server", "lesson"]
 
-    /// What `--version` must print: VERSION, and the commit when git can name it here.
+    /// What `--version` must print: VERSION, and the commit when the package is the top of a git
+    /// work tree (as Plugins/BuildInfoPlugin/write-build-info decides).
     static var expectedVersion: String {
         let version = (try? String(contentsOf: packageRoot.appendingPathComponent("VERSION"), encoding: .utf8))?
             .trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
-        if let git = try? runCommand("/usr/bin/env", ["git", "-C", packageRoot.path, "rev-parse", "--short", "HEAD"]),
-           git.status == 0, let commit = git.stdout.first, !commit.isEmpty {
+        let git = { (arguments: [String]) in
+            (try? runCommand("/usr/bin/env", ["git", "-C", packageRoot.path] + arguments)).flatMap { $0.status == 0 ? $0.stdout.first : nil }
+        }
+        if let top = git(["rev-parse", "--show-toplevel"]),
+           URL(fileURLWithPath: top).resolvingSymlinksInPath() == packageRoot.resolvingSymlinksInPath(),
+           let commit = git(["rev-parse", "--short", "HEAD"]) {
             return "sockettutor \(version) (\(commit))"
         }
         return "sockettutor \(version)"
