@@ -39,11 +39,12 @@ struct Common: ParsableArguments {
     /// `captures/...` and `Sources/...` relative to it).
     func catalog() throws -> Catalog {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
-        guard let catalog = lessons.map(Catalog.init(folder:)) ?? Catalog.locate(executable: executable) else {
+        guard let found = lessons.map(Catalog.init(folder:)) ?? Catalog.locate(executable: executable) else {
             throw LessonError.notFound("cannot find the lessons/ folder (looked in \(Catalog.installedShare(executable: executable))/lessons): "
                 + "run from the package, set SOCKETTUTOR_SHARE to the folder holding lessons/, or pass --lessons DIR")
         }
-        _ = try catalog.files()   // a missing or empty folder: one line now, not a confusing one later
+        _ = try found.files()   // a missing or empty folder: one line now, not a confusing one later
+        let catalog = found.absolute
         _ = FileManager.default.changeCurrentDirectoryPath(catalog.packageRoot)
         return catalog
     }

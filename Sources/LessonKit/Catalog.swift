@@ -5,9 +5,11 @@ public struct Catalog: Sendable {
     /// The `lessons/` folder.
     public let folder: String
 
-    /// `folder` may be relative: it is made absolute now, from the current folder, because the
-    /// runner later moves to the package root.
-    public init(folder: String) { self.folder = URL(fileURLWithPath: folder).standardizedFileURL.path }
+    public init(folder: String) { self.folder = folder }
+
+    /// The same folder as an absolute path, from the current folder (the runner then moves to
+    /// the package root, where a relative one would name another folder).
+    public var absolute: Catalog { Catalog(folder: URL(fileURLWithPath: folder).standardizedFileURL.path) }
 
     /// `lessons/` found from, in order:
     /// 1. `$SOCKETTUTOR_LESSONS` (the folder itself), then `$SOCKETTUTOR_SHARE/lessons`;
