@@ -13,11 +13,12 @@ all: build
 setup:
 	@scripts/setup
 
+# --force-resolved-versions: the dependency versions pinned in Package.resolved, or an error.
 build: setup
-	$(SWIFT) build
+	$(SWIFT) build --force-resolved-versions
 
 release: setup
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release --force-resolved-versions
 
 # The whole suite (see scripts/test): live-capture suites, whose names contain "Live", run
 # afterwards on their own, one test at a time, so no other test's traffic lands in their captures.
