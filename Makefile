@@ -6,24 +6,27 @@ BIN := .build/debug
 RELEASE_BIN := .build/release
 
 .PHONY: all setup build release test test-tsan test-asan fuzz fuzz-merge demo lessons bench bench-echo bench-http bench-handshake bench-fuzz bench-liveview bench-link clean
+.PHONY: install-build install uninstall deb
 
 all: build
 
 setup:
 	@scripts/setup
 
+# --force-resolved-versions: the dependency versions pinned in Package.resolved, or an error.
 build: setup
-	$(SWIFT) build
+	$(SWIFT) build --force-resolved-versions
 
 release: setup
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release --force-resolved-versions
 
 # The whole suite (see scripts/test): live-capture suites, whose names contain "Live", run
 # afterwards on their own, one test at a time, so no other test's traffic lands in their captures.
 # The projector page's browser test and the SVG check need a headless Chromium, its driver,
-# selenium (Debian's, for Debian's python3) and xmllint: installed here, not for the demo.
+# selenium (Debian's, for Debian's python3) and xmllint: installed here, not for the demo; man-db
+# and dpkg-dev for the install tests (man -l of each page, make deb).
 test: setup
-	@scripts/setup chromium chromium-driver python3-selenium libxml2-utils
+	@scripts/setup chromium chromium-driver python3-selenium libxml2-utils man-db dpkg-dev
 	@SWIFT=$(SWIFT) scripts/test
 
 # The whole suite under ThreadSanitizer / AddressSanitizer, the tools the tests start included
@@ -87,4 +90,39 @@ bench-link: release
 	bench/link/run
 
 clean:
-	rm -rf .build .build-tsan .build-asan Fuzz/.build Fuzz/.scratch
+	rm -rf .build .build-tsan .build-asan .build-install Fuzz/.build Fuzz/.scratch
+
+# Installing like a tool (scripts/install, scripts/deb). GNU conventions:
+#   make install-build                 as yourself: release tools with the Swift runtime linked in
+#                                      (no toolchain needed to run them), man pages, completions
+#   sudo make install                  into PREFIX (/usr/local); DESTDIR= stages, BINDIR=, MANDIR=
+#   sudo make uninstall                removes exactly what install put there
+#   make deb                           .build-install/sockettutor_<version>_<arch>.deb
+# The build lives in .build-install, apart from the debug build, with the versions pinned in
+# Package.resolved. It is redone only when a source is newer than it, so `sudo make install`
+# after `make install-build` needs no swift on root's PATH.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+INSTALL_DIRS = PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" BINDIR="$(BINDIR)" DATADIR="$(DATADIR)" MANDIR="$(MANDIR)"
+# The commit is part of --version: a new commit (HEAD, or the branch it names, moving) rebuilds too.
+GIT_HEAD := $(wildcard $(shell git rev-parse --git-path HEAD 2>/dev/null) \
+	$(shell ref=$$(git symbolic-ref -q HEAD 2>/dev/null) && git rev-parse --git-path $$ref 2>/dev/null))
+INSTALL_SOURCES := $(shell find Sources Plugins -type f 2>/dev/null) Package.swift Package.resolved VERSION scripts/install $(GIT_HEAD)
+
+.build-install/dist/tools: $(INSTALL_SOURCES)
+	@scripts/setup
+	@SWIFT=$(SWIFT) scripts/install build
+
+install-build: .build-install/dist/tools
+
+install: .build-install/dist/tools
+	@$(INSTALL_DIRS) scripts/install install
+
+uninstall:
+	@$(INSTALL_DIRS) scripts/install uninstall
+
+deb: .build-install/dist/tools
+	@scripts/setup dpkg-dev
+	@scripts/deb

@@ -29,19 +29,23 @@ let package = Package(
         // JSON Lines form, the `.events.jsonl` sidecar of a capture, and the merge.
         .target(name: "Timeline", dependencies: ["SocketCore"]),
 
+        // `--version` of every tool: VERSION and the git commit, written before each build by the plugin.
+        .target(name: "BuildInfo", plugins: ["BuildInfoPlugin"]),
+        .plugin(name: "BuildInfoPlugin", capability: .buildTool()),
+
         // The classic echo pair.
         .executableTarget(name: "EchoServer", dependencies: [
-            "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "BuildInfo", "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "EchoClient", dependencies: [
-            "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "BuildInfo", "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Python's http.server, re-created: server + request handlers.
         .target(name: "HTTPServerKit", dependencies: ["SocketCore", "CLinux"]),
         .systemLibrary(name: "CLinux", path: "Sources/CLinux"),   // epoll and openat2, missing from Glibc's module
         .executableTarget(name: "HTTPServer", dependencies: [
-            "HTTPServerKit", "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "BuildInfo", "HTTPServerKit", "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // libpcap, as a system library (apt: libpcap-dev).
@@ -50,7 +54,7 @@ let package = Package(
         // The kernel's view: tracepoints (tracefs), the socket table (sock_diag), TcpExt counters.
         .target(name: "KernelKit", dependencies: ["SocketCore", "Timeline", "CPcap"]),
         .executableTarget(name: "HandshakeWatch", dependencies: [
-            "HandshakeKit", "KernelKit", "LiveView", "SocketCore", "Timeline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "BuildInfo", "HandshakeKit", "KernelKit", "LiveView", "SocketCore", "Timeline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // The projector view: the ladder diagram as a web page (embedded) and as a standalone SVG.
@@ -61,13 +65,13 @@ let package = Package(
         .target(name: "LessonKit", dependencies: ["SocketCore", "Timeline", "CLinux", "CCrashGuard"]),
         .target(name: "CCrashGuard", path: "Sources/CCrashGuard"),   // kills the lesson's process groups if the runner crashes   // CLinux: prctl(2)
         .executableTarget(name: "Lesson", dependencies: [
-            "LessonKit", "LiveView", "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "BuildInfo", "LessonKit", "LiveView", "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // The lab network: a link with delay, loss and a bottleneck between two namespaces (TUN).
         .target(name: "LabLinkKit", dependencies: ["SocketCore", "Timeline", "CPcap"]),
         .executableTarget(name: "LabLink", dependencies: [
-            "LabLinkKit", "SocketCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "LabLinkKit", "SocketCore", "BuildInfo", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Tests. TestSupport starts the built executables as real processes and reads their output.
@@ -85,6 +89,8 @@ let package = Package(
         .testTarget(name: "TimelineTests", dependencies: ["Timeline", "SocketCore"]),
         .testTarget(name: "LabLinkKitTests", dependencies: ["LabLinkKit", "SocketCore", "Timeline", "TestSupport"]),
         .testTarget(name: "LessonKitTests", dependencies: ["LessonKit", "SocketCore", "Timeline", "TestSupport"]),
+        // make install / make deb, run as a lab administrator would (release builds: the live phase).
+        .testTarget(name: "InstallTests", dependencies: ["TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuildInfo
 import SocketCore
 
 /// echo-client: sends a message to an echo server and reads it back in small chunks.
@@ -16,7 +17,8 @@ struct EchoClient: ParsableCommand {
             With MESSAGE or --file: send it, read the echo in --recv-size chunks, exit 0 only if it \
             matches byte for byte. With no MESSAGE (or -): send each line of stdin and print what \
             comes back, like netcat. With --blocking: the classic blocking client, call for call. With --load: measure round trips per second, and each connection's latency.
-            """)
+            """,
+        version: BuildInfo.versionLine)
 
     @Option(help: "The server's address: an IPv4 or IPv6 literal, or a host name (getaddrinfo(3)).")
     var host = "127.0.0.1"

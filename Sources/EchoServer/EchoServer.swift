@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuildInfo
 import SocketCore
 import Synchronization
 
@@ -15,7 +16,8 @@ struct EchoServer: ParsableCommand {
         discussion: """
             Prints `server start, listening HOST:PORT` once listen(2) returned (with the real port \
             when --port is 0), then one line per recv(2) and send(2) of each connection.
-            """)
+            """,
+        version: BuildInfo.versionLine)
 
     @Option(help: "The address to bind(2) to: an IPv4 or IPv6 literal, or a host name (getaddrinfo(3)).")
     var host = "127.0.0.1"

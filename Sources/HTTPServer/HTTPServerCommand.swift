@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import ArgumentParser
+import BuildInfo
 import HTTPServerKit
 import SocketCore
 
@@ -20,7 +21,8 @@ struct HTTPServerCommand: ParsableCommand {
             Unlike Python, the default address is 127.0.0.1, so the folder is not \
             offered to the whole network by accident; use --bind 0.0.0.0 (IPv4) or --bind :: \
             (IPv6 and IPv4) for that.
-            """)
+            """,
+        version: BuildInfo.versionLine)
 
     @Option(name: [.short, .long], help: ArgumentHelp(
         "Address to bind(2) to: 127.0.0.1 (default, this machine only), 0.0.0.0 (all IPv4), :: (all IPv6 and IPv4).",

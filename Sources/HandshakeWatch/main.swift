@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import ArgumentParser
+import BuildInfo
 import HandshakeKit
 import KernelKit
 import LiveView
@@ -16,11 +17,12 @@ struct HandshakeWatch: ParsableCommand {
         commandName: "handshake-watch",
         abstract: "Watch TCP connections open (SYN, SYN-ACK, ACK) and close (FIN or RST), live or from a capture file.",
         discussion: """
-            Live capture needs root or CAP_NET_RAW; reading a file (-r captures/echo-ipv4.pcap) does not.
+            Live capture needs root or CAP_NET_RAW (the .deb gives it to members of the group sockettutor); --kernel's tracepoints need root (tracefs); reading a file (-r captures/echo-ipv4.pcap) needs neither.
             A file X.pcap read with -r brings the events recorded beside it in X.events.jsonl (the programs' system calls, stamped as strace -tt -T, and their output), shown among the packets in time order.
             FILTER is a BPF expression as for tcpdump ('port 5000', 'host ::1'); 'tcp' is always implied.
             Environment: SOCKETTUTOR_EVENTS_FILE=PATH appends every event, as the JSON lines of --format json, to PATH whatever the format shown (the lesson runner's --serve collects its watchers' events this way).
-            """)
+            """,
+        version: BuildInfo.versionLine)
 
     @Option(name: [.customShort("i"), .customLong("interface")],
             help: ArgumentHelp("Interface to capture on (pcap_create(3)); lo, the default, carries this machine's own traffic.", valueName: "iface"))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuildInfo
 import LabLinkKit
 import SocketCore
 
@@ -13,7 +14,8 @@ struct LabLinkCommand: ParsableCommand {
         them, applying per direction, in this order: the --drop rules, --loss, --rate with its \
         --queue, --delay with --jitter, --duplicate. Run programs inside with \
         `ip netns exec st-server ...`. Needs root. SIGINT or SIGTERM prints the stats and removes both namespaces.
-        """)
+        """,
+        version: BuildInfo.versionLine)
 
     @Option(help: "One-way delay added to every packet (50ms: a 100 ms round trip). Units: s, ms, us.")
     var delay = "0"

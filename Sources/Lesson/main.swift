@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuildInfo
 import Foundation
 import LessonKit
 import LiveView
@@ -16,13 +17,18 @@ struct LessonCommand: ParsableCommand {
             step (servers in the background on port 0, watchers, clients), labels their output and \
             checks it against what the lesson promises. Whatever it started is stopped at the end, \
             on a failing step and on Ctrl-C. lessons/README.md describes the format.
+            The lessons are found in $SOCKETTUTOR_SHARE/lessons when SOCKETTUTOR_SHARE is set, else in the \
+            checkout run from, else in share/sockettutor/lessons beside this executable's bin/ (an \
+            installation); their commands run in the folder holding lessons/, with the tools beside \
+            lesson first on PATH.
             """,
+        version: BuildInfo.versionLine,
         subcommands: [List.self, Run.self, Check.self])
 }
 
 /// Options every subcommand shares.
 struct Common: ParsableArguments {
-    @Option(help: "The lessons folder (default: lessons/ of the package, found from here or from this executable).")
+    @Option(help: "The lessons folder (default: $SOCKETTUTOR_SHARE/lessons, else lessons/ of the checkout found from here or from this executable, else share/sockettutor/lessons beside this executable's bin/).")
     var lessons: String?
 
     @Flag(help: "Run root-only steps from their recorded captures in captures/, even as root.")
@@ -32,15 +38,24 @@ struct Common: ParsableArguments {
     /// `captures/...` and `Sources/...` relative to it).
     func catalog() throws -> Catalog {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
-        guard let catalog = lessons.map(Catalog.init(folder:)) ?? Catalog.locate(executable: executable) else {
-            throw LessonError.notFound("cannot find the lessons/ folder: run from the package, or pass --lessons DIR")
+        guard let found = lessons.map(Catalog.init(folder:)) ?? Catalog.locate(executable: executable) else {
+            throw LessonError.notFound("cannot find the lessons/ folder (looked in \(Catalog.installedShare(executable: executable))/lessons): "
+                + "run from the package, set SOCKETTUTOR_SHARE to the folder holding lessons/, or pass --lessons DIR")
         }
-        _ = try catalog.files()   // a missing or empty folder: one line now, not a confusing one later
+        _ = try found.files()   // a missing or empty folder: one line now, not a confusing one later
+        let catalog = found.absolute
         _ = FileManager.default.changeCurrentDirectoryPath(catalog.packageRoot)
         return catalog
     }
 
-    /// Where the built tools are: `$SOCKETTUTOR_BIN`, else beside this executable (`.build/debug`).
+    /// A lesson named on the command line: a number as it is, a file made absolute from the folder
+    /// the command started in (catalog() then moves to the package root).
+    static func lessonArgument(_ which: String) -> String {
+        Int(which) != nil ? which : URL(fileURLWithPath: which).standardizedFileURL.path
+    }
+
+    /// Where the tools are: `$SOCKETTUTOR_BIN`, else beside this executable (`.build/debug`, or
+    /// `PREFIX/bin` when installed).
     var binDirectory: String {
         if let override = ProcessInfo.processInfo.environment["SOCKETTUTOR_BIN"] { return override }
         return URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().path
@@ -149,8 +164,9 @@ extension LessonCommand {
             let hub = serve.map { _ in EventHub() }
             stopEverythingOnSignal(endingStreamsOf: hub)
             try reportingErrors {
+                let which = Common.lessonArgument(self.lesson)
                 let catalog = try common.catalog()
-                let lesson = try catalog.lesson(self.lesson)
+                let lesson = try catalog.lesson(which)
                 guard step >= 1 && step <= lesson.steps.count else {
                     throw LessonError.notFound("lesson \(lesson.number) has steps 1 to \(lesson.steps.count)")
                 }
@@ -184,8 +200,9 @@ extension LessonCommand {
         func run() throws {
             stopEverythingOnSignal()
             try reportingErrors {
+                let which = lessons.map(Common.lessonArgument)
                 let catalog = try common.catalog()
-                let selected = try lessons.isEmpty ? catalog.lessons() : lessons.map { try catalog.lesson($0) }
+                let selected = try which.isEmpty ? catalog.lessons() : which.map { try catalog.lesson($0) }
                 var options = LessonRunner.Options(mode: .check, binDirectory: common.binDirectory)
                 options.fromCaptures = common.fromCaptures
                 let outcome = LessonCheck(options: options, verbose: verbose)

@@ -7,11 +7,24 @@ public struct Catalog: Sendable {
 
     public init(folder: String) { self.folder = folder }
 
-    /// `lessons/` found from, in order: `$SOCKETTUTOR_LESSONS`, the current folder and its parents,
-    /// the folders above the `lesson` executable (`.build/debug/lesson` → the package root).
+    /// The same folder as an absolute path, from the current folder (the runner then moves to
+    /// the package root, where a relative one would name another folder).
+    public var absolute: Catalog { Catalog(folder: URL(fileURLWithPath: folder).standardizedFileURL.path) }
+
+    /// `lessons/` found from, in order:
+    /// 1. `$SOCKETTUTOR_LESSONS` (the folder itself), then `$SOCKETTUTOR_SHARE/lessons`;
+    /// 2. a checkout: the current folder and its parents, then the folders above the `lesson`
+    ///    executable (`.build/debug/lesson` → the package root);
+    /// 3. an installation: `share/sockettutor/lessons` beside the executable's `bin/`
+    ///    (`/usr/local/bin/lesson` → `/usr/local/share/sockettutor/lessons`), where `make install`
+    ///    and the .deb put the lessons with captures/, examples/, scripts/ and Sources/.
     public static func locate(executable: String) -> Catalog? {
-        if let override = ProcessInfo.processInfo.environment["SOCKETTUTOR_LESSONS"] {
+        let environment = ProcessInfo.processInfo.environment
+        if let override = environment["SOCKETTUTOR_LESSONS"] {
             return Catalog(folder: override)
+        }
+        if let share = environment["SOCKETTUTOR_SHARE"] {
+            return Catalog(folder: share + "/lessons")
         }
         let starts = [FileManager.default.currentDirectoryPath, executable]
         for start in starts {
@@ -24,11 +37,19 @@ public struct Catalog: Sendable {
                 folder.deleteLastPathComponent()
             }
         }
+        let installed = Catalog(folder: installedShare(executable: executable) + "/lessons")
+        if FileManager.default.fileExists(atPath: installed.folder) { return installed }
         return nil
     }
 
+    /// `PREFIX/share/sockettutor` for an executable installed as `PREFIX/bin/lesson`.
+    public static func installedShare(executable: String) -> String {
+        URL(fileURLWithPath: executable).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("share/sockettutor").path
+    }
+
     /// The package root: the folder holding `lessons/` (commands run there, so `captures/...` and
-    /// `Sources/...` in a lesson are found).
+    /// `Sources/...` in a lesson are found): the checkout, or `PREFIX/share/sockettutor`.
     public var packageRoot: String {
         URL(fileURLWithPath: folder).deletingLastPathComponent().path
     }
