@@ -15,7 +15,7 @@ import TestSupport
        .disabled(if: Sanitizer.name != nil, "release builds without a sanitizer: make test runs these"))
 struct InstallLiveTests {
     /// The executables every install must hold (a new executable product adds to them).
-    static let knownTools = ["echo-client", "echo-server", "handshake-watch", "http-server", "lesson"]
+    static let knownTools = ["echo-client", "echo-server", "handshake-watch", "http-server", "lab-link", "lesson"]
 
     /// What `--version` must print: VERSION, and the commit when the package is the top of a git
     /// work tree (as Plugins/BuildInfoPlugin/write-build-info decides).
