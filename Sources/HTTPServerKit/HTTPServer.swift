@@ -81,7 +81,7 @@ public final class HTTPServer: Sendable {
     /// until the stream finishes or the client is gone.
     func sendStream(_ stream: ResponseStream, to client: Socket) {
         let pushed = DispatchSemaphore(value: 0)
-        stream.onWake({ pushed.signal() }, hangUp: { try? client.shutdown(how: Int32(SHUT_RDWR)) })
+        stream.onWake({ pushed.signal() }, hangUp: { try? client.shutdownBoth() })
         while true {
             pushed.wait()
             let (bytes, finished) = stream.takePending()

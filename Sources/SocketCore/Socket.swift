@@ -120,6 +120,12 @@ public final class Socket: Sendable, CustomStringConvertible {
         try Syscall.shutdown(descriptor, how: Int32(SHUT_WR))
     }
 
+    /// shutdown(2) with SHUT_RDWR: ends both directions now, waking any thread blocked in recv()
+    /// or send() on this socket (it returns 0 or EPIPE), while the descriptor stays open.
+    public func shutdownBoth() throws {
+        try Syscall.shutdown(descriptor, how: Int32(SHUT_RDWR))
+    }
+
     /// shutdown(2) with SHUT_RD, SHUT_WR or SHUT_RDWR.
     public func shutdown(how: Int32) throws {
         try Syscall.shutdown(descriptor, how: how)

@@ -19,7 +19,7 @@ extension EpollHTTPServer {
         stream.onWake({ [epoll] in
             try? epoll.modify(fd, events: EPOLLOUT.rawValue | EPOLLONESHOT.rawValue, data: UInt64(fd))
         }, hangUp: { [socket = connection.socket] in
-            try? socket.shutdown(how: Int32(SHUT_RDWR))
+            try? socket.shutdownBoth()
         })
     }
 
