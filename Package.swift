@@ -45,11 +45,13 @@ let package = Package(
 
         // libpcap, as a system library (apt: libpcap-dev).
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
-        .target(name: "HandshakeKit", dependencies: ["CPcap", "KernelKit", "SocketCore", "Timeline"]),
+        .target(name: "HandshakeKit", dependencies: ["CPcap", "KernelKit", "ProcessTrace", "SocketCore", "Timeline"]),
+        // The tracer of any program: ptrace(2) + a seccomp filter, stamped at the stops (-- COMMAND, --pid).
+        .target(name: "ProcessTrace", dependencies: ["SocketCore", "Timeline", "CLinux"]),
         // The kernel's view: tracepoints (tracefs), the socket table (sock_diag), TcpExt counters.
         .target(name: "KernelKit", dependencies: ["SocketCore", "Timeline", "CPcap"]),
         .executableTarget(name: "HandshakeWatch", dependencies: [
-            "HandshakeKit", "KernelKit", "LiveView", "SocketCore", "Timeline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "HandshakeKit", "KernelKit", "LiveView", "ProcessTrace", "SocketCore", "Timeline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // The projector view: the ladder diagram as a web page (embedded) and as a standalone SVG.
@@ -75,6 +77,7 @@ let package = Package(
                     exclude: ["Fixtures"]),   // events and golden SVG files, read from the source tree
         .testTarget(name: "KernelKitTests", dependencies: ["KernelKit", "Timeline", "SocketCore", "TestSupport"]),
         .testTarget(name: "TimelineTests", dependencies: ["Timeline", "SocketCore"]),
+        .testTarget(name: "ProcessTraceTests", dependencies: ["ProcessTrace", "SocketCore", "Timeline", "TestSupport"]),
         .testTarget(name: "LessonKitTests", dependencies: ["LessonKit", "SocketCore", "Timeline", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
