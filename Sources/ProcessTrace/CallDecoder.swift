@@ -158,7 +158,7 @@ public struct CallDecoder: Sendable {
             value = .number(result)
         }
         if !failed { learn(entry, result: result, table: &table) }
-        let ends = entry.fd.flatMap { table[$0] }
+        let ends = entry.closedSocket ?? entry.fd.flatMap { table[$0] }
         var local = ends?.local, remote = ends?.remote
         if entry.name == "accept" || entry.name == "accept4", !failed, let new = table[Int32(truncatingIfNeeded: result)] {
             (local, remote) = (new.local, new.remote)

@@ -210,13 +210,11 @@ final class Tracer {
     private func syscallStop(_ tid: Int32, stamp: (EpochTime, UInt64)) {
         guard let phase = tracees[tid]?.phase else { return }
         let looksLikeEntry = readRegisters(tid)?.looksLikeEntry ?? false
-        switch phase {
-        case .seccompEntered where looksLikeEntry:
-            tracees[tid]?.phase = .inCall   // the syscall-entry stop that follows the seccomp stop
-        case .seccompEntered, .inCall:
-            finishCall(tid, stamp: stamp)
-        case .running:
-            if looksLikeEntry { startCall(tid, stamp: stamp, phase: .inCall) }
+        switch phase.afterSyscallStop(looksLikeEntry: looksLikeEntry) {
+        case .enters: startCall(tid, stamp: stamp, phase: .inCall)
+        case .exits: finishCall(tid, stamp: stamp)
+        case .becomes(let next): tracees[tid]?.phase = next
+        case .nothing: break
         }
         resume(tid)
     }
@@ -266,7 +264,7 @@ final class Tracer {
         tables[tracee.pid] = table
         var done = exit
         if let fd = call.entry.name == "accept" || call.entry.name == "accept4" ? (result >= 0 ? Int32(result) : nil) : call.entry.fd,
-           let known = table[fd] {
+           let known = call.entry.closedSocket ?? table[fd] {
             done.local = known.local ?? done.local
             done.remote = known.remote ?? done.remote
         }
