@@ -23,6 +23,15 @@ public struct Tracing: Sendable {
         }
     }
 
+    /// `--pid`: one line on stderr once every thread is attached (`tracing 4242 (python3): 3 threads,
+    /// every system call stops`), the moment from which its calls are shown.
+    public func announce() {
+        guard !isCommand else { return }
+        for pid in session.attached {
+            Console.error("tracing \(pid.pid) (\(pid.command)): \(pid.threads) thread\(pid.threads == 1 ? "" : "s"), every system call stops (no seccomp filter for a running process)")
+        }
+    }
+
     /// The capture's packet test without a FILTER: the traced programs' connections only.
     public func keeps(_ packet: Packet) -> Bool {
         session.sockets.matches(source: packet.source.description, sourcePort: Int(packet.source.port),

@@ -251,6 +251,7 @@ struct HandshakeWatch: ParsableCommand {
         // 4. The program: started (or attached to) now that the capture listens.
         let tracing = isTracing ? try Tracing.start(command: command, pids: pids.map(Int32.init)) : nil
         tracingNow.tracing = tracing
+        tracing?.announce()
 
         // 5. The loop, specialised for the chosen renderer.
         // Live captures flush whenever the ring is empty (CaptureLoop, .timeout): each burst appears
@@ -291,6 +292,7 @@ struct HandshakeWatch: ParsableCommand {
     private func watchCallsOnly(state: WatchState, tracingNow: TracingSlot) throws(CaptureError) -> Int32 {
         let tracing = try Tracing.start(command: command, pids: pids.map(Int32.init))
         tracingNow.tracing = tracing
+        tracing.announce()
         let output = OutputBuffer(file: stdout, flushesEachLine: isatty(STDOUT_FILENO) == 1)
         let palette = Palette(enabled: Palette.wanted(noColor ? .never : color))
         switch format {

@@ -21,6 +21,9 @@ public final class TraceSession: Sendable {
     public let sockets = TracedSockets()
     private let detachRequested = Atomic<Bool>(false)
     private let thread = Mutex<pthread_t?>(nil)
+    /// The processes attached with `--pid`: pid, command name, threads at the start.
+    public var attached: [(pid: Int32, command: String, threads: Int)] { attachedNow.withLock { $0 } }
+    private let attachedNow = Mutex<[(pid: Int32, command: String, threads: Int)]>([])
     /// COMMAND's pid once started (0 with `--pid`).
     public let commandPid = Atomic<Int32>(0)
 
@@ -41,7 +44,13 @@ public final class TraceSession: Sendable {
         installWakeHandler()
         do {
             try Threads.detach(stackSize: 1 << 20) {
+                // SIGUSR1 must reach this thread even if our parent started us with it blocked.
+                var wake = sigset_t()
+                sigemptyset(&wake)
+                sigaddset(&wake, SIGUSR1)
+                pthread_sigmask(SIG_UNBLOCK, &wake, nil)
                 session.thread.withLock { $0 = pthread_self() }
+                defer { session.thread.withLock { $0 = nil } }   // no signal for a thread that has ended
                 session.runTracer(target, reportStart: { problem in
                     outcome.withLock { $0 = problem }
                     var byte: UInt8 = 1
@@ -78,7 +87,9 @@ public final class TraceSession: Sendable {
             tracer = Tracer(mode: .attach, feed: feed, sockets: sockets)
             for pid in pids {
                 do {
-                    try tracer.attach(pid)
+                    let threads = try tracer.attach(pid)
+                    let name = (try? Syscall.readFile("/proc/\(pid)/comm", limit: 64)).map { String(decoding: $0, as: UTF8.self).filter { $0 != "\n" } } ?? "?"
+                    attachedNow.withLock { $0.append((pid, name, threads)) }
                 } catch {
                     reportStart(Self.explain(error, target: "", pid: pid))
                     tracer.run(shouldDetach: { true })   // leaves the ones already attached as they were
@@ -99,7 +110,9 @@ public final class TraceSession: Sendable {
         detachRequested.store(true, ordering: .relaxed)
         let deadline = Clock.monotonic() + seconds
         while !feed.isFinished && Clock.monotonic() < deadline {
-            if let thread = thread.withLock({ $0 }) { pthread_kill(thread, SIGUSR1) }
+            thread.withLock { thread in
+                if let thread { pthread_kill(thread, SIGUSR1) }
+            }
             var entry = pollfd(fd: -1, events: 0, revents: 0)
             _ = poll(&entry, 0, 50)
         }

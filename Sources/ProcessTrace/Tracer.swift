@@ -83,7 +83,8 @@ final class Tracer {
 
     /// Seizes every thread of `pid` (again while new ones appear) and interrupts each, so that
     /// its first stop can start syscall tracing. No EXITKILL: detaching leaves it running.
-    func attach(_ pid: Int32) throws {
+    @discardableResult
+    func attach(_ pid: Int32) throws -> Int {
         var seen = Set<Int32>()
         while true {
             let tids = Self.threads(of: pid).filter { !seen.contains($0) }
@@ -101,6 +102,7 @@ final class Tracer {
         }
         if seen.isEmpty { throw SocketError(call: "ptrace", errno: Errno(rawValue: ESRCH)) }
         seedSockets(of: pid)
+        return tracees.values.filter { $0.pid == pid }.count
     }
 
     /// The thread ids in `/proc/PID/task`.
