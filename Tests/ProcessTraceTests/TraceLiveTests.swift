@@ -119,6 +119,7 @@ struct TraceLiveTests {
         let server = try ToolProcess(Self.python, ["\(Self.examples)/server.py", "0"])
         defer { server.stop() }
         let port = try server.waitForPort(containing: "server start, listening")
+        let watch = try ToolProcess("handshake-watch", ["--format", "json", "--pid", "\(server.pid)"])
         _ = try watch.waitForLine(containing: "tracing \(server.pid) (", onStderr: true)
         let first = try runCommand(Self.python, ["\(Self.examples)/client.py", "\(port)", "attached"])
         #expect(first.status == 0)
