@@ -108,8 +108,21 @@ public final class TracedRenderer<Base: Renderer>: Renderer {
             guard let time = takeEvent ? eventTime : packetTime else { break }
             if let limit, time > limit { break }
             if takeEvent {
-                base.event(events[eventIndex])
+                let event = events[eventIndex]
                 eventIndex += 1
+                if splitsCalls, event.type == "syscall", event["part"] == nil,
+                   holdsOther(event, packetsFrom: packetIndex, eventsFrom: eventIndex) {
+                    // It spans other lines: its start now, its return in its place.
+                    var start = event
+                    start["part"] = .string("start")
+                    base.event(start)
+                    var end = event
+                    end.time = event.end
+                    end["part"] = .string("return")
+                    insert(end)
+                } else {
+                    base.event(event)
+                }
             } else {
                 switch held[packetIndex].item {
                 case .packet(let tracked):
@@ -124,6 +137,20 @@ public final class TracedRenderer<Base: Renderer>: Renderer {
         }
         held.removeFirst(packetIndex)
         events.removeFirst(eventIndex)
+    }
+
+    /// Whether a call's span `(start, end]` holds another line: a packet waiting, an event, or
+    /// the start of a call still running.
+    private func holdsOther(_ call: TimelineEvent, packetsFrom packetIndex: Int, eventsFrom eventIndex: Int) -> Bool {
+        let start = call.time, end = call.end
+        guard end > start else { return false }
+        if packetIndex < held.count, held[packetIndex...].contains(where: { $0.time > start && $0.time <= end }) { return true }
+        for event in events[eventIndex...] {
+            if event.time > end { break }
+            if event.time > start || (event.time == start && event.type != "syscall") { return true }
+        }
+        let tid = call.int("tid")
+        return feed.inFlight.contains { $0.key != tid.map(Int32.init) && $0.value.start > start && $0.value.start <= end }
     }
 
     /// A finished call, an output line or an exit from the tracer.

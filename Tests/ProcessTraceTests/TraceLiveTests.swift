@@ -117,7 +117,7 @@ struct TraceLiveTests {
     @Test("--pid attaches to a running server and detaches on SIGINT: it serves on, not stopped, no signal pending")
     func attachAndDetach() throws {
         let server = try ToolProcess(Self.python, ["\(Self.examples)/server.py", "0"])
-        defer { server.stop() }
+        defer { server.signal(SIGKILL); _ = try? server.waitForExit() }
         let port = try server.waitForPort(containing: "server start, listening")
         let watch = try ToolProcess("handshake-watch", ["--format", "json", "--pid", "\(server.pid)"])
         _ = try watch.waitForLine(containing: "tracing \(server.pid) (", onStderr: true)
