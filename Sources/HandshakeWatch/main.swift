@@ -376,7 +376,9 @@ struct HandshakeWatch: ParsableCommand {
             Console.error("handshake-watch: warning: \(path): \(contents.rejected.count - 5) more lines skipped")
         }
         Console.error("events from \(path): \(contents.events.count) (--no-events leaves them out)")
-        return RecordedEvents(contents.events)
+        let recorded = RecordedEvents(contents.events)
+        recorded.splitsCalls = format == .text && !brief
+        return recorded
     }
 
     /// `tcp`, plus the user's expression. A file with no expression needs no BPF at all: the

@@ -35,7 +35,17 @@ enum ProcessEvents {
                          besides recorded: [TimelineEvent]) -> [TimelineEvent] {
         var events: [TimelineEvent] = []
         var previous = reference
-        let recordedTexts = Dictionary(grouping: recorded, by: \.time).mapValues { $0.compactMap { $0.string("text") } }
+        // A replay prints a call that spans other lines in two halves (`connect(...) ...` at its
+        // start, `... connect() -> 0` at its return): both halves show the recorded event too.
+        var recordedTexts: [EpochTime: [String]] = [:]
+        for event in recorded {
+            guard let text = event.string("text") else { continue }
+            recordedTexts[event.time, default: []].append(text)
+            if event.type == "syscall" {
+                recordedTexts[event.time, default: []].append(TimelineMerge.startText(text))
+                recordedTexts[event.end, default: []].append(TimelineMerge.returnText(text))
+            }
+        }
         for line in lines {
             guard let event = stamped(line.text, near: previous, label: label, pid: 0) else { continue }
             previous = event.time
