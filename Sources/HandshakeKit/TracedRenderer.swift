@@ -155,8 +155,8 @@ public final class TracedRenderer<Base: Renderer>: Renderer {
 
     /// A finished call, an output line or an exit from the tracer.
     private func arrived(_ event: TimelineEvent) {
-        if var kept = recorded {
-            if kept.count < Self.recordLimit { kept.append(event); recorded = kept } else { notRecorded += 1 }
+        if let count = recorded?.count {
+            if count < Self.recordLimit { recorded?.append(event) } else { notRecorded += 1 }
         }
         // Text: COMMAND's lines are on the terminal already (its stdout is ours), once is enough.
         if event.type == "output" && splitsCalls { return }

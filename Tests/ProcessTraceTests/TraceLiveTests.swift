@@ -144,6 +144,39 @@ struct TraceLiveTests {
         #expect(server.isRunning)
     }
 
+    @Test("the C pair, recorded with -w: X.events.jsonl beside X.pcap, and a text replay draws connect() around its handshake",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/cc"), "needs a C compiler (cc)"))
+    func cPairRecordedAndReplayed() throws {
+        let folder = try ScratchFolder()
+        let c = try ExamplesTests.buildC(into: folder)
+        let capture = folder.url.appendingPathComponent("c-pair.pcap").path
+        let script = """
+            f=$(mktemp); \(c.server) 0 > "$f" & i=0; \
+            until grep -q listening "$f"; do i=$((i+1)); [ $i -gt 6000 ] && exit 99; sleep 0.02; done; \
+            port=$(sed 's/.*://' "$f"); rm -f "$f"; \(c.client) $port
+            """
+        let record = try runCommand("handshake-watch", ["-w", capture, "--", "sh", "-c", script])
+        #expect(record.status == 0, "\(record.stderr)")
+        let sidecar = folder.url.appendingPathComponent("c-pair.events.jsonl").path
+        let recorded = try #require(try EventsFile.read(path: sidecar), "-w wrote the events beside the capture")
+        // The C client's send() and recv() are sendto() and recvfrom() too, with the flag it passes.
+        let texts = recorded.events.compactMap { $0.string("text") }
+        #expect(texts.contains { $0.hasPrefix("sendto(fd ") && $0.hasSuffix(", \"Hello\", 5, MSG_NOSIGNAL) -> 5") }, "\(texts)")
+        #expect(texts.contains { $0.hasPrefix("recvfrom(fd ") && $0.hasSuffix(", 10) -> 5 \"Hello\"") })
+
+        let replay = try runCommand("handshake-watch", ["-r", capture])
+        #expect(replay.status == 0)
+        let lines = replay.stdout
+        let start = try #require(lines.firstIndex { $0.contains("] connect(fd ") && $0.contains(", 127.0.0.1:") && $0.hasSuffix(") ...") }, "\(lines)")
+        let syn = try #require(lines.firstIndex { $0.contains("[SYN]") })
+        let ack = try #require(lines.firstIndex { $0.contains("handshake 3/3") })
+        let back = try #require(lines.firstIndex { $0.contains("] ... connect() -> 0 <") })
+        #expect(start < syn && syn < ack && ack < back, "\(lines)")
+        let accept = try #require(lines.firstIndex { $0.contains("] accept(fd ") && $0.hasSuffix(") ...") })
+        let socket = try #require(lines.firstIndex { $0.contains("echo-client-c") && $0.contains("] socket(AF_INET, SOCK_STREAM) -> fd ") })
+        #expect(accept < socket, "the server's accept() is shown started before the client's socket()")
+    }
+
     @Test("the watch exits with COMMAND's status, and 128+N when signal N killed it")
     func exitStatus() throws {
         let three = try runCommand("handshake-watch", ["--", "sh", "-c", "exit 3"])
