@@ -60,8 +60,12 @@ public final class TraceFeed: Sendable {
 
     func add(_ event: TimelineEvent) {
         while state.withLock({ $0.events.count >= Self.limit && !$0.finished }) { usleep(1000) }
-        state.withLock { $0.events.append(event) }
-        wake()
+        // One wake-up per batch: only the event that finds the queue empty writes to the pipe.
+        let first = state.withLock { state in
+            state.events.append(event)
+            return state.events.count == 1
+        }
+        if first { wake() }
     }
 
     func started(_ tid: Int32, _ call: InFlight) { state.withLock { $0.inFlight[tid] = call } }
