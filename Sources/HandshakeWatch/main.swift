@@ -256,7 +256,9 @@ struct HandshakeWatch: ParsableCommand {
         // 5. The loop, specialised for the chosen renderer.
         // Live captures flush whenever the ring is empty (CaptureLoop, .timeout): each burst appears
         // at once, without a write(2) per line. A terminal and slow replays flush every line.
-        let liveOutput = pace != nil || step || isatty(STDOUT_FILENO) == 1 || readFile.map(CaptureFileInfo.isStream) == true
+        // Tracing: COMMAND shares our stdout, so each line leaves in one write(2) (atomic in a
+        // pipe up to PIPE_BUF) and the program's own lines cannot land inside one of ours.
+        let liveOutput = pace != nil || step || isTracing || isatty(STDOUT_FILENO) == 1 || readFile.map(CaptureFileInfo.isStream) == true
         let output = OutputBuffer(file: stdout, flushesEachLine: liveOutput)
         let palette = Palette(enabled: Palette.wanted(noColor ? .never : color))
         let timeFormat: TimeFormat = relative ? .relative : .timeOfDay
@@ -293,7 +295,7 @@ struct HandshakeWatch: ParsableCommand {
         let tracing = try Tracing.start(command: command, pids: pids.map(Int32.init))
         tracingNow.tracing = tracing
         tracing.announce()
-        let output = OutputBuffer(file: stdout, flushesEachLine: isatty(STDOUT_FILENO) == 1)
+        let output = OutputBuffer(file: stdout, flushesEachLine: true)   // COMMAND shares our stdout
         let palette = Palette(enabled: Palette.wanted(noColor ? .never : color))
         switch format {
         case .json:

@@ -6,8 +6,10 @@ struct Tracee {
     enum Phase: Equatable {
         /// Running its own code (or in a call the tracer does not stop on).
         case running
-        /// The seccomp stop was its call's entry; the kernel (4.8 and later) reports a
-        /// syscall-entry stop next, then the exit stop.
+        /// The seccomp stop was its call's entry; resumed with PTRACE_SYSCALL, the next stop
+        /// is the call's exit (Linux runs the seccomp filter after the point where a
+        /// syscall-entry stop would be reported). A kernel that reports an entry stop there
+        /// anyway is recognised by its registers and passed over.
         case seccompEntered
         /// Inside a call whose entry the tracer saw: the next syscall stop is its exit.
         case inCall

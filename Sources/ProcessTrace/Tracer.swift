@@ -41,15 +41,6 @@ final class Tracer {
         for fd in pidfds.values { try? Syscall.close(fd) }
     }
 
-    /// Linux 4.8 moved the seccomp stop before the syscall-entry stop (ptrace(2), "Syscall-stops").
-    static let seccompBeforeEntry: Bool = {
-        var name = utsname()
-        uname(&name)
-        let release = withUnsafeBytes(of: name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        let parts = release.split(separator: ".").prefix(2).map { Int($0.prefix { $0.isNumber }) ?? 0 }
-        return parts.count == 2 && (parts[0], parts[1]) >= (4, 8)
-    }()
-
     static let baseOptions = 0x01 | 0x02 | 0x04 | 0x08 | 0x10   // TRACESYSGOOD, TRACEFORK, TRACEVFORK, TRACECLONE, TRACEEXEC
     static let seccompOption = 0x80     // PTRACE_O_TRACESECCOMP
     static let exitKill = 0x100000      // PTRACE_O_EXITKILL
@@ -220,9 +211,7 @@ final class Tracer {
 
     private func syscallStop(_ tid: Int32, stamp: (EpochTime, UInt64)) {
         guard let phase = tracees[tid]?.phase else { return }
-        // After a seccomp stop, Linux 4.8 and later report the syscall-entry stop next: no need
-        // to read the registers to know it (older kernels go straight to the exit stop).
-        let looksLikeEntry = phase == .seccompEntered && Self.seccompBeforeEntry ? true : readRegisters(tid)?.looksLikeEntry ?? false
+        let looksLikeEntry = readRegisters(tid)?.looksLikeEntry ?? false
         switch phase.afterSyscallStop(looksLikeEntry: looksLikeEntry) {
         case .enters: startCall(tid, stamp: stamp, phase: .inCall)
         case .exits: finishCall(tid, stamp: stamp)

@@ -2,7 +2,9 @@
 """bench/trace's client: N round trips of a 64-byte message over one connection, the
 walkthrough's calls (sendall, recv until every byte is back). Prints the seconds they took.
 
-    python3 roundtrips.py PORT [N]
+    python3 roundtrips.py PORT [N] [FILE]
+
+The seconds go to FILE when given (a traced run's stdout is shared with the watcher's).
 """
 import socket
 import sys
@@ -25,4 +27,8 @@ for _ in range(count):
         received += len(data)
 elapsed = time.monotonic() - start
 client.close()
-print("%.6f" % elapsed)
+if len(sys.argv) > 3:
+    with open(sys.argv[3], "w") as out:
+        out.write("%.6f\n" % elapsed)
+else:
+    print("%.6f" % elapsed)
