@@ -45,6 +45,7 @@ public struct CaptureLoop {
     /// Reads, decodes, tracks and prints until the file ends, -c is reached, or a signal arrives.
     /// Generic over the renderer so each format's loop is compiled on its own, calls inlined.
     public func run<R: Renderer>(_ renderer: R) -> Result<CaptureStats, CaptureError> {
+        if keeps != nil { capture.dumpsEveryPacket = false }
         var handled = 0, skipped = 0, read = 0, others = 0
         var lastTime: Timestamp?
         var failure: CaptureError?
@@ -61,9 +62,12 @@ public struct CaptureLoop {
                     guard let packet = try PacketDecoder.decode(bytes, linkLayer: linkLayer, wireLength: Int(header.pointee.len),
                                                                 number: number, time: time) else { continue reading }
                     skips.decoded()
-                    if let keeps, !keeps(packet) {
-                        others += 1
-                        continue reading
+                    if let keeps {
+                        guard keeps(packet) else {
+                            others += 1
+                            continue reading
+                        }
+                        capture.dump(header, bytes)   // -w keeps what is shown, not other programs' packets
                     }
                     if handled > 0 && !replay.wait() { break reading }
                     var tracked = tracker.track(packet)
