@@ -12,12 +12,13 @@ public struct Tracing: Sendable {
     public let isCommand: Bool
 
     /// Starts COMMAND under the tracer, or attaches to the processes.
-    public static func start(command: [String], pids: [Int32]) throws(CaptureError) -> Tracing {
+    /// `splitsCalls`: the output shows a long call's start at its place (text).
+    public static func start(command: [String], pids: [Int32], splitsCalls: Bool) throws(CaptureError) -> Tracing {
         do {
             if !command.isEmpty {
-                return Tracing(session: try TraceSession.start(.command(command)), isCommand: true)
+                return Tracing(session: try TraceSession.start(.command(command), callsInProgress: splitsCalls), isCommand: true)
             }
-            return Tracing(session: try TraceSession.start(.processes(pids)), isCommand: false)
+            return Tracing(session: try TraceSession.start(.processes(pids), callsInProgress: splitsCalls), isCommand: false)
         } catch {
             throw CaptureError(error.description)
         }

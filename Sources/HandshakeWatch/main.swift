@@ -249,7 +249,7 @@ struct HandshakeWatch: ParsableCommand {
         let live = try serve.map { text throws(CaptureError) in try LiveServing.start(text) }
 
         // 4. The program: started (or attached to) now that the capture listens.
-        let tracing = isTracing ? try Tracing.start(command: command, pids: pids.map(Int32.init)) : nil
+        let tracing = isTracing ? try Tracing.start(command: command, pids: pids.map(Int32.init), splitsCalls: format == .text) : nil
         tracingNow.tracing = tracing
         tracing?.announce()
 
@@ -292,7 +292,7 @@ struct HandshakeWatch: ParsableCommand {
 
     /// Tracing without a capture (no root): the program's calls and output, no packets.
     private func watchCallsOnly(state: WatchState, tracingNow: TracingSlot) throws(CaptureError) -> Int32 {
-        let tracing = try Tracing.start(command: command, pids: pids.map(Int32.init))
+        let tracing = try Tracing.start(command: command, pids: pids.map(Int32.init), splitsCalls: format == .text)
         tracingNow.tracing = tracing
         tracing.announce()
         let output = OutputBuffer(file: stdout, flushesEachLine: true)   // COMMAND shares our stdout

@@ -36,7 +36,9 @@ public final class TraceSession: Sendable {
 
     /// Starts the tracer thread and waits until it has started COMMAND or attached to every
     /// process (or failed: the error says why, in one line).
-    public static func start(_ target: Target) throws(StartError) -> TraceSession {
+    /// `callsInProgress`: report calls that have begun and not returned (text shows a long
+    /// call's start at its place); off, the tracer does less per call.
+    public static func start(_ target: Target, callsInProgress: Bool = true) throws(StartError) -> TraceSession {
         let session = TraceSession()
         let reader: Int32, writer: Int32
         do { (reader, writer) = try Syscall.pipe() } catch { throw StartError(description: "\(error)") }
@@ -51,7 +53,7 @@ public final class TraceSession: Sendable {
                 pthread_sigmask(SIG_UNBLOCK, &wake, nil)
                 session.thread.withLock { $0 = pthread_self() }
                 defer { session.thread.withLock { $0 = nil } }   // no signal for a thread that has ended
-                session.runTracer(target, reportStart: { problem in
+                session.runTracer(target, callsInProgress: callsInProgress, reportStart: { problem in
                     outcome.withLock { $0 = problem }
                     var byte: UInt8 = 1
                     _ = Glibc.write(writer, &byte, 1)
@@ -70,11 +72,12 @@ public final class TraceSession: Sendable {
     }
 
     /// The tracer thread's whole life.
-    private func runTracer(_ target: Target, reportStart: (String?) -> Void) {
+    private func runTracer(_ target: Target, callsInProgress: Bool, reportStart: (String?) -> Void) {
         let tracer: Tracer
         switch target {
         case .command(let arguments):
             tracer = Tracer(mode: .command, feed: feed, sockets: sockets)
+            tracer.reportsCallsInProgress = callsInProgress
             do {
                 let pid = try tracer.spawn(arguments)
                 commandPid.store(pid, ordering: .relaxed)
@@ -85,6 +88,7 @@ public final class TraceSession: Sendable {
             }
         case .processes(let pids):
             tracer = Tracer(mode: .attach, feed: feed, sockets: sockets)
+            tracer.reportsCallsInProgress = callsInProgress
             for pid in pids {
                 do {
                     let threads = try tracer.attach(pid)

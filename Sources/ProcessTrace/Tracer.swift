@@ -30,6 +30,10 @@ final class Tracer {
     /// COMMAND's pid (the first process), whose exit status the watch exits with.
     var commandPid: Int32 = 0
 
+    /// Whether calls in progress are reported (text shows a long call's start before it ends;
+    /// JSON does not need it, and saves the work per call).
+    var reportsCallsInProgress = true
+
     init(mode: Mode, feed: TraceFeed, sockets: TracedSockets) {
         self.mode = mode
         self.feed = feed
@@ -235,7 +239,7 @@ final class Tracer {
                 let label = label(tid: tid, pid: tracee.pid)
                 tracee.call = .init(entry: entry, start: stamp.0, startNanoseconds: stamp.1, label: label)
                 if entry.name == "connect", let destination = entry.address?.endpoint { sockets.connecting(destination) }
-                if entry.shown {
+                if entry.shown && reportsCallsInProgress {
                     feed.started(tid, .init(start: stamp.0, event: event(tracee, entry.text, label: label, start: stamp.0, duration: 0)))
                 }
             }
@@ -249,7 +253,7 @@ final class Tracer {
         tracee.phase = .running
         defer { tracee.call = nil; tracees[tid] = tracee }
         guard let call = tracee.call else { return }
-        feed.ended(tid)
+        if reportsCallsInProgress && call.entry.shown { feed.ended(tid) }
         let result = readRegisters(tid)?.returnValue ?? 0
         let duration = Double(stamp.1 &- call.startNanoseconds) / 1e9
         var table = tables[tracee.pid] ?? DescriptorTable()
@@ -360,12 +364,14 @@ final class Tracer {
         for (other, entry) in tracees where entry.pid == tracee.pid && other != tid { tracees[other] = nil }
         tables[tracee.pid]?.reset()
         commands[tracee.pid] = nil
+        labels[tid] = nil
         if let fd = pidfds.removeValue(forKey: tracee.pid) { try? Syscall.close(fd) }
     }
 
     private func ended(_ tid: Int32, status: Int32, text: String, stamp: EpochTime) {
         guard let tracee = tracees.removeValue(forKey: tid) else { return }
         feed.ended(tid)
+        labels[tid] = nil
         guard tid == tracee.pid else { return }   // a thread; its process goes on
         flushOutput(of: tracee.pid, stamp: stamp)
         feed.add(TimelineEvent(type: "exit", time: stamp, fields: [
@@ -386,7 +392,9 @@ final class Tracer {
     }
 
     /// `python3 4242`, or `python3 4242/4250` for a thread that is not the process's first.
+    /// Kept per thread until its process execs (a new name).
     private func label(tid: Int32, pid: Int32) -> String {
+        if let known = labels[tid], commands[pid] != nil { return known }
         let command: String
         if let known = commands[pid] {
             command = known
@@ -395,8 +403,11 @@ final class Tracer {
             command = String(read.prefix { $0 != "\n" }.map { $0.isASCII && !$0.isWhitespace || $0 == " " ? $0 : "." })
             commands[pid] = command
         }
-        return tid == pid ? "\(command) \(pid)" : "\(command) \(pid)/\(tid)"
+        let label = tid == pid ? "\(command) \(pid)" : "\(command) \(pid)/\(tid)"
+        labels[tid] = label
+        return label
     }
+    private var labels: [Int32: String] = [:]
 
     /// The process (thread group) a thread belongs to: `Tgid:` in /proc/TID/status.
     static func processID(of tid: Int32) -> Int32 {
