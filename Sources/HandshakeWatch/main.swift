@@ -223,7 +223,6 @@ struct HandshakeWatch: ParsableCommand {
                 try Capture.live(interface: interface, snapshotLength: snapshotLength, bufferKiB: bufferKiB)
             }
         } catch where isTracing && error.description.contains("needs root or CAP_NET_RAW") {
-            Console.error("handshake-watch: packets and the kernel view need root or CAP_NET_RAW: showing the program's calls only")
             return try watchCallsOnly(state: state, tracingNow: tracingNow)
         }
         state.breaker.withLock { $0 = capture.breaker }
@@ -293,6 +292,7 @@ struct HandshakeWatch: ParsableCommand {
     /// Tracing without a capture (no root): the program's calls and output, no packets.
     private func watchCallsOnly(state: WatchState, tracingNow: TracingSlot) throws(CaptureError) -> Int32 {
         let tracing = try Tracing.start(command: command, pids: pids.map(Int32.init), splitsCalls: format == .text)
+        Console.error("handshake-watch: packets and the kernel view need root or CAP_NET_RAW: showing the program's calls only")
         tracingNow.tracing = tracing
         tracing.announce()
         let output = OutputBuffer(file: stdout, flushesEachLine: true)   // COMMAND shares our stdout

@@ -201,6 +201,12 @@ struct TraceLiveTests {
                 "\(run.stdout)")
         #expect(!events.contains { $0.type == "packet" })
         #expect(run.stderr == ["handshake-watch: packets and the kernel view need root or CAP_NET_RAW: showing the program's calls only"])
+
+        // Another user's process (init's): one line, and status 1.
+        let other = try runCommand(tool.path, ["--pid", "1"], prefix: Privileges.asNobody)
+        #expect(other.status == 1)
+        #expect(other.stderr.count == 1 && other.stderr[0].hasPrefix("handshake-watch: --pid 1: not allowed to trace it (ptrace: EPERM)"),
+                "\(other.stderr)")
     }
 }
 
