@@ -5,7 +5,7 @@ SWIFT ?= swift
 BIN := .build/debug
 RELEASE_BIN := .build/release
 
-.PHONY: all setup build release test test-tsan test-asan fuzz fuzz-merge demo lessons bench bench-echo bench-http bench-handshake bench-fuzz bench-liveview clean
+.PHONY: all setup build release test test-tsan test-asan fuzz fuzz-merge demo lessons bench bench-echo bench-http bench-handshake bench-fuzz bench-liveview bench-trace clean
 
 all: build
 
@@ -52,13 +52,14 @@ lessons: build
 	.build/debug/lesson check
 
 bench: setup
-	@scripts/setup nginx wrk time gcc curl
+	@scripts/setup nginx wrk time gcc curl strace
 	$(SWIFT) build -c release
 	bench/echo/run
 	bench/http/run
 	bench/handshake/run
 	bench/fuzz/run
 	bench/liveview/run
+	bench/trace/run
 
 bench-echo: release
 	@scripts/setup time gcc
@@ -79,6 +80,11 @@ bench-fuzz: setup
 bench-liveview: release
 	@scripts/setup gcc curl
 	bench/liveview/run
+
+# A Python client's round trips untraced, under strace -f and under handshake-watch -- (issue 20).
+bench-trace: release
+	@scripts/setup strace
+	bench/trace/run
 
 clean:
 	rm -rf .build .build-tsan .build-asan Fuzz/.build Fuzz/.scratch
