@@ -109,6 +109,7 @@ public struct LessonParser {
                     command.background = attributes.has("background")
                     command.ready = attributes["ready"]
                     command.needsRoot = attributes.has("root")
+                    command.traced = attributes.has("trace")
                     command.expectedStatus = try status(attributes, line: start + 1, path: path)
                     command.timeout = try seconds(attributes["timeout"], default: command.background ? 15 : 30,
                                                   line: start + 1, path: path)

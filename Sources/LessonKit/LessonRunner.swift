@@ -189,6 +189,11 @@ public final class LessonRunner {
         }
     }
 
+    /// `text` as one bash word: in single quotes, each `'` written `'\''`.
+    static func shellQuoted(_ text: String) -> String {
+        "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
     private func run(_ command: Command, in step: Step) throws {
         var script = command.script
         var expectedStatus = command.expectedStatus
@@ -217,6 +222,10 @@ public final class LessonRunner {
         }
         skipped.remove(command.label)
         script = try substitute(script, step: step)
+        if command.traced && !replayed.contains(command.label) {
+            // `trace`: the script runs under our tracer; its calls come out as the watcher's lines.
+            script = "handshake-watch -- bash -e -o pipefail -c " + Self.shellQuoted(script)
+        }
         show.command(script, label: command.label, background: background)
 
         let presenter = show
