@@ -188,10 +188,16 @@ public final class TracedRenderer<Base: Renderer>: Renderer {
         let now = Clock.monotonic()
         if commandEnded == nil { commandEnded = now }
         let waited = now - (commandEnded ?? now)
-        if (open.isEmpty && held.isEmpty && waited >= Double(Self.reorderWindow) / 1e6) || waited >= Self.drainSeconds {
+        // Caught up: the tracer waits for a stop and has handled none since the last look (the
+        // calls of programs still running, a server's last close(), are in).
+        let progress = feed.progress
+        let caughtUp = feed.isFinished || (progress.waiting && progress.stops == lastStops)
+        lastStops = progress.stops
+        if (open.isEmpty && held.isEmpty && caughtUp && waited >= Double(Self.reorderWindow) / 1e6) || waited >= Self.drainSeconds {
             state.stopped.store(true, ordering: .relaxed)
         }
     }
+    private var lastStops = -1
 
     /// Without a capture (no root): only the tracer's events, until COMMAND ends or a signal.
     public func runWithoutPackets() {

@@ -267,9 +267,10 @@ struct HandshakeWatch: ParsableCommand {
         if let tracing, filter.allSatisfy({ $0.allSatisfy(\.isWhitespace) }) { loop.keeps = tracing.keeps }
         let traced = TracedEvents()
         let result = switch format {
-        case .text: run(loop, traced.wrap(TextRenderer(output: output, palette: palette, timeFormat: timeFormat, brief: brief), tracing, state, splits: true, recording: writeFile != nil), kernelWatch, live)
-        case .ladder: run(loop, traced.wrap(LadderRenderer(output: output, palette: palette), tracing, state, splits: false, recording: writeFile != nil), kernelWatch, live)
-        case .json: run(loop, traced.wrap(JSONRenderer(output: output), tracing, state, splits: false, recording: writeFile != nil), kernelWatch, live)
+        case .text: run(loop, TextRenderer(output: output, palette: palette, timeFormat: timeFormat, brief: brief), kernelWatch, live,
+                        tracing: tracing, traced: traced, state: state)
+        case .ladder: run(loop, LadderRenderer(output: output, palette: palette), kernelWatch, live, tracing: tracing, traced: traced, state: state)
+        case .json: run(loop, JSONRenderer(output: output), kernelWatch, live, tracing: tracing, traced: traced, state: state)
         case .svg: LiveServing.run(loop, traced.wrap(SVGRenderer(output: output), tracing, state, splits: false, recording: writeFile != nil), serving: live)
         }
         state.finished.store(true, ordering: .relaxed)
@@ -320,16 +321,38 @@ struct HandshakeWatch: ParsableCommand {
 
     /// The loop, with the kernel's events beside the packets when `--kernel` is on, and a copy
     /// of every event for the live view when serving (LiveServing).
-    private func run<R: Renderer>(_ loop: CaptureLoop, _ renderer: R, _ kernel: KernelWatch?,
-                                  _ live: LiveServing?) -> Result<CaptureStats, CaptureError> {
-        guard let kernel else { return LiveServing.run(loop, renderer, serving: live) }
-        guard let events = LiveServing.eventsRenderer(serving: live) else {
-            return loop.run(KernelRenderer(renderer, kernel: kernel, format: kernelStyle(), relative: relative))
+    private func run<R: Renderer>(_ loop: CaptureLoop, _ renderer: R, _ kernel: KernelWatch?, _ live: LiveServing?,
+                                  tracing: Tracing?, traced: TracedEvents, state: WatchState) -> Result<CaptureStats, CaptureError> {
+        guard tracing != nil else {
+            // Specialised for the renderer's own type: the packet loop without a tracer.
+            guard let kernel else { return LiveServing.run(loop, renderer, serving: live) }
+            guard let events = LiveServing.eventsRenderer(serving: live) else { return runWithKernel(loop, renderer, kernel, mirror: nil) }
+            return runWithKernel(loop, TeeRenderer(renderer, events), kernel, mirror: events)
         }
-        let both = KernelRenderer(TeeRenderer(renderer, events), kernel: kernel, format: kernelStyle(), relative: relative)
-        both.mirror = { (json: String) in   // the kernel's events, as JSON, whatever the terminal's format
-            events.output.string(json)
-            events.output.endLine()
+        // A traced program's events go to the terminal's format and to the live view's alike.
+        let events = LiveServing.eventsRenderer(serving: live)
+        let recording = writeFile != nil
+        guard let kernel else {
+            guard let events else { return loop.run(traced.wrap(renderer, tracing, state, splits: format == .text, recording: recording)) }
+            return loop.run(traced.wrap(TeeRenderer(renderer, events), tracing, state, splits: format == .text, recording: recording))
+        }
+        guard let events else {
+            return runWithKernel(loop, traced.wrap(renderer, tracing, state, splits: format == .text, recording: recording), kernel, mirror: nil)
+        }
+        return runWithKernel(loop, traced.wrap(TeeRenderer(renderer, events), tracing, state, splits: format == .text, recording: recording),
+                             kernel, mirror: events)
+    }
+
+    /// The kernel's events beside `base`'s; `mirror` also gets them as JSON, whatever the
+    /// terminal's format (the live view's hub).
+    private func runWithKernel<Base: Renderer>(_ loop: CaptureLoop, _ base: Base, _ kernel: KernelWatch,
+                                               mirror events: JSONRenderer?) -> Result<CaptureStats, CaptureError> {
+        let both = KernelRenderer(base, kernel: kernel, format: kernelStyle(), relative: relative)
+        if let events {
+            both.mirror = { (json: String) in
+                events.output.string(json)
+                events.output.endLine()
+            }
         }
         return loop.run(both)
     }

@@ -29,6 +29,15 @@ public final class TraceFeed: Sendable {
     }
 
     public static let limit = 100_000
+    /// The tracer is blocked in waitpid(2): every stop reported so far has been handled.
+    let waiting = Atomic<Bool>(false)
+    /// Stops handled so far: unchanged between two looks, with `waiting`, means caught up.
+    let stopsHandled = Atomic<Int>(0)
+
+    /// Whether the tracer is waiting for the next stop, and how many it has handled.
+    public var progress: (waiting: Bool, stops: Int) {
+        (waiting.load(ordering: .acquiring), stopsHandled.load(ordering: .acquiring))
+    }
     private let state = Mutex(State())
     /// The read end wakes the capture loop; the write end is the tracer's.
     public let wakeDescriptor: Int32

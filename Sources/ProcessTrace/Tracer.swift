@@ -142,6 +142,7 @@ final class Tracer {
         while !tracees.isEmpty {
             if shouldDetach() { return detachAll() }
             let next: (pid: Int32, status: Int32)?
+            feed.waiting.store(true, ordering: .releasing)
             do {
                 next = try Syscall.waitForTracee(interruptible: true)
             } catch let error as SocketError where error.errno == .interrupted {
@@ -150,8 +151,10 @@ final class Tracer {
                 break   // ECHILD: nobody left
             }
             let stamp = (Clock.now(), Clock.monotonicNanoseconds())
+            feed.waiting.store(false, ordering: .releasing)
             guard let next else { continue }
             handle(next.pid, StopStatus(next.status), stamp: stamp)
+            feed.stopsHandled.add(1, ordering: .releasing)
         }
     }
 
