@@ -271,7 +271,8 @@ struct HandshakeWatch: ParsableCommand {
                         tracing: tracing, traced: traced, state: state)
         case .ladder: run(loop, LadderRenderer(output: output, palette: palette), kernelWatch, live, tracing: tracing, traced: traced, state: state)
         case .json: run(loop, JSONRenderer(output: output), kernelWatch, live, tracing: tracing, traced: traced, state: state)
-        case .svg: LiveServing.run(loop, traced.wrap(SVGRenderer(output: output), tracing, state, splits: false, recording: writeFile != nil), serving: live)
+        case .svg: LiveServing.run(loop, traced.wrap(SVGRenderer(output: output, drawsCalls: tracing != nil), tracing, state,
+                                                     splits: false, recording: writeFile != nil), serving: live)
         }
         state.finished.store(true, ordering: .relaxed)
         let status = tracing?.finish() ?? 0
@@ -428,10 +429,13 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 /// same diagram live; this is the one for slides and handouts.
 final class SVGRenderer: Renderer {
     let output: OutputBuffer
+    /// `-- COMMAND` / `--pid`: the traced programs' calls are drawn too.
+    let drawsCalls: Bool
     private var events: [LadderEvent] = []
 
-    init(output: OutputBuffer) {
+    init(output: OutputBuffer, drawsCalls: Bool = false) {
         self.output = output
+        self.drawsCalls = drawsCalls
     }
 
     func packet(_ tracked: TrackedPacket) {
@@ -441,6 +445,14 @@ final class SVGRenderer: Renderer {
             flags: TCPFlags.names.filter { packet.tcp.flags.contains($0.0) }.map { "\($0.1)" },
             sequence: packet.tcp.sequence, acknowledgement: packet.tcp.acknowledgement,
             length: packet.tcp.payloadLength, connection: tracked.connection, step: tracked.step.rawValue)))
+    }
+
+    /// A traced system call (`-- COMMAND`, `--pid`): drawn as a bar on its process's side (the
+    /// side its connect() or listen()/accept() gave it). A replay's file is drawn as it always
+    /// was, packets only.
+    func event(_ event: TimelineEvent) {
+        guard drawsCalls, event.type == "syscall", event["part"] == nil, let call = LadderEvent(event) else { return }
+        events.append(call)
     }
 
     func connectionEnded(_ summary: ConnectionSummary) {

@@ -175,6 +175,14 @@ struct TraceLiveTests {
         let accept = try #require(lines.firstIndex { $0.contains("] accept(fd ") && $0.hasSuffix(") ...") })
         let socket = try #require(lines.firstIndex { $0.contains("echo-client-c") && $0.contains("] socket(AF_INET, SOCK_STREAM) -> fd ") })
         #expect(accept < socket, "the server's accept() is shown started before the client's socket()")
+
+        // --format svg draws the traced calls as bars beside the ladder (the client's output
+        // goes elsewhere: COMMAND shares the watcher's stdout).
+        let svg = try runCommand("handshake-watch", ["--format", "svg", "--", "sh", "-c", script + " > /dev/null"])
+        #expect(svg.status == 0, "\(svg.stderr)")
+        let drawing = svg.stdout.joined(separator: "\n")
+        #expect(drawing.hasPrefix("<?xml") && drawing.hasSuffix("</svg>"))
+        #expect(drawing.contains("connect(fd ") && drawing.contains("accept(fd "), "the calls are drawn")
     }
 
     @Test("the watch exits with COMMAND's status, and 128+N when signal N killed it")
