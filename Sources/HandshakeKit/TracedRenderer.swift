@@ -188,16 +188,19 @@ public final class TracedRenderer<Base: Renderer>: Renderer {
         let now = Clock.monotonic()
         if commandEnded == nil { commandEnded = now }
         let waited = now - (commandEnded ?? now)
-        // Caught up: the tracer waits for a stop and has handled none since the last look (the
-        // calls of programs still running, a server's last close(), are in).
+        // Caught up: the tracer waits for a stop and has handled none in the last 20 ms (the
+        // calls of programs still running, a server's last close(), are in). Two looks in the
+        // same instant could both fall between "waiting" and waitpid's return for a stop
+        // already pending: the looks are kept 20 ms apart.
         let progress = feed.progress
-        let caughtUp = feed.isFinished || (progress.waiting && progress.stops == lastStops)
-        lastStops = progress.stops
+        if progress.stops != lastStops.count { lastStops = (progress.stops, now) }
+        let caughtUp = feed.isFinished || (progress.waiting && now - lastStops.since >= 0.02)
         if (open.isEmpty && held.isEmpty && caughtUp && waited >= Double(Self.reorderWindow) / 1e6) || waited >= Self.drainSeconds {
             state.stopped.store(true, ordering: .relaxed)
         }
     }
-    private var lastStops = -1
+    /// The tracer's count of handled stops, and since when it has been that.
+    private var lastStops = (count: -1, since: 0.0)
 
     /// Without a capture (no root): only the tracer's events, until COMMAND ends or a signal.
     public func runWithoutPackets() {
