@@ -235,7 +235,8 @@ final class Tracer {
         tracee.phase = phase
         tracee.call = nil
         if let name = architecture.table.name(registers.number) {
-            var table = tables[tracee.pid] ?? DescriptorTable()
+            // Taken out and put back: mutated in place, never copied (copy-on-write).
+            var table = tables.removeValue(forKey: tracee.pid) ?? DescriptorTable()
             let entry = decoder.entry(name, registers.arguments, memory: TraceeMemory(tid: tid), table: &table)
             tables[tracee.pid] = table
             if entry.shown || entry.outputStream != nil {
@@ -259,7 +260,6 @@ final class Tracer {
         if reportsCallsInProgress && call.entry.shown { feed.ended(tid) }
         let result = readRegisters(tid)?.returnValue ?? 0
         let duration = Double(stamp.1 &- call.startNanoseconds) / 1e9
-        var table = tables[tracee.pid] ?? DescriptorTable()
         let memory = TraceeMemory(tid: tid)
         if let stream = call.entry.outputStream {
             let written = result > 0 ? Array(call.entry.outputBytes.prefix(Int(result))) : []
@@ -268,6 +268,7 @@ final class Tracer {
             }
             return
         }
+        var table = tables.removeValue(forKey: tracee.pid) ?? DescriptorTable()   // in place, as in startCall
         let exit = decoder.exit(call.entry, result: result, memory: memory, table: &table)
         publish(call.entry, result: result, tid: tid, pid: tracee.pid, table: &table)
         tables[tracee.pid] = table
