@@ -5,7 +5,7 @@ SWIFT ?= swift
 BIN := .build/debug
 RELEASE_BIN := .build/release
 
-.PHONY: all setup build release test test-tsan test-asan fuzz fuzz-merge demo lessons bench bench-echo bench-http bench-handshake bench-fuzz bench-liveview bench-link clean
+.PHONY: all setup build release test test-tsan test-asan fuzz fuzz-merge demo lessons bench bench-echo bench-http bench-handshake bench-fuzz bench-liveview bench-link bench-trace clean
 .PHONY: install-build install uninstall deb
 
 all: build
@@ -55,7 +55,7 @@ lessons: build
 	.build/debug/lesson check
 
 bench: setup
-	@scripts/setup nginx wrk time gcc curl
+	@scripts/setup nginx wrk time gcc curl strace
 	$(SWIFT) build -c release
 	bench/echo/run
 	bench/http/run
@@ -63,6 +63,7 @@ bench: setup
 	bench/fuzz/run
 	bench/liveview/run
 	bench/link/run
+	bench/trace/run
 
 bench-echo: release
 	@scripts/setup time gcc
@@ -88,6 +89,11 @@ bench-liveview: release
 bench-link: release
 	@scripts/setup gcc bc
 	bench/link/run
+
+# A Python client's round trips untraced, under strace -f and under handshake-watch -- (issue 20).
+bench-trace: release
+	@scripts/setup strace
+	bench/trace/run
 
 clean:
 	rm -rf .build .build-tsan .build-asan .build-install Fuzz/.build Fuzz/.scratch

@@ -50,11 +50,13 @@ let package = Package(
 
         // libpcap, as a system library (apt: libpcap-dev).
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
-        .target(name: "HandshakeKit", dependencies: ["CPcap", "KernelKit", "SocketCore", "Timeline"]),
+        .target(name: "HandshakeKit", dependencies: ["CPcap", "KernelKit", "ProcessTrace", "SocketCore", "Timeline"]),
+        // The tracer of any program: ptrace(2) + a seccomp filter, stamped at the stops (-- COMMAND, --pid).
+        .target(name: "ProcessTrace", dependencies: ["SocketCore", "Timeline", "CLinux"]),
         // The kernel's view: tracepoints (tracefs), the socket table (sock_diag), TcpExt counters.
         .target(name: "KernelKit", dependencies: ["SocketCore", "Timeline", "CPcap"]),
         .executableTarget(name: "HandshakeWatch", dependencies: [
-            "BuildInfo", "HandshakeKit", "KernelKit", "LiveView", "SocketCore", "Timeline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "BuildInfo", "HandshakeKit", "KernelKit", "LiveView", "ProcessTrace", "SocketCore", "Timeline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // The projector view: the ladder diagram as a web page (embedded) and as a standalone SVG.
@@ -88,6 +90,7 @@ let package = Package(
         .testTarget(name: "KernelKitTests", dependencies: ["KernelKit", "Timeline", "SocketCore", "TestSupport"]),
         .testTarget(name: "TimelineTests", dependencies: ["Timeline", "SocketCore"]),
         .testTarget(name: "LabLinkKitTests", dependencies: ["LabLinkKit", "SocketCore", "Timeline", "TestSupport"]),
+        .testTarget(name: "ProcessTraceTests", dependencies: ["ProcessTrace", "SocketCore", "Timeline", "TestSupport"]),
         .testTarget(name: "LessonKitTests", dependencies: ["LessonKit", "SocketCore", "Timeline", "TestSupport"]),
         // make install / make deb, run as a lab administrator would (release builds: the live phase).
         .testTarget(name: "InstallTests", dependencies: ["TestSupport"]),

@@ -1,15 +1,21 @@
 #!/usr/bin/env python3
 """Builds a capture's sidecar, NAME.events.jsonl, from what the programs recorded while it ran.
 
-Usage: events.py OUT [--trace LABEL:PID:FILE]... [--strace LABEL:FILE]... [--kernel FILE] [--link FILE]
+Usage: events.py OUT [--trace LABEL:PID:FILE]... [--tracer LABEL:FILE]... [--strace LABEL:FILE]... [--kernel FILE] [--link FILE]
 
 --trace   the stderr of one of our tools run with --trace (`HH:MM:SS.uuuuuu call(...) -> r <d>`,
           the strace -tt -T convention). Each line becomes a "syscall" event; a traced
           write(fd 1, "...") also becomes the "output" event of the stdout line it wrote.
---strace  the -o file of `strace -f -ttt -T` (epoch stamps) around a program without --trace
-          (scenarios.py, curl). Socket calls become "syscall" events written as our tools
-          write them (`connect(fd 3, 127.0.0.1:5000) -> 0`). LABEL "roles" labels each socket by
-          what it became: "server" (bind, listen, accept) or "client" (connect).
+--tracer  the events handshake-watch's own tracer recorded (`handshake-watch -w X.pcap -- COMMAND`
+          writes them to X.events.jsonl): what captures/record uses for programs without
+          --trace (scenarios.py, curl). The calls on TCP sockets are kept as the tracer wrote
+          them; LABEL "roles" labels each socket by what it became: "server" (bind, listen,
+          accept) or "client" (connect); any other LABEL replaces the tracer's `python3 4242`.
+          With --tracer, --kernel keeps only the kernel events of those sockets' ports.
+--strace  the -o file of `strace -f -ttt -T` (epoch stamps) around a program without --trace.
+          Kept as a converter for strace files users already have: captures/record no longer
+          uses it. Socket calls become "syscall" events written as our tools write them
+          (`connect(fd 3, 127.0.0.1:5000) -> 0`); LABEL "roles" as for --tracer.
 --kernel  the stdout of `handshake-watch --kernel --format json`: its kernel events (state,
           reset-sent, reset-received, synack-retransmit, accept-queue, counter) are kept as
           they are; packets and connection summaries are not events (the capture has them).
@@ -196,17 +202,76 @@ def from_strace(label, path):
     return out
 
 
+SOCKET_CALLS = {"bind", "listen", "accept", "accept4", "connect", "getsockname", "getpeername", "setsockopt",
+                "getsockopt", "sendto", "sendmsg", "recvfrom", "recvmsg", "read", "write", "readv", "writev",
+                "sendfile", "shutdown", "close", "fcntl", "socket"}
+
+
+def micros_of(line):
+    sec, frac = re.search(r'"time":(\d+)(?:\.(\d+))?', line).groups()
+    return int(sec) * 1_000_000 + int((frac or "").ljust(6, "0")[:6])
+
+
+def from_tracer(label, path, ports):
+    """Our tracer's syscall events on TCP sockets, each line kept but for its label. A socket counts
+    from the socket()/accept() that made it to its close(), per process (threads share it)."""
+    sockets, roles, slots, kept = {}, {}, 0, []
+    for line in open(path, encoding="utf-8"):
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        event = json.loads(line)
+        if event.get("type") != "syscall" or event.get("call") not in SOCKET_CALLS:
+            continue
+        call, pid, result = event["call"], event.get("pid"), event.get("result")
+        ok = isinstance(result, int) and result >= 0
+        if call == "socket":
+            if not ok or not event["text"].startswith(("socket(AF_INET,", "socket(AF_INET6,")) or "SOCK_STREAM" not in event["text"]:
+                continue
+            slots += 1; sockets[(pid, result)] = slots; slot = slots
+        elif call in ("accept", "accept4"):
+            slot = sockets.get((pid, event.get("fd")))
+            if slot is None:
+                continue
+            if ok:
+                slots += 1; sockets[(pid, result)] = slots; roles[slots] = "server"
+        else:
+            slot = sockets.get((pid, event.get("fd")))
+            if slot is None:
+                continue
+        if call in ("bind", "listen", "accept", "accept4"):
+            roles.setdefault(slot, "server")
+        if call == "connect":
+            roles[slot] = "client"
+        for key in ("lport", "rport"):
+            if event.get(key):   # not 0: bind(..., 0) names no port yet
+                ports.add(event[key])
+        kept.append((micros_of(line), slot, event, line))
+        if call == "close":
+            sockets.pop((pid, event.get("fd")), None)
+    out = []
+    for micros, slot, event, line in kept:
+        # The line as the tracer wrote it (its six-decimal times), with the new label.
+        new = roles.get(slot, "scenario") if label == "roles" else label
+        old = '"label":' + json.dumps(event["label"], ensure_ascii=False, separators=(",", ":"))
+        out.append((micros, line.replace(old, '"label":' + json.dumps(new, ensure_ascii=False), 1)))
+    return out
+
+
 KERNEL_TYPES = {"state", "reset-sent", "reset-received", "synack-retransmit", "retransmit", "accept-queue", "counter"}
 
 
-def from_kernel(path):
-    """The kernel events of a --kernel --format json run, each line unchanged."""
+def from_kernel(path, ports=None):
+    """The kernel events of a --kernel --format json run, each line unchanged; with `ports`, only
+    those of sockets on these ports (and the counters, which belong to no socket)."""
     events = []
     for line in open(path, encoding="utf-8"):
         line = line.strip()
         if not line.startswith("{"):
             continue
         event = json.loads(line)
+        if ports is not None and "lport" in event and event.get("lport") not in ports and event.get("rport") not in ports:
+            continue
         if event.get("type") in KERNEL_TYPES:
             sec, frac = re.search(r'"time":(\d+)(?:\.(\d+))?', line).groups()
             events.append((int(sec) * 1_000_000 + int((frac or "").ljust(6, "0")[:6]), line))
@@ -226,20 +291,27 @@ def from_link(path):
 
 def main(argv):
     out, events, args = argv[0], [], argv[1:]
+    ports, kernel = None, []
     while args:
         option, value, args = args[0], args[1], args[2:]
-        if option == "--trace":
+        if option == "--tracer":
+            label, path = value.split(":", 1)
+            ports = ports if ports is not None else set()
+            events += from_tracer(label, path, ports)
+        elif option == "--trace":
             label, pid, path = value.split(":", 2)
             events += from_trace(label, int(pid), path)
         elif option == "--strace":
             label, path = value.split(":", 1)
             events += from_strace(label, path)
         elif option == "--kernel":
-            events += from_kernel(value)
+            kernel.append(value)
         elif option == "--link":
             events += from_link(value)
         else:
             sys.exit(f"events.py: unknown option {option}")
+    for path in kernel:   # after every --tracer: their ports are known
+        events += from_kernel(path, ports)
     events.sort(key=lambda e: e[0])   # stable: a call's line stays before the output it wrote
     with open(out, "w", encoding="utf-8") as f:
         for _, line in events:

@@ -69,3 +69,85 @@ static inline int sockettutor_termination_signalfd(void) {
     sigaddset(&set, SIGHUP);
     return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
+
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <sys/uio.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <errno.h>
+#include <string.h>
+
+// ptrace(2) is variadic in glibc: Swift cannot call it. One fixed-arity door for every request.
+static inline long sockettutor_ptrace(int request, pid_t pid, void *addr, void *data) {
+    return ptrace((enum __ptrace_request)request, pid, addr, data);
+}
+
+// pidfd_open(2) and pidfd_getfd(2), reached through syscall(2) (variadic). pidfd_getfd copies a
+// descriptor of a process we trace into our own table, so getsockname(2) can name its socket.
+static inline int sockettutor_pidfd_open(pid_t pid) {
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+static inline int sockettutor_pidfd_getfd(int pidfd, int fd) {
+    return (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+}
+
+// process_vm_readv(2): glibc declares it only under _GNU_SOURCE, which Swift's Glibc module lacks.
+static inline long sockettutor_process_vm_readv(pid_t pid, const struct iovec *local, unsigned long local_count,
+                                                const struct iovec *remote, unsigned long remote_count) {
+    return syscall(SYS_process_vm_readv, pid, local, local_count, remote, remote_count, 0UL);
+}
+
+// Writes a message to stderr from a forked child, where only async-signal-safe calls are allowed.
+static inline void sockettutor_child_say(const char *a, const char *b, const char *c) {
+    if (a) { ssize_t r = write(2, a, strlen(a)); (void)r; }
+    if (b) { ssize_t r = write(2, b, strlen(b)); (void)r; }
+    if (c) { ssize_t r = write(2, c, strlen(c)); (void)r; }
+}
+
+// fork(2) a child that will run `argv` under our tracer. In the child, between fork and execve,
+// only async-signal-safe calls are made (the parent has threads), so this part is C:
+//  1. wait until the parent has PTRACE_SEIZEd it: a read(2) of one byte from `sync_read`, which
+//     the parent writes once it is the tracer (no signal is involved, so none is left behind);
+//  2. install the seccomp-BPF filter `filter` (PR_SET_NO_NEW_PRIVS first when not privileged, as
+//     seccomp(2) requires), so only the listed calls stop for the tracer;
+//  3. execvp(3) the program. Failure is reported on stderr and exit status 127 (not found) or
+//     126, as a shell does.
+// The child keeps our process group: it stays in the terminal's foreground, so Ctrl-C reaches it.
+// Returns the child's pid to the parent, or -1 with errno.
+static inline pid_t sockettutor_fork_traced(char *const argv[], const struct sock_filter *filter,
+                                            unsigned short length, int sync_read, int sync_write) {
+    pid_t pid = fork();
+    if (pid != 0) return pid;
+    close(sync_write);
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = SIG_DFL;
+    sigaction(SIGPIPE, &action, NULL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);   // the watcher blocks SIGINT/SIGTERM; the program must not
+    char byte;
+    ssize_t got;
+    do { got = read(sync_read, &byte, 1); } while (got < 0 && errno == EINTR);
+    if (got != 1) _exit(127);   // the parent gave up (it reports why)
+    close(sync_read);
+    if (filter != NULL) {
+        struct sock_fprog program = { .len = length, .filter = (struct sock_filter *)filter };
+        if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program, 0, 0) != 0) {
+            if (errno == EACCES && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0
+                && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program, 0, 0) == 0) {
+                // installed, after no_new_privs
+            } else {
+                sockettutor_child_say("handshake-watch: cannot install the seccomp filter: ", strerror(errno), "\n");
+                _exit(127);
+            }
+        }
+    }
+    execvp(argv[0], argv);
+    int error = errno;
+    sockettutor_child_say("handshake-watch: cannot run ", argv[0], ": ");
+    sockettutor_child_say(strerror(error), "\n", NULL);
+    _exit(error == ENOENT ? 127 : 126);
+}

@@ -156,6 +156,17 @@ public final class Capture {
         dumpPath = path
     }
 
+    /// False when the caller picks which packets `-w` keeps (`-- COMMAND` without a filter: the
+    /// traced programs' connections only), calling `dump(_:_:)` for each.
+    public var dumpsEveryPacket = true
+
+    /// Writes one packet to the `-w` file (when `dumpsEveryPacket` is off).
+    public func dump(_ header: UnsafePointer<pcap_pkthdr>, _ bytes: UnsafeRawBufferPointer) {
+        guard let dumper, let base = bytes.baseAddress else { return }
+        pcap_dump(UnsafeMutableRawPointer(dumper).assumingMemoryBound(to: UInt8.self), header,
+                  base.assumingMemoryBound(to: UInt8.self))
+    }
+
     /// What `next()` found.
     public enum Next {
         /// A packet: its header (timestamps, lengths) and the captured bytes, valid until the next call.
@@ -181,7 +192,7 @@ public final class Capture {
                     filteredOut += 1
                     continue
                 }
-                if let dumper {
+                if let dumper, dumpsEveryPacket {
                     pcap_dump(UnsafeMutableRawPointer(dumper).assumingMemoryBound(to: UInt8.self), header, data)
                 }
                 return .packet(UnsafePointer(header),

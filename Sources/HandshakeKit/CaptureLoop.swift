@@ -12,6 +12,9 @@ public struct CaptureLoop {
     public var state: WatchState
     /// The capture file's recorded events (its sidecar), shown among its packets; nil for none.
     public var events: RecordedEvents?
+    /// Keeps only the packets it accepts (`-- COMMAND` without a filter: the traced programs'
+    /// connections); the others are counted in `CaptureStats.otherPrograms`.
+    public var keeps: ((Packet) -> Bool)?
 
     public init(capture: Capture, linkLayer: LinkLayer, tracker: ConnectionTracker, count: Int?,
                 replay: Replay, state: WatchState, events: RecordedEvents? = nil) {
@@ -41,7 +44,8 @@ public struct CaptureLoop {
     /// Reads, decodes, tracks and prints until the file ends, -c is reached, or a signal arrives.
     /// Generic over the renderer so each format's loop is compiled on its own, calls inlined.
     public func run<R: Renderer>(_ renderer: R) -> Result<CaptureStats, CaptureError> {
-        var handled = 0, skipped = 0, read = 0
+        if keeps != nil { capture.dumpsEveryPacket = false }
+        var handled = 0, skipped = 0, read = 0, others = 0
         var lastTime: Timestamp?
         var failure: CaptureError?
         var skips = SkipReport()
@@ -57,6 +61,13 @@ public struct CaptureLoop {
                     guard let packet = try PacketDecoder.decode(bytes, linkLayer: linkLayer, wireLength: Int(header.pointee.len),
                                                                 number: number, time: time) else { continue reading }
                     skips.decoded()
+                    if let keeps {
+                        guard keeps(packet) else {
+                            others += 1
+                            continue reading
+                        }
+                        capture.dump(header, bytes)   // -w keeps what is shown, not other programs' packets
+                    }
                     if handled > 0 && !replay.wait() { break reading }
                     var tracked = tracker.track(packet)
                     if let events {
@@ -100,6 +111,7 @@ public struct CaptureLoop {
         if let dumpFailure = capture.flushDump(), failure == nil { failure = dumpFailure }
         var stats = CaptureStats(received: read, dropped: 0, skipped: skipped, decoded: handled, isLive: capture.isLive,
                                  endTime: lastTime ?? Self.now())
+        stats.otherPrograms = others
         if let kernel = capture.statistics() {
             stats.received = kernel.received
             stats.dropped = kernel.dropped

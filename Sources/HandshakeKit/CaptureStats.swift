@@ -15,6 +15,8 @@ public struct CaptureStats: Sendable {
     /// When the capture ended: the last packet's stamp, or the clock's time when no packet came.
     /// The `time` of the JSON `stats` object (EVENTS.md: every object has one).
     public var endTime: Timestamp
+    /// `-- COMMAND` or `--pid` without a filter: TCP packets of other programs, not shown.
+    public var otherPrograms = 0
 
     public init(received: Int, dropped: Int, skipped: Int, decoded: Int, isLive: Bool, endTime: Timestamp) {
         self.received = received

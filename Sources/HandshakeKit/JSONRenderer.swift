@@ -58,7 +58,17 @@ public final class JSONRenderer: Renderer {
     }
 
     /// The sidecar's object as it was recorded: the same line as in the `.events.jsonl` file.
+    /// A call handed over in two halves (beside a text renderer) is written once, whole, at its
+    /// return: JSON has its `time` and `duration`.
     public func event(_ event: TimelineEvent) {
+        var event = event
+        switch event.string("part") {
+        case "start": return
+        case "return":
+            event.time = event.time.adding(seconds: -(event.duration ?? 0))
+            event["part"] = nil
+        default: break
+        }
         output.string(event.jsonLine)
         output.endLine()
     }

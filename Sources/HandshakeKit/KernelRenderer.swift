@@ -18,7 +18,7 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
     let format: Style
     let relative: Bool
     public var output: OutputBuffer { base.output }
-    public var waitDescriptor: Int32? { kernel.descriptor }
+    public var waitDescriptor: Int32? { kernel.descriptor ?? base.waitDescriptor }
 
     private struct Ends { var client: String; var server: String; var clientStates: [String] = []; var serverStates: [String] = [] }
     private var connections: [String: Int] = [:]
@@ -61,6 +61,7 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
         let horizon = EpochTime(microseconds: Clock.now().microseconds - Self.reorderWindow)
         if let tracked = held, Self.epoch(tracked.packet.time) <= horizon { releaseHeld(upTo: horizon) }
         if held == nil { show(kernel.take(upTo: horizon).map(number)) }
+        base.idle()   // a traced program's events (`-- COMMAND`) are released there
     }
 
     public func connectionEnded(_ summary: ConnectionSummary) {

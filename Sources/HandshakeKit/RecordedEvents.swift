@@ -29,21 +29,67 @@ public final class RecordedEvents {
         return low
     }
 
+    /// Text replays: a call whose span holds other lines (the packet about to be shown, or
+    /// another recorded event) is handed over in two halves, as the lesson timeline draws it:
+    /// `connect(fd 3, 127.0.0.1:5000) ...` at its start (`"part":"start"`), and
+    /// `... connect() -> 0 <0.000312>` at its return (`"part":"return"`, stamped at its end).
+    /// JSON replays hand each recorded object over as it was.
+    public var splitsCalls = false
+    /// The returns of split calls not handed over yet, by time.
+    private var returns: [TimelineEvent] = []
+
     /// Hands over the events stamped at or before `time`: a call that starts in the same
     /// microsecond as a packet is shown before it (it started first; its span holds the packet).
     func take(through time: EpochTime, _ body: (TimelineEvent) -> Void) {
-        while next < events.count && events[next].time <= time {
-            body(events[next])
-            next += 1
-        }
+        takeEvents(through: time, packet: time, body)
     }
 
     /// Hands over every event not yet given (the capture has ended).
     func takeRest(_ body: (TimelineEvent) -> Void) {
-        while next < events.count {
-            body(events[next])
-            next += 1
+        takeEvents(through: nil, packet: nil, body)
+    }
+
+    /// Events and split calls' returns up to `limit` (nil: all), in time order; a return comes
+    /// after an event of the same microsecond (the event happened inside the call).
+    private func takeEvents(through limit: EpochTime?, packet: EpochTime?, _ body: (TimelineEvent) -> Void) {
+        while true {
+            let event = next < events.count && (limit == nil || events[next].time <= limit!) ? events[next] : nil
+            let pendingReturn = returns.first.flatMap { limit == nil || $0.time <= limit! ? $0 : nil }
+            if let event, pendingReturn == nil || event.time <= pendingReturn!.time {
+                next += 1
+                guard splitsCalls, spans(event, packet: packet) else {
+                    body(event)
+                    continue
+                }
+                var start = event
+                start["part"] = .string("start")
+                body(start)
+                var end = event
+                end.time = event.end
+                end["part"] = .string("return")
+                let index = returns.firstIndex { $0.time > end.time } ?? returns.count
+                returns.insert(end, at: index)
+            } else if let pendingReturn {
+                returns.removeFirst()
+                body(pendingReturn)
+            } else {
+                return
+            }
         }
+    }
+
+    /// Whether a call's span holds the packet about to be shown or the next recorded event.
+    private func spans(_ call: TimelineEvent, packet: EpochTime?) -> Bool {
+        guard call.type == "syscall", call.end > call.time else { return false }
+        if let packet, call.end >= packet { return true }
+        var index = next
+        while index < events.count && events[index].time <= call.end {
+            // The line a write(2) printed is that write, not something that happened during it.
+            let other = events[index]
+            if !(other.type == "output" && other.label == call.label) { return true }
+            index += 1
+        }
+        return false
     }
 
     /// Names the call that sent a FIN or a RST, and a RST's cause, when the recorded calls show it.

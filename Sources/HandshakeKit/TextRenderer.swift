@@ -142,7 +142,15 @@ public final class TextRenderer: Renderer {
             guard let call = event.string("text") else { return }
             // Brief: a write(2) to stdout or stderr is shown as the line it printed (the next event).
             if brief && (call.hasPrefix("write(fd 1,") || call.hasPrefix("write(fd 2,")) { return }
-            text = call + " " + Clock.spanSuffix(event.duration ?? 0)
+            // A call shown in two halves (it spans other lines): `connect(...) ...`, `... connect() -> 0 <d>`.
+            switch event.string("part") {
+            case "start": text = TimelineMerge.startText(call)
+            case "return": text = TimelineMerge.returnText(call) + " " + Clock.spanSuffix(event.duration ?? 0)
+            default: text = call + " " + Clock.spanSuffix(event.duration ?? 0)
+            }
+        case "exit":
+            guard let line = event.string("text") else { return }
+            text = line
         case "output":
             guard let line = event.string("text") else { return }
             text = event.string("stream") == "stderr" ? "(stderr) " + line : line

@@ -20,6 +20,8 @@ struct HandshakeWatch: ParsableCommand {
             Live capture needs root or CAP_NET_RAW (the .deb gives it to members of the group sockettutor); --kernel's tracepoints need root (tracefs); reading a file (-r captures/echo-ipv4.pcap) needs neither.
             A file X.pcap read with -r brings the events recorded beside it in X.events.jsonl (the programs' system calls, stamped as strace -tt -T, and their output), shown among the packets in time order.
             FILTER is a BPF expression as for tcpdump ('port 5000', 'host ::1'); 'tcp' is always implied.
+            -- COMMAND [ARGS...] runs a program under our tracer once the capture listens: its socket calls (stamped at the tracer's stops, so a call's span holds the packets it caused), its output lines and its exit appear among the packets; without a FILTER only its connections are shown. The watch ends when COMMAND has ended and its connections have finished (at most 2 s later), with COMMAND's exit status (128+N when signal N killed it). Without root the calls still come, the packets do not.
+            --pid PID attaches to a running process and all its threads instead; SIGINT, SIGTERM or -c detach and leave it running as before. A running process cannot be given a seccomp filter, so it stops at every system call: slower than -- COMMAND.
             Environment: SOCKETTUTOR_EVENTS_FILE=PATH appends every event, as the JSON lines of --format json, to PATH whatever the format shown (the lesson runner's --serve collects its watchers' events this way).
             """,
         version: BuildInfo.versionLine)
@@ -85,14 +87,38 @@ struct HandshakeWatch: ParsableCommand {
                                + "(127.0.0.1 unless ADDR is given; port 0 picks one) until SIGINT or SIGTERM.", valueName: "[addr:]port"))
     var serve: String?
 
+    @Option(name: .customLong("pid"), parsing: .unconditionalSingleValue,
+            help: ArgumentHelp("Attach to this running process and all its threads (PTRACE_SEIZE; repeatable) and show its socket calls; it stops at every system call (no seccomp filter can be added to a running process). Detaching leaves it running as before.", valueName: "pid"))
+    var pids: [Int] = []
+
     @Argument(help: "BPF filter expression, as for tcpdump (pcap_compile(3)); 'tcp' is implied.")
     var filter: [String] = []
+
+    /// `-- COMMAND [ARGS...]`: everything after the first `--` (argument-parser cannot have a
+    /// second list of positional arguments after FILTER's, so `main` splits the line there).
+    static let commandAfterTerminator: [String] = {
+        let all = CommandLine.arguments.dropFirst()
+        guard let terminator = all.firstIndex(of: "--") else { return [] }
+        return Array(all[(terminator + 1)...])
+    }()
+
+    /// The arguments before `--`, for argument-parser.
+    static var argumentsBeforeTerminator: [String] {
+        let all = CommandLine.arguments.dropFirst()
+        guard let terminator = all.firstIndex(of: "--") else { return Array(all) }
+        return Array(all[..<terminator])
+    }
+
+    var command: [String] { Self.commandAfterTerminator }
+
+    /// True with `-- COMMAND` or `--pid`.
+    var isTracing: Bool { !command.isEmpty || !pids.isEmpty }
 
     /// Like tcpdump, a usage mistake is one line on stderr and exit status 1 (argument-parser
     /// alone would add the whole usage and exit 64); --help still prints the help and exits 0.
     static func main() {
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(argumentsBeforeTerminator)
             try command.run()
         } catch {
             if error is ExitCode || exitCode(for: error) == .success { exit(withError: error) }
@@ -130,21 +156,28 @@ struct HandshakeWatch: ParsableCommand {
         }
         if brief && format != .text { throw ValidationError("--brief shortens the text lines: it goes with --format text only") }
         if maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
+        if CommandLine.arguments.dropFirst().last == "--" { throw ValidationError("-- must be followed by a command to run") }
+        if !command.isEmpty && !pids.isEmpty { throw ValidationError("-- COMMAND runs a program and --pid attaches to one: give one of them") }
+        if isTracing && readFile != nil { throw ValidationError("-- COMMAND and --pid watch programs now: capture live, not -r") }
+        if let pid = pids.first(where: { $0 <= 0 }) { throw ValidationError("--pid takes a process id (1 or more), got \(pid)") }
         if let serve, ServeAddress(serve) == nil { throw ValidationError("--serve takes [ADDR:]PORT (8080, 0, 0.0.0.0:8080, [::1]:8080), got '\(serve)'") }
     }
 
     func run() throws {
         Console.lineBuffered()
         Signals.blockTermination()   // before any thread starts: the watcher thread sigwaits
+        let status: Int32
         do {
-            try watch()
+            status = try watch()
         } catch {
             Console.error("handshake-watch: \(error)")
             throw ExitCode(1)
         }
+        if status != 0 { throw ExitCode(status) }
     }
 
-    private func watch() throws(CaptureError) {
+    /// Returns the exit status: 0, or COMMAND's.
+    private func watch() throws(CaptureError) -> Int32 {
         let interface = self.interface ?? "lo"
         // 0. A thread waits for Ctrl-C / SIGTERM and stops the loop; it also gives the idle hint.
         //    It starts first: opening a FIFO (`-r fifo`) blocks until a writer comes.
@@ -152,11 +185,15 @@ struct HandshakeWatch: ParsableCommand {
         let hint = readFile == nil && interface != "lo" && interface != "any"
         let isFile = readFile != nil
         let watchedInterface = interface
+        let tracingNow = TracingSlot()
         let watcher: @Sendable () -> Void = {
             var hinted = !hint
             var waited = 0.0
+            var signals = 0
             while true {
-                if Signals.waitForTermination(timeout: 0.5) != nil {
+                if let received = Signals.waitForTermination(timeout: 0.5) {
+                    signals += 1
+                    if let tracing = tracingNow.tracing, !tracing.shouldStop(on: received, count: signals) { continue }
                     state.stopped.store(true, ordering: .relaxed)
                     state.breaker.withLock { $0?.breakLoop() }
                     // A file read blocks in read(2) while a FIFO's writer stalls, where
@@ -180,11 +217,16 @@ struct HandshakeWatch: ParsableCommand {
             throw CaptureError("cannot start the signal thread: \(error)")
         }
 
-        // 1. Open the capture.
-        let capture = if let readFile {
-            try Capture.offline(path: readFile)
-        } else {
-            try Capture.live(interface: interface, snapshotLength: snapshotLength, bufferKiB: bufferKiB)
+        // 1. Open the capture. Tracing without the right to capture: the calls alone.
+        let capture: Capture
+        do {
+            capture = if let readFile {
+                try Capture.offline(path: readFile)
+            } else {
+                try Capture.live(interface: interface, snapshotLength: snapshotLength, bufferKiB: bufferKiB)
+            }
+        } catch where isTracing && error.description.contains("needs root or CAP_NET_RAW") {
+            return try watchCallsOnly(state: state, tracingNow: tracingNow)
         }
         state.breaker.withLock { $0 = capture.breaker }
         guard let linkLayer = LinkLayer(dlt: capture.linkType) else {
@@ -208,30 +250,67 @@ struct HandshakeWatch: ParsableCommand {
         }
         let live = try serve.map { text throws(CaptureError) in try LiveServing.start(text) }
 
+        // 4. The program: started (or attached to) now that the capture listens.
+        let tracing = isTracing ? try Tracing.start(command: command, pids: pids.map(Int32.init), splitsCalls: format == .text) : nil
+        tracingNow.tracing = tracing
+        tracing?.announce()
 
         // 5. The loop, specialised for the chosen renderer.
         // Live captures flush whenever the ring is empty (CaptureLoop, .timeout): each burst appears
         // at once, without a write(2) per line. A terminal and slow replays flush every line.
-        let liveOutput = pace != nil || step || Syscall.isTerminal(STDOUT_FILENO) || readFile.map(CaptureFileInfo.isStream) == true
+        // Tracing: COMMAND shares our stdout, so each line leaves in one write(2) (atomic in a
+        // pipe up to PIPE_BUF) and the program's own lines cannot land inside one of ours.
+        let liveOutput = pace != nil || step || isTracing || Syscall.isTerminal(STDOUT_FILENO) || readFile.map(CaptureFileInfo.isStream) == true
         let output = OutputBuffer(file: stdout, flushesEachLine: liveOutput)
         let palette = Palette(enabled: Palette.wanted(noColor ? .never : color))
         let timeFormat: TimeFormat = relative ? .relative : .timeOfDay
-        let loop = CaptureLoop(capture: capture, linkLayer: linkLayer, tracker: ConnectionTracker(limit: maxConnections),
+        var loop = CaptureLoop(capture: capture, linkLayer: linkLayer, tracker: ConnectionTracker(limit: maxConnections),
                                count: count, replay: Replay(pace: pace, step: step, state: state), state: state,
                                events: try recordedEvents())
+        if let tracing, filter.allSatisfy({ $0.allSatisfy(\.isWhitespace) }) { loop.keeps = tracing.keeps }
+        let traced = TracedEvents()
         let result = switch format {
-        case .text: run(loop, TextRenderer(output: output, palette: palette, timeFormat: timeFormat, brief: brief), kernelWatch, live)
-        case .ladder: run(loop, LadderRenderer(output: output, palette: palette), kernelWatch, live)
-        case .json: run(loop, JSONRenderer(output: output), kernelWatch, live)
-        case .svg: LiveServing.run(loop, SVGRenderer(output: output), serving: live)
+        case .text: run(loop, TextRenderer(output: output, palette: palette, timeFormat: timeFormat, brief: brief), kernelWatch, live,
+                        tracing: tracing, traced: traced, state: state)
+        case .ladder: run(loop, LadderRenderer(output: output, palette: palette), kernelWatch, live, tracing: tracing, traced: traced, state: state)
+        case .json: run(loop, JSONRenderer(output: output), kernelWatch, live, tracing: tracing, traced: traced, state: state)
+        case .svg: LiveServing.run(loop, traced.wrap(SVGRenderer(output: output, drawsCalls: tracing != nil), tracing, state,
+                                                     splits: false, recording: writeFile != nil), serving: live)
         }
         state.finished.store(true, ordering: .relaxed)
+        let status = tracing?.finish() ?? 0
         let stats = try result.get()
         if let failure = output.writeError {
             throw CaptureError("cannot write the output: \(Errno(rawValue: failure))")
         }
         if format != .json { printStatsLikeTcpdump(stats) }
+        if tracing != nil && loop.keeps != nil {
+            Console.error("\(stats.otherPrograms) packet\(stats.otherPrograms == 1 ? "" : "s") of other programs not shown")
+        }
+        if let writeFile, tracing != nil, let events = traced.recorded {
+            try Tracing.writeSidecar(events, notRecorded: traced.notRecorded, capture: writeFile)
+        }
         live?.serveUntilTerminated(state)
+        return status
+    }
+
+    /// Tracing without a capture (no root): the program's calls and output, no packets.
+    private func watchCallsOnly(state: WatchState, tracingNow: TracingSlot) throws(CaptureError) -> Int32 {
+        let tracing = try Tracing.start(command: command, pids: pids.map(Int32.init), splitsCalls: format == .text)
+        Console.error("handshake-watch: packets and the kernel view need root or CAP_NET_RAW: showing the program's calls only")
+        tracingNow.tracing = tracing
+        tracing.announce()
+        let output = OutputBuffer(file: stdout, flushesEachLine: true)   // COMMAND shares our stdout
+        let palette = Palette(enabled: Palette.wanted(noColor ? .never : color))
+        switch format {
+        case .json:
+            TracedRenderer(JSONRenderer(output: output), feed: tracing.session.feed, state: state, splitsCalls: false, recording: false).runWithoutPackets()
+        default:
+            TracedRenderer(TextRenderer(output: output, palette: palette, timeFormat: relative ? .relative : .timeOfDay, brief: brief),
+                           feed: tracing.session.feed, state: state, splitsCalls: true, recording: false).runWithoutPackets()
+        }
+        state.finished.store(true, ordering: .relaxed)
+        return tracing.finish()
     }
 
     /// After Ctrl-C on a file: the loop has 1 s to end by itself (it does unless blocked in a
@@ -246,16 +325,38 @@ struct HandshakeWatch: ParsableCommand {
 
     /// The loop, with the kernel's events beside the packets when `--kernel` is on, and a copy
     /// of every event for the live view when serving (LiveServing).
-    private func run<R: Renderer>(_ loop: CaptureLoop, _ renderer: R, _ kernel: KernelWatch?,
-                                  _ live: LiveServing?) -> Result<CaptureStats, CaptureError> {
-        guard let kernel else { return LiveServing.run(loop, renderer, serving: live) }
-        guard let events = LiveServing.eventsRenderer(serving: live) else {
-            return loop.run(KernelRenderer(renderer, kernel: kernel, format: kernelStyle(), relative: relative))
+    private func run<R: Renderer>(_ loop: CaptureLoop, _ renderer: R, _ kernel: KernelWatch?, _ live: LiveServing?,
+                                  tracing: Tracing?, traced: TracedEvents, state: WatchState) -> Result<CaptureStats, CaptureError> {
+        guard tracing != nil else {
+            // Specialised for the renderer's own type: the packet loop without a tracer.
+            guard let kernel else { return LiveServing.run(loop, renderer, serving: live) }
+            guard let events = LiveServing.eventsRenderer(serving: live) else { return runWithKernel(loop, renderer, kernel, mirror: nil) }
+            return runWithKernel(loop, TeeRenderer(renderer, events), kernel, mirror: events)
         }
-        let both = KernelRenderer(TeeRenderer(renderer, events), kernel: kernel, format: kernelStyle(), relative: relative)
-        both.mirror = { (json: String) in   // the kernel's events, as JSON, whatever the terminal's format
-            events.output.string(json)
-            events.output.endLine()
+        // A traced program's events go to the terminal's format and to the live view's alike.
+        let events = LiveServing.eventsRenderer(serving: live)
+        let recording = writeFile != nil
+        guard let kernel else {
+            guard let events else { return loop.run(traced.wrap(renderer, tracing, state, splits: format == .text, recording: recording)) }
+            return loop.run(traced.wrap(TeeRenderer(renderer, events), tracing, state, splits: format == .text, recording: recording))
+        }
+        guard let events else {
+            return runWithKernel(loop, traced.wrap(renderer, tracing, state, splits: format == .text, recording: recording), kernel, mirror: nil)
+        }
+        return runWithKernel(loop, traced.wrap(TeeRenderer(renderer, events), tracing, state, splits: format == .text, recording: recording),
+                             kernel, mirror: events)
+    }
+
+    /// The kernel's events beside `base`'s; `mirror` also gets them as JSON, whatever the
+    /// terminal's format (the live view's hub).
+    private func runWithKernel<Base: Renderer>(_ loop: CaptureLoop, _ base: Base, _ kernel: KernelWatch,
+                                               mirror events: JSONRenderer?) -> Result<CaptureStats, CaptureError> {
+        let both = KernelRenderer(base, kernel: kernel, format: kernelStyle(), relative: relative)
+        if let events {
+            both.mirror = { (json: String) in
+                events.output.string(json)
+                events.output.endLine()
+            }
         }
         return loop.run(both)
     }
@@ -304,7 +405,9 @@ struct HandshakeWatch: ParsableCommand {
             Console.error("handshake-watch: warning: \(path): \(contents.rejected.count - 5) more lines skipped")
         }
         Console.error("events from \(path): \(contents.events.count) (--no-events leaves them out)")
-        return RecordedEvents(contents.events)
+        let recorded = RecordedEvents(contents.events)
+        recorded.splitsCalls = format == .text && !brief
+        return recorded
     }
 
     /// `tcp`, plus the user's expression. A file with no expression needs no BPF at all: the
@@ -329,10 +432,13 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 /// same diagram live; this is the one for slides and handouts.
 final class SVGRenderer: Renderer {
     let output: OutputBuffer
+    /// `-- COMMAND` / `--pid`: the traced programs' calls are drawn too.
+    let drawsCalls: Bool
     private var events: [LadderEvent] = []
 
-    init(output: OutputBuffer) {
+    init(output: OutputBuffer, drawsCalls: Bool = false) {
         self.output = output
+        self.drawsCalls = drawsCalls
     }
 
     func packet(_ tracked: TrackedPacket) {
@@ -344,9 +450,13 @@ final class SVGRenderer: Renderer {
             length: packet.tcp.payloadLength, connection: tracked.connection, step: tracked.step.rawValue)))
     }
 
-    /// A recorded `link-drop`: the lost arrow, ending in ✗.
+    /// A recorded `link-drop` (the lost arrow, ending in ✗), or a traced system call
+    /// (`-- COMMAND`, `--pid`): drawn as a bar on its process's side (the side its connect() or
+    /// listen()/accept() gave it). A replay's file is drawn as it always was, without calls.
     func event(_ event: TimelineEvent) {
         if event.type == "link-drop", let lost = LadderEvent(event) { events.append(lost) }
+        guard drawsCalls, event.type == "syscall", event["part"] == nil, let call = LadderEvent(event) else { return }
+        events.append(call)
     }
 
     func connectionEnded(_ summary: ConnectionSummary) {
@@ -415,3 +525,4 @@ struct LiveServing {
         server.hub.end(waitingUpTo: 2)
     }
 }
+

@@ -31,6 +31,9 @@ public struct Command: Sendable {
     public var ready: String?
     /// Needs root (capturing packets, network namespaces).
     public var needsRoot: Bool = false
+    /// `trace`: runs under `handshake-watch -- bash -c SCRIPT`, the tracer of any program: its
+    /// system calls (and, as root, its packets) are printed and go on the lesson's timeline.
+    public var traced: Bool = false
     /// What runs instead when there is no root: the ```` ```fallback ```` block right after.
     public var fallback: Fallback?
     /// The exit status a foreground command must end with: 0 unless the block says `status=N`;

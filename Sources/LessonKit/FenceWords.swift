@@ -10,7 +10,7 @@ enum FenceWords {
     /// Each block kind and the attributes it takes (bare words and `key=` names alike).
     /// Add a kind or an attribute here and the parser accepts it.
     static let attributes: [String: Set<String>] = [
-        "run": ["label", "background", "ready", "root", "status", "timeout"],
+        "run": ["label", "background", "ready", "root", "status", "timeout", "trace"],
         "fallback": ["status", "timeout"],
         "expect": ["label", "stream", "live", "fallback", "absent", "timeout", "order"],
         "timeline": ["labels"],

@@ -232,6 +232,7 @@ private struct Reader {
         command.background = block.attributes.has("background")
         command.ready = block.attributes["ready"]
         command.needsRoot = block.attributes.has("root")
+        command.traced = block.attributes.has("trace")
         command.expectedStatus = try status(block)
         command.timeout = try timeout(block, default: command.background ? 15 : 30)
         if command.ready != nil && !command.background {

@@ -207,9 +207,15 @@ public final class LessonRunner {
 
     /// Runs one command: live, or its recorded fallback without root, or not at all; then waits
     /// for its readiness line (background) or its exit (foreground).
+    ///
+    /// A `trace` command runs under our tracer (`handshake-watch -- bash -c SCRIPT`): its calls
+    /// come out as the watcher's lines, on the timeline like our own tools' `--trace`.
     private func run(_ command: Command, in step: Step) throws {
         guard let launch = try plan(command, in: step) else { return }
-        let script = try substitute(launch.script, step: step)
+        var script = try substitute(launch.script, step: step)
+        if command.traced && !replayed.contains(command.label) {
+            script = "handshake-watch -- bash -e -o pipefail -c " + Self.shellQuoted(script)
+        }
         show.command(script, label: command.label, background: launch.background)
         let child = try start(script, label: command.label)
         if launch.background {
@@ -217,6 +223,14 @@ public final class LessonRunner {
         } else {
             try awaitExit(child, expecting: launch.expectedStatus, timeout: launch.timeout, in: step)
         }
+    }
+    ///
+    /// A `trace` command runs under our tracer (`handshake-watch -- bash -c SCRIPT`): its calls
+    /// come out as the watcher's lines, on the timeline like our own tools' `--trace`.
+
+    /// `text` as one bash word: in single quotes, each `'` written `'\''`.
+    static func shellQuoted(_ text: String) -> String {
+        "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
     /// What will run for a command: the command itself, or (a root-only command without root)

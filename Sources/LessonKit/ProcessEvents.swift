@@ -16,7 +16,12 @@ enum ProcessEvents {
         var events: [TimelineEvent] = []
         var writes: [TimelineEvent] = []
         var unstamped: [String] = []
+        var traced = TracedLines()
         for line in lines {
+            if let call = traced.call(line.text, near: line.time) {
+                if let call = call { events.append(call) }
+                continue
+            }
             if let event = stamped(line.text, near: line.time, label: label, pid: pid) {
                 if StdoutWrite.lines(of: event) != nil { writes.append(event) } else { events.append(event) }
             } else if line.stream == .stdout {
@@ -35,7 +40,17 @@ enum ProcessEvents {
                          besides recorded: [TimelineEvent]) -> [TimelineEvent] {
         var events: [TimelineEvent] = []
         var previous = reference
-        let recordedTexts = Dictionary(grouping: recorded, by: \.time).mapValues { $0.compactMap { $0.string("text") ?? $0.linkDropText } }
+        // A replay prints a call that spans other lines in two halves (`connect(...) ...` at its
+        // start, `... connect() -> 0` at its return): both halves show the recorded event too.
+        var recordedTexts: [EpochTime: [String]] = [:]
+        for event in recorded {
+            guard let text = event.string("text") ?? event.linkDropText else { continue }
+            recordedTexts[event.time, default: []].append(text)
+            if event.type == "syscall" {
+                recordedTexts[event.time, default: []].append(TimelineMerge.startText(text))
+                recordedTexts[event.end, default: []].append(TimelineMerge.returnText(text))
+            }
+        }
         for line in lines {
             guard let event = stamped(line.text, near: previous, label: label, pid: 0) else { continue }
             previous = event.time
@@ -158,5 +173,50 @@ enum StdoutWrite {
             }
         }
         return nil
+    }
+}
+
+/// The calls `handshake-watch -- COMMAND` prints (or `run trace` in a lesson), read back as the
+/// spans they are: `20:04:58.419600 [python3 4242] connect(fd 3, 127.0.0.1:5000) -> 0 <0.000312>`
+/// is a call of the program labelled `python3 4242`; a call printed in two halves,
+/// `connect(fd 3, ...) ...` at its start and `... connect() -> 0 <0.000312>` at its return, is
+/// put back together (its start's stamp, the return's duration), so the lesson's timeline draws
+/// it as any other call.
+struct TracedLines {
+    /// Calls whose start was seen, by program label and call name.
+    private var started: [String: (time: EpochTime, text: String)] = [:]
+
+    /// nil: not a traced call's line. `.some(nil)`: the first half of a call (kept for its end).
+    mutating func call(_ line: String, near reference: EpochTime) -> TimelineEvent?? {
+        let parts = line.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[1].hasPrefix("["), let close = parts[1].firstIndex(of: "]") else { return nil }
+        let label = String(parts[1][parts[1].index(after: parts[1].startIndex)..<close])
+        let rest = parts[1][parts[1].index(after: close)...].drop { $0 == " " }
+        // `python3 4242` or `python3 4242/4250`: a name, then the pid (and tid).
+        guard let pidText = label.split(separator: " ").last,
+              let pid = Int(pidText.split(separator: "/").first ?? "") else { return nil }
+        let stamp = parts[0]
+        if rest.hasSuffix(" ..."), let open = rest.firstIndex(of: "("), !rest.hasPrefix("...") {
+            guard let time = Timeline.TraceLine.epochTime(timeOfDay: stamp, near: reference) else { return nil }
+            started[label + " " + rest[..<open]] = (time, String(rest.dropLast(4)))
+            return .some(nil)
+        }
+        if rest.hasPrefix("... "), let open = rest.firstIndex(of: "(") {
+            let name = rest.dropFirst(4)[..<open]
+            guard let start = started.removeValue(forKey: label + " " + name),
+                  let arrow = rest.range(of: ") -> ") else { return nil }
+            var result = rest[arrow.upperBound...]
+            var duration = 0.0
+            if result.hasSuffix(">"), let lt = result.lastIndex(of: "<"),
+               let seconds = Double(result[result.index(after: lt)..<result.index(before: result.endIndex)]) {
+                duration = seconds
+                result = result[..<lt]
+                while result.last == " " { result = result.dropLast() }
+            }
+            return .some(.syscall(time: start.time, duration: duration, label: label, pid: pid,
+                                  call: String(name), text: start.text + " -> " + result))
+        }
+        guard let event = Timeline.TraceLine.event(String(stamp) + " " + rest, near: reference, label: label, pid: pid) else { return nil }
+        return .some(event)
     }
 }

@@ -42,11 +42,13 @@ struct RecordedEventsTests {
         #expect(run.status == 0)
         #expect(run.stderr.contains { $0.hasSuffix("echo.events.jsonl line 5 skipped: not JSON: unknown word at byte 1") }, "\(run.stderr)")
         let lines = run.stdout
-        let connect = try #require(lines.firstIndex { $0.contains("[client] connect(fd 3, 127.0.0.1:1) -> 0 <0.0000") })
+        // connect() spans the handshake: its start before the SYN, its return after the ACK.
+        let connect = try #require(lines.firstIndex { $0.hasSuffix("[client] connect(fd 3, 127.0.0.1:1) ...") })
+        let returned = try #require(lines.firstIndex { $0.contains("[client] ... connect() -> 0 <0.0000") })
         let syn = try #require(lines.firstIndex { $0.contains("[SYN]") })
         let output = try #require(lines.firstIndex { $0.hasSuffix("[client] client connected") })
         let ack = try #require(lines.firstIndex { $0.contains("handshake 3/3") })
-        #expect(connect < syn && ack < output, "\(lines)")
+        #expect(connect < syn && ack < output && ack < returned, "\(lines)")
         #expect(!lines.contains { $0.contains("SYN_SENT") }, "types without a text form are skipped")
         let fin = try #require(lines.first { $0.contains("[FIN,ACK]") })
         #expect(fin.contains("client called shutdown(SHUT_WR): active close"), "\(fin)")

@@ -187,6 +187,11 @@ extension Syscall {
         }
     }
 
+    /// readlink(2) as text: `socket:[12345]` for a socket's `/proc/PID/fd/N`, a path for a file.
+    public static func readLinkText(_ path: String) -> String? {
+        readLink(path).map { String(decoding: $0, as: UTF8.self) }
+    }
+
     // MARK: - Folders
 
     /// One entry of a folder, as readdir(3) gives it: the raw name and `d_type`, and the
