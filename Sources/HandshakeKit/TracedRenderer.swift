@@ -205,8 +205,8 @@ public final class TracedRenderer<Base: Renderer>: Renderer {
     /// Without a capture (no root): only the tracer's events, until COMMAND ends or a signal.
     public func runWithoutPackets() {
         while !state.stopped.load(ordering: .relaxed) {
-            var entry = pollfd(fd: feed.wakeDescriptor, events: Int16(POLLIN), revents: 0)
-            _ = poll(&entry, 1, 100)
+            var entries = [pollfd(fd: feed.wakeDescriptor, events: Int16(POLLIN), revents: 0)]
+            _ = try? Syscall.poll(&entries, timeout: 100, traced: false)
             idle()
             output.flush()
         }

@@ -50,19 +50,19 @@ public final class TraceFeed: Sendable {
     }
 
     deinit {
-        if wakeDescriptor >= 0 { _ = Glibc.close(wakeDescriptor) }
-        if wakeWriter >= 0 { _ = Glibc.close(wakeWriter) }
+        if wakeDescriptor >= 0 { Syscall.closeQuietly(wakeDescriptor) }
+        if wakeWriter >= 0 { Syscall.closeQuietly(wakeWriter) }
     }
 
     private func wake() {
-        var byte: UInt8 = 1
-        _ = Glibc.write(wakeWriter, &byte, 1)   // EAGAIN: the pipe already holds a wake-up
+        // EAGAIN: the pipe already holds a wake-up.
+        _ = try? [UInt8(1)].withUnsafeBytes { try Syscall.write(wakeWriter, $0, traced: false) }
     }
 
     /// Empties the wake pipe (the capture thread, before it takes the events).
     public func drainWake() {
         var buffer = [UInt8](repeating: 0, count: 64)
-        while Glibc.read(wakeDescriptor, &buffer, buffer.count) > 0 {}
+        while let count = try? buffer.withUnsafeMutableBytes({ try Syscall.readIfReady(wakeDescriptor, into: $0) }), count > 0 {}
     }
 
     // MARK: - The tracer's side
@@ -71,7 +71,7 @@ public final class TraceFeed: Sendable {
     /// has passed, and it looks at least every 100 ms; waking it for each call would cost two
     /// context switches a call for nothing. The end of COMMAND and of the tracer do wake it.
     func add(_ event: TimelineEvent) {
-        while state.withLock({ $0.events.count >= Self.limit && !$0.finished }) { usleep(1000) }
+        while state.withLock({ $0.events.count >= Self.limit && !$0.finished }) { Syscall.sleep(seconds: 0.001) }
         state.withLock { $0.events.append(event) }
     }
 

@@ -47,26 +47,22 @@ public final class TraceSession: Sendable {
         do {
             try Threads.detach(stackSize: 1 << 20) {
                 // SIGUSR1 must reach this thread even if our parent started us with it blocked.
-                var wake = sigset_t()
-                sigemptyset(&wake)
-                sigaddset(&wake, SIGUSR1)
-                pthread_sigmask(SIG_UNBLOCK, &wake, nil)
+                Syscall.unblock([SIGUSR1])
                 session.thread.withLock { $0 = pthread_self() }
                 defer { session.thread.withLock { $0 = nil } }   // no signal for a thread that has ended
                 session.runTracer(target, callsInProgress: callsInProgress, reportStart: { problem in
                     outcome.withLock { $0 = problem }
-                    var byte: UInt8 = 1
-                    _ = Glibc.write(writer, &byte, 1)
-                    _ = Glibc.close(writer)
+                    _ = try? [UInt8(1)].withUnsafeBytes { try Syscall.write(writer, $0, traced: false) }
+                    Syscall.closeQuietly(writer)
                 })
             }
         } catch {
-            _ = Glibc.close(reader); _ = Glibc.close(writer)
+            Syscall.closeQuietly(reader); Syscall.closeQuietly(writer)
             throw StartError(description: "cannot start the tracer thread: \(error)")
         }
-        var byte: UInt8 = 0
-        while Glibc.read(reader, &byte, 1) < 0 && errno == EINTR {}
-        _ = Glibc.close(reader)
+        var byte: [UInt8] = [0]
+        _ = try? byte.withUnsafeMutableBytes { try Syscall.read(reader, into: $0, traced: false) }   // the start was reported
+        Syscall.closeQuietly(reader)
         if let problem = outcome.withLock({ $0 }) { throw StartError(description: problem) }
         return session
     }
@@ -117,19 +113,14 @@ public final class TraceSession: Sendable {
             thread.withLock { thread in
                 if let thread { pthread_kill(thread, SIGUSR1) }
             }
-            var entry = pollfd(fd: -1, events: 0, revents: 0)
-            _ = poll(&entry, 0, 50)
+            Syscall.sleep(seconds: 0.05)
         }
     }
 
     /// SIGUSR1 with a handler that does nothing and no SA_RESTART: its only effect is that the
     /// tracer's waitpid(2) returns EINTR, so it looks at the detach request.
     private static func installWakeHandler() {
-        var action = sigaction()
-        action.__sigaction_handler.sa_handler = { _ in }
-        sigemptyset(&action.sa_mask)
-        action.sa_flags = 0
-        sigaction(SIGUSR1, &action, nil)
+        Syscall.interruptOnly(SIGUSR1)
     }
 
     /// One line for a start that failed: ptrace refused (and why that may be), no such process.

@@ -66,20 +66,19 @@ final class Tracer {
         do {
             pid = try Syscall.forkTraced(arguments, filter: filter, sync: (fds[0], fds[1]))
         } catch {
-            _ = Glibc.close(fds[0]); _ = Glibc.close(fds[1])
+            Syscall.closeQuietly(fds[0]); Syscall.closeQuietly(fds[1])
             throw error
         }
-        _ = Glibc.close(fds[0])
+        Syscall.closeQuietly(fds[0])
         do {
             try Syscall.ptraceSeize(pid, options: Self.baseOptions | Self.seccompOption | Self.exitKill)
         } catch {
-            _ = Glibc.close(fds[1])   // the child reads end of file and exits 127
+            Syscall.closeQuietly(fds[1])   // the child reads end of file and exits 127
             _ = try? Syscall.waitForTracee(pid)
             throw error
         }
-        var go: UInt8 = 1
-        _ = Glibc.write(fds[1], &go, 1)
-        _ = Glibc.close(fds[1])
+        _ = try? [UInt8(1)].withUnsafeBytes { try Syscall.write(fds[1], $0, traced: false) }   // "you are seized: go on"
+        Syscall.closeQuietly(fds[1])
         commandPid = pid
         tracees[pid] = Tracee(tid: pid, pid: pid)
         return pid
@@ -111,25 +110,13 @@ final class Tracer {
 
     /// The thread ids in `/proc/PID/task`.
     static func threads(of pid: Int32) -> [Int32] {
-        guard let directory = opendir("/proc/\(pid)/task") else { return [] }
-        defer { closedir(directory) }
-        var tids: [Int32] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if let tid = Int32(name) { tids.append(tid) }
-        }
-        return tids.sorted()
+        (Syscall.directoryNames("/proc/\(pid)/task") ?? []).compactMap { Int32($0) }.sorted()
     }
 
     /// An attached process's sockets that exist already: their addresses, for the capture.
     private func seedSockets(of pid: Int32) {
-        guard let directory = opendir("/proc/\(pid)/fd") else { return }
-        var fds: [Int32] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if let fd = Int32(name) { fds.append(fd) }
-        }
-        closedir(directory)
+        guard let names = Syscall.directoryNames("/proc/\(pid)/fd") else { return }
+        let fds = names.compactMap { Int32($0) }
         var table = tables[pid] ?? DescriptorTable()
         for fd in fds where table.isSocket(fd, tid: pid) { name(fd, pid: pid, table: &table, publish: true) }
         tables[pid] = table

@@ -80,7 +80,7 @@ import TestSupport
             guard end < bytes.count, bytes[end] == UInt8(ascii: "("), calls.contains(name) else { continue }
             let before = String(decoding: bytes[..<index], as: UTF8.self)
             if before.hasSuffix("Glibc.") { found.append((name, true)); continue }
-            if before.hasSuffix(".") || before.hasSuffix("func ") { continue }
+            if before.hasSuffix(".") || before.hasSuffix("func ") || before.hasSuffix("case ") { continue }   // a method, a declaration, an enum case
             if name == "stat" && end + 1 < bytes.count && bytes[end + 1] == UInt8(ascii: ")") { continue }   // `stat()`: the struct
             found.append((name, false))
         }

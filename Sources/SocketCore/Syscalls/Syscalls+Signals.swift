@@ -15,6 +15,22 @@ extension Syscall {
         pthread_sigmask(SIG_BLOCK, &set, nil)
     }
 
+    /// pthread_sigmask(3) SIG_UNBLOCK: the calling thread takes these signals again.
+    public static func unblock(_ signals: [Int32]) {
+        var set = signalSet(signals)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+    }
+
+    /// sigaction(2) with a handler that does nothing and no SA_RESTART: the signal's only effect
+    /// is that a blocking call of the thread it reaches (waitpid) returns EINTR.
+    public static func interruptOnly(_ signal: Int32) {
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { _ in }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = 0
+        sigaction(signal, &action, nil)
+    }
+
     /// sigwait(3): sleeps until one of `signals` (blocked beforehand) is pending, takes it and
     /// returns which.
     public static func waitForSignal(_ signals: [Int32]) -> Int32 {
