@@ -2,6 +2,18 @@
 /// crosses the wire. The lessons quote these.
 public enum StepExplanation {
     public static func text(for tracked: TrackedPacket) -> String {
+        let findings = AnalysisExplanation.text(for: tracked)
+        switch tracked.step {
+        case .retransmit, .dupAck, .probe:
+            return findings
+        default:
+            let base = stepText(for: tracked)
+            return findings.isEmpty ? base : base + "; " + findings
+        }
+    }
+
+    /// The step's own sentence, before the analysis's findings.
+    static func stepText(for tracked: TrackedPacket) -> String {
         let sender = tracked.direction == .toServer ? "client" : "server"
         let receiver = tracked.direction == .toServer ? "server" : "client"
         switch tracked.step {
@@ -21,6 +33,8 @@ public enum StepExplanation {
         case .synAckRetransmit:
             return "SYN-ACK retransmitted (copy \(tracked.retransmitCount)\(gap(tracked))): "
                 + "the client's ACK did not arrive, or a full accept queue dropped it"
+        case .retransmit, .dupAck, .probe:
+            return AnalysisExplanation.text(for: tracked)
         case .data:
             let bytes = tracked.packet.tcp.payloadLength
             var text = "\(sender) sends \(bytes) byte\(bytes == 1 ? "" : "s") (its send(); the \(receiver)'s recv() returns them)"
