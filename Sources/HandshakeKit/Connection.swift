@@ -140,11 +140,20 @@ struct Connection {
 
     /// A segment that arrives after the connection ended: a retransmitted FIN or ACK, or the RST
     /// a kernel sends because it no longer has a socket for this 4-tuple.
-    func lateStep(_ packet: Packet) -> TrackedPacket {
+    /// The analysis goes on over them (a copy of the last ACK is a duplicate ACK).
+    mutating func lateStep(_ packet: Packet) -> TrackedPacket {
         let flags = packet.tcp.flags
-        if flags.contains(.rst) { return tracked(packet, step: .rst, meaning: .lateSegment) }
-        if flags.contains(.fin) { return tracked(packet, step: .finPassive) }
-        return tracked(packet, step: packet.tcp.payloadLength > 0 ? .data : .ack)
+        let analysis = analyze(packet)
+        var result: TrackedPacket
+        if flags.contains(.rst) {
+            result = tracked(packet, step: .rst, meaning: .lateSegment)
+        } else if flags.contains(.fin) {
+            result = tracked(packet, step: .finPassive)
+        } else {
+            result = tracked(packet, step: packet.tcp.payloadLength > 0 ? .data : .ack)
+        }
+        result.attach(analysis)
+        return result
     }
 
     /// Moves the state machine on by one packet. `ended` is set when this packet ends the

@@ -241,11 +241,11 @@ struct StreamAnalysis {
 
         if let ack, let highest = rev.maxSequenceToBeAcked, ack != highest, sequenceAtOrAfter(ack, highest) {
             found.insert(.ackOfUnseenSegment)
-            rev.maxSequenceToBeAcked = rev.nextSequence
+            rev.maxSequenceToBeAcked = rev.nextSequence   // named once per gap
         }
 
         if (length > 0 || control && !tcp.flags.contains(.rst)) && found.isDisjoint(with: [.keepAlive, .zeroWindowProbe]) {
-            classifyResend(seq: seq, length: length, time: time, fwd: &fwd, rev: rev, threshold: threshold,
+            classifyResend(seq: seq, length: length, control: !tcp.flags.isDisjoint(with: [.syn, .fin]), time: time, fwd: &fwd, rev: rev, threshold: threshold,
                            found: &found, result: &result)
         }
 
@@ -277,23 +277,24 @@ struct StreamAnalysis {
         return result
     }
 
-    /// Old bytes again: fast retransmission, out-of-order, spurious or plain retransmission,
-    /// tested in Wireshark's order. Out-of-order versus retransmission is decided by time: old
+    /// Old bytes again: spurious, fast retransmission, out-of-order or plain retransmission,
+    /// tested in Wireshark's order (4.x). Out-of-order versus retransmission is decided by time: old
     /// bytes within one initial RTT of the newest are taken as reordered, later ones as resent.
-    private static func classifyResend(seq: UInt32, length: UInt32, time: Double, fwd: inout FlowAnalysis,
+    private static func classifyResend(seq: UInt32, length: UInt32, control: Bool, time: Double, fwd: inout FlowAnalysis,
                                        rev: FlowAnalysis, threshold: Double, found: inout TCPAnalysis,
                                        result: inout SegmentAnalysis) {
         var notAdvanced = fwd.nextSequence.map { seq != $0 && sequenceAtOrAfter($0, seq) } ?? false
         // More than one byte starting one before the next: new data after a probe, not a resend.
         if length > 1, let next = fwd.nextSequence, next &- 1 == seq { notAdvanced = false }
         let kind: TCPAnalysis?
-        if notAdvanced && rev.duplicateAcks >= 2 && rev.lastAck == seq && time - rev.lastAckTime < 0.020 {
+        let end = seq &+ length &+ (control ? 1 : 0)
+        if length > 0, let peerAck = rev.lastAck, sequenceAtOrAfter(peerAck, seq &+ length) {
+            kind = .spuriousRetransmission
+        } else if notAdvanced && rev.duplicateAcks >= 2 && rev.lastAck == seq && time - rev.lastAckTime < 0.020 {
             kind = .fastRetransmission
             result.duplicateAcksBefore = rev.duplicateAcks
-        } else if notAdvanced && time - fwd.nextSequenceTime < threshold && fwd.nextSequence != seq &+ length {
+        } else if notAdvanced && time - fwd.nextSequenceTime < threshold && fwd.nextSequence != end {
             kind = .outOfOrder
-        } else if length > 0, let peerAck = rev.lastAck, sequenceAtOrAfter(peerAck, seq &+ length) {
-            kind = .spuriousRetransmission
         } else if notAdvanced {
             kind = .retransmission
         } else {
