@@ -5,7 +5,7 @@ public enum AnalysisExplanation {
     /// Every finding of the segment, most telling first, joined by "; ". Empty when none.
     public static func text(for tracked: TrackedPacket) -> String {
         let found = tracked.findings
-        guard !found.isEmpty else { return "" }
+        guard !found.isEmpty || tracked.packet.tcp.options.sack.count > 0 else { return "" }
         let analysis = tracked.analysis
         let sender = tracked.direction == .toServer ? "client" : "server"
         let receiver = tracked.direction == .toServer ? "server" : "client"

@@ -399,7 +399,7 @@ struct Connection {
             case nil: closedBy = .open
             }
         }
-        return ConnectionSummary(
+        var summary = ConnectionSummary(
             connection: id, lastPacketTime: lastStamp, client: client, server: server, handshakeRTT: handshakeRTT,
             bytesToServer: bytesToServer, bytesToClient: bytesToClient, closedBy: closedBy,
             timeWait: outcome == .closed ? timeWaitSide : .none, outcome: outcome,
@@ -407,5 +407,13 @@ struct Connection {
             midstream: midstream, synRetransmits: max(0, synCount - 1),
             connState: zeekEnds.code(history: history.text, originatorBytes: bytesToServer, responderBytes: bytesToClient),
             history: history.text)
+        let flows = [streamAnalysis.client, streamAnalysis.server]
+        summary.retransmittedSegments = flows.reduce(0) { $0 + $1.retransmittedSegments }
+        summary.retransmittedBytes = flows.reduce(0) { $0 + $1.retransmittedBytes }
+        summary.duplicateAcks = flows.reduce(0) { $0 + $1.duplicateAckCount }
+        summary.highestBackoff = flows.reduce(0) { max($0, $1.highestBackoff) }
+        // A window still closed when the capture ended counts until the last packet.
+        summary.zeroWindowSeconds = flows.reduce(0.0) { $0 + $1.zeroWindowSeconds + ($1.zeroWindowSince.map { max(0, lastTime - $0) } ?? 0) }
+        return summary
     }
 }

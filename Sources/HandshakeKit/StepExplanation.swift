@@ -125,6 +125,7 @@ public enum StepExplanation {
         if let rtt = summary.handshakeRTT { parts.append("handshake RTT \(milliseconds(rtt))") }
         if summary.synRetransmits > 0 { parts.append("\(summary.synRetransmits) SYN retransmission\(summary.synRetransmits == 1 ? "" : "s")") }
         parts.append("\(summary.bytesToServer) B to server, \(summary.bytesToClient) B to client")
+        if let trouble = analysisSummary(summary) { parts.append(trouble) }
         switch summary.closedBy {
         case .client, .server: parts.append("closed by the \(summary.closedBy.rawValue)")
         case .both: parts.append("closed by both at once")
@@ -143,6 +144,18 @@ public enum StepExplanation {
         if !summary.serverStates.isEmpty { parts.append("server " + summary.serverStates.joined(separator: " → ")) }
         return "conn \(summary.connection) \(summary.client) → \(summary.server): \(outcomeText(summary.outcome)); "
             + parts.joined(separator: ", ")
+    }
+
+    /// `12 retransmissions (17376 B), 31 dup ACKs, zero window 3.012 s, RTO back-off 3`: what
+    /// the TCP analysis counted, nil for a connection without any of it.
+    public static func analysisSummary(_ summary: ConnectionSummary) -> String? {
+        var parts: [String] = []
+        let segments = summary.retransmittedSegments
+        if segments > 0 { parts.append("\(segments) retransmission\(segments == 1 ? "" : "s") (\(summary.retransmittedBytes) B)") }
+        if summary.duplicateAcks > 0 { parts.append("\(summary.duplicateAcks) dup ACK\(summary.duplicateAcks == 1 ? "" : "s")") }
+        if summary.zeroWindowSeconds > 0 { parts.append("zero window \(seconds(summary.zeroWindowSeconds))") }
+        if summary.highestBackoff > 1 { parts.append("RTO back-off \(summary.highestBackoff) (one segment timed out \(summary.highestBackoff) times in a row)") }
+        return parts.isEmpty ? nil : parts.joined(separator: ", ")
     }
 
     /// The summary for `--brief`: the outcome, the bytes each way, who closed, the packets.
