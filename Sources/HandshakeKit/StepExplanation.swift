@@ -159,8 +159,20 @@ public enum StepExplanation {
     }
 
     /// The summary for `--brief`: the outcome, the bytes each way, who closed, the packets.
+    /// Byte counts are exact; a line that would pass the projector's 80 columns (a long bulk
+    /// transfer) gives them in kB and MB, with the brief lines' `c→s` and `s→c`, instead.
     public static func briefSummary(_ summary: ConnectionSummary) -> String {
-        var parts = ["\(summary.bytesToServer) B to server, \(summary.bytesToClient) B to client"]
+        let exact = briefSummary(summary, compact: false)
+        return exact.count + 4 <= 80 ? exact : briefSummary(summary, compact: true)   // 4: the "  = " before it
+    }
+
+    static func briefSummary(_ summary: ConnectionSummary, compact: Bool) -> String {
+        func size(_ bytes: UInt64) -> String {
+            guard compact && bytes >= 10_000 else { return "\(bytes) B" }
+            return bytes >= 1_000_000 ? fixed(Double(bytes) / 1e6, 1) + " MB" : fixed(Double(bytes) / 1e3, 1) + " kB"
+        }
+        var parts = compact ? ["\(size(summary.bytesToServer)) c→s, \(size(summary.bytesToClient)) s→c"]
+                            : ["\(summary.bytesToServer) B to server, \(summary.bytesToClient) B to client"]
         switch summary.closedBy {
         case .client, .server: parts.append("\(summary.closedBy.rawValue) closed first")
         case .both: parts.append("both closed at once")

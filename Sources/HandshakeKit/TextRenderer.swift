@@ -70,18 +70,31 @@ public final class TextRenderer: Renderer {
         out.decimal(tracked.connection)
         out.byte(32)
         out.ascii(tracked.direction == .toServer ? "c→s " : "s→c ")
-        writeFlagsAndNumbers(tracked)
+        writeFlagsAndNumbers(tracked, compactFlags: briefColumns(tracked) > 80)
         endPacketLine(tracked, words: tracked.step.shortName)
+    }
+
+    /// The columns a brief packet line takes with the flags spelt out. Past 80 (7-digit numbers
+    /// of a bulk transfer), the flags are written as tcpdump's letters (`[FP.]`) instead.
+    private func briefColumns(_ tracked: TrackedPacket) -> Int {
+        func digits<T: BinaryInteger>(_ value: T) -> Int { String(value).count }
+        let tcp = tracked.packet.tcp
+        var columns = 12 + 2 + digits(tracked.connection) + 1 + 4   // "hh:mm:ss.mmm #N c→s "
+        columns += 2 + tcp.flags.description.count
+        columns += 5 + digits(tracked.relativeSequence)
+        if tcp.flags.contains(.ack) { columns += 5 + digits(tracked.relativeAcknowledgement) }
+        columns += 5 + digits(tcp.payloadLength) + 5 + (tracked.window.map(digits) ?? digits(tcp.window) + 1)
+        return columns + 2 + tracked.step.shortName.count
     }
 
     /// `[S.] seq 0 ack 1 len 0 win 65483`, the part both lines share: the flags in the step's
     /// colour, the relative numbers (ack only when the ACK flag is set), the length and window.
-    private func writeFlagsAndNumbers(_ tracked: TrackedPacket) {
+    private func writeFlagsAndNumbers(_ tracked: TrackedPacket, compactFlags: Bool = false) {
         let out = output
         let flags = tracked.packet.tcp.flags
         palette.start(tracked.step, out)
         out.byte(91)   // [
-        out.string(flags.description)
+        out.string(compactFlags ? flags.letters : flags.description)
         out.byte(93)   // ]
         palette.reset(out)
         out.ascii(" seq ")
