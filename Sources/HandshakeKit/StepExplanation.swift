@@ -12,6 +12,76 @@ public enum StepExplanation {
         }
     }
 
+    /// Writes `text(for:)` into the output buffer, the same bytes, without building a String for
+    /// the segments of every connection (handshake, data, ACK, FIN, last ACK). The rarer ones
+    /// (resets, retransmitted SYNs, the analysis's findings) go through `text(for:)`.
+    static func write(_ tracked: TrackedPacket, into out: OutputBuffer) {
+        if !tracked.findings.isEmpty || tracked.packet.tcp.options.sack.count > 0 {
+            return out.string(text(for: tracked))
+        }
+        let toServer = tracked.direction == .toServer
+        let sender: StaticString = toServer ? "client" : "server"
+        let receiver: StaticString = toServer ? "server" : "client"
+        switch tracked.step {
+        case .handshakeSyn:
+            out.ascii("handshake 1/3: the client's connect() sends SYN and blocks")
+        case .handshakeSynAck:
+            out.ascii("handshake 2/3: the server's kernel answers from the listen queue (accept() is not involved)")
+        case .handshakeAck:
+            out.ascii("handshake 3/3: connect() returns; the connection waits in the accept queue until accept() takes it")
+            if let rtt = tracked.handshakeRTT {
+                guard rtt >= 0, rtt < 1e6 else { return out.string(" (handshake RTT \(milliseconds(rtt)))") }
+                out.ascii(" (handshake RTT ")
+                out.fixed(rtt * 1000, decimals: 3)
+                out.ascii(" ms)")
+            }
+        case .data:
+            let bytes = tracked.packet.tcp.payloadLength
+            out.ascii(sender)
+            out.ascii(" sends ")
+            out.decimal(bytes)
+            out.ascii(bytes == 1 ? " byte (its send(); the " : " bytes (its send(); the ")
+            out.ascii(receiver)
+            out.ascii("'s recv() returns them)")
+            if tracked.afterPeerFin {
+                out.ascii("; half-close: the ")
+                out.ascii(sender)
+                out.ascii(" still sends after the ")
+                out.ascii(receiver)
+                out.ascii("'s FIN")
+            }
+        case .ack where !tracked.acknowledgesFin:
+            out.ascii(sender)
+            out.ascii("'s kernel acknowledges every byte before ")
+            out.decimal(tracked.relativeAcknowledgement)
+        case .finActive:
+            out.ascii(sender)
+            out.ascii(" called ")
+            out.string(closingCall(tracked))
+            out.ascii(": active close, its FIN means no more data (")
+            out.ascii(sender)
+            out.ascii(" in FIN_WAIT_1); the ")
+            out.ascii(receiver)
+            out.ascii("'s recv() will return 0")
+        case .finPassive where !tracked.simultaneousClose:
+            out.ascii(sender)
+            out.ascii(" closes too (its recv() returned 0, then ")
+            if let call = tracked.call { out.string(call) } else { out.ascii("close()") }
+            out.ascii("): passive close (")
+            out.ascii(sender)
+            out.ascii(" in LAST_ACK)")
+        case .teardownAck:
+            switch tracked.timeWait {
+            case .both: out.ascii("last ACK: connection closed; both sides wait in TIME_WAIT (simultaneous close)")
+            case .client: out.ascii("last ACK: connection closed; the client waits in TIME_WAIT (2 x MSL), the server is CLOSED")
+            case .server: out.ascii("last ACK: connection closed; the server waits in TIME_WAIT (2 x MSL), the client is CLOSED")
+            case .none: out.ascii("last ACK: connection closed")
+            }
+        default:
+            out.string(text(for: tracked))
+        }
+    }
+
     /// The step's own sentence, before the analysis's findings.
     static func stepText(for tracked: TrackedPacket) -> String {
         let sender = tracked.direction == .toServer ? "client" : "server"

@@ -42,16 +42,29 @@ public final class TextRenderer: Renderer {
         out.ascii(" #")
         out.decimal(tracked.connection)
         out.byte(32)
-        out.string(packet.source.description)
+        writeEndpoint(packet.source)
         out.ascii(" → ")
-        out.string(packet.destination.description)
+        writeEndpoint(packet.destination)
         out.ascii(" ")
         writeFlagsAndNumbers(tracked)
         if packet.tcp.flags.contains(.syn) {
             let options = packet.tcp.options.summary
             if !options.isEmpty { out.string(" <\(options)>") }
         }
-        endPacketLine(tracked, words: StepExplanation.text(for: tracked))
+        out.ascii("  ")
+        palette.start(tracked.step, out)
+        StepExplanation.write(tracked, into: out)
+        endPacketLine()
+    }
+
+    /// `127.0.0.1:5000` or `[::1]:5000`, as `Endpoint.description` spells it, without a String.
+    private func writeEndpoint(_ endpoint: Endpoint) {
+        let out = output
+        if endpoint.address.isIPv6 { out.byte(91) }
+        out.address(endpoint.address)
+        if endpoint.address.isIPv6 { out.byte(93) }
+        out.byte(58)
+        out.decimal(endpoint.port)
     }
 
     /// The brief line: the connection's addresses first when it is new, then ports and numbers.
@@ -94,7 +107,18 @@ public final class TextRenderer: Renderer {
         let flags = tracked.packet.tcp.flags
         palette.start(tracked.step, out)
         out.byte(91)   // [
-        out.string(compactFlags ? flags.letters : flags.description)
+        if compactFlags {
+            out.string(flags.letters)
+        } else {
+            // `SYN,ACK` as TCPFlags.description spells it, from the static names.
+            var first = true
+            for (flag, name) in TCPFlags.names where flags.contains(flag) {
+                if !first { out.byte(44) }
+                first = false
+                out.ascii(name)
+            }
+            if first { out.ascii("none") }
+        }
         out.byte(93)   // ]
         palette.reset(out)
         out.ascii(" seq ")
@@ -113,6 +137,12 @@ public final class TextRenderer: Renderer {
         out.ascii("  ")
         palette.start(tracked.step, out)
         out.string(words)
+        endPacketLine()
+    }
+
+    /// Ends the words' colour, adds the kernel's note, ends the line.
+    private func endPacketLine() {
+        let out = output
         palette.reset(out)
         if let note = packetNote {
             out.string(note)

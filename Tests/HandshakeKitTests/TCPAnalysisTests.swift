@@ -230,3 +230,41 @@ struct TCPAnalysisTests {
         #expect(abs(summary.zeroWindowSeconds - 0.6) < 1e-6)
     }
 }
+
+/// The text renderer writes the common sentences straight into its byte buffer; they must be
+/// the very bytes of `StepExplanation.text(for:)`, the one table the other renderers use.
+@Suite("Step sentences written into the buffer")
+struct StepSentenceBufferTests {
+    final class Comparing: Renderer {
+        let output = OutputBuffer(lines: { _ in })
+        var compared = 0
+        var mismatches: [String] = []
+
+        func packet(_ tracked: TrackedPacket) {
+            var written: [UInt8] = []
+            let buffer = OutputBuffer(lines: { written = $0 })
+            StepExplanation.write(tracked, into: buffer)
+            buffer.endLine()
+            let expected = StepExplanation.text(for: tracked)
+            if written != Array(expected.utf8) { mismatches.append("\(String(decoding: written, as: UTF8.self)) != \(expected)") }
+            compared += 1
+        }
+        func connectionEnded(_ summary: ConnectionSummary) {}
+        func finish(_ stats: CaptureStats) {}
+    }
+
+    @Test("every packet of every capture in captures/: the same bytes both ways")
+    func sameBytes() throws {
+        for path in BriefOutputTests.captures {
+            let capture = try Capture.offline(path: path)
+            let linkLayer = try #require(LinkLayer(dlt: capture.linkType))
+            let state = WatchState()
+            let loop = CaptureLoop(capture: capture, linkLayer: linkLayer, tracker: ConnectionTracker(), count: nil,
+                                   replay: Replay(pace: nil, step: false, state: state), state: state)
+            let renderer = Comparing()
+            _ = loop.run(renderer)
+            #expect(renderer.compared > 0, "\(path)")
+            #expect(renderer.mismatches.isEmpty, "\(path): \(renderer.mismatches.prefix(3))")
+        }
+    }
+}
