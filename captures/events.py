@@ -196,7 +196,7 @@ def from_strace(label, path):
     return out
 
 
-KERNEL_TYPES = {"state", "reset-sent", "reset-received", "synack-retransmit", "accept-queue", "counter"}
+KERNEL_TYPES = {"state", "reset-sent", "reset-received", "synack-retransmit", "retransmit", "accept-queue", "counter"}
 
 
 def from_kernel(path):

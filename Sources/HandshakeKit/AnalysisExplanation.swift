@@ -23,7 +23,12 @@ public enum AnalysisExplanation {
                 parts.append("retransmission\(after(analysis.sinceOriginal ?? analysis.sinceHighest)): no ACK came in time")
             } else {
                 let copy = analysis.backoff > 1 ? ", timeout #\(analysis.backoff): each wait doubles" : ""
-                parts.append("retransmission of \(bytes(tracked))\(after(analysis.sinceOriginal)) (RTO: no ACK came in time\(copy))")
+                if let since = analysis.sinceOriginal, since < linuxMinimumRTO {
+                    parts.append("retransmission of \(bytes(tracked))\(after(since)) (too soon for the retransmission timer, "
+                                 + "200 ms at least on Linux: SACK loss recovery sent it again)")
+                } else {
+                    parts.append("retransmission of \(bytes(tracked))\(after(analysis.sinceOriginal)) (RTO: no ACK came in time\(copy))")
+                }
             }
         }
         if tracked.kernelRetransmit == true {
@@ -77,13 +82,20 @@ public enum AnalysisExplanation {
         return parts.joined(separator: "; ")
     }
 
+    /// Linux's smallest retransmission timeout (TCP_RTO_MIN, 200 ms): a copy sent sooner was not
+    /// sent by the timer.
+    static let linuxMinimumRTO = 0.2
+
     /// A few words for the ladder and `--brief`: the most telling finding.
     public static func shortText(for tracked: TrackedPacket) -> String? {
         let found = tracked.findings
         let analysis = tracked.analysis
         if found.contains(.fastRetransmission) { return "fast retransmission (\(analysis.duplicateAcksBefore) dup ACKs)" }
         if found.contains(.spuriousRetransmission) { return "spurious retransmission\(after(analysis.sinceOriginal))" }
-        if found.contains(.retransmission) { return "retransmission\(after(analysis.sinceOriginal ?? analysis.sinceHighest)) (RTO)" }
+        if found.contains(.retransmission) {
+            let timer = (analysis.sinceOriginal ?? linuxMinimumRTO) >= linuxMinimumRTO ? " (RTO)" : ""
+            return "retransmission\(after(analysis.sinceOriginal ?? analysis.sinceHighest))\(timer)"
+        }
         if found.contains(.outOfOrder) { return "out of order" }
         if found.contains(.duplicateAck) { return "dup ACK #\(analysis.duplicateAckNumber), waits for \(tracked.relativeAcknowledgement)" }
         if found.contains(.zeroWindowProbe) { return "zero-window probe: room yet?" }

@@ -307,7 +307,9 @@ struct StreamAnalysis {
         result.sinceHighest = time - fwd.nextSequenceTime
         fwd.retransmittedSegments += 1
         fwd.retransmittedBytes += UInt64(length)
-        if kind == .retransmission {
+        // The back-off counts the timer's copies: one sent sooner than Linux's smallest RTO came
+        // from loss recovery instead.
+        if kind == .retransmission && (result.sinceOriginal ?? AnalysisExplanation.linuxMinimumRTO) >= AnalysisExplanation.linuxMinimumRTO {
             fwd.backoff = fwd.lastRetransmitted == seq ? fwd.backoff + 1 : 1
             fwd.lastRetransmitted = seq
             fwd.highestBackoff = max(fwd.highestBackoff, fwd.backoff)

@@ -375,6 +375,13 @@ final class SVGRenderer: Renderer {
             flags: TCPFlags.names.filter { packet.tcp.flags.contains($0.0) }.map { "\($0.1)" },
             sequence: packet.tcp.sequence, acknowledgement: packet.tcp.acknowledgement,
             length: packet.tcp.payloadLength, connection: tracked.connection, step: tracked.step.rawValue)))
+        if case .packet(var segment) = events.removeLast() {
+            // What the JSON carries for the caption: the analysis, the dup ACK's number, the time since the original.
+            segment.analysis = tracked.findings.nameList
+            segment.duplicateAck = tracked.findings.contains(.duplicateAck) ? tracked.analysis.duplicateAckNumber : nil
+            segment.sinceOriginalMilliseconds = tracked.analysis.sinceOriginal.map { ($0 * 1_000_000).rounded() / 1000 }
+            events.append(.packet(segment))
+        }
     }
 
     func connectionEnded(_ summary: ConnectionSummary) {

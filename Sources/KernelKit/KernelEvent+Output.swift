@@ -21,6 +21,8 @@ extension KernelEvent {
             return "[kernel] \(socket) received RST from \(peer): the connection is aborted"
         case .synackRetransmit:
             return "[kernel] \(socket) sent the SYN-ACK to \(peer) again: its ACK did not come"
+        case .retransmit:
+            return "[kernel] \(socket) retransmits a segment to \(peer) (tcp_retransmit_skb)"
         case .acceptQueue(let queued, let backlog):
             let full = queued > backlog ? ": full, the next SYN is dropped" : ""
             return "[kernel] \(socket) accept queue \(queued)/\(backlog)\(full)"

@@ -14,7 +14,7 @@ extension KernelEvent {
                              ("source", .string(source.rawValue))]
         case .resetSent(let reason):
             fields = pair + [("reason", .string(reason))]
-        case .resetReceived, .synackRetransmit:
+        case .resetReceived, .synackRetransmit, .retransmit:
             fields = pair
         case .acceptQueue(let queued, let backlog):
             fields = socket + [("queued", .integer(queued)), ("backlog", .integer(backlog))]
@@ -37,6 +37,7 @@ extension KernelEvent {
         case "reset-sent": kind = .resetSent(reason: event.string("reason") ?? "NOT_SPECIFIED")
         case "reset-received": kind = .resetReceived
         case "synack-retransmit": kind = .synackRetransmit
+        case "retransmit": kind = .retransmit
         case "accept-queue":
             guard let queued = event.int("queued"), let backlog = event.int("backlog") else { return nil }
             kind = .acceptQueue(queued: queued, backlog: backlog)

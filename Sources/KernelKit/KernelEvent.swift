@@ -13,6 +13,9 @@ public struct KernelEvent: Sendable, Equatable {
         case resetReceived
         /// `tcp:tcp_retransmit_synack`: the listener sent its SYN-ACK again (the ACK did not come).
         case synackRetransmit
+        /// `tcp:tcp_retransmit_skb`: the socket sent a data segment again (a timeout, a fast
+        /// retransmission or a loss probe); the tracepoint names the socket, not the bytes.
+        case retransmit
         /// sock_diag: the listener's accept queue changed length (`idiag_rqueue`/`idiag_wqueue`).
         case acceptQueue(queued: Int, backlog: Int)
         /// `/proc/net/netstat`: a TcpExt counter changed (per network namespace, not per socket).
@@ -53,6 +56,7 @@ public struct KernelEvent: Sendable, Equatable {
         case .resetSent: "reset-sent"
         case .resetReceived: "reset-received"
         case .synackRetransmit: "synack-retransmit"
+        case .retransmit: "retransmit"
         case .acceptQueue: "accept-queue"
         case .counter: "counter"
         }

@@ -13,7 +13,7 @@ public final class TraceInstance {
     public static let prefix = "sockettutor-"
     /// The tracepoints handshake-watch reads, as `system/event`.
     public static let tracepoints = ["sock/inet_sock_set_state", "tcp/tcp_send_reset",
-                                     "tcp/tcp_receive_reset", "tcp/tcp_retransmit_synack"]
+                                     "tcp/tcp_receive_reset", "tcp/tcp_retransmit_synack", "tcp/tcp_retransmit_skb"]
 
     public let path: String
     /// `trace_pipe`, opened non-blocking: reading takes events out of the buffer.

@@ -12,7 +12,8 @@ import SocketCore
 /// name, not split from the left.
 public enum TraceLine {
     /// The events this reader understands, as tracefs names them in a line.
-    static let events = ["inet_sock_set_state", "tcp_send_reset", "tcp_receive_reset", "tcp_retransmit_synack"]
+    static let events = ["inet_sock_set_state", "tcp_send_reset", "tcp_receive_reset", "tcp_retransmit_synack",
+                         "tcp_retransmit_skb"]
 
     public static func parse(_ line: Substring, clock: TraceClock) -> KernelEvent? {
         for name in events {
@@ -46,6 +47,8 @@ public enum TraceLine {
             return pairEvent(fields, time: time, kind: .resetReceived)
         case "tcp_retransmit_synack":
             return pairEvent(fields, time: time, kind: .synackRetransmit)
+        case "tcp_retransmit_skb":
+            return pairEvent(fields, time: time, kind: .retransmit)
         default:
             guard let source = fields["src"].flatMap(hostPort), let destination = fields["dest"].flatMap(hostPort)
             else { return nil }
