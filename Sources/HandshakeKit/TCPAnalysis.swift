@@ -119,7 +119,7 @@ struct FlowAnalysis {
 /// The first transmission time of each segment in flight, oldest first, bounded: at the limit
 /// the oldest is forgotten (its retransmission then says "first copy not captured").
 struct SentSegments {
-    static let limit = 1_024
+    static let limit = 256
     private var items: [(sequence: UInt32, end: UInt32, time: Double)] = []
     private var head = 0
 
