@@ -49,6 +49,8 @@ struct Connection {
     /// Zeek's view of the connection: its history letters and each end's last state.
     var history = ZeekHistory()
     var zeekEnds = ZeekEndpoints()
+    /// Wireshark's TCP analysis of the two directions (retransmissions, duplicate ACKs, windows).
+    var streamAnalysis = StreamAnalysis()
 
     /// Creates the connection from its first packet, deciding who is the client.
     init(id: Int, first packet: Packet, clock: Int) {
@@ -94,6 +96,7 @@ struct Connection {
             return tracked(packet, step: .rst, meaning: .unknownConnection)
         }
         if flags.contains(.syn) { learnWindowScale(packet) }
+        let analysis = analyze(packet)
         if flags.contains(.syn) && !flags.contains(.ack) {
             synTime = packet.time.value
             lastSynTime = packet.time.value
@@ -113,7 +116,9 @@ struct Connection {
             if packet.source == client { clientFinEnd = finEnd } else { serverFinEnd = finEnd }
             firstFin = packet.source == client ? .client : .server
         }
-        return tracked(packet, step: .midstream)
+        var result = tracked(packet, step: .midstream)
+        result.attach(analysis)
+        return result
     }
 
     /// Sets the base of each side's relative numbers the way Wireshark does: a side's initial
@@ -135,114 +140,159 @@ struct Connection {
 
     /// A segment that arrives after the connection ended: a retransmitted FIN or ACK, or the RST
     /// a kernel sends because it no longer has a socket for this 4-tuple.
-    func lateStep(_ packet: Packet) -> TrackedPacket {
+    /// The analysis goes on over them (a copy of the last ACK is a duplicate ACK).
+    mutating func lateStep(_ packet: Packet) -> TrackedPacket {
         let flags = packet.tcp.flags
-        if flags.contains(.rst) { return tracked(packet, step: .rst, meaning: .lateSegment) }
-        if flags.contains(.fin) { return tracked(packet, step: .finPassive) }
-        return tracked(packet, step: packet.tcp.payloadLength > 0 ? .data : .ack)
+        let analysis = analyze(packet)
+        var result: TrackedPacket
+        if flags.contains(.rst) {
+            result = tracked(packet, step: .rst, meaning: .lateSegment)
+        } else if flags.contains(.fin) {
+            result = tracked(packet, step: .finPassive)
+        } else {
+            result = tracked(packet, step: packet.tcp.payloadLength > 0 ? .data : .ack)
+        }
+        result.attach(analysis)
+        return result
     }
 
-    /// Moves the state machine on by one packet. `ended` is set when this packet ends the connection.
+    /// Moves the state machine on by one packet. `ended` is set when this packet ends the
+    /// connection. Each kind of segment has its handler, as the TCP state diagram (RFC 9293
+    /// §3.3.2) has its arrows: RST, SYN, SYN-ACK, FIN, and the ACK (with or without data).
     mutating func advance(_ packet: Packet, clock: Int) -> (tracked: TrackedPacket, ended: Outcome?) {
-        let tcp = packet.tcp
-        let flags = tcp.flags
-        let time = packet.time.value
-        let fromClient = packet.source == client
+        let flags = packet.tcp.flags
         packets += 1
         recordForZeek(packet)
-        lastTime = time
+        lastTime = packet.time.value
         lastStamp = packet.time
         lastClock = clock
         learnBases(packet)
         countBytes(packet)
-
-        if flags.contains(.rst) {
-            let meaning: ResetMeaning
-            if !established && synAckCount == 0 && !fromClient {
-                meaning = .refused
-            } else if !established && fromClient {
-                meaning = .abortedHandshake
-            } else if (fromClient ? clientFinEnd : serverFinEnd) != nil {
-                meaning = .dataAfterClose
-            } else {
-                meaning = .abortiveClose
-            }
-            resetMeaning = meaning
-            return (tracked(packet, step: .rst, meaning: meaning), meaning == .refused ? .refused : .reset)
-        }
-
         if flags.contains(.syn) { learnWindowScale(packet) }
-        if flags.contains(.syn) && !flags.contains(.ack) {
-            // isRetransmittedSYN said so: the same SYN again. If the capture began after the
-            // first copy (it met the SYN-ACK first), that copy counts but its time is unknown.
-            var result = tracked(packet, step: .synRetransmit)
-            result.retransmitGap = synCount > 0 ? time - lastSynTime : nil
-            synCount = max(synCount, 1) + 1
-            result.retransmitCount = synCount
-            lastSynTime = time
-            return (result, nil)
-        }
+        let analysis = analyze(packet)
 
-        if flags.contains(.syn) {
-            let retransmit = synAckCount > 0 && serverBase == tcp.sequence
-            serverBase = tcp.sequence
-            synAckCount += 1
-            var result = tracked(packet, step: retransmit ? .synAckRetransmit : .handshakeSynAck)
-            if retransmit {
-                result.retransmitGap = time - lastSynAckTime
-                result.retransmitCount = synAckCount
-            }
-            lastSynAckTime = time
-            return (result, nil)
+        var result: (tracked: TrackedPacket, ended: Outcome?)
+        if flags.contains(.rst) {
+            result = reset(packet)
+        } else if flags.contains(.syn) && !flags.contains(.ack) {
+            result = (retransmittedSyn(packet), nil)
+        } else if flags.contains(.syn) {
+            result = (synAck(packet), nil)
+        } else {
+            let acknowledgesFin = flags.contains(.ack) && noteFinAcknowledgement(packet)
+            result = flags.contains(.fin) ? (fin(packet, acknowledgesFin: acknowledgesFin), nil)
+                                          : acknowledgement(packet, acknowledgesFin: acknowledgesFin)
         }
+        result.tracked.attach(analysis)
+        return result
+    }
 
-        // Acknowledgements of FINs: the sequence number after the other side's FIN.
-        var acknowledgesFin = false
-        if flags.contains(.ack) {
-            if fromClient, !serverFinAcked, let end = serverFinEnd, sequenceAtOrAfter(tcp.acknowledgement, end) {
-                serverFinAcked = true
-                acknowledgesFin = true
-            }
-            if !fromClient, !clientFinAcked, let end = clientFinEnd, sequenceAtOrAfter(tcp.acknowledgement, end) {
-                clientFinAcked = true
-                acknowledgesFin = true
-            }
+    /// Runs the TCP analysis (retransmissions, duplicate ACKs, windows) on one segment.
+    private mutating func analyze(_ packet: Packet) -> SegmentAnalysis {
+        streamAnalysis.analyze(packet, fromClient: packet.source == client, windowBytes: windowBytes(packet))
+    }
+
+    /// RST: the connection is aborted. Its meaning depends on how far the connection got.
+    private mutating func reset(_ packet: Packet) -> (tracked: TrackedPacket, ended: Outcome?) {
+        let fromClient = packet.source == client
+        let meaning: ResetMeaning
+        if !established && synAckCount == 0 && !fromClient {
+            meaning = .refused
+        } else if !established && fromClient {
+            meaning = .abortedHandshake
+        } else if (fromClient ? clientFinEnd : serverFinEnd) != nil {
+            meaning = .dataAfterClose
+        } else {
+            meaning = .abortiveClose
         }
+        resetMeaning = meaning
+        return (tracked(packet, step: .rst, meaning: meaning), meaning == .refused ? .refused : .reset)
+    }
 
-        if flags.contains(.fin) {
-            let finEnd = tcp.sequence &+ UInt32(truncatingIfNeeded: tcp.payloadLength) &+ 1
-            let ownFinSeen = (fromClient ? clientFinEnd : serverFinEnd) != nil
-            let side: Side = fromClient ? .client : .server
-            if fromClient { clientFinEnd = finEnd } else { serverFinEnd = finEnd }
-            established = true
-            if ownFinSeen {
-                // A retransmitted FIN: same role as the first copy.
-                return (tracked(packet, step: firstFin == side ? .finActive : .finPassive), nil)
-            }
-            if firstFin == nil {
-                firstFin = side
-                return (tracked(packet, step: .finActive), nil)
-            }
-            // The other side's FIN. If it does not acknowledge the first FIN, the two crossed.
-            let firstAcked = fromClient ? serverFinAcked : clientFinAcked
-            var result = tracked(packet, step: .finPassive)
-            result.acknowledgesFin = acknowledgesFin
-            if !firstAcked {
-                simultaneousClose = true
-                result.simultaneousClose = true
-            }
-            return (result, nil)
+    /// SYN on a known connection: isRetransmittedSYN said so, the same SYN again. If the
+    /// capture began after the first copy (it met the SYN-ACK first), that copy counts but its
+    /// time is unknown.
+    private mutating func retransmittedSyn(_ packet: Packet) -> TrackedPacket {
+        let time = packet.time.value
+        var result = tracked(packet, step: .synRetransmit)
+        result.retransmitGap = synCount > 0 ? time - lastSynTime : nil
+        synCount = max(synCount, 1) + 1
+        result.retransmitCount = synCount
+        lastSynTime = time
+        return result
+    }
+
+    /// SYN-ACK: the server's answer, or the same answer again when the client's ACK is late.
+    private mutating func synAck(_ packet: Packet) -> TrackedPacket {
+        let time = packet.time.value
+        let retransmit = synAckCount > 0 && serverBase == packet.tcp.sequence
+        serverBase = packet.tcp.sequence
+        synAckCount += 1
+        var result = tracked(packet, step: retransmit ? .synAckRetransmit : .handshakeSynAck)
+        if retransmit {
+            result.retransmitGap = time - lastSynAckTime
+            result.retransmitCount = synAckCount
         }
+        lastSynAckTime = time
+        return result
+    }
 
+    /// Notes whether this segment acknowledges the other side's FIN (the sequence number just
+    /// after it), the first time it does.
+    private mutating func noteFinAcknowledgement(_ packet: Packet) -> Bool {
+        let ack = packet.tcp.acknowledgement
+        if packet.source == client {
+            guard !serverFinAcked, let end = serverFinEnd, sequenceAtOrAfter(ack, end) else { return false }
+            serverFinAcked = true
+        } else {
+            guard !clientFinAcked, let end = clientFinEnd, sequenceAtOrAfter(ack, end) else { return false }
+            clientFinAcked = true
+        }
+        return true
+    }
+
+    /// FIN: the active close (first FIN), the passive one (second), or a copy of either.
+    private mutating func fin(_ packet: Packet, acknowledgesFin: Bool) -> TrackedPacket {
+        let tcp = packet.tcp
+        let fromClient = packet.source == client
+        let finEnd = tcp.sequence &+ UInt32(truncatingIfNeeded: tcp.payloadLength) &+ 1
+        let ownFinSeen = (fromClient ? clientFinEnd : serverFinEnd) != nil
+        let side: Side = fromClient ? .client : .server
+        if fromClient { clientFinEnd = finEnd } else { serverFinEnd = finEnd }
+        established = true
+        if ownFinSeen {
+            // A retransmitted FIN: same role as the first copy.
+            return tracked(packet, step: firstFin == side ? .finActive : .finPassive)
+        }
+        if firstFin == nil {
+            firstFin = side
+            return tracked(packet, step: .finActive)
+        }
+        // The other side's FIN. If it does not acknowledge the first FIN, the two crossed.
+        let firstAcked = fromClient ? serverFinAcked : clientFinAcked
+        var result = tracked(packet, step: .finPassive)
+        result.acknowledgesFin = acknowledgesFin
+        if !firstAcked {
+            simultaneousClose = true
+            result.simultaneousClose = true
+        }
+        return result
+    }
+
+    /// ACK, with or without data: the handshake's third segment, data, a pure ACK, or the last
+    /// ACK of the teardown (which ends the connection).
+    private mutating func acknowledgement(_ packet: Packet, acknowledgesFin: Bool) -> (tracked: TrackedPacket, ended: Outcome?) {
+        let tcp = packet.tcp
+        let fromClient = packet.source == client
         var step: Step = tcp.payloadLength > 0 ? .data : .ack
         var result = tracked(packet, step: step)
         if !established && fromClient && synAckCount > 0, let serverISN = serverBase,
-           flags.contains(.ack), tcp.acknowledgement == serverISN &+ 1 {
+           tcp.flags.contains(.ack), tcp.acknowledgement == serverISN &+ 1 {
             established = true
             step = .handshakeAck
             result.step = step
             if let synTime {
-                handshakeRTT = time - synTime
+                handshakeRTT = packet.time.value - synTime
                 result.handshakeRTT = handshakeRTT
             }
         } else if step == .data {
@@ -349,7 +399,7 @@ struct Connection {
             case nil: closedBy = .open
             }
         }
-        return ConnectionSummary(
+        var summary = ConnectionSummary(
             connection: id, lastPacketTime: lastStamp, client: client, server: server, handshakeRTT: handshakeRTT,
             bytesToServer: bytesToServer, bytesToClient: bytesToClient, closedBy: closedBy,
             timeWait: outcome == .closed ? timeWaitSide : .none, outcome: outcome,
@@ -357,5 +407,13 @@ struct Connection {
             midstream: midstream, synRetransmits: max(0, synCount - 1),
             connState: zeekEnds.code(history: history.text, originatorBytes: bytesToServer, responderBytes: bytesToClient),
             history: history.text)
+        let flows = [streamAnalysis.client, streamAnalysis.server]
+        summary.retransmittedSegments = flows.reduce(0) { $0 + $1.retransmittedSegments }
+        summary.retransmittedBytes = flows.reduce(0) { $0 + $1.retransmittedBytes }
+        summary.duplicateAcks = flows.reduce(0) { $0 + $1.duplicateAckCount }
+        summary.highestBackoff = flows.reduce(0) { max($0, $1.highestBackoff) }
+        // A window still closed when the capture ended counts until the last packet.
+        summary.zeroWindowSeconds = flows.reduce(0.0) { $0 + $1.zeroWindowSeconds + ($1.zeroWindowSince.map { max(0, lastTime - $0) } ?? 0) }
+        return summary
     }
 }

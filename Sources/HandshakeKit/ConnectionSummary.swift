@@ -26,6 +26,14 @@ public struct ConnectionSummary: Sendable {
     /// The kernel's states each end went through (`--kernel`), oldest first; empty without it.
     public var clientStates: [String] = []
     public var serverStates: [String] = []
+    /// The TCP analysis's counts, both directions together: segments sent again (by timeout,
+    /// fast or spurious) and their bytes, duplicate ACKs, the time a side advertised a zero
+    /// window, and the most timeouts in a row for one segment (the RTO back-off, RFC 6298 §5.5).
+    public var retransmittedSegments = 0
+    public var retransmittedBytes: UInt64 = 0
+    public var duplicateAcks = 0
+    public var zeroWindowSeconds = 0.0
+    public var highestBackoff = 0
     /// The TIME_WAIT timer the kernel set for this connection's 4-tuple, seconds (`--kernel`).
     public var timeWaitSeconds: Double?
 }

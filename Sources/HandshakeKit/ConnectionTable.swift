@@ -19,6 +19,8 @@ struct ConnectionTable {
     subscript(slot: Int32) -> Connection {
         get { chunks[Int(slot) >> Self.chunkShift][Int(slot) & Self.chunkMask] }
         set { chunks[Int(slot) >> Self.chunkShift][Int(slot) & Self.chunkMask] = newValue }
+        // In place: `table[slot].advance(...)` must not copy the connection out and back per packet.
+        _modify { yield &chunks[Int(slot) >> Self.chunkShift][Int(slot) & Self.chunkMask] }
     }
 
     /// The slot of the connection with this 4-tuple.

@@ -45,8 +45,8 @@ public final class ConnectionTracker {
             if let outcome = result.ended { end(slot, outcome: outcome) }
             return result.tracked
         }
-        if let closed = recentlyClosed[key] {
-            if !(flags.contains(.syn) && !flags.contains(.ack)) { return closed.lateStep(packet) }
+        if recentlyClosed[key] != nil {
+            if !(flags.contains(.syn) && !flags.contains(.ack)) { return recentlyClosed[key]!.lateStep(packet) }
             recentlyClosed[key] = nil   // a new SYN: the port is reused for a new connection
         }
         let slot = open(packet)

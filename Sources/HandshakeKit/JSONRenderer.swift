@@ -53,8 +53,66 @@ public final class JSONRenderer: Renderer {
         out.decimal(tracked.connection)
         out.ascii(",\"step\":\"")
         out.ascii(Self.stepName(tracked.step))
-        out.ascii("\"}")
+        out.ascii("\",\"frame\":")
+        out.decimal(packet.number)
+        writeAnalysis(tracked)
+        out.ascii("}")
         out.endLine()
+    }
+
+    /// `,"analysis":["duplicate-ack"],"dup_ack":2,"sack":[[l,r]]`: the TCP analysis's names
+    /// (always, `[]` when none), then the numbers behind them when they apply.
+    @inline(__always)
+    private func writeAnalysis(_ tracked: TrackedPacket) {
+        let out = output
+        let found = tracked.findings
+        out.ascii(",\"analysis\":[")
+        if !found.isEmpty {
+            var first = true
+            for (finding, name) in TCPAnalysis.names where found.contains(finding) {
+                if !first { out.byte(44) }
+                first = false
+                out.byte(34)
+                out.ascii(name)
+                out.byte(34)
+            }
+        }
+        out.byte(93)
+        if found.isEmpty && tracked.packet.tcp.options.sack.count == 0 { return }
+        let analysis = tracked.analysis
+        if found.contains(.duplicateAck) {
+            out.ascii(",\"dup_ack\":")
+            out.decimal(analysis.duplicateAckNumber)
+        }
+        if found.contains(.fastRetransmission) {
+            out.ascii(",\"dup_acks_before\":")
+            out.decimal(analysis.duplicateAcksBefore)
+        }
+        if !found.isDisjoint(with: TCPAnalysis.anyRetransmission) {
+            out.ascii(",\"since_original_ms\":")
+            if let since = analysis.sinceOriginal { out.fixed(since * 1000, decimals: 3) } else { out.ascii("null") }
+            if analysis.backoff > 0 {
+                out.ascii(",\"backoff\":")
+                out.decimal(analysis.backoff)
+            }
+        }
+        if let kernel = tracked.kernelRetransmit {
+            out.ascii(kernel ? ",\"kernel_retransmit\":true" : ",\"kernel_retransmit\":false")
+        }
+        let sack = tracked.packet.tcp.options.sack
+        if sack.count > 0 {
+            out.ascii(",\"sack\":[")
+            for index in 0..<sack.count {
+                if index > 0 { out.byte(44) }
+                out.byte(91)
+                out.decimal(sack[index].left)
+                out.byte(44)
+                out.decimal(sack[index].right)
+                out.byte(93)
+            }
+            out.byte(93)
+            if sack.isDuplicate(acknowledgement: tracked.packet.tcp.acknowledgement) { out.ascii(",\"dsack\":true") }
+        }
     }
 
     /// The sidecar's object as it was recorded: the same line as in the `.events.jsonl` file.
@@ -110,6 +168,16 @@ public final class JSONRenderer: Renderer {
             out.ascii(",\"time_wait_s\":")
             out.fixed(seconds, decimals: 3)
         }
+        out.ascii(",\"retransmits\":")
+        out.decimal(summary.retransmittedSegments)
+        out.ascii(",\"retransmitted_bytes\":")
+        out.decimal(summary.retransmittedBytes)
+        out.ascii(",\"dup_acks\":")
+        out.decimal(summary.duplicateAcks)
+        out.ascii(",\"zero_window_s\":")
+        out.fixed(summary.zeroWindowSeconds, decimals: 6)
+        out.ascii(",\"max_backoff\":")
+        out.decimal(summary.highestBackoff)
         out.ascii(",\"conn_state\":\"")
         out.string(summary.connState.rawValue)
         out.ascii("\",\"history\":\"")
@@ -152,6 +220,9 @@ public final class JSONRenderer: Renderer {
         case .synAckRetransmit: return "syn-ack-retransmit"
         case .data: return "data"
         case .ack: return "ack"
+        case .retransmit: return "retransmit"
+        case .dupAck: return "dup-ack"
+        case .probe: return "probe"
         case .finActive: return "fin-active"
         case .finPassive: return "fin-passive"
         case .teardownAck: return "teardown-ack"

@@ -27,6 +27,8 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
     private var ladderOrigins: [Int: EpochTime] = [:]
     /// The last packet, printed once the kernel's events up to the next one are known.
     private var held: TrackedPacket?
+    /// The stamps (µs) of the `retransmit` reports already given to a segment, the last second's.
+    private var matchedRetransmits = Set<Int64>()
 
     public init(_ base: Base, kernel: KernelWatch, format: Style, relative: Bool) {
         self.base = base
@@ -111,6 +113,42 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
         base.finish(stats)
     }
 
+    /// The kernel's word on a retransmission: `tcp:tcp_retransmit_skb` fires for the sending
+    /// socket once the copy has left, so libpcap's stamp comes a few microseconds earlier and,
+    /// in a burst, the report can come after the next packets. A report for this segment's
+    /// 4-tuple, from its sender, within 1 ms either side, not yet given to an earlier segment,
+    /// says the kernel retransmitted it. That confirms the analysis's guess, or corrects it (old
+    /// bytes Wireshark's timing rule takes for out-of-order). No report is not taken for a
+    /// denial: in a burst the report can be read after the packet's line is written.
+    func judgedByKernel(_ tracked: TrackedPacket, near events: [KernelEvent]) -> TrackedPacket {
+        let packet = tracked.packet
+        guard packet.tcp.payloadLength > 0 || packet.tcp.flags.contains(.fin) else { return tracked }
+        let time = Self.epoch(packet.time).microseconds
+        let source = packet.source, destination = packet.destination
+        matchedRetransmits = matchedRetransmits.filter { time - $0 < 1_000_000 }
+        func unmatchedReport(in candidates: [KernelEvent]) -> KernelEvent? {
+            candidates.first { event in
+                guard case .retransmit = event.kind else { return false }
+                return event.localPort == Int(source.port) && event.remotePort == Int(destination.port)
+                    && event.local == source.address.description && event.remote == destination.address.description
+                    && abs(time - event.time.microseconds) <= 1_000 && !matchedRetransmits.contains(event.time.microseconds)
+            }
+        }
+        var report = unmatchedReport(in: events + kernel.collected)
+        if report == nil && !tracked.findings.isDisjoint(with: TCPAnalysis.anyRetransmission.union(.outOfOrder)) {
+            kernel.collect(activity: true)   // the report may have come while this packet was handled
+            report = unmatchedReport(in: kernel.collected)
+        }
+        var judged = tracked
+        if let report {
+            matchedRetransmits.insert(report.time.microseconds)
+            judged.kernelRetransmit = true
+            if judged.step == .data { judged.step = .retransmit }
+        }
+        return judged
+    }
+
+
     /// Prints the packet held back, once the kernel's events up to the next packet (`limit`; nil:
     /// all so far) are in: those stamped before it first, then its line with each end's state
     /// after the segment, then those stamped after it (what the segment made the kernel do).
@@ -136,7 +174,7 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
         (base as? TextRenderer)?.packetNote = stateNote(tracked.connection)
         let later = after.dropFirst(caused.count).map(number)
         show(Array(numbered.prefix(before.count)))
-        base.packet(tracked)
+        base.packet(judgedByKernel(tracked, near: before + after))
         show(Array(numbered.dropFirst(before.count)) + later)
     }
 

@@ -110,8 +110,13 @@ public final class LadderRenderer: Renderer {
         case .handshakeAck: return "3/3 connect() returns; waits for accept()"
         case .synRetransmit: return "SYN again\(after(tracked.retransmitGap)): no answer"
         case .synAckRetransmit: return "SYN-ACK again\(after(tracked.retransmitGap))"
+        case .data where AnalysisExplanation.shortText(for: tracked) != nil:
+            return "\(sender) send(); " + (AnalysisExplanation.shortText(for: tracked) ?? "")
         case .data: return tracked.afterPeerFin ? "\(sender) send() after peer's FIN (half-close)" : "\(sender) send() -> peer recv()"
+        case .retransmit, .dupAck, .probe:
+            return AnalysisExplanation.shortText(for: tracked) ?? tracked.step.shortName
         case .ack:
+            if let finding = AnalysisExplanation.shortText(for: tracked) { return "\(sender) kernel ACKs; \(finding)" }
             if tracked.acknowledgesFin && tracked.simultaneousClose { return "\(sender) kernel ACKs the FIN (FINs crossed)" }
             return tracked.acknowledgesFin ? "\(sender) kernel ACKs the FIN (CLOSE_WAIT)" : "\(sender) kernel ACKs"
         case .finActive: return "\(sender) \(StepExplanation.closingCall(tracked)): active close"

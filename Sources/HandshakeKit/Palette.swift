@@ -31,6 +31,7 @@ public struct Palette: Sendable {
         case .synRetransmit, .synAckRetransmit: return "\u{1B}[35m"                // magenta
         case .data: return "\u{1B}[36m"                                            // cyan
         case .ack: return "\u{1B}[2m"                                              // dim
+        case .retransmit, .dupAck, .probe: return "\u{1B}[35m"                    // magenta
         case .finActive, .finPassive, .teardownAck: return "\u{1B}[33m"            // yellow
         case .rst: return "\u{1B}[31m"                                             // red
         case .midstream: return "\u{1B}[34m"                                       // blue

@@ -15,6 +15,12 @@ public enum Step: String, Sendable, CaseIterable {
     case data
     /// A pure acknowledgement.
     case ack
+    /// Data sent again: a retransmission by timeout, a fast or a spurious retransmission.
+    case retransmit
+    /// The same ACK again: the receiver holds bytes beyond a hole and still waits for the hole.
+    case dupAck = "dup-ack"
+    /// A question, not data: a zero-window probe (persist timer) or a keep-alive (SO_KEEPALIVE).
+    case probe
     /// The first FIN of the connection: that side called close() or shutdown(SHUT_WR).
     case finActive = "fin-active"
     /// The other side's FIN: its recv() returned 0 and it closed too.
@@ -38,6 +44,9 @@ extension Step {
         case .synAckRetransmit: return "SYN-ACK again"
         case .data: return "data"
         case .ack: return "ack"
+        case .retransmit: return "resent"
+        case .dupAck: return "dup ack"
+        case .probe: return "probe"
         case .finActive: return "1st FIN"
         case .finPassive: return "2nd FIN"
         case .teardownAck: return "last ACK"

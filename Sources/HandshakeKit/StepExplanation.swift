@@ -2,6 +2,88 @@
 /// crosses the wire. The lessons quote these.
 public enum StepExplanation {
     public static func text(for tracked: TrackedPacket) -> String {
+        let findings = AnalysisExplanation.text(for: tracked)
+        switch tracked.step {
+        case .retransmit, .dupAck, .probe:
+            return findings
+        default:
+            let base = stepText(for: tracked)
+            return findings.isEmpty ? base : base + "; " + findings
+        }
+    }
+
+    /// Writes `text(for:)` into the output buffer, the same bytes, without building a String for
+    /// the segments of every connection (handshake, data, ACK, FIN, last ACK). The rarer ones
+    /// (resets, retransmitted SYNs, the analysis's findings) go through `text(for:)`.
+    static func write(_ tracked: TrackedPacket, into out: OutputBuffer) {
+        if !tracked.findings.isEmpty || tracked.packet.tcp.options.sack.count > 0 {
+            return out.string(text(for: tracked))
+        }
+        let toServer = tracked.direction == .toServer
+        let sender: StaticString = toServer ? "client" : "server"
+        let receiver: StaticString = toServer ? "server" : "client"
+        switch tracked.step {
+        case .handshakeSyn:
+            out.ascii("handshake 1/3: the client's connect() sends SYN and blocks")
+        case .handshakeSynAck:
+            out.ascii("handshake 2/3: the server's kernel answers from the listen queue (accept() is not involved)")
+        case .handshakeAck:
+            out.ascii("handshake 3/3: connect() returns; the connection waits in the accept queue until accept() takes it")
+            if let rtt = tracked.handshakeRTT {
+                guard rtt >= 0, rtt < 1e6 else { return out.string(" (handshake RTT \(milliseconds(rtt)))") }
+                out.ascii(" (handshake RTT ")
+                out.fixed(rtt * 1000, decimals: 3)
+                out.ascii(" ms)")
+            }
+        case .data:
+            let bytes = tracked.packet.tcp.payloadLength
+            out.ascii(sender)
+            out.ascii(" sends ")
+            out.decimal(bytes)
+            out.ascii(bytes == 1 ? " byte (its send(); the " : " bytes (its send(); the ")
+            out.ascii(receiver)
+            out.ascii("'s recv() returns them)")
+            if tracked.afterPeerFin {
+                out.ascii("; half-close: the ")
+                out.ascii(sender)
+                out.ascii(" still sends after the ")
+                out.ascii(receiver)
+                out.ascii("'s FIN")
+            }
+        case .ack where !tracked.acknowledgesFin:
+            out.ascii(sender)
+            out.ascii("'s kernel acknowledges every byte before ")
+            out.decimal(tracked.relativeAcknowledgement)
+        case .finActive:
+            out.ascii(sender)
+            out.ascii(" called ")
+            out.string(closingCall(tracked))
+            out.ascii(": active close, its FIN means no more data (")
+            out.ascii(sender)
+            out.ascii(" in FIN_WAIT_1); the ")
+            out.ascii(receiver)
+            out.ascii("'s recv() will return 0")
+        case .finPassive where !tracked.simultaneousClose:
+            out.ascii(sender)
+            out.ascii(" closes too (its recv() returned 0, then ")
+            if let call = tracked.call { out.string(call) } else { out.ascii("close()") }
+            out.ascii("): passive close (")
+            out.ascii(sender)
+            out.ascii(" in LAST_ACK)")
+        case .teardownAck:
+            switch tracked.timeWait {
+            case .both: out.ascii("last ACK: connection closed; both sides wait in TIME_WAIT (simultaneous close)")
+            case .client: out.ascii("last ACK: connection closed; the client waits in TIME_WAIT (2 x MSL), the server is CLOSED")
+            case .server: out.ascii("last ACK: connection closed; the server waits in TIME_WAIT (2 x MSL), the client is CLOSED")
+            case .none: out.ascii("last ACK: connection closed")
+            }
+        default:
+            out.string(text(for: tracked))
+        }
+    }
+
+    /// The step's own sentence, before the analysis's findings.
+    static func stepText(for tracked: TrackedPacket) -> String {
         let sender = tracked.direction == .toServer ? "client" : "server"
         let receiver = tracked.direction == .toServer ? "server" : "client"
         switch tracked.step {
@@ -21,6 +103,8 @@ public enum StepExplanation {
         case .synAckRetransmit:
             return "SYN-ACK retransmitted (copy \(tracked.retransmitCount)\(gap(tracked))): "
                 + "the client's ACK did not arrive, or a full accept queue dropped it"
+        case .retransmit, .dupAck, .probe:
+            return AnalysisExplanation.text(for: tracked)
         case .data:
             let bytes = tracked.packet.tcp.payloadLength
             var text = "\(sender) sends \(bytes) byte\(bytes == 1 ? "" : "s") (its send(); the \(receiver)'s recv() returns them)"
@@ -111,6 +195,7 @@ public enum StepExplanation {
         if let rtt = summary.handshakeRTT { parts.append("handshake RTT \(milliseconds(rtt))") }
         if summary.synRetransmits > 0 { parts.append("\(summary.synRetransmits) SYN retransmission\(summary.synRetransmits == 1 ? "" : "s")") }
         parts.append("\(summary.bytesToServer) B to server, \(summary.bytesToClient) B to client")
+        if let trouble = analysisSummary(summary) { parts.append(trouble) }
         switch summary.closedBy {
         case .client, .server: parts.append("closed by the \(summary.closedBy.rawValue)")
         case .both: parts.append("closed by both at once")
@@ -131,9 +216,33 @@ public enum StepExplanation {
             + parts.joined(separator: ", ")
     }
 
+    /// `12 retransmissions (17376 B), 31 dup ACKs, zero window 3.012 s, RTO back-off 3`: what
+    /// the TCP analysis counted, nil for a connection without any of it.
+    public static func analysisSummary(_ summary: ConnectionSummary) -> String? {
+        var parts: [String] = []
+        let segments = summary.retransmittedSegments
+        if segments > 0 { parts.append("\(segments) retransmission\(segments == 1 ? "" : "s") (\(summary.retransmittedBytes) B)") }
+        if summary.duplicateAcks > 0 { parts.append("\(summary.duplicateAcks) dup ACK\(summary.duplicateAcks == 1 ? "" : "s")") }
+        if summary.zeroWindowSeconds > 0 { parts.append("zero window \(seconds(summary.zeroWindowSeconds))") }
+        if summary.highestBackoff > 1 { parts.append("RTO back-off \(summary.highestBackoff) (one segment timed out \(summary.highestBackoff) times in a row)") }
+        return parts.isEmpty ? nil : parts.joined(separator: ", ")
+    }
+
     /// The summary for `--brief`: the outcome, the bytes each way, who closed, the packets.
+    /// Byte counts are exact; a line that would pass the projector's 80 columns (a long bulk
+    /// transfer) gives them in kB and MB, with the brief lines' `c→s` and `s→c`, instead.
     public static func briefSummary(_ summary: ConnectionSummary) -> String {
-        var parts = ["\(summary.bytesToServer) B to server, \(summary.bytesToClient) B to client"]
+        let exact = briefSummary(summary, compact: false)
+        return exact.count + 4 <= 80 ? exact : briefSummary(summary, compact: true)   // 4: the "  = " before it
+    }
+
+    static func briefSummary(_ summary: ConnectionSummary, compact: Bool) -> String {
+        func size(_ bytes: UInt64) -> String {
+            guard compact && bytes >= 10_000 else { return "\(bytes) B" }
+            return bytes >= 1_000_000 ? fixed(Double(bytes) / 1e6, 1) + " MB" : fixed(Double(bytes) / 1e3, 1) + " kB"
+        }
+        var parts = compact ? ["\(size(summary.bytesToServer)) c→s, \(size(summary.bytesToClient)) s→c"]
+                            : ["\(summary.bytesToServer) B to server, \(summary.bytesToClient) B to client"]
         switch summary.closedBy {
         case .client, .server: parts.append("\(summary.closedBy.rawValue) closed first")
         case .both: parts.append("both closed at once")

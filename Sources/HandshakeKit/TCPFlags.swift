@@ -29,4 +29,13 @@ public struct TCPFlags: OptionSet, Hashable, Sendable, CustomStringConvertible {
         let names = Self.names.filter { contains($0.0) }.map { "\($0.1)" }
         return names.isEmpty ? "none" : names.joined(separator: ",")
     }
+
+    /// tcpdump's letters: `S` SYN, `F` FIN, `P` PSH, `R` RST, `U` URG, `E` ECE, `W` CWR, `.` ACK
+    /// (`FP.`), or `none`.
+    public var letters: String {
+        var text = ""
+        for (flag, letter) in [(TCPFlags.syn, "S"), (.fin, "F"), (.psh, "P"), (.rst, "R"), (.urg, "U"), (.ece, "E"), (.cwr, "W"), (.ack, ".")]
+        where contains(flag) { text += letter }
+        return text.isEmpty ? "none" : text
+    }
 }

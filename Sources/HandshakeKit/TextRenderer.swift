@@ -42,16 +42,29 @@ public final class TextRenderer: Renderer {
         out.ascii(" #")
         out.decimal(tracked.connection)
         out.byte(32)
-        out.string(packet.source.description)
+        writeEndpoint(packet.source)
         out.ascii(" → ")
-        out.string(packet.destination.description)
+        writeEndpoint(packet.destination)
         out.ascii(" ")
         writeFlagsAndNumbers(tracked)
         if packet.tcp.flags.contains(.syn) {
             let options = packet.tcp.options.summary
             if !options.isEmpty { out.string(" <\(options)>") }
         }
-        endPacketLine(tracked, words: StepExplanation.text(for: tracked))
+        out.ascii("  ")
+        palette.start(tracked.step, out)
+        StepExplanation.write(tracked, into: out)
+        endPacketLine()
+    }
+
+    /// `127.0.0.1:5000` or `[::1]:5000`, as `Endpoint.description` spells it, without a String.
+    private func writeEndpoint(_ endpoint: Endpoint) {
+        let out = output
+        if endpoint.address.isIPv6 { out.byte(91) }
+        out.address(endpoint.address)
+        if endpoint.address.isIPv6 { out.byte(93) }
+        out.byte(58)
+        out.decimal(endpoint.port)
     }
 
     /// The brief line: the connection's addresses first when it is new, then ports and numbers.
@@ -70,18 +83,42 @@ public final class TextRenderer: Renderer {
         out.decimal(tracked.connection)
         out.byte(32)
         out.ascii(tracked.direction == .toServer ? "c→s " : "s→c ")
-        writeFlagsAndNumbers(tracked)
+        writeFlagsAndNumbers(tracked, compactFlags: briefColumns(tracked) > 80)
         endPacketLine(tracked, words: tracked.step.shortName)
+    }
+
+    /// The columns a brief packet line takes with the flags spelt out. Past 80 (7-digit numbers
+    /// of a bulk transfer), the flags are written as tcpdump's letters (`[FP.]`) instead.
+    private func briefColumns(_ tracked: TrackedPacket) -> Int {
+        func digits<T: BinaryInteger>(_ value: T) -> Int { String(value).count }
+        let tcp = tracked.packet.tcp
+        var columns = 12 + 2 + digits(tracked.connection) + 1 + 4   // "hh:mm:ss.mmm #N c→s "
+        columns += 2 + tcp.flags.description.count
+        columns += 5 + digits(tracked.relativeSequence)
+        if tcp.flags.contains(.ack) { columns += 5 + digits(tracked.relativeAcknowledgement) }
+        columns += 5 + digits(tcp.payloadLength) + 5 + (tracked.window.map(digits) ?? digits(tcp.window) + 1)
+        return columns + 2 + tracked.step.shortName.count
     }
 
     /// `[S.] seq 0 ack 1 len 0 win 65483`, the part both lines share: the flags in the step's
     /// colour, the relative numbers (ack only when the ACK flag is set), the length and window.
-    private func writeFlagsAndNumbers(_ tracked: TrackedPacket) {
+    private func writeFlagsAndNumbers(_ tracked: TrackedPacket, compactFlags: Bool = false) {
         let out = output
         let flags = tracked.packet.tcp.flags
         palette.start(tracked.step, out)
         out.byte(91)   // [
-        out.string(flags.description)
+        if compactFlags {
+            out.string(flags.letters)
+        } else {
+            // `SYN,ACK` as TCPFlags.description spells it, from the static names.
+            var first = true
+            for (flag, name) in TCPFlags.names where flags.contains(flag) {
+                if !first { out.byte(44) }
+                first = false
+                out.ascii(name)
+            }
+            if first { out.ascii("none") }
+        }
         out.byte(93)   // ]
         palette.reset(out)
         out.ascii(" seq ")
@@ -100,6 +137,12 @@ public final class TextRenderer: Renderer {
         out.ascii("  ")
         palette.start(tracked.step, out)
         out.string(words)
+        endPacketLine()
+    }
+
+    /// Ends the words' colour, adds the kernel's note, ends the line.
+    private func endPacketLine() {
+        let out = output
         palette.reset(out)
         if let note = packetNote {
             out.string(note)

@@ -38,4 +38,44 @@ public struct TrackedPacket: Sendable {
     public var call: String? = nil
     /// For a reset: its cause as the recorded events show it; nil when they do not.
     public var resetCause: ResetCause? = nil
+    /// What the TCP analysis found (retransmission, duplicate ACK, zero window...), with the
+    /// numbers its explanation needs.
+    public var analysis = SegmentAnalysis()
+    /// With `--kernel`: whether `tcp:tcp_retransmit_skb` saw the kernel retransmit this segment
+    /// (true), or saw nothing for a segment the analysis took for a retransmission (false);
+    /// nil without the kernel's view.
+    public var kernelRetransmit: Bool? = nil
+
+    /// The findings of this segment (shorthand for `analysis.findings`).
+    public var findings: TCPAnalysis { analysis.findings }
+
+    /// Takes the analysis in, and corrects the step where data or ack would be wrong: a resent
+    /// segment is `retransmit`, a repeated ACK `dup-ack`, a zero-window or keep-alive probe `probe`.
+    mutating func attach(_ analysis: SegmentAnalysis) {
+        self.analysis = analysis
+        let found = analysis.findings
+        switch step {
+        case .data, .ack:
+            if !found.isDisjoint(with: [.zeroWindowProbe, .keepAlive]) {
+                step = .probe
+            } else if step == .data && !found.isDisjoint(with: TCPAnalysis.anyRetransmission) {
+                step = .retransmit
+            } else if step == .ack && found.contains(.duplicateAck) {
+                step = .dupAck
+            }
+        default:
+            break
+        }
+    }
+
+    /// The relative form of a raw sequence number of the other side (an ACK's or a SACK
+    /// block's edge), on the same base as `relativeAcknowledgement`.
+    public func relativeToPeer(_ raw: UInt32) -> UInt32 {
+        raw &- (packet.tcp.acknowledgement &- relativeAcknowledgement)
+    }
+
+    /// The relative form of a raw sequence number of this side.
+    public func relativeToSender(_ raw: UInt32) -> UInt32 {
+        raw &- (packet.tcp.sequence &- relativeSequence)
+    }
 }

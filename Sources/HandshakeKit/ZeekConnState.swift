@@ -44,8 +44,8 @@ struct ZeekEndpoints {
                 }
             } else if flags.contains(.ack) || tcp.payloadLength > 0 {
                 if sender == .inactive { sender = .partial }
-                let opening: Set<State> = [.synSent, .synAckSent]
-                if opening.contains(sender) && (opening.contains(peer) || peer == .established) {
+                let senderOpening = sender == .synSent || sender == .synAckSent
+                if senderOpening && (peer == .synSent || peer == .synAckSent || peer == .established) {
                     sender = .established
                     if peer == .synAckSent || peer == .synSent { peer = .established }
                 }

@@ -50,8 +50,13 @@ struct HandshakeWatch: ParsableCommand {
     var bufferKiB = 16_384
 
     @Option(help: ArgumentHelp("Output: text (a line per packet), ladder (a sequence diagram), json (JSON Lines), "
-                               + "svg (the ladder as one SVG file, written at the end).", valueName: "format"))
+                               + "svg (the ladder as one SVG file, written at the end), timeseq (the time-sequence graph "
+                               + "of one connection as one SVG file: sequence number against time).", valueName: "format"))
     var format: OutputFormat = .text
+
+    @Option(name: .customLong("conn"), help: ArgumentHelp("With --format timeseq: the connection to draw (its number, #N in the "
+                                                       + "text lines); default: the first that carries data.", valueName: "N"))
+    var timeSequenceConnection: Int?
 
     @Flag(help: "Print times relative to the first line (a packet, or a recorded event) instead of the time of day.")
     var relative = false
@@ -148,9 +153,11 @@ struct HandshakeWatch: ParsableCommand {
         if let count, count < 1 { throw ValidationError("-c must be at least 1") }
         if snapshotLength < 64 || snapshotLength > 262_144 { throw ValidationError("-s must be between 64 and 262144") }
         if bufferKiB < 1 || bufferKiB > 1 << 20 { throw ValidationError("-B must be between 1 and 1048576 KiB") }
-        if kernel && format == .svg {
-            throw ValidationError("--kernel adds lines that --format svg does not draw: use text, ladder or json")
+        if kernel && (format == .svg || format == .timeseq) {
+            throw ValidationError("--kernel adds lines that --format \(format.rawValue) does not draw: use text, ladder or json")
         }
+        if timeSequenceConnection != nil && format != .timeseq { throw ValidationError("--conn picks the connection of --format timeseq") }
+        if let connection = timeSequenceConnection, connection < 1 { throw ValidationError("--conn must be at least 1") }
         if kernel && readFile != nil {
             throw ValidationError("--kernel watches this machine's kernel now: capture live (-i), not -r")
         }
@@ -276,6 +283,7 @@ struct HandshakeWatch: ParsableCommand {
         case .json: run(loop, JSONRenderer(output: output), kernelWatch, live, tracing: tracing, traced: traced, state: state)
         case .svg: LiveServing.run(loop, traced.wrap(SVGRenderer(output: output, drawsCalls: tracing != nil), tracing, state,
                                                      splits: false, recording: writeFile != nil), serving: live)
+        case .timeseq: LiveServing.run(loop, TimeSequenceRenderer(output: output, connection: timeSequenceConnection), serving: live)
         }
         state.finished.store(true, ordering: .relaxed)
         let status = tracing?.finish() ?? 0
@@ -362,7 +370,7 @@ struct HandshakeWatch: ParsableCommand {
     }
 
     private func kernelStyle<Base>() -> KernelRenderer<Base>.Style {
-        switch format { case .text: .text; case .ladder, .svg: .ladder; case .json: .json }
+        switch format { case .text: .text; case .ladder, .svg, .timeseq: .ladder; case .json: .json }
     }
 
     /// `--kernel`: the tracefs instance (root), sock_diag and the counters. Without root, one line
@@ -424,7 +432,35 @@ extension ColorMode: ExpressibleByArgument {}
 
 /// The output formats of `--format`.
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-    case text, ladder, json, svg
+    case text, ladder, json, svg, timeseq
+}
+
+/// `--format timeseq`: one connection's time-sequence graph as a standalone SVG, written when
+/// the capture ends. The packets are kept as their `--format json` objects (what the projector
+/// server's `/timeseq.svg` draws from too), so both pictures are drawn by one writer.
+final class TimeSequenceRenderer: Renderer {
+    let output: OutputBuffer
+    private let connection: Int?
+    private var lines: [String] = []
+    private lazy var json = JSONRenderer(output: OutputBuffer(lines: { [unowned self] line in
+        if line.starts(with: Array("{\"type\":\"packet\"".utf8)) { self.lines.append(String(decoding: line, as: UTF8.self)) }
+    }))
+
+    init(output: OutputBuffer, connection: Int?) {
+        self.output = output
+        self.connection = connection
+    }
+
+    func packet(_ tracked: TrackedPacket) {
+        if connection == nil || connection == tracked.connection { json.packet(tracked) }
+    }
+
+    func connectionEnded(_ summary: ConnectionSummary) {}
+
+    func finish(_ stats: CaptureStats) {
+        output.string(TimeSequenceWriter.svg(EventsFile.parse(lines.joined(separator: "\n")).events, connection: connection))
+        output.flush()
+    }
 }
 
 /// `--format svg`: the ladder diagram of every connection as one standalone SVG file, written
@@ -448,6 +484,13 @@ final class SVGRenderer: Renderer {
             flags: TCPFlags.names.filter { packet.tcp.flags.contains($0.0) }.map { "\($0.1)" },
             sequence: packet.tcp.sequence, acknowledgement: packet.tcp.acknowledgement,
             length: packet.tcp.payloadLength, connection: tracked.connection, step: tracked.step.rawValue)))
+        if case .packet(var segment) = events.removeLast() {
+            // What the JSON carries for the caption: the analysis, the dup ACK's number, the time since the original.
+            segment.analysis = tracked.findings.nameList
+            segment.duplicateAck = tracked.findings.contains(.duplicateAck) ? tracked.analysis.duplicateAckNumber : nil
+            segment.sinceOriginalMilliseconds = tracked.analysis.sinceOriginal.map { ($0 * 1_000_000).rounded() / 1000 }
+            events.append(.packet(segment))
+        }
     }
 
     /// A recorded `link-drop` (the lost arrow, ending in ✗), or a traced system call

@@ -12,7 +12,18 @@ enum LadderCaption {
         var serverFinEnd: UInt32?
     }
 
+    /// The step's caption, then the analysis's other findings in brackets (`[zero-window]`), as
+    /// the page writes them.
     static func caption(for arrow: LadderConnection.Arrow, progress: inout Progress) -> String {
+        let words = stepCaption(for: arrow, progress: &progress)
+        let segment = arrow.segment
+        // The steps that already say what the analysis found ("SYN again" is its retransmission).
+        let sayItAlready = ["retransmit", "dup-ack", "probe", "syn-retransmit", "syn-ack-retransmit"]
+        guard !segment.analysis.isEmpty, !sayItAlready.contains(segment.step) else { return words }
+        return words + " [" + segment.analysis.joined(separator: ", ") + "]"
+    }
+
+    static func stepCaption(for arrow: LadderConnection.Arrow, progress: inout Progress) -> String {
         let segment = arrow.segment
         let sender = arrow.fromClient ? "client" : "server"
         let receiver = arrow.fromClient ? "server" : "client"
@@ -50,6 +61,14 @@ enum LadderCaption {
         case "fin-active": return "\(sender) close(): active close"
         case "fin-passive": return "\(sender) recv() = 0, close()"
         case "teardown-ack": return "last ACK: \(sender) in TIME_WAIT"
+        case "retransmit":
+            let kind = segment.analysis.first { $0.hasSuffix("retransmission") } ?? "retransmission"
+            let since = segment.sinceOriginalMilliseconds.map { " after \(LadderNumbers.duration($0 / 1000))" } ?? ""
+            return kind.replacing("-", with: " ", maxReplacements: 1) + since
+        case "dup-ack":
+            return "dup ACK #\(segment.duplicateAck.map(String.init) ?? "?"): waits for \(arrow.acknowledgement.map(String.init) ?? "null")"
+        case "probe":
+            return segment.analysis.contains("zero-window-probe") ? "zero-window probe: room yet?" : "keep-alive: still there?"
         case "rst": return reset(arrow, progress: progress, sender: sender)
         case "midstream": return "mid-stream (opened before the capture)"
         default: return segment.step

@@ -43,8 +43,12 @@ extension LadderEvent {
               let acknowledgement = event.int("ack").flatMap(UInt32.init(exactly:)),
               let length = event.int("len"), length >= 0,
               let connection = event.int("conn"), let step = event.string("step") else { return nil }
-        return Segment(time: time, source: source, destination: destination, flags: flags, sequence: sequence,
-                       acknowledgement: acknowledgement, length: length, connection: connection, step: step)
+        var segment = Segment(time: time, source: source, destination: destination, flags: flags, sequence: sequence,
+                              acknowledgement: acknowledgement, length: length, connection: connection, step: step)
+        segment.analysis = event["analysis"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        segment.duplicateAck = event.int("dup_ack")
+        segment.sinceOriginalMilliseconds = event.double("since_original_ms")
+        return segment
     }
 
     private static func endpoint(_ event: TimelineEvent, _ address: String, _ port: String) -> LadderEndpoint? {

@@ -48,6 +48,11 @@ public enum LadderEvent: Sendable, Equatable {
         public var connection: Int
         /// handshake-watch's step name: `handshake-syn`, `data`, `fin-active`, `rst`...
         public var step: String
+        /// The TCP analysis's names (`["duplicate-ack"]`), the dup ACK's number and, for a
+        /// retransmission, milliseconds since the first copy (EVENTS.md, "TCP analysis").
+        public var analysis: [String] = []
+        public var duplicateAck: Int?
+        public var sinceOriginalMilliseconds: Double?
 
         public init(time: Double, source: LadderEndpoint, destination: LadderEndpoint, flags: [String],
                     sequence: UInt32, acknowledgement: UInt32, length: Int, connection: Int, step: String) {

@@ -11,6 +11,7 @@ import Timeline
 ///                        request's Last-Event-ID header, else ?after=N, else the oldest kept
 ///     GET /events.jsonl  every event kept, with `Last-Event-ID: N` (the last line's id)
 ///     GET /ladder.svg    SVGLadderWriter's diagram of the events kept (?conn=N: one connection)
+///     GET /timeseq.svg   TimeSequenceWriter's graph of one connection (?conn=N; default the first with data)
 ///     GET /_test/drop    only with test hooks on (LiveViewServer.testHooksVariable): closes every
 ///                        event stream (browsers reconnect); each stream's start is then logged on
 ///                        stderr, `stream after N (Last-Event-ID|query|start)`
@@ -50,6 +51,9 @@ public final class LiveViewHandler: RequestHandler {
         case "/ladder.svg":
             let connection = query["conn"].flatMap { Int($0) }
             try respond(Array(ladderSVG(connection: connection).utf8), type: "image/svg+xml; charset=utf-8", sendBody: sendBody)
+        case "/timeseq.svg":
+            let connection = query["conn"].flatMap { Int($0) }
+            try respond(Array(timeSequenceSVG(connection: connection).utf8), type: "image/svg+xml; charset=utf-8", sendBody: sendBody)
         case "/_test/drop" where testHooks:
             hub.dropStreams()
             try respond(Array("dropped\n".utf8), type: "text/plain; charset=utf-8", sendBody: sendBody)
@@ -103,6 +107,14 @@ public final class LiveViewHandler: RequestHandler {
         let (lines, _) = hub.snapshot()
         let text = lines.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "\n")
         return SVGLadderWriter.svg(EventsFile.parse(text).events, connection: connection)
+    }
+
+    /// The time-sequence graph of one connection (default: the first with data) from the events kept.
+    private func timeSequenceSVG(connection: Int?) -> String {
+        let (lines, _) = hub.snapshot()
+        let packets = lines.filter { $0.starts(with: Array("{\"type\":\"packet\"".utf8)) }
+        let text = packets.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "\n")
+        return TimeSequenceWriter.svg(EventsFile.parse(text).events, connection: connection)
     }
 
     /// `/events?after=3` → ("/events", ["after": "3"]).

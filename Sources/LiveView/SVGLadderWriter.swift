@@ -13,9 +13,9 @@ public enum SVGLadderWriter {
     static func colour(ofStep step: String) -> (stroke: String, dash: String?) {
         switch step {
         case "handshake-syn", "handshake-syn-ack", "handshake-ack": return ("#16803c", nil)
-        case "syn-retransmit", "syn-ack-retransmit": return ("#a4318f", "4 6")
+        case "syn-retransmit", "syn-ack-retransmit", "retransmit", "probe": return ("#a4318f", "4 6")
         case "data": return ("#0b62b8", nil)
-        case "ack": return ("#6b7280", "10 6")
+        case "ack", "dup-ack": return ("#6b7280", "10 6")
         case "fin-active", "fin-passive", "teardown-ack": return ("#b45309", nil)
         case "rst": return ("#c81e1e", nil)
         default: return ("#4b5fb3", nil)

@@ -173,6 +173,65 @@ struct KernelLiveTests {
         next.signal(SIGINT)
         _ = try next.waitForExit()
     }
+
+    /// Two network namespaces joined by a veth pair, made for one test and deleted after it.
+    struct LossyLink {
+        let a: String, b: String
+        init() throws {
+            a = "st21-a-\(getpid())"
+            b = "st21-b-\(getpid())"
+            let setup = [
+                "ip netns add \(a)", "ip netns add \(b)",
+                "ip link add veth-a netns \(a) gso_max_segs 1 type veth peer name veth-b netns \(b) gso_max_segs 1",
+                "ip -n \(a) addr add 10.21.9.1/24 dev veth-a", "ip -n \(b) addr add 10.21.9.2/24 dev veth-b",
+                "ip -n \(a) link set veth-a up", "ip -n \(b) link set veth-b up",
+            ].joined(separator: " && ")
+            let run = try runCommand("/bin/sh", ["-c", setup])
+            try #require(run.status == 0, "\(run.stderr)")
+        }
+        /// nftables drops `percent`% of the segments to `port` arriving in B (the receiver's ingress).
+        func drop(percent: Int, port: Int) throws {
+            let rules = "table netdev loss {\n  chain ingress {\n    type filter hook ingress device veth-b priority 0;\n"
+                + "    tcp dport \(port) numgen random mod 100 < \(percent) drop;\n  }\n}"
+            let run = try runCommand("/usr/bin/env", ["ip", "netns", "exec", b, "nft", "-f", "-"], stdin: rules + "\n")
+            try #require(run.status == 0, "nft: \(run.stderr)")
+        }
+        func remove() {
+            _ = try? runCommand("/bin/sh", ["-c", "ip netns del \(a); ip netns del \(b)"])
+        }
+    }
+
+    @Test("tcp:tcp_retransmit_skb: on a lossy veth the kernel's reports confirm retransmissions (kernel_retransmit, step retransmit)",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/nft"), "needs nftables (apt-get install nftables)"))
+    func kernelConfirmsRetransmissions() throws {
+        let link = try LossyLink()
+        defer { link.remove() }
+        let scenario = packageRoot.appendingPathComponent("captures/analysis_scenarios.py").path
+        let server = try ToolProcess("/usr/bin/python3", [scenario, "server", "lossy", "10.21.9.2"], prefix: ["ip", "netns", "exec", link.b])
+        defer { server.stop() }
+        let port = try #require(Int(try server.waitForLine { Int($0) != nil }))
+        try link.drop(percent: 5, port: port)
+        let watcher = try ToolProcess("handshake-watch", ["-i", "veth-a", "--kernel", "--format", "json", "port", "\(port)"],
+                                      prefix: ["ip", "netns", "exec", link.a])
+        defer { watcher.stop() }
+        _ = try watcher.waitForLine(containing: "listening on veth-a", onStderr: true)
+        let client = try runCommand("/usr/bin/python3", [scenario, "client", "lossy", "10.21.9.2", "\(port)"],
+                                    prefix: ["ip", "netns", "exec", link.a])
+        #expect(client.status == 0, "client: \(client.stderr)")
+        _ = try watcher.waitForLine(containing: #""type":"connection""#)
+        watcher.signal(SIGINT)
+        #expect(try watcher.waitForExit() == 0)
+        let reports = Self.objects(watcher.stdout, type: "retransmit")
+        let packets = Self.objects(watcher.stdout, type: "packet")
+        let confirmed = packets.filter { $0["kernel_retransmit"] as? Bool == true }
+        #expect(!reports.isEmpty, "5 percent loss and no tcp_retransmit_skb report")
+        #expect(reports.allSatisfy { $0["lport"] as? Int != port && $0["rport"] as? Int == port }, "the sender's socket reports")
+        #expect(!confirmed.isEmpty, "reports: \(reports.count), none matched a segment")
+        #expect(confirmed.count <= reports.count, "one report confirms one segment")
+        // A resent data segment is a `retransmit` step; a resent FIN keeps its FIN step.
+        let odd = confirmed.filter { ($0["flags"] as? [String])?.contains("FIN") != true && $0["step"] as? String != "retransmit" }
+        #expect(odd.isEmpty, "\(odd.prefix(3))")
+    }
 }
 
 /// The test's own tracefs instance: `sock:inet_sock_set_state` only, read from `trace_pipe` with

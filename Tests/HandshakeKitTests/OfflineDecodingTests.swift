@@ -216,19 +216,23 @@ struct OfflineDecodingTests {
         let run = try JSONRun(["-r", packageRoot.appendingPathComponent("captures/echo-ipv4.pcap").path])
         let syn = try #require(run.packets.first)
         #expect(Set(syn.keys) == ["type", "time", "src", "sport", "dst", "dport", "flags", "seq", "ack", "len",
-                                  "win", "win_raw", "conn", "step"])
+                                  "win", "win_raw", "conn", "step", "frame", "analysis"])
+        #expect(run.packets.map { $0["frame"] as? Int } == Array(1...10).map { Optional($0) })
+        #expect(run.packets.allSatisfy { ($0["analysis"] as? [Any])?.isEmpty == true })
         // Keys in EVENTS.md's order.
         let raw = try runCommand("handshake-watch", ["--format", "json", "--no-events", "-r",
                                                      packageRoot.appendingPathComponent("captures/echo-ipv4.pcap").path])
         let firstLine = try #require(raw.stdout.first)
         #expect(firstLine.matches(of: /"(\w+)":/).map { String($0.output.1) } == [
-            "type", "time", "src", "sport", "dst", "dport", "flags", "seq", "ack", "len", "win", "win_raw", "conn", "step"])
+            "type", "time", "src", "sport", "dst", "dport", "flags", "seq", "ack", "len", "win", "win_raw", "conn", "step",
+            "frame", "analysis"])
         #expect(run.packets.map { $0["step"] as? String } == [
             "handshake-syn", "handshake-syn-ack", "handshake-ack", "data", "ack", "data", "ack",
             "fin-active", "fin-passive", "teardown-ack"])
         let connection = try #require(run.connections.first)
         #expect(Set(connection.keys) == ["type", "time", "conn", "client", "server", "handshake_rtt_ms", "bytes_to_server",
                                          "bytes_to_client", "closed_by", "time_wait", "outcome", "duration_s", "packets",
+                                         "retransmits", "retransmitted_bytes", "dup_acks", "zero_window_s", "max_backoff",
                                          "conn_state", "history"])
         #expect(connection["conn_state"] as? String == "SF" && connection["history"] as? String == "ShADadFf")
         #expect(connection["bytes_to_server"] as? Int == 5)

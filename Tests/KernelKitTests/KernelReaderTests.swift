@@ -29,6 +29,17 @@ import SocketCore
         #expect(TraceLine.parse(Substring(six), clock: clock)?.local == "::1")
     }
 
+    @Test func retransmitSkbNamesTheSocket() throws {
+        // tcp:tcp_retransmit_skb on Linux 6.18 (the format has `err` since 6.12).
+        let line = " ksoftirqd/1-22 [001] ..s1. 1796073938.657433: tcp_retransmit_skb: skbaddr=00000000a1b2c3d4 skaddr=00000000e5f6a7b8 family=AF_INET sport=39238 dport=35585 saddr=10.21.0.1 daddr=10.21.0.2 saddrv6=::ffff:10.21.0.1 daddrv6=::ffff:10.21.0.2 state=TCP_ESTABLISHED err=0"
+        let event = try #require(TraceLine.parse(Substring(line), clock: clock))
+        #expect(event.json == #"{"type":"retransmit","time":1796073901.657433,"local":"10.21.0.1","lport":39238,"remote":"10.21.0.2","rport":35585}"#)
+        #expect(event.text == "[kernel] 10.21.0.1:39238 sent a segment to 10.21.0.2:35585 again (tcp_retransmit_skb)")
+        #expect(KernelEvent(event.timelineEvent) == event, "read back from a sidecar")
+        #expect(TraceInstance.tracepoints.contains("tcp/tcp_retransmit_skb"))
+        #expect(TraceInstance.kernelFilter("tcp/tcp_retransmit_skb", ports: [5000]) == "(sport == 5000 || dport == 5000)")
+    }
+
     @Test func otherLinesAreSkipped() {
         #expect(TraceLine.parse("# tracer: nop", clock: clock) == nil)
         #expect(TraceLine.parse(" x-1 [001] ..... 12.0: sched_switch: prev_comm=a", clock: clock) == nil)

@@ -78,6 +78,22 @@ struct LiveViewServeTests {
         }
     }
 
+    @Test("/timeseq.svg?conn=N: the time-sequence graph of the events kept, the same as --format timeseq")
+    func timeSequenceGraph() throws {
+        let (watcher, webPort) = try Self.serve(["-r", "captures/keepalive.pcap"], ready: "reading from file")
+        defer { watcher.stop() }
+        _ = try watcher.waitForLine(containing: "packets captured", onStderr: true, timeout: 60)
+        let served = try runCommand("/usr/bin/curl", ["-sf", "http://127.0.0.1:\(webPort)/timeseq.svg?conn=1"])
+        let written = try runCommand("handshake-watch", ["-r", "captures/keepalive.pcap", "--format", "timeseq", "--conn", "1"],
+                                     currentDirectory: packageRoot.path)
+        #expect(served.status == 0 && served.stdout.first?.hasPrefix("<?xml") == true)
+        #expect(served.stdout == written.stdout, "the server and the command draw the same graph")
+        let none = try runCommand("/usr/bin/curl", ["-sf", "http://127.0.0.1:\(webPort)/timeseq.svg?conn=7"])
+        #expect(none.stdout.joined().contains("no connection"))
+        watcher.signal(SIGTERM)
+        #expect(try watcher.waitForExit() == 0)
+    }
+
     @Test("without root, -r with --serve works fully: events, the page, the SVG, event: end on SIGTERM",
           .enabled(if: Privileges.isRoot, "setpriv to nobody needs root"))
     func replayAsNobody() throws {

@@ -1,0 +1,53 @@
+import Foundation
+import LiveView
+import Testing
+import TestSupport
+import Timeline
+
+/// The time-sequence graph: golden files, well-formed XML, and the command and server that make it.
+/// `UPDATE_GOLDEN=1 swift test --filter TimeSequenceWriter` rewrites the golden files; look at
+/// them (a browser) before committing.
+@Suite("Time-sequence graph writer")
+struct TimeSequenceWriterTests {
+    @Test("each fixture's graph is its golden file, byte for byte", arguments: ["lossy", "slow-reader", "keepalive"])
+    func golden(_ name: String) throws {
+        let events = try Self.events("timeseq-\(name).jsonl")
+        let svg = TimeSequenceWriter.svg(events)
+        let golden = SVGLadderWriterTests.fixture("timeseq-\(name).svg")
+        if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1" {
+            try svg.write(to: golden, atomically: true, encoding: .utf8)
+        }
+        let expected = try String(contentsOf: golden, encoding: .utf8)
+        #expect(svg == expected, "timeseq-\(name).svg differs from the golden file (UPDATE_GOLDEN=1 rewrites it)")
+        try SVGLadderWriterTests().expectWellFormed(svg, name)
+    }
+
+    @Test("a bar per data segment; every retransmission the analysis names is drawn red with its ring")
+    func barsAndRetransmissions() throws {
+        let events = try Self.events("timeseq-lossy.jsonl")
+        let svg = TimeSequenceWriter.svg(events)
+        let data = events.filter { ($0.int("len") ?? 0) > 0 && $0.int("sport") == events.first?.int("sport") }
+        let resent = data.filter { ($0["analysis"]?.arrayValue ?? []).contains { $0.stringValue?.hasSuffix("retransmission") == true } }
+        #expect(!resent.isEmpty)
+        #expect(svg.components(separatedBy: "stroke=\"#c81e1e\" stroke-width=\"2.5\"").count - 1 == resent.count)
+        #expect(svg.contains("retransmission (\(resent.count))"))
+        #expect(svg.components(separatedBy: "<title>SACK ").count > 1, "the SACK blocks are drawn")
+        #expect(TimeSequenceWriter.svg(events, connection: 99).contains("no connection"))
+    }
+
+    @Test("handshake-watch --format timeseq --conn N writes the graph; bad --conn is one line, exit 1")
+    func command() throws {
+        let run = try runCommand("handshake-watch", ["-r", "captures/lossy.pcap", "--format", "timeseq", "--conn", "1"],
+                                 currentDirectory: packageRoot.path)
+        #expect(run.status == 0, "\(run.stderr)")
+        let svg = run.stdout.joined(separator: "\n")
+        #expect(svg.hasPrefix("<?xml") && svg.contains("conn 1: 10.21.0.1:"))
+        try SVGLadderWriterTests().expectWellFormed(svg, "lossy")
+        let wrong = try runCommand("handshake-watch", ["-r", "captures/lossy.pcap", "--conn", "1"], currentDirectory: packageRoot.path)
+        #expect(wrong.status == 1 && wrong.stderr.contains { $0.contains("--conn picks the connection of --format timeseq") })
+    }
+
+    static func events(_ name: String) throws -> [TimelineEvent] {
+        EventsFile.parse(try String(contentsOf: SVGLadderWriterTests.fixture(name), encoding: .utf8)).events
+    }
+}
