@@ -14,7 +14,7 @@ public enum Block: Sendable {
     case prose(String)
     /// ```` ```prose live ```` / ```` ```prose replay ````: prose true of one mode only, shown
     /// only when the lesson runs live (as root) or only when it replays recordings.
-    case modeProse(String, only: Expectation.Mode)
+    case modeProse(String, only: Expectation.Source)
     /// ```` ```stop label=x ````: stops a background command (so its closing lines can be expected).
     case stop(label: String, signal: Int32)
 }
@@ -59,13 +59,14 @@ public struct Expectation: Sendable {
     /// `stdout` or `stderr` to look at one stream only; nil for both, in arrival order.
     public var stream: OutputStream?
     /// Only checked when the command ran live (`live`), or only when it ran from a capture (`fallback`).
-    public var only: Mode?
+    public var only: Source?
     /// `absent`: none of the lines may appear.
     public var absent: Bool = false
     /// Seconds to wait for the lines of a command that is still running.
     public var timeout: Double = 10
 
-    public enum Mode: String, Sendable { case live, fallback }
+    /// Where a command's output came from: a live run, or the recorded capture its fallback replayed.
+    public enum Source: String, Sendable { case live, fallback }
 }
 
 /// Which of a process's output streams a line came from.

@@ -10,7 +10,7 @@ public struct Lesson: Sendable {
     public var title: String
     /// Prose before the first step.
     public var introduction: String
-    public var steps: [Step]
+    public var steps: [LessonStep]
     /// Prose after the last step: the exercises.
     public var closing: String
     /// Shell scripts from ```` ```cleanup ```` blocks, run before the first step (to remove a
@@ -24,7 +24,7 @@ public struct Lesson: Sendable {
 }
 
 /// One `## Step N: title` section: an explanation, then blocks the runner executes in order.
-public struct Step: Sendable {
+public struct LessonStep: Sendable {
     public var number: Int
     public var title: String
     /// The prose a teacher reads out before the commands run.

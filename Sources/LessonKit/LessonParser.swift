@@ -78,7 +78,7 @@ private struct Reader {
     var lesson: Lesson
     var index = 0
     var prose: [String] = []          // prose of the current section
-    var step: Step?                   // the step being read
+    var step: LessonStep?             // the step being read
     var afterSteps = false            // a non-step `##` heading came after the steps
     var lastLabel: String?            // label of the last run/timeline block in this step
     var labelsSoFar: Set<String> = []
@@ -141,7 +141,7 @@ private struct Reader {
         finishStep()
         let expected = lesson.steps.count + 1
         if number != expected { throw error(at: index + 1, "step \(number) should be numbered \(expected)") }
-        step = Step(number: number, title: title, explanation: "", blocks: [])
+        step = LessonStep(number: number, title: title, explanation: "", blocks: [])
         lastLabel = nil
     }
 
@@ -259,7 +259,7 @@ private struct Reader {
         guard labelsSoFar.contains("timeline") else {
             throw error(at: block.line, "```expect order checks a ```timeline: put one before it")
         }
-        let only: Expectation.Mode? = block.attributes.has("live") ? .live : block.attributes.has("fallback") ? .fallback : nil
+        let only: Expectation.Source? = block.attributes.has("live") ? .live : block.attributes.has("fallback") ? .fallback : nil
         let timeout = try timeout(block, default: 10)
         let order: OrderExpectation
         do { order = try OrderExpectation(lines: block.body, only: only, timeout: timeout) } catch {

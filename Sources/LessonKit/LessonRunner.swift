@@ -6,7 +6,7 @@ import Timeline
 /// stops what it started.
 public final class LessonRunner {
     /// How the lesson is being run.
-    public enum Mode: Sendable {
+    public enum RunMode: Sendable {
         /// `lesson run N`: waits for Enter before each step.
         case interactive
         /// `lesson run N --auto`: the same, without pauses.
@@ -16,7 +16,7 @@ public final class LessonRunner {
     }
 
     public struct Options: Sendable {
-        public var mode: Mode
+        public var mode: RunMode
         /// Steps before this one run quietly, so the servers they start are there (`--step N`).
         public var firstStep: Int = 1
         /// Seconds to wait after each step (`--pace`), so a class can follow; interactively the
@@ -29,7 +29,7 @@ public final class LessonRunner {
         /// Where the lesson's events go as they happen (`--serve`); nil for nowhere.
         public var timeline: LessonTimelineFeed?
 
-        public init(mode: Mode, binDirectory: String) {
+        public init(mode: RunMode, binDirectory: String) {
             self.mode = mode
             self.binDirectory = binDirectory
         }
@@ -170,7 +170,7 @@ public final class LessonRunner {
 
     // MARK: - Steps
 
-    private func run(_ step: Step) throws {
+    private func run(_ step: LessonStep) throws {
         stepOutput.showLate(show)
         stepOutput.enter(step.number)
         currentStep = step.number
@@ -210,7 +210,7 @@ public final class LessonRunner {
     ///
     /// A `trace` command runs under our tracer (`handshake-watch -- bash -c SCRIPT`): its calls
     /// come out as the watcher's lines, on the timeline like our own tools' `--trace`.
-    private func run(_ command: Command, in step: Step) throws {
+    private func run(_ command: Command, in step: LessonStep) throws {
         guard let launch = try plan(command, in: step) else { return }
         var script = try substitute(launch.script, step: step)
         if command.traced && !replayed.contains(command.label) {
@@ -242,7 +242,7 @@ public final class LessonRunner {
         var background: Bool
     }
 
-    private func plan(_ command: Command, in step: Step) throws -> Launch? {
+    private func plan(_ command: Command, in step: LessonStep) throws -> Launch? {
         guard command.needsRoot && !runsLive else {
             replayed.remove(command.label)
             skipped.remove(command.label)
@@ -287,7 +287,7 @@ public final class LessonRunner {
     }
 
     /// A background command is ready when it prints `ready=` (its port is read from that line).
-    private func awaitReadiness(_ child: ChildProcess, _ ready: String?, timeout: Double, in step: Step) throws {
+    private func awaitReadiness(_ child: ChildProcess, _ ready: String?, timeout: Double, in step: LessonStep) throws {
         guard let ready else { return }
         let label = child.label
         let found = child.wait(timeout: timeout) { lines in lines.contains { $0.contains(ready) } }
@@ -299,7 +299,7 @@ public final class LessonRunner {
     }
 
     /// A foreground command must end within its timeout, with the status it promised.
-    private func awaitExit(_ child: ChildProcess, expecting expectedStatus: Int32?, timeout: Double, in step: Step) throws {
+    private func awaitExit(_ child: ChildProcess, expecting expectedStatus: Int32?, timeout: Double, in step: LessonStep) throws {
         let label = child.label
         guard let status = child.waitForExit(timeout: timeout) else {
             child.stop(grace: 2)
@@ -312,7 +312,7 @@ public final class LessonRunner {
 
     // MARK: - Checking output
 
-    private func check(_ expectation: Expectation, in step: Step) throws {
+    private func check(_ expectation: Expectation, in step: LessonStep) throws {
         let label = expectation.label
         if skipped.contains(label) { return }
         if expectation.only == .live && replayed.contains(label) { return }
@@ -378,14 +378,14 @@ public final class LessonRunner {
     }
 
     /// Whether a timeline expectation applies to the timeline as it is (live or recorded).
-    private func applies(_ only: Expectation.Mode?) -> Bool {
+    private func applies(_ only: Expectation.Source?) -> Bool {
         if skipped.contains("timeline") { return false }
         if only == .live && replayed.contains("timeline") { return false }
         if only == .fallback && !replayed.contains("timeline") { return false }
         return true
     }
 
-    private func check(_ order: OrderExpectation, in step: Step) throws {
+    private func check(_ order: OrderExpectation, in step: LessonStep) throws {
         guard applies(order.only) else { return }
         guard let merged else { throw failure(step, "```expect order: no timeline was shown before it", output: []) }
         if replayed.contains("timeline") && !timelineHasRecordedEvents {
@@ -535,7 +535,7 @@ public final class LessonRunner {
 
     // MARK: - Helpers
 
-    private func failure(_ step: Step, _ what: String, output: [String]) -> LessonError {
+    private func failure(_ step: LessonStep, _ what: String, output: [String]) -> LessonError {
         var text = "lesson \(lesson.number) (\(lesson.path)), step \(step.number) \"\(step.title)\": \(what)"
         if output.contains(where: { $0.contains("command not found") || $0.contains("No such file or directory") }) {
             text += "\n  (tools are taken from \(options.binDirectory) first: build them with `swift build`)"
@@ -555,7 +555,7 @@ public final class LessonRunner {
     }
 
     /// `{tmp}`, `{port:NAME}` and `{pid:NAME}` in a script.
-    private func substitute(_ script: String, step: Step) throws -> String {
+    private func substitute(_ script: String, step: LessonStep) throws -> String {
         var result = substituteFixed(script)
         let regex = try NSRegularExpression(pattern: #"\{(port|pid):([A-Za-z0-9_.-]+)\}"#)
         for match in regex.matches(in: result, range: NSRange(result.startIndex..., in: result)).reversed() {

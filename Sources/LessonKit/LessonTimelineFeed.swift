@@ -39,7 +39,7 @@ public final class LessonTimelineFeed: Sendable {
     }
 
     /// A step starts.
-    func step(_ step: Step, lesson: Int) {
+    func step(_ step: LessonStep, lesson: Int) {
         sink(TimelineEvent(type: "step", time: Clock.now(), fields: [
             ("lesson", .integer(lesson)), ("number", .integer(step.number)),
             ("title", .string(step.title)), ("text", .string(step.explanation)),

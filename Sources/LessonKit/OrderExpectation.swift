@@ -67,12 +67,12 @@ public struct OrderExpectation: Sendable {
 
     public var events: [Event]
     /// Only checked when the timeline is live (`live`), or only when it shows a recording (`fallback`).
-    public var only: Expectation.Mode?
+    public var only: Expectation.Source?
     /// Seconds the timeline waits for the named events of a command still running (default 10).
     public var timeout: Double = 10
 
     /// The block's lines (blank ones skipped); at least two.
-    init(lines: [String], only: Expectation.Mode?, timeout: Double) throws(OrderSyntaxError) {
+    init(lines: [String], only: Expectation.Source?, timeout: Double) throws(OrderSyntaxError) {
         let written = lines.map { $0.trimmed(" \t") }.filter { !$0.isEmpty }
         guard written.count >= 2 else {
             throw OrderSyntaxError(message: "```expect order needs at least two lines: the events, in their order")
