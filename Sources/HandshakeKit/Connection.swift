@@ -206,7 +206,14 @@ struct Connection {
             meaning = .abortiveClose
         }
         resetMeaning = meaning
-        return (tracked(packet, step: .rst, meaning: meaning), meaning == .refused ? .refused : .reset)
+        var result = tracked(packet, step: .rst, meaning: meaning)
+        // The RST that refuses a SYN comes from a side that never chose a sequence number: RFC
+        // 9293 has it carry seq 0 (Linux does), so its raw number is shown, not one relative to
+        // a base it never had. A RST's window means nothing: shown as sent, without the "?" of a
+        // window whose scale is unknown.
+        if meaning == .refused { result.relativeSequence = packet.tcp.sequence }
+        if result.window == nil { result.window = Int(packet.tcp.window) }
+        return (result, meaning == .refused ? .refused : .reset)
     }
 
     /// SYN on a known connection: isRetransmittedSYN said so, the same SYN again. If the

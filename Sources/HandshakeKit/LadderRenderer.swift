@@ -133,8 +133,8 @@ public final class LadderRenderer: Renderer {
                 case .listenerClosed: return "RST: listener closed, connection still queued"
                 case .lingerZero: return "RST: close() with SO_LINGER 0"
                 case nil:
-                    return tracked.direction == .toServer ? "RST: SO_LINGER 0 close, or unread data"
-                        : "RST: SO_LINGER 0 close, or listener closed with it queued"
+                    return tracked.direction == .toServer ? "RST: aborted (SO_LINGER 0? unread data?)"
+                        : "RST: aborted (SO_LINGER 0? listener closed?)"
                 }
             case .dataAfterClose: return "RST: data after close()"
             case .abortedHandshake: return "RST: handshake aborted"

@@ -73,8 +73,8 @@ public enum StepExplanation {
         case .teardownAck:
             switch tracked.timeWait {
             case .both: out.ascii("last ACK: connection closed; both sides wait in TIME_WAIT (simultaneous close)")
-            case .client: out.ascii("last ACK: connection closed; the client waits in TIME_WAIT (2 x MSL), the server is CLOSED")
-            case .server: out.ascii("last ACK: connection closed; the server waits in TIME_WAIT (2 x MSL), the client is CLOSED")
+            case .client: out.ascii("last ACK: connection closed; the client waits in TIME_WAIT (60 s on Linux), the server is CLOSED")
+            case .server: out.ascii("last ACK: connection closed; the server waits in TIME_WAIT (60 s on Linux), the client is CLOSED")
             case .none: out.ascii("last ACK: connection closed")
             }
         default:
@@ -131,8 +131,8 @@ public enum StepExplanation {
         case .teardownAck:
             switch tracked.timeWait {
             case .both: return "last ACK: connection closed; both sides wait in TIME_WAIT (simultaneous close)"
-            case .client: return "last ACK: connection closed; the client waits in TIME_WAIT (2 x MSL), the server is CLOSED"
-            case .server: return "last ACK: connection closed; the server waits in TIME_WAIT (2 x MSL), the client is CLOSED"
+            case .client: return "last ACK: connection closed; the client waits in TIME_WAIT (60 s on Linux), the server is CLOSED"
+            case .server: return "last ACK: connection closed; the server waits in TIME_WAIT (60 s on Linux), the client is CLOSED"
             case .none: return "last ACK: connection closed"
             }
         case .rst:
@@ -176,9 +176,12 @@ public enum StepExplanation {
             return "reset: the client aborted the handshake"
         case .abortiveClose:
             // Only a server has a listener whose queue can hold the connection.
-            let listener = sender == "server" ? ", or a listener closed before accept() took the connection" : ""
-            return "reset: abortive close by the \(sender) (close() with SO_LINGER 0, unread data left\(listener)); "
-                + "the \(receiver)'s next recv()/send() fails with ECONNRESET"
+            let listener = sender == "server" ? ", or a listener closed before accept() took it" : ""
+            // Packets do not say why: a byte is acknowledged whether or not the program read it.
+            // The cause is claimed only from evidence (the recorded calls: causeText; the
+            // kernel's reason: its own [kernel] line); otherwise the usual causes are listed.
+            return "reset: the \(sender) aborted the connection with RST (possibly close() with SO_LINGER 0, "
+                + "or with unread data\(listener)); the \(receiver)'s next recv()/send() fails with ECONNRESET"
         case .dataAfterClose:
             return "reset: data arrived after the \(sender) called close(); its kernel answers RST"
         case .lateSegment:

@@ -25,6 +25,12 @@ public final class TextRenderer: Renderer {
     public let brief: Bool
     /// Connections whose addresses a brief line has shown (removed when they end).
     private var introduced = Set<Int>()
+    /// Whether TIME_WAIT's length has been explained: once per run, under the first teardown
+    /// that leaves a side in it, not on every line.
+    private var explainedTimeWait = false
+
+    /// The note said once: the textbook's figure and the kernel's differ.
+    static let timeWaitNote: StaticString = "   TIME_WAIT lasts 60 s on Linux (TCP_TIMEWAIT_LEN); RFC 9293's 2 x MSL is 4 min"
 
     public init(output: OutputBuffer, palette: Palette, timeFormat: TimeFormat, brief: Bool = false) {
         self.output = output
@@ -55,6 +61,14 @@ public final class TextRenderer: Renderer {
         palette.start(tracked.step, out)
         StepExplanation.write(tracked, into: out)
         endPacketLine()
+        explainTimeWaitOnce(tracked)
+    }
+
+    private func explainTimeWaitOnce(_ tracked: TrackedPacket) {
+        guard !explainedTimeWait, tracked.step == .teardownAck, tracked.timeWait != .none else { return }
+        explainedTimeWait = true
+        output.ascii(Self.timeWaitNote)
+        output.endLine()
     }
 
     /// `127.0.0.1:5000` or `[::1]:5000`, as `Endpoint.description` spells it, without a String.
@@ -85,6 +99,7 @@ public final class TextRenderer: Renderer {
         out.ascii(tracked.direction == .toServer ? "c→s " : "s→c ")
         writeFlagsAndNumbers(tracked, compactFlags: briefColumns(tracked) > 80)
         endPacketLine(tracked, words: tracked.step.shortName)
+        explainTimeWaitOnce(tracked)
     }
 
     /// The columns a brief packet line takes with the flags spelt out. Past 80 (7-digit numbers

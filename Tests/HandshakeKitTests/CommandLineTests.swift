@@ -117,11 +117,12 @@ struct CommandLineTests {
         let run = try runCommand("handshake-watch", ["-r", Self.echo, "--relative", "--no-events"])
         #expect(run.status == 0)
         #expect(run.stderr.first == "reading from file \(Self.echo), link-type EN10MB (Ethernet), snapshot length 256")
-        #expect(run.stdout.count == 11)
+        #expect(run.stdout.count == 12)
         #expect(run.stdout[0].hasPrefix("0.000000 #1 127.0.0.1:"))
         #expect(run.stdout[0].contains("[SYN] seq 0 len 0 win 65495 <mss 65495"))
         #expect(run.stdout[0].hasSuffix("handshake 1/3: the client's connect() sends SYN and blocks"))
-        #expect(run.stdout[10].contains("closed by the client, client in TIME_WAIT"))
+        #expect(run.stdout[10] == "   TIME_WAIT lasts 60 s on Linux (TCP_TIMEWAIT_LEN); RFC 9293's 2 x MSL is 4 min")   // once, under the last ACK
+        #expect(run.stdout[11].contains("closed by the client, client in TIME_WAIT"))
         #expect(!run.stdout.joined().contains("\u{1B}["), "no ANSI codes when stdout is not a terminal")
         #expect(run.stderr.contains("10 packets captured"))
     }

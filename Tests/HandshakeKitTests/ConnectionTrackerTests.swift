@@ -104,10 +104,14 @@ struct ConnectionTrackerTests {
         #expect(result.steps[1].relativeAcknowledgement == 13)
     }
 
-    @Test("refused: the RST's own numbers count from 1, like Wireshark (its side sent no SYN)")
+    /// Wireshark counts the refusing RST's seq from 1, as if its side had sent a SYN; it did not,
+    /// and on the wire the seq is 0 (RFC 9293 section 3.10.7.1). We show the wire's 0, and a RST's
+    /// window as sent, without the "?" of an unknown scale.
+    @Test("refused: the RST shows the seq it carries, 0, and its window without a question mark")
     func refusedRelativeNumbers() throws {
         let result = track(try packets([segment(client, server, SYN, seq: 77), segment(server, client, RST | ACK, seq: 0, ack: 78)]))
-        #expect(result.steps[1].relativeSequence == 1 && result.steps[1].relativeAcknowledgement == 1)
+        #expect(result.steps[1].relativeSequence == 0 && result.steps[1].relativeAcknowledgement == 1)
+        #expect(result.steps[1].window == Int(result.steps[1].packet.tcp.window))   // the field as sent
     }
 
     @Test("a retransmitted SYN-ACK is named")
@@ -301,6 +305,6 @@ struct ConnectionTrackerTests {
         #expect(client.contains("SO_LINGER 0"))
         #expect(!client.contains("listener"), "\(client)")
         let server = StepExplanation.resetText(.abortiveClose, sender: "server", receiver: "client", port: 5000)
-        #expect(server.contains("a listener closed before accept() took the connection"))
+        #expect(server.contains("a listener closed before accept() took it"))
     }
 }
