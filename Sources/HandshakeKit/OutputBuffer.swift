@@ -18,6 +18,12 @@ public final class OutputBuffer {
     private var partialLine: [UInt8] = []
     /// Flush at every end of line.
     public var flushesEachLine: Bool
+    /// `--width`: lines longer than this are wrapped under a hanging indent (`LineWrapper`);
+    /// nil: lines as they are made (into a pipe, for the programs that read them).
+    public var wrapper: LineWrapper?
+    /// Where the line being made starts in the buffer; nil once part of it was written out
+    /// (a line longer than the buffer), which is then left unwrapped.
+    private var lineStart: Int? = 0
     /// The errno of the first failed write (a full disk, `> /dev/full`), so the tool can say so
     /// at the end instead of exiting 0 with its output lost.
     public private(set) var writeError: Int32?
@@ -58,6 +64,7 @@ public final class OutputBuffer {
             return
         }
         if count > 0 && fwrite(storage, 1, count, file) < count && writeError == nil { writeError = errno }
+        if let start = lineStart, start < count { lineStart = nil } else { lineStart = 0 }   // nil: a line cut in two
         count = 0
     }
 
@@ -70,7 +77,14 @@ public final class OutputBuffer {
             partialLine.removeAll(keepingCapacity: true)
             return
         }
+        if let wrapper, let start = lineStart,
+           let wrapped = wrapper.wrap(UnsafeBufferPointer(start: storage + start, count: count - start)[...].map { $0 }[...]) {
+            count = start
+            lineStart = nil   // the wrapped line may not fit the buffer: it is written out as it comes
+            bytes(wrapped)
+        }
         byte(0x0A)
+        lineStart = count
         if flushesEachLine || count > capacity - 512 { flush() }
     }
 
@@ -94,6 +108,18 @@ public final class OutputBuffer {
         reserve(length)
         (storage + count).update(from: text.utf8Start, count: length)
         count += length
+    }
+
+    /// Appends bytes, in pieces no larger than the buffer.
+    public func bytes(_ values: [UInt8]) {
+        var offset = 0
+        while offset < values.count {
+            let chunk = min(values.count - offset, capacity)
+            reserve(chunk)
+            values.withUnsafeBufferPointer { (storage + count).update(from: $0.baseAddress! + offset, count: chunk) }
+            count += chunk
+            offset += chunk
+        }
     }
 
     /// Appends a String's UTF-8 bytes.

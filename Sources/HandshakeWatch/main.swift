@@ -81,6 +81,9 @@ struct HandshakeWatch: ParsableCommand {
     @Flag(help: "Short lines for a projector (80 columns for IPv4): each connection's addresses once, then per packet its direction (c→s: client to server), flags, seq/ack, len, win and the step in a few words, no TCP options.")
     var brief = false
 
+    @Option(help: ArgumentHelp("Fit text and ladder lines to N columns: a longer line goes on under a hanging indent, cut at a space, never cut short. Default: the terminal's width when stdout is a terminal; into a pipe, whole lines (for the programs that read them).", valueName: "columns"))
+    var width: Int?
+
     @Option(name: .customLong("max-connections"), parsing: .unconditional,
             help: ArgumentHelp("Connections tracked at once; past it the idlest are evicted (bounded memory).", valueName: "n"))
     var maxConnections = 65_536
@@ -161,6 +164,8 @@ struct HandshakeWatch: ParsableCommand {
         if kernel && readFile != nil {
             throw ValidationError("--kernel watches this machine's kernel now: capture live (-i), not -r")
         }
+        if let width, !(40...1000).contains(width) { throw ValidationError("--width must be between 40 and 1000 columns") }
+        if width != nil && format != .text && format != .ladder { throw ValidationError("--width fits text lines: it goes with --format text or ladder") }
         if brief && format != .text { throw ValidationError("--brief shortens the text lines: it goes with --format text only") }
         if maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
         if CommandLine.arguments.dropFirst().last == "--" { throw ValidationError("-- must be followed by a command to run") }
@@ -269,6 +274,9 @@ struct HandshakeWatch: ParsableCommand {
         // pipe up to PIPE_BUF) and the program's own lines cannot land inside one of ours.
         let liveOutput = pace != nil || step || isTracing || Syscall.isTerminal(STDOUT_FILENO) || readFile.map(CaptureFileInfo.isStream) == true
         let output = OutputBuffer(file: stdout, flushesEachLine: liveOutput)
+        if format == .text || format == .ladder, let columns = width ?? Syscall.terminalColumns(STDOUT_FILENO) {
+            output.wrapper = LineWrapper(width: columns)
+        }
         let palette = Palette(enabled: Palette.wanted(noColor ? .never : color))
         let timeFormat: TimeFormat = relative ? .relative : .timeOfDay
         var loop = CaptureLoop(capture: capture, linkLayer: linkLayer, tracker: ConnectionTracker(limit: maxConnections),
