@@ -30,7 +30,7 @@ public struct Palette: Sendable {
         case .handshakeSyn, .handshakeSynAck, .handshakeAck: return "\u{1B}[32m"   // green
         case .synRetransmit, .synAckRetransmit: return "\u{1B}[35m"                // magenta
         case .data: return "\u{1B}[36m"                                            // cyan
-        case .ack: return "\u{1B}[2m"                                              // dim
+        case .ack: return "\u{1B}[37m"                                             // white: never dim, a projector washes dim out
         case .retransmit, .dupAck, .probe: return "\u{1B}[35m"                    // magenta
         case .finActive, .finPassive, .teardownAck: return "\u{1B}[33m"            // yellow
         case .rst: return "\u{1B}[31m"                                             // red
@@ -46,9 +46,10 @@ public struct Palette: Sendable {
         if enabled { out.ascii("\u{1B}[1m") }
     }
 
-    /// Dim: the label of a recorded event's line.
+    /// The label of a recorded event's line, set apart from the packets in blue rather than
+    /// dim (SGR 2), which a projector washes out.
     func dim(_ out: OutputBuffer) {
-        if enabled { out.ascii("\u{1B}[2m") }
+        if enabled { out.ascii("\u{1B}[94m") }
     }
 
     func reset(_ out: OutputBuffer) {
