@@ -110,6 +110,25 @@ public final class OutputBuffer {
         count += length
     }
 
+    /// Appends text that came from outside (a recording's sidecar: a label, a program's line, a
+    /// kernel reason) with every C0 and C1 control character and DEL as `\xNN`, as tcpdump's `-A`
+    /// prints a dot: a file cannot retitle the teacher's window, clear the screen or write the
+    /// clipboard (OSC 52). Our own colour codes are written by the palette, never through here.
+    public func untrusted(_ text: String) {
+        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        for scalar in text.unicodeScalars {
+            let value = scalar.value
+            if value < 0x20 || (0x7F...0x9F).contains(value) {
+                bytes([0x5C, 0x78, hex[Int(value >> 4)], hex[Int(value & 0xF)]])   // \xNN
+            } else {
+                var utf8 = [UInt8]()
+                utf8.reserveCapacity(4)
+                for unit in String(scalar).utf8 { utf8.append(unit) }
+                bytes(utf8)
+            }
+        }
+    }
+
     /// Appends bytes, in pieces no larger than the buffer.
     public func bytes(_ values: [UInt8]) {
         var offset = 0

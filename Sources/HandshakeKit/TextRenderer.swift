@@ -220,7 +220,8 @@ public final class TextRenderer: Renderer {
             guard let kernel = KernelEvent(event) else { return }
             let out = output
             time.write(Timestamp(seconds: Int(event.time.seconds), fraction: Int(event.time.fraction), isNanosecond: false), out)
-            out.string(" " + kernel.text)
+            out.ascii(" ")
+            out.untrusted(kernel.text)   // a sidecar's reason or address is a file's text
             out.endLine()
             return
         }
@@ -228,9 +229,11 @@ public final class TextRenderer: Renderer {
         time.write(Timestamp(seconds: Int(event.time.seconds), fraction: Int(event.time.fraction), isNanosecond: false), out)
         out.ascii(" ")
         palette.dim(out)
-        out.string("[" + (event.label ?? (event.type == "link-drop" ? "link" : "?")) + "] ")
+        out.ascii("[")
+        out.untrusted(event.label ?? (event.type == "link-drop" ? "link" : "?"))
+        out.ascii("] ")
         palette.reset(out)
-        out.string(text)
+        out.untrusted(text)   // recorded text: a file's, so no control character reaches the terminal
         out.endLine()
     }
 
