@@ -1,13 +1,13 @@
 /// The tracker's table: connections in fixed-size chunks, found by their 4-tuple through an
 /// open-addressing index of 4-byte slot numbers.
 ///
-/// A plain `[FlowKey: Connection]` would work; this layout keeps 100,000 open connections at
+/// A plain `[FlowKey: TrackedConnection]` would work; this layout keeps 100,000 open connections at
 /// about 200 bytes each plus 8 bytes of index, and never copies the whole table when it grows
 /// (an array doubling from 65,536 to 131,072 entries briefly holds both).
 struct ConnectionTable {
     private static let chunkShift = 12                      // 4,096 connections per chunk
     private static let chunkMask = (1 << chunkShift) - 1
-    private var chunks: [[Connection]] = []
+    private var chunks: [[TrackedConnection]] = []
     private var slotCount = 0
     private var freeSlots: [Int32] = []
 
@@ -16,7 +16,7 @@ struct ConnectionTable {
     /// Connections in the table.
     private(set) var count = 0
 
-    subscript(slot: Int32) -> Connection {
+    subscript(slot: Int32) -> TrackedConnection {
         get { chunks[Int(slot) >> Self.chunkShift][Int(slot) & Self.chunkMask] }
         set { chunks[Int(slot) >> Self.chunkShift][Int(slot) & Self.chunkMask] = newValue }
         // In place: `table[slot].advance(...)` must not copy the connection out and back per packet.
@@ -36,7 +36,7 @@ struct ConnectionTable {
     }
 
     /// Stores a new connection (its 4-tuple must not be in the table) and returns its slot.
-    mutating func insert(_ connection: Connection) -> Int32 {
+    mutating func insert(_ connection: TrackedConnection) -> Int32 {
         let slot: Int32
         if let reused = freeSlots.popLast() {
             slot = reused

@@ -18,7 +18,7 @@ public final class ConnectionTracker {
     /// Connections that just ended, so their stray segments (a retransmitted last ACK or FIN, the
     /// RST answering it) are told as late segments of that connection, not as a new one. Like the
     /// kernel's TIME_WAIT, but bounded by count: the oldest are forgotten first.
-    private var recentlyClosed: [FlowKey: Connection] = [:]
+    private var recentlyClosed: [FlowKey: TrackedConnection] = [:]
     /// The remembered connections, oldest first (a ring): key and connection number.
     private var closedOrder: [(key: FlowKey, id: Int)] = []
     private var closedCursor = 0
@@ -74,7 +74,7 @@ public final class ConnectionTracker {
 
     private func open(_ packet: Packet) -> Int32 {
         if table.count >= limit { evictIdle() }
-        let connection = Connection(id: nextID, first: packet, clock: clock)
+        let connection = TrackedConnection(id: nextID, first: packet, clock: clock)
         nextID += 1
         return table.insert(connection)
     }
@@ -86,7 +86,7 @@ public final class ConnectionTracker {
         if outcome == .closed || outcome == .reset || outcome == .refused { rememberClosed(connection, key: connection.key) }
     }
 
-    private func rememberClosed(_ connection: Connection, key: FlowKey) {
+    private func rememberClosed(_ connection: TrackedConnection, key: FlowKey) {
         if closedOrder.count < Self.recentlyClosedLimit {
             closedOrder.append((key, connection.id))
         } else {

@@ -4,8 +4,9 @@ func sequenceAtOrAfter(_ a: UInt32, _ b: UInt32) -> Bool {
     Int32(bitPattern: a &- b) >= 0
 }
 
-/// What the tracker remembers about one connection.
-struct Connection {
+/// What the tracker remembers about one connection (the epoll engine and the poll server have
+/// connections of their own: EpollConnection, PollServer.Client).
+struct TrackedConnection {
     let id: Int
     var client: Endpoint
     var server: Endpoint
