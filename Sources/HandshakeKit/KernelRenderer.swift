@@ -9,6 +9,11 @@ import SocketCore
 /// 50 ms of quiet) so it can name each end's state after the segment; an event waits for the
 /// packets stamped before it the same way. It also numbers events with the connection
 /// their 4-tuple belongs to and gives each connection summary the states both ends went through.
+///
+/// An event never comes out ahead of packets not read yet: events wait for a later packet, or
+/// for the capture's ring to be empty (`idle`). When the capture stops with packets still in the
+/// ring (Ctrl-C in a burst), the events after the last packet read are left out with them, and
+/// a line on stderr says how many.
 public final class KernelRenderer<Base: Renderer>: Renderer {
     /// How kernel lines are written: beside text lines, in the ladder's columns, or as JSON Lines.
     public enum Style { case text, ladder, json }
@@ -27,6 +32,10 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
     private var ladderOrigins: [Int: EpochTime] = [:]
     /// The last packet, printed once the kernel's events up to the next one are known.
     private var held: TrackedPacket?
+    /// The last packet's time, and whether the ring was found empty since (then every event up
+    /// to now can be shown: no packet is still to come before it).
+    private var lastPacket: EpochTime?
+    private var idleSinceLastPacket = true
 
     public init(_ base: Base, kernel: KernelWatch, format: Style, relative: Bool) {
         self.base = base
@@ -49,6 +58,8 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
         releaseHeld(upTo: time)
         show(kernel.take(upTo: time).map(number))
         held = tracked
+        lastPacket = time
+        idleSinceLastPacket = false
     }
 
     /// How long an event waits for packets stamped before it: the tracer can report a state
@@ -57,6 +68,7 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
 
     /// Nothing to read from libpcap: shows what is older than the reorder window.
     public func idle() {
+        idleSinceLastPacket = true
         kernel.collect(activity: false)
         let horizon = EpochTime(microseconds: Clock.now().microseconds - Self.reorderWindow)
         if let tracked = held, Self.epoch(tracked.packet.time) <= horizon { releaseHeld(upTo: horizon) }
@@ -64,15 +76,16 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
     }
 
     public func connectionEnded(_ summary: ConnectionSummary) {
-        // A sample now: the timewait socket that took over the 4-tuple is there already.
-        kernel.collect(activity: true, force: true)
+        // What the tracepoints have now. No forced sample of the socket table: the timewait
+        // socket is looked up by its 4-tuple below (a dump per connection end costs the square of a burst).
+        kernel.collect(activity: true)
         // The ending packet and what it made the kernel do (1 ms is plenty on one machine); later
         // events wait for the packets before them, which may be other connections'.
         if let ending = held {
             let limit = EpochTime(microseconds: Self.epoch(ending.packet.time).microseconds + 1_000)
             releaseHeld(upTo: limit, only: summary.connection)
         } else {
-            show(kernel.take(upTo: nil).map(number))
+            show(kernel.take(upTo: shownHorizon).map(number))
         }
         let (client, server) = (summary.client, summary.server)
         for (a, b) in [(client, server), (server, client)] {
@@ -81,10 +94,14 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
                 show([number(event)])
             }
         }
-        // A TIME_WAIT reported later than the next connection's packets still belongs in this summary.
-        for event in kernel.collected where connectionNumber(event) == summary.connection {
-            if case .state(_, .timeWait, .sockDiag) = event.kind {
-                record(summary.connection, KernelEventLine.hostPort(event.local, event.localPort), .finWait2, .timeWait)
+        // A TIME_WAIT reported later than the next connection's packets still belongs in this
+        // summary: the socket table knows it (from a lookup or a dump) for the end that closed first.
+        for (a, b) in [(client, server), (server, client)] {
+            let socket = a.description
+            if isClosing(summary.connection, socket),
+               kernel.timeWaitSeconds(local: a.address.description, lport: Int(a.port),
+                                      remote: b.address.description, rport: Int(b.port)) != nil {
+                record(summary.connection, socket, .finWait2, .timeWait)
             }
         }
         var summary = summary
@@ -105,9 +122,22 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
 
     public func finish(_ stats: CaptureStats) {
         kernel.collect(activity: true, force: true)
-        releaseHeld(upTo: nil)
-        show(kernel.finish().map(number))
+        let horizon = shownHorizon
+        releaseHeld(upTo: horizon)
+        let (events, leftOut) = kernel.finish(upTo: horizon)
+        show(events.map(number))
+        if leftOut > 0 {
+            Console.error("handshake-watch: --kernel: \(leftOut) kernel events left out: they came after the last packet "
+                + "read, and the capture stopped with packets still unread")
+        }
         base.finish(stats)
+    }
+
+    /// The latest time an event may have and be shown: any (nil) once the ring was found empty
+    /// after the last packet; else 1 ms past the last packet, what that packet made the kernel do.
+    private var shownHorizon: EpochTime? {
+        guard !idleSinceLastPacket, let lastPacket else { return nil }
+        return EpochTime(microseconds: lastPacket.microseconds + 1_000)
     }
 
     /// Prints the packet held back, once the kernel's events up to the next packet (`limit`; nil:

@@ -133,16 +133,28 @@ struct HandshakeWatch: ParsableCommand {
 
     func run() throws {
         Console.lineBuffered()
-        Signals.blockTermination()   // before any thread starts: the watcher thread sigwaits
+        // Before any thread starts: the watcher thread sigwaits for every signal that would end
+        // the process, so none can leave the tracefs instance behind (only SIGKILL can). SIGPIPE
+        // blocked makes a write to a closed pipe fail with EPIPE instead.
+        Signals.block(Signals.endingByDefault)
+        let status: Int32
         do {
-            try watch()
+            status = try watch()
         } catch {
             Console.error("handshake-watch: \(error)")
             throw ExitCode(1)
         }
+        if status != 0 { throw ExitCode(status) }
     }
 
-    private func watch() throws(CaptureError) {
+    /// The exit status after `signal` stopped the run, once everything is cleaned up: 0 for
+    /// those tcpdump ends on cleanly (SIGINT, SIGTERM, SIGHUP, SIGPIPE), 128 + N for the others,
+    /// as a shell reports a process that signal killed (without the core dump SIGQUIT would write).
+    static func exitStatus(after signal: Int32) -> Int32 {
+        [0, SIGINT, SIGTERM, SIGHUP, SIGPIPE].contains(signal) ? 0 : 128 + signal
+    }
+
+    private func watch() throws(CaptureError) -> Int32 {
         let interface = self.interface ?? "lo"
         // 0. A thread waits for Ctrl-C / SIGTERM and stops the loop; it also gives the idle hint.
         //    It starts first: opening a FIFO (`-r fifo`) blocks until a writer comes.
@@ -154,12 +166,13 @@ struct HandshakeWatch: ParsableCommand {
             var hinted = !hint
             var waited = 0.0
             while true {
-                if Signals.waitForTermination(timeout: 0.5) != nil {
+                if let signal = Signals.wait(for: Signals.endingByDefault, timeout: 0.5) {
+                    state.endingSignal.store(signal, ordering: .relaxed)
                     state.stopped.store(true, ordering: .relaxed)
                     state.breaker.withLock { $0?.breakLoop() }
                     // A file read blocks in read(2) while a FIFO's writer stalls, where
                     // pcap_breakloop cannot reach: like tcpdump on a file, leave at once then.
-                    if isFile { Self.exitUnlessFinished(state) }
+                    if isFile { Self.exitUnlessFinished(state) } else { Self.leaveIfStuck(state, after: signal) }
                     return
                 }
                 if state.finished.load(ordering: .relaxed) { return }
@@ -197,6 +210,7 @@ struct HandshakeWatch: ParsableCommand {
         if let writeFile { try capture.dump(to: writeFile) }
         let kernelWatch = kernel ? try startKernelWatch() : nil
         defer { kernelWatch?.remove() }   // every path out of here, errors included
+        if let instance = kernelWatch?.instance { state.cleanup.withLock { $0 = { instance.remove() } } }
 
         // 3. Ready: say so on stderr, exactly as tcpdump does.
         if capture.isLive {
@@ -225,11 +239,13 @@ struct HandshakeWatch: ParsableCommand {
         }
         state.finished.store(true, ordering: .relaxed)
         let stats = try result.get()
-        if let failure = output.writeError {
+        // EPIPE: the reader left (`| head -1`); the run ends as after Ctrl-C, as tcpdump's does.
+        if let failure = output.writeError, failure != EPIPE {
             throw CaptureError("cannot write the output: \(Errno(rawValue: failure))")
         }
-        if format != .json { printStatsLikeTcpdump(stats) }
+        if format != .json || output.writeError == EPIPE { printStatsLikeTcpdump(stats) }
         live?.serveUntilTerminated(state)
+        return Self.exitStatus(after: state.endingSignal.load(ordering: .relaxed))
     }
 
     /// After Ctrl-C on a file: the loop has 1 s to end by itself (it does unless blocked in a
@@ -240,6 +256,19 @@ struct HandshakeWatch: ParsableCommand {
             Syscall.sleep(seconds: 0.01)
         }
         Console.exit(0)
+    }
+
+    /// After a signal in a live capture: the loop has 5 s to end by itself (summaries, stats,
+    /// the tracefs instance removed). If it is stuck (a write to a pipe nobody reads), the
+    /// instance is removed from here and the process ends.
+    private static func leaveIfStuck(_ state: WatchState, after signal: Int32) {
+        for _ in 0..<500 {
+            if state.finished.load(ordering: .relaxed) { return }
+            Syscall.sleep(seconds: 0.01)
+        }
+        state.cleanup.withLock { $0?() }
+        Console.error("handshake-watch: the capture did not end within 5 s of signal \(signal): left without its summary")
+        Console.exit(exitStatus(after: signal) == 0 ? 1 : exitStatus(after: signal))
     }
 
     /// The loop, with the kernel's events beside the packets when `--kernel` is on, and a copy
@@ -408,7 +437,7 @@ struct LiveServing {
     /// one that stopped the capture counts), then sends `event: end` to every browser.
     func serveUntilTerminated(_ state: WatchState) {
         while !state.stopped.load(ordering: .relaxed) {
-            if Signals.waitForTermination(timeout: 0.5) != nil { break }
+            if Signals.wait(for: Signals.endingByDefault, timeout: 0.5) != nil { break }
         }
         server.hub.end(waitingUpTo: 2)
     }

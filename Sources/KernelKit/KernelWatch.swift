@@ -4,7 +4,12 @@ import SocketCore
 /// The kernel's view, gathered from its three sources into one list of events in time order:
 /// the tracepoints (a `TraceInstance`, root only), the socket table (sock_diag, any user) and the
 /// TcpExt counters (/proc/net/netstat, any user). One reader per source; this type only asks each
-/// in turn, keeps what passes the capture filter, and sorts.
+/// in turn, keeps what passes the capture filter (`EventFilter`: an event passes when a packet
+/// of its connection would), and holds them in time order (`KernelEventQueue`).
+///
+/// Its cost per connection is constant: a connection's end costs two exact sock_diag lookups
+/// (its 4-tuple, both ways), never a dump; the socket table is dumped at most every 20 ms while
+/// packets come, every 100 ms otherwise.
 ///
 /// Not thread-safe, and needs no thread: the capture loop calls `collect` between packets and
 /// while it waits, and waits on `descriptor` beside libpcap's.
@@ -18,7 +23,7 @@ public final class KernelWatch {
     private let filter: EventFilter?
     private var fixup = ConnectFixup()
     private var lastSample = 0.0
-    private var pending: [KernelEvent] = []
+    private var pending = KernelEventQueue()
     /// The states the periodic dump asks for. With the tracepoints on, TIME_WAIT is not among
     /// them: thousands of timewait sockets (a busy machine) made each dump slow, and the
     /// tracepoint's `FIN_WAIT2 → CLOSE` says exactly which 4-tuple to look up instead.
@@ -66,13 +71,14 @@ public final class KernelWatch {
             fresh += counters.changes(at: Clock.now())
         }
         var passed = fixup.pass(fresh, now: Clock.now().microseconds).filter(shows)
+        // TIME_WAITs found here went through `shows` in lookUpTimeWait.
         for event in passed where Self.handsOverToTimeWait(event) {
             if let timeWait = lookUpTimeWait(local: event.local, lport: event.localPort,
                                              remote: event.remote, rport: event.remotePort) {
                 passed.append(timeWait)
             }
         }
-        pending.append(contentsOf: passed)
+        pending.insert(passed)
         if now - lastTimeWaitCheck >= 1 { checkTimeWaits(); lastTimeWaitCheck = now }
     }
 
@@ -92,49 +98,46 @@ public final class KernelWatch {
             var closed = event
             closed.time = Clock.now()
             closed.kind = .state(from: .timeWait, to: .close, source: .sockDiag)
-            pending.append(closed)
+            pending.insert([closed])
             return true
         }
     }
 
     /// Takes the collected events up to `time` (all when nil), in time order.
     public func take(upTo time: EpochTime?) -> [KernelEvent] {
-        pending.sort { $0.time < $1.time }
-        guard let time else { defer { pending = [] }; return pending }
-        let count = pending.firstIndex { $0.time > time } ?? pending.count
-        defer { pending.removeFirst(count) }
-        return Array(pending[..<count])
+        pending.take(upTo: time)
     }
 
-    /// The collected events not taken yet (to look ahead without taking them).
-    public var collected: [KernelEvent] { pending }
+    /// How many collected events are not taken yet.
+    public var waitingCount: Int { pending.count }
 
     /// Takes the collected events up to `time` that `matching` accepts, in time order; the others stay.
     public func take(upTo time: EpochTime, matching: (KernelEvent) -> Bool) -> [KernelEvent] {
-        pending.sort { $0.time < $1.time }
-        var taken: [KernelEvent] = []
-        pending.removeAll { event in
-            guard event.time <= time, matching(event) else { return false }
-            taken.append(event)
-            return true
-        }
-        return taken
+        pending.take(upTo: time, matching: matching)
     }
 
-    /// The end of the run: held events, then the instance removed.
-    public func finish() -> [KernelEvent] {
+    /// The end of the run: the events up to `time` (all when nil), then the instance removed.
+    /// Returns them, and how many later ones were left out: when the capture stops with packets
+    /// still unread in its buffer, the kernel's events about those packets go unshown with them.
+    public func finish(upTo time: EpochTime?) -> (events: [KernelEvent], leftOut: Int) {
         collect(activity: true)
-        pending += fixup.flush().filter(shows)
+        pending.insert(fixup.flush().filter(shows))
         trace?.instance.remove()
-        return take(upTo: nil)
+        let events = take(upTo: time)
+        return (events, pending.count)
     }
 
     /// Removes the trace instance now (an error path); `finish` does it on the normal path.
     public func remove() { trace?.instance.remove() }
 
+    /// The trace instance, to remove from another thread when the run cannot end by itself (a
+    /// signal while the output blocks); nil without tracepoints.
+    public var instance: TraceInstance? { trace?.instance }
+
     /// Asks the kernel whether this 4-tuple is in TIME_WAIT now (an exact sock_diag lookup).
     /// Returns the `FIN_WAIT2 → TIME_WAIT` event when it is and had not been reported yet.
     public func lookUpTimeWait(local: String, lport: Int, remote: String, rport: Int) -> KernelEvent? {
+        if let filter, !filter.matches(local: local, lport: lport, remote: remote, rport: rport) { return nil }
         guard let socket = try? diag?.socket(local: local, lport: lport, remote: remote, rport: rport),
               socket.state == .timeWait, let event = table.noteTimeWait(socket, at: Clock.now()) else { return nil }
         if trace != nil { timeWaits.append(event) }
@@ -146,9 +149,8 @@ public final class KernelWatch {
         table.timeWait(local: local, lport: lport, remote: remote, rport: rport)
     }
 
+    /// The capture filter's verdict (`EventFilter`); everything passes without a filter.
     private func shows(_ event: KernelEvent) -> Bool {
-        guard event.hasAddresses, let filter else { return true }
-        return filter.matches(local: event.local, lport: event.localPort, remote: event.remote, rport: event.remotePort)
-            || (event.localPort == 0 && filter.matches(local: event.local, lport: 0, remote: event.remote, rport: event.remotePort))
+        filter?.matches(event) ?? true
     }
 }
