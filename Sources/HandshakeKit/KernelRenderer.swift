@@ -25,8 +25,16 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
     public var output: OutputBuffer { base.output }
     public var waitDescriptor: Int32? { kernel.descriptor }
 
-    private struct Ends { var client: String; var server: String; var clientStates: [String] = []; var serverStates: [String] = [] }
-    private var connections: [String: Int] = [:]
+    private struct Ends { var client: String; var server: String; var pair: Pair; var clientStates: [String] = []; var serverStates: [String] = [] }
+    /// A connection's two ends, in either order: the key that finds an event's connection
+    /// (compared as numbers and addresses, never through formatted text).
+    private struct Pair: Hashable {
+        var a: String, aPort: Int, b: String, bPort: Int
+        init(_ local: String, _ lport: Int, _ remote: String, _ rport: Int) {
+            (a, aPort, b, bPort) = (lport, local) < (rport, remote) ? (local, lport, remote, rport) : (remote, rport, local, lport)
+        }
+    }
+    private var connections: [Pair: Int] = [:]
     private var ends: [Int: Ends] = [:]
     private var firstPacket: EpochTime?
     private var ladderOrigins: [Int: EpochTime] = [:]
@@ -49,9 +57,10 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
         if firstPacket == nil { firstPacket = time }
         let id = tracked.connection
         if ends[id] == nil {
-            let (client, server) = (tracked.client.description, tracked.server.description)
-            ends[id] = Ends(client: client, server: server)
-            connections[Self.key(client, server)] = id
+            let (client, server) = (tracked.client, tracked.server)
+            let pair = Pair(client.address.description, Int(client.port), server.address.description, Int(server.port))
+            ends[id] = Ends(client: client.description, server: server.description, pair: pair)
+            connections[pair] = id
             ladderOrigins[id] = time
         }
         kernel.collect(activity: true)
@@ -108,7 +117,7 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
         if let known = ends.removeValue(forKey: summary.connection) {
             summary.clientStates = known.clientStates
             summary.serverStates = known.serverStates
-            connections[Self.key(known.client, known.server)] = nil
+            connections[known.pair] = nil
             ladderOrigins[summary.connection] = nil
             summary.timeWaitSeconds = kernel.timeWaitSeconds(local: client.address.description, lport: Int(client.port),
                                                              remote: server.address.description, rport: Int(server.port))
@@ -156,7 +165,12 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
         let before = kernel.take(upTo: time)
         let after: [KernelEvent]
         if let connection, let limit {
-            after = kernel.take(upTo: limit) { self.connectionNumber($0) == connection }
+            // Ports first: in a burst, most events in that millisecond are other connections'.
+            let pair = ends[connection]?.pair
+            after = kernel.take(upTo: limit) { event in
+                guard let pair, event.localPort == pair.aPort || event.localPort == pair.bPort else { return false }
+                return Pair(event.local, event.localPort, event.remote, event.remotePort) == pair
+            }
         } else {
             after = kernel.take(upTo: limit)
         }
@@ -171,8 +185,7 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
 
     private func connectionNumber(_ event: KernelEvent) -> Int? {
         guard event.hasAddresses else { return nil }
-        return connections[Self.key(KernelEventLine.hostPort(event.local, event.localPort),
-                                    KernelEventLine.hostPort(event.remote, event.remotePort))]
+        return connections[Pair(event.local, event.localPort, event.remote, event.remotePort)]
     }
 
     /// A state a system call enters right before its segment leaves.
@@ -198,9 +211,9 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
     /// Gives an event its connection number and records the state change it reports.
     private func number(_ event: KernelEvent) -> KernelEvent {
         var event = event
+        event.connection = connectionNumber(event)
+        guard event.connection != nil else { return event }
         let socket = KernelEventLine.hostPort(event.local, event.localPort)
-        let peer = KernelEventLine.hostPort(event.remote, event.remotePort)
-        event.connection = event.hasAddresses ? connections[Self.key(socket, peer)] : nil
         if let id = event.connection, case .state(_, .timeWait, .sockDiag) = event.kind, !isClosing(id, socket) {
             event.connection = nil   // an older connection's timewait socket on the same 4-tuple
         }
@@ -262,5 +275,4 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
         EpochTime(seconds: Int64(time.seconds), microseconds: Int64(time.isNanosecond ? time.fraction / 1000 : time.fraction))
     }
 
-    private static func key(_ a: String, _ b: String) -> String { a < b ? a + " " + b : b + " " + a }
 }

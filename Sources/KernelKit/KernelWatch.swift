@@ -23,6 +23,10 @@ public final class KernelWatch {
     private let filter: EventFilter?
     private var fixup = ConnectFixup()
     private var lastSample = 0.0
+    /// The last sample of every watched state. The others ask for listeners only: those come
+    /// from the listening hash, while the other states make the kernel walk its whole
+    /// established hash (262,144 buckets here, and every TIME_WAIT on the machine).
+    private var lastFullSample = 0.0
     private var pending = KernelEventQueue()
     /// The states the periodic dump asks for. With the tracepoints on, TIME_WAIT is not among
     /// them: thousands of timewait sockets (a busy machine) made each dump slow, and the
@@ -48,7 +52,7 @@ public final class KernelWatch {
         dumpStates = reader == nil ? SocketTable.watchedStates : [.listen, .synRecv, .newSynRecv]
         diag = try SockDiag()
         filter = filterExpression.flatMap { EventFilter(expression: $0) }
-        if let sockets = try diag?.sockets(in: dumpStates) { _ = table.update(sockets, at: Clock.now()) }
+        if let sockets = try diag?.sockets(in: dumpStates) { _ = table.update(sockets, at: Clock.now(), covering: dumpStates) }
     }
 
     /// trace_pipe's descriptor, to poll(2) beside the capture's; nil without tracepoints.
@@ -59,14 +63,18 @@ public final class KernelWatch {
 
     /// Reads what the sources have now. Samples the socket table and counters when `activity`
     /// (packets or events arrived) and 20 ms passed, or 100 ms passed since the last sample, or
-    /// `force`. A sample's events are stamped when it ends: the state was there by then.
+    /// `force`: listeners (their accept queues) at each sample, the other states every 100 ms.
+    /// A sample's events are stamped when it ends: the state was there by then.
     public func collect(activity: Bool, force: Bool = false) {
         var fresh = trace?.readAvailable() ?? []
         let now = Clock.monotonic()
         if force || now - lastSample >= 0.1 || ((activity || !fresh.isEmpty) && now - lastSample >= 0.02) {
             lastSample = now
-            if let sockets = try? diag?.sockets(in: dumpStates) {
-                fresh += table.update(sockets, at: Clock.now())
+            let full = force || now - lastFullSample >= 0.1
+            if full { lastFullSample = now }
+            let states = full ? dumpStates : [.listen]
+            if let sockets = try? diag?.sockets(in: states) {
+                fresh += table.update(sockets, at: Clock.now(), covering: states)
             }
             fresh += counters.changes(at: Clock.now())
         }
