@@ -8,6 +8,7 @@ struct ConnectFixup {
 
     /// Events ready to go, in arrival order: `incoming` with held ones completed where possible.
     mutating func pass(_ incoming: [KernelEvent], now: Int64) -> [KernelEvent] {
+        if held.isEmpty && incoming.isEmpty { return [] }   // the common case between packets
         var out: [KernelEvent] = []
         for event in incoming {
             if case .state(.close, .synSent, _) = event.kind, event.localPort == 0 {

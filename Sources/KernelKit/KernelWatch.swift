@@ -27,6 +27,11 @@ public final class KernelWatch {
     /// from the listening hash, while the other states make the kernel walk its whole
     /// established hash (262,144 buckets here, and every TIME_WAIT on the machine).
     private var lastFullSample = 0.0
+    /// The listeners the last full sample found (those the capture filter passes). Between full
+    /// samples each is looked up by its address and port (one hash lookup in the kernel) instead
+    /// of dumping the listening hash; past `listenerLookupLimit` of them, the dump is cheaper.
+    private var listeners: [DiagSocket] = []
+    static let listenerLookupLimit = 16
     private var pending = KernelEventQueue()
     /// The states the periodic dump asks for. With the tracepoints on, TIME_WAIT is not among
     /// them: thousands of timewait sockets (a busy machine) made each dump slow, and the
@@ -52,7 +57,10 @@ public final class KernelWatch {
         dumpStates = reader == nil ? SocketTable.watchedStates : [.listen, .synRecv, .newSynRecv]
         diag = try SockDiag()
         filter = filterExpression.flatMap { EventFilter(expression: $0) }
-        if let sockets = try diag?.sockets(in: dumpStates) { _ = table.update(sockets, at: Clock.now(), covering: dumpStates) }
+        if let sockets = try diag?.sockets(in: dumpStates) {
+            _ = table.update(sockets, at: Clock.now(), covering: dumpStates)
+            listeners = sockets.filter { $0.state == .listen && showsListener($0) }
+        }
     }
 
     /// trace_pipe's descriptor, to poll(2) beside the capture's; nil without tracepoints.
@@ -73,7 +81,8 @@ public final class KernelWatch {
             let full = force || now - lastFullSample >= 0.1
             if full { lastFullSample = now }
             let states = full ? dumpStates : [.listen]
-            if let sockets = try? diag?.sockets(in: states) {
+            if let sockets = full ? try? diag?.sockets(in: states) : listenerSample() {
+                if full { listeners = sockets.filter { $0.state == .listen && showsListener($0) } }
                 fresh += table.update(sockets, at: Clock.now(), covering: states)
             }
             if full { fresh += counters.changes(at: Clock.now()) }   // a file of 3 KB to parse: every 100 ms
@@ -88,6 +97,22 @@ public final class KernelWatch {
         }
         pending.insert(passed)
         if now - lastTimeWaitCheck >= 1 { checkTimeWaits(); lastTimeWaitCheck = now }
+    }
+
+    /// The known listeners now, each looked up by its address and port (sock_diag finds a
+    /// listener when the peer's end is all zeros); a dump of listeners when there are many.
+    private func listenerSample() -> [DiagSocket]? {
+        guard listeners.count <= Self.listenerLookupLimit else { return try? diag?.sockets(in: [.listen]) }
+        return listeners.compactMap { listener in
+            guard let socket = try? diag?.socket(local: listener.local, lport: listener.localPort,
+                                                 remote: listener.remote, rport: 0),
+                  socket.state == .listen else { return nil }
+            return socket
+        }
+    }
+
+    private func showsListener(_ socket: DiagSocket) -> Bool {
+        filter?.matches(local: socket.local, lport: socket.localPort, remote: socket.remote, rport: socket.remotePort) ?? true
     }
 
     /// `FIN_WAIT2 → CLOSE` or `CLOSING → CLOSE`: the full socket gives its 4-tuple to a timewait socket.

@@ -29,6 +29,9 @@ public final class TraceReader {
                 start = newline + 1
             }
             pending.removeFirst(start)
+            // tracefs hands over at most a page per read(2); less than half a page means the
+            // buffer ran dry, so the read that would say EAGAIN is saved (the next call makes it).
+            if count < 2048 { break }
         }
         return events
     }
