@@ -128,6 +128,7 @@ public final class KernelWatch {
             if let socket = try? diag?.socket(local: event.local, lport: event.localPort,
                                               remote: event.remote, rport: event.remotePort),
                socket.state == .timeWait { return false }
+            table.forgetTimeWait(local: event.local, lport: event.localPort, remote: event.remote, rport: event.remotePort)
             var closed = event
             closed.time = Clock.now()
             closed.kind = .state(from: .timeWait, to: .close, source: .sockDiag)

@@ -59,6 +59,7 @@ public struct SocketTable {
         else { for (tuple, expires) in timeWaits where seenWaits[tuple] == nil {
             if missing.contains(tuple) {
                 events.append(event(tuple, time, .state(from: .timeWait, to: .close, source: .sockDiag)))
+                timeWaitSeconds[Self.key(tuple)] = nil
             } else {
                 stillMissing.insert(tuple)
                 seenWaits[tuple] = expires
@@ -75,6 +76,14 @@ public struct SocketTable {
         guard timeWaits[tuple] == nil, lookedUp.insert(tuple).inserted else { return nil }
         timeWaitSeconds[Self.key(tuple)] = Double(socket.expiresMilliseconds) / 1000
         return event(tuple, time, .state(from: .finWait2, to: .timeWait, source: .sockDiag))
+    }
+
+    /// Forgets a TIME_WAIT found by lookup once it is gone, so the table holds only live ones
+    /// (bounded by the kernel's own limit, `net.ipv4.tcp_max_tw_buckets`).
+    public mutating func forgetTimeWait(local: String, lport: Int, remote: String, rport: Int) {
+        let tuple = Tuple(local: local, lport: lport, remote: remote, rport: rport)
+        lookedUp.remove(tuple)
+        timeWaitSeconds[Self.key(tuple)] = nil
     }
 
     /// The TIME_WAIT timer of a 4-tuple, seconds left when first seen.
