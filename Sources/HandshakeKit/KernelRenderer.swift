@@ -40,10 +40,10 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
     private var ladderOrigins: [Int: EpochTime] = [:]
     /// The last packet, printed once the kernel's events up to the next one are known.
     private var held: TrackedPacket?
-    /// The last packet's time, and whether the ring was found empty since (then every event up
-    /// to now can be shown: no packet is still to come before it).
+    /// The last packet's time, and the last time the ring was found empty (`idle`): every packet
+    /// stamped before then (less the reorder window) had been read.
     private var lastPacket: EpochTime?
-    private var idleSinceLastPacket = true
+    private var lastIdle: EpochTime?
 
     public init(_ base: Base, kernel: KernelWatch, format: Style, relative: Bool) {
         self.base = base
@@ -64,11 +64,15 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
             ladderOrigins[id] = time
         }
         kernel.collect(activity: true)
+        let packet = tracked.packet
+        if packet.tcp.flags.contains(.syn) && !packet.tcp.flags.contains(.ack) {
+            kernel.connectSeen(local: packet.source.address.description, lport: Int(packet.source.port),
+                               remote: packet.destination.address.description, rport: Int(packet.destination.port))
+        }
         releaseHeld(upTo: time)
         show(kernel.take(upTo: time).map(number))
         held = tracked
         lastPacket = time
-        idleSinceLastPacket = false
     }
 
     /// How long an event waits for packets stamped before it: the tracer can report a state
@@ -77,9 +81,10 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
 
     /// Nothing to read from libpcap: shows what is older than the reorder window.
     public func idle() {
-        idleSinceLastPacket = true
         kernel.collect(activity: false)
-        let horizon = EpochTime(microseconds: Clock.now().microseconds - Self.reorderWindow)
+        let now = Clock.now()
+        lastIdle = now
+        let horizon = EpochTime(microseconds: now.microseconds - Self.reorderWindow)
         if let tracked = held, Self.epoch(tracked.packet.time) <= horizon { releaseHeld(upTo: horizon) }
         if held == nil { show(kernel.take(upTo: horizon).map(number)) }
     }
@@ -132,21 +137,29 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
     public func finish(_ stats: CaptureStats) {
         kernel.collect(activity: true, force: true)
         let horizon = shownHorizon
-        releaseHeld(upTo: horizon)
+        if let last = held, let lastPacket, horizon <= lastPacket {
+            // What the last packet made the kernel do (1 ms is plenty), of its connection only:
+            // in a burst, other connections' events of that millisecond belong to unread packets.
+            releaseHeld(upTo: EpochTime(microseconds: lastPacket.microseconds + 1_000), only: last.connection)
+        } else {
+            releaseHeld(upTo: horizon)
+        }
         let (events, leftOut) = kernel.finish(upTo: horizon)
         show(events.map(number))
         if leftOut > 0 {
             Console.error("handshake-watch: --kernel: \(leftOut) kernel events left out: they came after the last packet "
-                + "read, and the capture stopped with packets still unread")
+                + "read, and the capture stopped before the packets after it were read")
         }
         base.finish(stats)
     }
 
-    /// The latest time an event may have and be shown: any (nil) once the ring was found empty
-    /// after the last packet; else 1 ms past the last packet, what that packet made the kernel do.
-    private var shownHorizon: EpochTime? {
-        guard !idleSinceLastPacket, let lastPacket else { return nil }
-        return EpochTime(microseconds: lastPacket.microseconds + 1_000)
+    /// The latest time an event may have and be shown: the last packet read, or the last time
+    /// the ring was found empty less the reorder window, whichever is later. A packet stamped
+    /// later may still be unread.
+    private var shownHorizon: EpochTime {
+        let afterPacket = lastPacket?.microseconds ?? 0
+        let caughtUp = lastIdle.map { $0.microseconds - Self.reorderWindow } ?? 0
+        return EpochTime(microseconds: max(afterPacket, caughtUp))
     }
 
     /// Prints the packet held back, once the kernel's events up to the next packet (`limit`; nil:
@@ -246,6 +259,10 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
         guard var known = ends[id] else { return }
         let isClient = socket == known.client
         var states = isClient ? known.clientStates : known.serverStates
+        // connect() takes a socket from CLOSE to SYN_SENT and nowhere else; that event names port
+        // 0 and may be completed after the socket's next one (ConnectFixup): the list starts at CLOSE.
+        if from == .close && to == .synSent && states.contains(TCPState.synSent.description) { return }
+        if states.isEmpty && from == .synSent { states = [TCPState.close.description, from.description] }
         if states.isEmpty && from != .listen { states.append(from.description) }
         // FIN_WAIT2 → CLOSE is the full socket handing the 4-tuple to a timewait socket: for the
         // connection's end, the next state is TIME_WAIT (reported by sock_diag).

@@ -30,6 +30,17 @@ struct ConnectFixup {
         return out + expired
     }
 
+    /// The SYN of a connect() was captured, from `local:lport` to `remote:rport`: the oldest held
+    /// event towards that remote end is that connect()'s (one process's connects go out in the
+    /// order they were called). It goes now, with the port, without waiting for the next event.
+    mutating func complete(local: String, lport: Int, remote: String, rport: Int) -> KernelEvent? {
+        guard let index = held.firstIndex(where: { $0.remote == remote && $0.remotePort == rport }) else { return nil }
+        var completed = held.remove(at: index)
+        completed.localPort = lport
+        completed.local = local
+        return completed
+    }
+
     /// Everything still held (the end of the run).
     mutating func flush() -> [KernelEvent] {
         defer { held = [] }

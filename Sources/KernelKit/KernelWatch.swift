@@ -115,6 +115,13 @@ public final class KernelWatch {
         filter?.matches(local: socket.local, lport: socket.localPort, remote: socket.remote, rport: socket.remotePort) ?? true
     }
 
+    /// A SYN (without ACK) was captured: completes the `CLOSE → SYN_SENT` its connect() reported
+    /// with port 0 (`ConnectFixup`), so that line goes out before the SYN's.
+    public func connectSeen(local: String, lport: Int, remote: String, rport: Int) {
+        guard let event = fixup.complete(local: local, lport: lport, remote: remote, rport: rport), shows(event) else { return }
+        pending.insert([event])
+    }
+
     /// `FIN_WAIT2 → CLOSE` or `CLOSING → CLOSE`: the full socket gives its 4-tuple to a timewait socket.
     static func handsOverToTimeWait(_ event: KernelEvent) -> Bool {
         guard case .state(let from, .close, .tracepoint) = event.kind else { return false }
