@@ -73,6 +73,34 @@ struct KernelHardeningLiveTests {
         for socket in connections { try? socket.close() }
     }
 
+    @Test("a signal while the output is blocked (a pipe nobody reads): the instance is removed within the grace period")
+    func signalWhileOutputBlocked() throws {
+        let listener = try Socket.listening(host: "127.0.0.1", port: 0, backlog: 4096)
+        defer { try? listener.close() }
+        let port = Int(try #require(listener.localAddress?.port))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ToolProcess.path(of: "handshake-watch"))
+        process.arguments = ["--kernel", "port", "\(port)"]
+        let stdout = Pipe()   // never read: 64 KiB of lines fill it and the next write(2) blocks
+        process.standardOutput = stdout
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        let pid = process.processIdentifier
+        try waitUntil("the watcher made its tracefs instance", timeout: 30) { KernelLiveTests.instanceExists(pid: pid) }
+        try Self.burst(listener, port: port, count: 300)   // about 400 KB of text
+        // Blocked in write(2) to the full pipe: its state is S, in pipe_write.
+        try waitUntil("the watcher blocked on its output", timeout: 60) {
+            (try? String(contentsOfFile: "/proc/\(pid)/wchan", encoding: .utf8))?.contains("pipe_write") == true
+        }
+        kill(pid, SIGTERM)
+        try waitUntil("the watcher left", timeout: 60) { !process.isRunning }
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 1, "status \(process.terminationStatus)")
+        #expect(!KernelLiveTests.instanceExists(pid: pid))
+        try? stdout.fileHandleForReading.close()
+    }
+
     /// Opens and closes `count` connections to `port` as fast as it can; a thread accepts and closes.
     static func burst(_ listener: Socket, port: Int, count: Int) throws {
         let accepted = Shared()
