@@ -49,7 +49,9 @@ public struct CaptureLoop {
         var lastTime: Timestamp?
         var failure: CaptureError?
         var skips = SkipReport()
-        reading: while !state.stopped.load(ordering: .relaxed) {
+        // A failed write ends the run too: EPIPE (`| head -1`) as tcpdump ends, quietly, and any
+        // other error (a full disk) reported by the caller.
+        reading: while !state.stopped.load(ordering: .relaxed) && renderer.output.writeError == nil {
             switch capture.next() {
             case .packet(let header, let bytes):
                 read += 1

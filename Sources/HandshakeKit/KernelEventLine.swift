@@ -20,7 +20,7 @@ enum KernelEventLine {
     }
 
     static func hostPort(_ address: String, _ port: Int) -> String {
-        address.contains(":") ? "[\(address)]:\(port)" : "\(address):\(port)"
+        address.utf8.contains(0x3A) ? "[\(address)]:\(port)" : "\(address):\(port)"
     }
 
     private static func fixed3(_ value: Double) -> String {

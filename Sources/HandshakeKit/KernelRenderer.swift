@@ -9,6 +9,11 @@ import SocketCore
 /// 50 ms of quiet) so it can name each end's state after the segment; an event waits for the
 /// packets stamped before it the same way. It also numbers events with the connection
 /// their 4-tuple belongs to and gives each connection summary the states both ends went through.
+///
+/// An event never comes out ahead of packets not read yet: events wait for a later packet, or
+/// for the capture's ring to be empty (`idle`). When the capture stops with packets still in the
+/// ring (Ctrl-C in a burst), the events after the last packet read are left out with them, and
+/// a line on stderr says how many.
 public final class KernelRenderer<Base: Renderer>: Renderer {
     /// How kernel lines are written: beside text lines, in the ladder's columns, or as JSON Lines.
     public enum Style { case text, ladder, json }
@@ -20,8 +25,16 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
     public var output: OutputBuffer { base.output }
     public var waitDescriptor: Int32? { kernel.descriptor ?? base.waitDescriptor }
 
-    private struct Ends { var client: String; var server: String; var clientStates: [String] = []; var serverStates: [String] = [] }
-    private var connections: [String: Int] = [:]
+    private struct Ends { var client: String; var server: String; var pair: Pair; var clientStates: [String] = []; var serverStates: [String] = [] }
+    /// A connection's two ends, in either order: the key that finds an event's connection
+    /// (compared as numbers and addresses, never through formatted text).
+    private struct Pair: Hashable {
+        var a: String, aPort: Int, b: String, bPort: Int
+        init(_ local: String, _ lport: Int, _ remote: String, _ rport: Int) {
+            (a, aPort, b, bPort) = (lport, local) < (rport, remote) ? (local, lport, remote, rport) : (remote, rport, local, lport)
+        }
+    }
+    private var connections: [Pair: Int] = [:]
     private var ends: [Int: Ends] = [:]
     private var firstPacket: EpochTime?
     private var ladderOrigins: [Int: EpochTime] = [:]
@@ -29,6 +42,10 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
     private var held: TrackedPacket?
     /// The stamps (µs) of the `retransmit` reports already given to a segment, the last second's.
     private var matchedRetransmits = Set<Int64>()
+    /// The last packet's time, and the last time the ring was found empty (`idle`): every packet
+    /// stamped before then (less the reorder window) had been read.
+    private var lastPacket: EpochTime?
+    private var lastIdle: EpochTime?
 
     public init(_ base: Base, kernel: KernelWatch, format: Style, relative: Bool) {
         self.base = base
@@ -42,15 +59,22 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
         if firstPacket == nil { firstPacket = time }
         let id = tracked.connection
         if ends[id] == nil {
-            let (client, server) = (tracked.client.description, tracked.server.description)
-            ends[id] = Ends(client: client, server: server)
-            connections[Self.key(client, server)] = id
+            let (client, server) = (tracked.client, tracked.server)
+            let pair = Pair(client.address.description, Int(client.port), server.address.description, Int(server.port))
+            ends[id] = Ends(client: client.description, server: server.description, pair: pair)
+            connections[pair] = id
             ladderOrigins[id] = time
         }
         kernel.collect(activity: true)
+        let packet = tracked.packet
+        if packet.tcp.flags.contains(.syn) && !packet.tcp.flags.contains(.ack) {
+            kernel.connectSeen(local: packet.source.address.description, lport: Int(packet.source.port),
+                               remote: packet.destination.address.description, rport: Int(packet.destination.port))
+        }
         releaseHeld(upTo: time)
         show(kernel.take(upTo: time).map(number))
         held = tracked
+        lastPacket = time
     }
 
     /// How long an event waits for packets stamped before it: the tracer can report a state
@@ -60,22 +84,25 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
     /// Nothing to read from libpcap: shows what is older than the reorder window.
     public func idle() {
         kernel.collect(activity: false)
-        let horizon = EpochTime(microseconds: Clock.now().microseconds - Self.reorderWindow)
+        let now = Clock.now()
+        lastIdle = now
+        let horizon = EpochTime(microseconds: now.microseconds - Self.reorderWindow)
         if let tracked = held, Self.epoch(tracked.packet.time) <= horizon { releaseHeld(upTo: horizon) }
         if held == nil { show(kernel.take(upTo: horizon).map(number)) }
         base.idle()   // a traced program's events (`-- COMMAND`) are released there
     }
 
     public func connectionEnded(_ summary: ConnectionSummary) {
-        // A sample now: the timewait socket that took over the 4-tuple is there already.
-        kernel.collect(activity: true, force: true)
+        // What the tracepoints have now. No forced sample of the socket table: the timewait
+        // socket is looked up by its 4-tuple below (a dump per connection end costs the square of a burst).
+        kernel.collect(activity: true)
         // The ending packet and what it made the kernel do (1 ms is plenty on one machine); later
         // events wait for the packets before them, which may be other connections'.
         if let ending = held {
             let limit = EpochTime(microseconds: Self.epoch(ending.packet.time).microseconds + 1_000)
             releaseHeld(upTo: limit, only: summary.connection)
         } else {
-            show(kernel.take(upTo: nil).map(number))
+            show(kernel.take(upTo: shownHorizon).map(number))
         }
         let (client, server) = (summary.client, summary.server)
         for (a, b) in [(client, server), (server, client)] {
@@ -84,17 +111,21 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
                 show([number(event)])
             }
         }
-        // A TIME_WAIT reported later than the next connection's packets still belongs in this summary.
-        for event in kernel.collected where connectionNumber(event) == summary.connection {
-            if case .state(_, .timeWait, .sockDiag) = event.kind {
-                record(summary.connection, KernelEventLine.hostPort(event.local, event.localPort), .finWait2, .timeWait)
+        // A TIME_WAIT reported later than the next connection's packets still belongs in this
+        // summary: the socket table knows it (from a lookup or a dump) for the end that closed first.
+        for (a, b) in [(client, server), (server, client)] {
+            let socket = a.description
+            if isClosing(summary.connection, socket),
+               kernel.timeWaitSeconds(local: a.address.description, lport: Int(a.port),
+                                      remote: b.address.description, rport: Int(b.port)) != nil {
+                record(summary.connection, socket, .finWait2, .timeWait)
             }
         }
         var summary = summary
         if let known = ends.removeValue(forKey: summary.connection) {
             summary.clientStates = known.clientStates
             summary.serverStates = known.serverStates
-            connections[Self.key(known.client, known.server)] = nil
+            connections[known.pair] = nil
             ladderOrigins[summary.connection] = nil
             summary.timeWaitSeconds = kernel.timeWaitSeconds(local: client.address.description, lport: Int(client.port),
                                                              remote: server.address.description, rport: Int(server.port))
@@ -108,8 +139,20 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
 
     public func finish(_ stats: CaptureStats) {
         kernel.collect(activity: true, force: true)
-        releaseHeld(upTo: nil)
-        show(kernel.finish().map(number))
+        let horizon = shownHorizon
+        if let last = held, let lastPacket, horizon <= lastPacket {
+            // What the last packet made the kernel do (1 ms is plenty), of its connection only:
+            // in a burst, other connections' events of that millisecond belong to unread packets.
+            releaseHeld(upTo: EpochTime(microseconds: lastPacket.microseconds + 1_000), only: last.connection)
+        } else {
+            releaseHeld(upTo: horizon)
+        }
+        let (events, leftOut) = kernel.finish(upTo: horizon)
+        show(events.map(number))
+        if leftOut > 0 {
+            Console.error("handshake-watch: --kernel: \(leftOut) kernel events left out: they came after the last packet "
+                + "read, and the capture stopped before the packets after it were read")
+        }
         base.finish(stats)
     }
 
@@ -134,10 +177,10 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
                     && abs(time - event.time.microseconds) <= 1_000 && !matchedRetransmits.contains(event.time.microseconds)
             }
         }
-        var report = unmatchedReport(in: events + kernel.collected)
+        var report = unmatchedReport(in: events + kernel.waiting(near: Self.epoch(packet.time), within: 0.001))
         if report == nil && !tracked.findings.isDisjoint(with: TCPAnalysis.anyRetransmission.union(.outOfOrder)) {
             kernel.collect(activity: true)   // the report may have come while this packet was handled
-            report = unmatchedReport(in: kernel.collected)
+            report = unmatchedReport(in: kernel.waiting(near: Self.epoch(packet.time), within: 0.001))
         }
         var judged = tracked
         if let report {
@@ -148,6 +191,15 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
         return judged
     }
 
+
+    /// The latest time an event may have and be shown: the last packet read, or the last time
+    /// the ring was found empty less the reorder window, whichever is later. A packet stamped
+    /// later may still be unread.
+    private var shownHorizon: EpochTime {
+        let afterPacket = lastPacket?.microseconds ?? 0
+        let caughtUp = lastIdle.map { $0.microseconds - Self.reorderWindow } ?? 0
+        return EpochTime(microseconds: max(afterPacket, caughtUp))
+    }
 
     /// Prints the packet held back, once the kernel's events up to the next packet (`limit`; nil:
     /// all so far) are in: those stamped before it first, then its line with each end's state
@@ -165,7 +217,12 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
         let before = kernel.take(upTo: time)
         let after: [KernelEvent]
         if let connection, let limit {
-            after = kernel.take(upTo: limit) { self.connectionNumber($0) == connection }
+            // Ports first: in a burst, most events in that millisecond are other connections'.
+            let pair = ends[connection]?.pair
+            after = kernel.take(upTo: limit) { event in
+                guard let pair, event.localPort == pair.aPort || event.localPort == pair.bPort else { return false }
+                return Pair(event.local, event.localPort, event.remote, event.remotePort) == pair
+            }
         } else {
             after = kernel.take(upTo: limit)
         }
@@ -180,8 +237,7 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
 
     private func connectionNumber(_ event: KernelEvent) -> Int? {
         guard event.hasAddresses else { return nil }
-        return connections[Self.key(KernelEventLine.hostPort(event.local, event.localPort),
-                                    KernelEventLine.hostPort(event.remote, event.remotePort))]
+        return connections[Pair(event.local, event.localPort, event.remote, event.remotePort)]
     }
 
     /// A state a system call enters right before its segment leaves.
@@ -207,9 +263,9 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
     /// Gives an event its connection number and records the state change it reports.
     private func number(_ event: KernelEvent) -> KernelEvent {
         var event = event
+        event.connection = connectionNumber(event)
+        guard event.connection != nil else { return event }
         let socket = KernelEventLine.hostPort(event.local, event.localPort)
-        let peer = KernelEventLine.hostPort(event.remote, event.remotePort)
-        event.connection = event.hasAddresses ? connections[Self.key(socket, peer)] : nil
         if let id = event.connection, case .state(_, .timeWait, .sockDiag) = event.kind, !isClosing(id, socket) {
             event.connection = nil   // an older connection's timewait socket on the same 4-tuple
         }
@@ -242,6 +298,10 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
         guard var known = ends[id] else { return }
         let isClient = socket == known.client
         var states = isClient ? known.clientStates : known.serverStates
+        // connect() takes a socket from CLOSE to SYN_SENT and nowhere else; that event names port
+        // 0 and may be completed after the socket's next one (ConnectFixup): the list starts at CLOSE.
+        if from == .close && to == .synSent && states.contains(TCPState.synSent.description) { return }
+        if states.isEmpty && from == .synSent { states = [TCPState.close.description, from.description] }
         if states.isEmpty && from != .listen { states.append(from.description) }
         // FIN_WAIT2 → CLOSE is the full socket handing the 4-tuple to a timewait socket: for the
         // connection's end, the next state is TIME_WAIT (reported by sock_diag).
@@ -271,5 +331,4 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
         EpochTime(seconds: Int64(time.seconds), microseconds: Int64(time.isNanosecond ? time.fraction / 1000 : time.fraction))
     }
 
-    private static func key(_ a: String, _ b: String) -> String { a < b ? a + " " + b : b + " " + a }
 }

@@ -53,7 +53,7 @@ public final class OutputBuffer {
     /// Writes what is buffered and flushes the FILE.
     public func flush() {
         write()
-        if let file, fflush(file) != 0 && writeError == nil { writeError = errno }
+        if let file, (fflush(file) != 0 || ferror(file) != 0) && writeError == nil { writeError = errno }
     }
 
     /// Hands the buffered bytes to the FILE (in lines mode: keeps them as the line's start).
@@ -63,7 +63,9 @@ public final class OutputBuffer {
             count = 0
             return
         }
-        if count > 0 && fwrite(storage, 1, count, file) < count && writeError == nil { writeError = errno }
+        // fwrite(3) on a line-buffered FILE can report every byte taken while the write(2) under
+        // it failed (EPIPE: the reader left): the FILE's error flag says so.
+        if count > 0 && (fwrite(storage, 1, count, file) < count || ferror(file) != 0) && writeError == nil { writeError = errno }
         if let start = lineStart, start < count { lineStart = nil } else { lineStart = 0 }   // nil: a line cut in two
         count = 0
     }

@@ -88,7 +88,7 @@ struct HandshakeWatch: ParsableCommand {
             help: ArgumentHelp("Connections tracked at once; past it the idlest are evicted (bounded memory).", valueName: "n"))
     var maxConnections = 65_536
 
-    @Flag(help: ArgumentHelp("Also show the kernel's view: TCP states and resets (tracepoints in a tracefs instance of our own; root), accept queues, TIME_WAIT and SYN_RECV sockets (sock_diag) and the TcpExt counters ListenOverflows and ListenDrops (/proc/net/netstat; they count for the whole network namespace, not one socket)."))
+    @Flag(help: ArgumentHelp("Also show the kernel's view: TCP states and resets (tracepoints in a tracefs instance of our own; root), accept queues, TIME_WAIT and SYN_RECV sockets (sock_diag) and the TcpExt counters ListenOverflows and ListenDrops (/proc/net/netstat; they count for the whole network namespace, not one socket). A kernel event passes FILTER when a packet of its connection, either way, would: 'src port 5000' keeps both ends' states."))
     var kernel = false
 
     @Option(help: ArgumentHelp("Also serve the live view (a ladder diagram for a projector) on http://ADDR:PORT/ "
@@ -177,7 +177,10 @@ struct HandshakeWatch: ParsableCommand {
 
     func run() throws {
         Console.lineBuffered()
-        Signals.blockTermination()   // before any thread starts: the watcher thread sigwaits
+        // Before any thread starts: the watcher thread sigwaits for every signal that would end
+        // the process, so none can leave the tracefs instance behind (only SIGKILL can). SIGPIPE
+        // blocked makes a write to a closed pipe fail with EPIPE instead.
+        Signals.block(Signals.endingByDefault)
         let status: Int32
         do {
             status = try watch()
@@ -186,6 +189,13 @@ struct HandshakeWatch: ParsableCommand {
             throw ExitCode(1)
         }
         if status != 0 { throw ExitCode(status) }
+    }
+
+    /// The exit status after `signal` stopped the run, once everything is cleaned up: 0 for
+    /// those tcpdump ends on cleanly (SIGINT, SIGTERM, SIGHUP, SIGPIPE), 128 + N for the others,
+    /// as a shell reports a process that signal killed (without the core dump SIGQUIT would write).
+    static func exitStatus(after signal: Int32) -> Int32 {
+        [0, SIGINT, SIGTERM, SIGHUP, SIGPIPE].contains(signal) ? 0 : 128 + signal
     }
 
     /// Returns the exit status: 0, or COMMAND's.
@@ -203,14 +213,16 @@ struct HandshakeWatch: ParsableCommand {
             var waited = 0.0
             var signals = 0
             while true {
-                if let received = Signals.waitForTermination(timeout: 0.5) {
+                if let signal = Signals.wait(for: Signals.endingByDefault, timeout: 0.5) {
                     signals += 1
-                    if let tracing = tracingNow.tracing, !tracing.shouldStop(on: received, count: signals) { continue }
+                    // With a COMMAND, Ctrl-C is the program's first: the watch ends on the second.
+                    if let tracing = tracingNow.tracing, !tracing.shouldStop(on: signal, count: signals) { continue }
+                    state.endingSignal.store(signal, ordering: .relaxed)
                     state.stopped.store(true, ordering: .relaxed)
                     state.breaker.withLock { $0?.breakLoop() }
                     // A file read blocks in read(2) while a FIFO's writer stalls, where
                     // pcap_breakloop cannot reach: like tcpdump on a file, leave at once then.
-                    if isFile { Self.exitUnlessFinished(state) }
+                    if isFile { Self.exitUnlessFinished(state) } else { Self.leaveIfStuck(state, after: signal) }
                     return
                 }
                 if state.finished.load(ordering: .relaxed) { return }
@@ -253,6 +265,7 @@ struct HandshakeWatch: ParsableCommand {
         if let writeFile { try capture.dump(to: writeFile) }
         let kernelWatch = kernel ? try startKernelWatch() : nil
         defer { kernelWatch?.remove() }   // every path out of here, errors included
+        if let instance = kernelWatch?.instance { state.cleanup.withLock { $0 = { instance.remove() } } }
 
         // 3. Ready: say so on stderr, exactly as tcpdump does.
         if capture.isLive {
@@ -296,10 +309,11 @@ struct HandshakeWatch: ParsableCommand {
         state.finished.store(true, ordering: .relaxed)
         let status = tracing?.finish() ?? 0
         let stats = try result.get()
-        if let failure = output.writeError {
+        // EPIPE: the reader left (`| head -1`); the run ends as after Ctrl-C, as tcpdump's does.
+        if let failure = output.writeError, failure != EPIPE {
             throw CaptureError("cannot write the output: \(Errno(rawValue: failure))")
         }
-        if format != .json { printStatsLikeTcpdump(stats) }
+        if format != .json || output.writeError == EPIPE { printStatsLikeTcpdump(stats) }
         if tracing != nil && loop.keeps != nil {
             Console.error("\(stats.otherPrograms) packet\(stats.otherPrograms == 1 ? "" : "s") of other programs not shown")
         }
@@ -307,7 +321,8 @@ struct HandshakeWatch: ParsableCommand {
             try Tracing.writeSidecar(events, notRecorded: traced.notRecorded, capture: writeFile)
         }
         live?.serveUntilTerminated(state)
-        return status
+        // A traced COMMAND's status, as time and strace give it; else how the watch ended.
+        return tracing != nil ? status : Self.exitStatus(after: state.endingSignal.load(ordering: .relaxed))
     }
 
     /// Tracing without a capture (no root): the program's calls and output, no packets.
@@ -337,6 +352,19 @@ struct HandshakeWatch: ParsableCommand {
             Syscall.sleep(seconds: 0.01)
         }
         Console.exit(0)
+    }
+
+    /// After a signal in a live capture: the loop has 5 s to end by itself (summaries, stats,
+    /// the tracefs instance removed). If it is stuck (a write to a pipe nobody reads), the
+    /// instance is removed from here and the process ends.
+    private static func leaveIfStuck(_ state: WatchState, after signal: Int32) {
+        for _ in 0..<500 {
+            if state.finished.load(ordering: .relaxed) { return }
+            Syscall.sleep(seconds: 0.01)
+        }
+        state.cleanup.withLock { $0?() }
+        Console.error("handshake-watch: the capture did not end within 5 s of signal \(signal): left without its summary")
+        Console.exit(exitStatus(after: signal) == 0 ? 1 : exitStatus(after: signal))
     }
 
     /// The loop, with the kernel's events beside the packets when `--kernel` is on, and a copy
@@ -571,7 +599,7 @@ struct LiveServing {
     /// one that stopped the capture counts), then sends `event: end` to every browser.
     func serveUntilTerminated(_ state: WatchState) {
         while !state.stopped.load(ordering: .relaxed) {
-            if Signals.waitForTermination(timeout: 0.5) != nil { break }
+            if Signals.wait(for: Signals.endingByDefault, timeout: 0.5) != nil { break }
         }
         server.hub.end(waitingUpTo: 2)
     }

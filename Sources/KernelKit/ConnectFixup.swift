@@ -8,6 +8,7 @@ struct ConnectFixup {
 
     /// Events ready to go, in arrival order: `incoming` with held ones completed where possible.
     mutating func pass(_ incoming: [KernelEvent], now: Int64) -> [KernelEvent] {
+        if held.isEmpty && incoming.isEmpty { return [] }   // the common case between packets
         var out: [KernelEvent] = []
         for event in incoming {
             if case .state(.close, .synSent, _) = event.kind, event.localPort == 0 {
@@ -27,6 +28,17 @@ struct ConnectFixup {
                                held.filter { now - $0.time.microseconds <= Self.patience })
         held = kept
         return out + expired
+    }
+
+    /// The SYN of a connect() was captured, from `local:lport` to `remote:rport`: the oldest held
+    /// event towards that remote end is that connect()'s (one process's connects go out in the
+    /// order they were called). It goes now, with the port, without waiting for the next event.
+    mutating func complete(local: String, lport: Int, remote: String, rport: Int) -> KernelEvent? {
+        guard let index = held.firstIndex(where: { $0.remote == remote && $0.remotePort == rport }) else { return nil }
+        var completed = held.remove(at: index)
+        completed.localPort = lport
+        completed.local = local
+        return completed
     }
 
     /// Everything still held (the end of the run).

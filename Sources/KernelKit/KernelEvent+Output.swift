@@ -32,6 +32,6 @@ extension KernelEvent {
     }
 
     static func hostPort(_ address: String, _ port: Int) -> String {
-        address.contains(":") ? "[\(address)]:\(port)" : "\(address):\(port)"
+        address.utf8.contains(0x3A) ? "[\(address)]:\(port)" : "\(address):\(port)"
     }
 }

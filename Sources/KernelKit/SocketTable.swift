@@ -26,8 +26,10 @@ public struct SocketTable {
     public init() {}
 
     /// Compares `sockets` with the previous sample. The first sample only sets the baseline
-    /// (except accept queues already holding connections).
-    public mutating func update(_ sockets: [DiagSocket], at time: EpochTime) -> [KernelEvent] {
+    /// (except accept queues already holding connections). `covering`: the states the sample
+    /// asked for; what it did not ask for stays as the last sample that did saw it.
+    public mutating func update(_ sockets: [DiagSocket], at time: EpochTime,
+                                covering states: [TCPState] = SocketTable.watchedStates) -> [KernelEvent] {
         var events: [KernelEvent] = []
         var seenQueues: [Tuple: Int] = [:], seenWaits: [Tuple: Int] = [:], seenRequests: Set<Tuple> = []
         for socket in sockets {
@@ -51,15 +53,18 @@ public struct SocketTable {
                 }
             }
         }
+        if !states.contains(.synRecv) { seenRequests = requests }
         var stillMissing: Set<Tuple> = []
-        for (tuple, expires) in timeWaits where seenWaits[tuple] == nil {
+        if !states.contains(.timeWait) { (seenWaits, stillMissing) = (timeWaits, missing) }
+        else { for (tuple, expires) in timeWaits where seenWaits[tuple] == nil {
             if missing.contains(tuple) {
                 events.append(event(tuple, time, .state(from: .timeWait, to: .close, source: .sockDiag)))
+                timeWaitSeconds[Self.key(tuple)] = nil
             } else {
                 stillMissing.insert(tuple)
                 seenWaits[tuple] = expires
             }
-        }
+        } }
         (queues, timeWaits, requests, missing, first) = (seenQueues, seenWaits, seenRequests, stillMissing, false)
         return events
     }
@@ -71,6 +76,14 @@ public struct SocketTable {
         guard timeWaits[tuple] == nil, lookedUp.insert(tuple).inserted else { return nil }
         timeWaitSeconds[Self.key(tuple)] = Double(socket.expiresMilliseconds) / 1000
         return event(tuple, time, .state(from: .finWait2, to: .timeWait, source: .sockDiag))
+    }
+
+    /// Forgets a TIME_WAIT found by lookup once it is gone, so the table holds only live ones
+    /// (bounded by the kernel's own limit, `net.ipv4.tcp_max_tw_buckets`).
+    public mutating func forgetTimeWait(local: String, lport: Int, remote: String, rport: Int) {
+        let tuple = Tuple(local: local, lport: lport, remote: remote, rport: rport)
+        lookedUp.remove(tuple)
+        timeWaitSeconds[Self.key(tuple)] = nil
     }
 
     /// The TIME_WAIT timer of a 4-tuple, seconds left when first seen.

@@ -1,14 +1,17 @@
 @preconcurrency import Glibc
 import SocketCore
+import Synchronization
 
 /// A private tracefs instance, `/sys/kernel/tracing/instances/sockettutor-<pid>`: its own ring
 /// buffer, its own enabled events, its own clock. The global trace buffer, and every other
 /// instance, stay exactly as they were.
 ///
 /// Made by mkdir(2), undone by rmdir(2) (which turns its events off and frees the buffer).
-/// `remove()` must run on every exit path the program can catch; a run killed by SIGKILL leaves
-/// its instance behind, and the next run's `removeStale` takes it away.
-public final class TraceInstance {
+/// `remove()` must run on every exit path the program can catch (handshake-watch waits for every
+/// signal that ends a process by default, `Signals.endingByDefault`); a run killed by SIGKILL
+/// leaves its instance behind, and the next run's `removeStale` takes it away. Sendable, so the
+/// signal thread can remove it when the capture thread is stuck (in a write to a stalled pipe).
+public final class TraceInstance: Sendable {
     public static let root = "/sys/kernel/tracing"
     public static let prefix = "sockettutor-"
     /// The tracepoints handshake-watch reads, as `system/event`.
@@ -19,7 +22,7 @@ public final class TraceInstance {
     public let path: String
     /// `trace_pipe`, opened non-blocking: reading takes events out of the buffer.
     public let pipe: Int32
-    private var removed = false
+    private let removed = Atomic<Bool>(false)
 
     /// Creates and configures the instance: the `tai` clock, the kernel-side filters, the events.
     /// `ports`: when the capture filter is one port, the kernel drops other events before they
@@ -45,10 +48,10 @@ public final class TraceInstance {
 
     deinit { remove() }
 
-    /// Closes `trace_pipe` and removes the instance. Safe to call twice.
+    /// Closes `trace_pipe` and removes the instance (rmdir(2) refuses, EBUSY, while a file of
+    /// it is open). Safe to call twice, from any thread: the first call does it.
     public func remove() {
-        guard !removed else { return }
-        removed = true
+        guard !removed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         try? Syscall.close(pipe)
         try? Syscall.rmdir(path)
     }

@@ -23,11 +23,15 @@ public final class TraceReader {
             guard let count = try? chunk.withUnsafeMutableBytes({ try Syscall.read(instance.pipe, into: $0) }),
                   count > 0 else { break }
             pending.append(contentsOf: chunk[..<count])
-            while let newline = pending.firstIndex(of: 10) {
-                let line = String(decoding: pending[..<newline], as: UTF8.self)
-                pending.removeSubrange(...newline)
-                if let event = TraceLine.parse(Substring(line), clock: clock) { events.append(event) }
+            var start = 0   // the lines are cut in place; what follows the last newline stays
+            while let newline = pending[start...].firstIndex(of: 10) {
+                if let event = TraceLine.parse(pending[start..<newline], clock: clock) { events.append(event) }
+                start = newline + 1
             }
+            pending.removeFirst(start)
+            // tracefs hands over at most a page per read(2); less than half a page means the
+            // buffer ran dry, so the read that would say EAGAIN is saved (the next call makes it).
+            if count < 2048 { break }
         }
         return events
     }

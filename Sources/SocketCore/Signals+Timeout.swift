@@ -5,15 +5,11 @@ extension Signals {
     /// `blockTermination`). Returns the signal, or nil when the time ran out, so the waiting
     /// thread can also do periodic work (handshake-watch's "nothing seen yet" hint).
     public static func waitForTermination(timeout seconds: Double) -> Int32? {
-        var set = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, SIGINT)
-        sigaddset(&set, SIGTERM)
-        var limit = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - Double(Int(seconds))) * 1e9))
-        while true {
-            let received = sigtimedwait(&set, nil, &limit)
-            if received > 0 { return received }
-            if errno == EAGAIN { return nil }   // EINTR: another signal; wait again
-        }
+        wait(for: termination, timeout: seconds)
+    }
+
+    /// Waits at most `seconds` for one of `signals` (blocked with `block`); nil when the time ran out.
+    public static func wait(for signals: [Int32], timeout seconds: Double) -> Int32? {
+        Syscall.waitForSignal(signals, timeout: seconds)
     }
 }

@@ -40,6 +40,18 @@ extension Syscall {
         return received
     }
 
+    /// sigtimedwait(2): like `waitForSignal`, but for at most `seconds`; nil when the time ran
+    /// out. EINTR (another signal's handler ran) waits again.
+    public static func waitForSignal(_ signals: [Int32], timeout seconds: Double) -> Int32? {
+        var set = signalSet(signals)
+        var limit = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - Double(Int(seconds))) * 1e9))
+        while true {
+            let received = sigtimedwait(&set, nil, &limit)
+            if received > 0 { return received }
+            if errno == EAGAIN { return nil }
+        }
+    }
+
     private static func signalSet(_ signals: [Int32]) -> sigset_t {
         var set = sigset_t()
         sigemptyset(&set)
