@@ -50,7 +50,7 @@ let package = Package(
 
         // libpcap, as a system library (apt: libpcap-dev).
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
-        .target(name: "HandshakeKit", dependencies: ["CPcap", "KernelKit", "ProcessTrace", "SocketCore", "Timeline"]),
+        .target(name: "HandshakeKit", dependencies: ["CPcap", "KernelKit", "LiveView", "ProcessTrace", "SocketCore", "Timeline"]),
         // The tracer of any program: ptrace(2) + a seccomp filter, stamped at the stops (-- COMMAND, --pid).
         .target(name: "ProcessTrace", dependencies: ["SocketCore", "Timeline", "CLinux"]),
         // The kernel's view: tracepoints (tracefs), the socket table (sock_diag), TcpExt counters.
