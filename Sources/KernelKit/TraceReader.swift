@@ -25,7 +25,7 @@ public final class TraceReader {
             pending.append(contentsOf: chunk[..<count])
             var start = 0   // the lines are cut in place; what follows the last newline stays
             while let newline = pending[start...].firstIndex(of: 10) {
-                if let event = TraceLine.parse(pending[start..<newline], clock: clock) { events.append(event) }
+                if let event = TracefsLine.parse(pending[start..<newline], clock: clock) { events.append(event) }
                 start = newline + 1
             }
             pending.removeFirst(start)

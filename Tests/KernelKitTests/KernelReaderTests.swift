@@ -9,13 +9,13 @@ import SocketCore
 
     @Test func stateLineFromTracefs() throws {
         let line = "   python3-12929   [001] .N... 1796073938.670083: inet_sock_set_state: family=AF_INET protocol=IPPROTO_TCP sport=56814 dport=1 saddr=127.0.0.1 daddr=127.0.0.1 saddrv6=::ffff:127.0.0.1 daddrv6=::ffff:127.0.0.1 oldstate=TCP_SYN_SENT newstate=TCP_CLOSE"
-        let event = try #require(TraceLine.parse(Substring(line), clock: clock))
+        let event = try #require(TracefsLine.parse(Substring(line), clock: clock))
         #expect(event.json == #"{"type":"state","time":1796073901.670083,"local":"127.0.0.1","lport":56814,"remote":"127.0.0.1","rport":1,"from":"SYN_SENT","to":"CLOSE","source":"tracepoint"}"#)
     }
 
     @Test func taskNamesWithSpacesAndIPv6() throws {
         let line = "  my task-name-7  [000] ..s1. 1796073938.000001: inet_sock_set_state: family=AF_INET6 protocol=IPPROTO_TCP sport=5000 dport=40000 saddr=0.0.0.0 daddr=0.0.0.0 saddrv6=::1 daddrv6=::1 oldstate=TCP_LISTEN newstate=TCP_SYN_RECV"
-        let event = try #require(TraceLine.parse(Substring(line), clock: clock))
+        let event = try #require(TracefsLine.parse(Substring(line), clock: clock))
         #expect(event.local == "::1" && event.localPort == 5000 && event.remotePort == 40000)
         #expect(event.kind == .state(from: .listen, to: .synRecv, source: .tracepoint))
         #expect(event.text.hasPrefix("[kernel] [::1]:5000 LISTEN → SYN_RECV (a child socket"))
@@ -23,16 +23,16 @@ import SocketCore
 
     @Test func resetSentNamesItsReason() throws {
         let line = " python3-1 [001] .Ns1. 1796073938.670066: tcp_send_reset: skbaddr=000000003e3dec70 skaddr=0000000000000000 src=127.0.0.1:1 dest=127.0.0.1:56814 state=UNKNOWN reason=NO_SOCKET"
-        let event = try #require(TraceLine.parse(Substring(line), clock: clock))
+        let event = try #require(TracefsLine.parse(Substring(line), clock: clock))
         #expect(event.json == #"{"type":"reset-sent","time":1796073901.670066,"local":"127.0.0.1","lport":1,"remote":"127.0.0.1","rport":56814,"reason":"NO_SOCKET"}"#)
         let six = " x-1 [001] ..... 1796073938.000000: tcp_send_reset: skbaddr=0 skaddr=0 src=[::1]:5000 dest=[::1]:40000 state=TCP_ESTABLISHED reason=TCP_ABORT_ON_CLOSE"
-        #expect(TraceLine.parse(Substring(six), clock: clock)?.local == "::1")
+        #expect(TracefsLine.parse(Substring(six), clock: clock)?.local == "::1")
     }
 
     @Test func retransmitSkbNamesTheSocket() throws {
         // tcp:tcp_retransmit_skb on Linux 6.18 (the format has `err` since 6.12).
         let line = " ksoftirqd/1-22 [001] ..s1. 1796073938.657433: tcp_retransmit_skb: skbaddr=00000000a1b2c3d4 skaddr=00000000e5f6a7b8 family=AF_INET sport=39238 dport=35585 saddr=10.21.0.1 daddr=10.21.0.2 saddrv6=::ffff:10.21.0.1 daddrv6=::ffff:10.21.0.2 state=TCP_ESTABLISHED err=0"
-        let event = try #require(TraceLine.parse(Substring(line), clock: clock))
+        let event = try #require(TracefsLine.parse(Substring(line), clock: clock))
         #expect(event.json == #"{"type":"retransmit","time":1796073901.657433,"local":"10.21.0.1","lport":39238,"remote":"10.21.0.2","rport":35585}"#)
         #expect(event.text == "[kernel] 10.21.0.1:39238 sent a segment to 10.21.0.2:35585 again (tcp_retransmit_skb)")
         #expect(KernelEvent(event.timelineEvent) == event, "read back from a sidecar")
@@ -41,10 +41,10 @@ import SocketCore
     }
 
     @Test func otherLinesAreSkipped() {
-        #expect(TraceLine.parse("# tracer: nop", clock: clock) == nil)
-        #expect(TraceLine.parse(" x-1 [001] ..... 12.0: sched_switch: prev_comm=a", clock: clock) == nil)
-        #expect(TraceLine.parse(" x-1 [001] ..... 12.0: inet_sock_set_state: family=AF_INET protocol=IPPROTO_SCTP sport=1 dport=2 saddr=1.1.1.1 daddr=1.1.1.1 oldstate=TCP_CLOSE newstate=TCP_LISTEN", clock: clock) == nil)
-        #expect(TraceLine.parse(" x-1 [001] ..... 12.0: inet_sock_set_state: family=AF_INET protocol=IPPROTO_TCP sport=1", clock: clock) == nil)
+        #expect(TracefsLine.parse("# tracer: nop", clock: clock) == nil)
+        #expect(TracefsLine.parse(" x-1 [001] ..... 12.0: sched_switch: prev_comm=a", clock: clock) == nil)
+        #expect(TracefsLine.parse(" x-1 [001] ..... 12.0: inet_sock_set_state: family=AF_INET protocol=IPPROTO_SCTP sport=1 dport=2 saddr=1.1.1.1 daddr=1.1.1.1 oldstate=TCP_CLOSE newstate=TCP_LISTEN", clock: clock) == nil)
+        #expect(TracefsLine.parse(" x-1 [001] ..... 12.0: inet_sock_set_state: family=AF_INET protocol=IPPROTO_TCP sport=1", clock: clock) == nil)
     }
 
     @Test func connectPortIsFilledIn() {

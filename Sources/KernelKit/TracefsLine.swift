@@ -11,7 +11,9 @@ import SocketCore
 /// CLOCK_REALTIME. The task name may hold spaces and dashes, so the line is cut at the event's
 /// name, not split from the left. Read as bytes (the format is ASCII): a burst brings ten lines
 /// per connection, and reading them as Swift Characters cost more than everything else together.
-public enum TraceLine {
+/// (Not Timeline's `TraceLine`, which reads our tools' `--trace` lines, strace-style: "trace" in
+/// this project means those; tracefs is the kernel's tracing file system.)
+public enum TracefsLine {
     /// The events this reader understands, as tracefs names them in a line.
     static let events = ["inet_sock_set_state", "tcp_send_reset", "tcp_receive_reset", "tcp_retransmit_synack",
                          "tcp_retransmit_skb"]
@@ -66,8 +68,8 @@ public enum TraceLine {
         }
 
         func string(_ key: String) -> String? { self[key].map { String(decoding: $0, as: UTF8.self) } }
-        func int(_ key: String) -> Int? { self[key].flatMap(TraceLine.int) }
-        func state(_ key: String) -> TCPState? { self[key].flatMap(TraceLine.state) }
+        func int(_ key: String) -> Int? { self[key].flatMap(TracefsLine.int) }
+        func state(_ key: String) -> TCPState? { self[key].flatMap(TracefsLine.state) }
     }
 
     private static func event(_ name: Int, _ fields: Fields, time: EpochTime) -> KernelEvent? {
