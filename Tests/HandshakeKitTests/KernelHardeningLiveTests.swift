@@ -9,7 +9,7 @@ import TestSupport
 /// removes the tracefs instance first, a burst of 1,000 connections is shown whole, and the
 /// capture filter means the same for a kernel event as for the packets of its connection.
 /// Root only (tracefs); serialised, as every Live suite.
-@Suite("KernelHardeningLive", .serialized, .enabled(if: Privileges.isRoot, "tracefs needs root"))
+@Suite("KernelHardeningLive", .live, .serialized, .enabled(if: Privileges.isRoot, "tracefs needs root"))
 struct KernelHardeningLiveTests {
     /// The exit status after each signal: 0 where tcpdump ends cleanly, 128 + N for the others.
     static let endingSignals: [(Int32, Int32)] = [

@@ -7,7 +7,7 @@ import TestSupport
 
 /// `handshake-watch --kernel` against the kernel itself, read independently: a second tracefs
 /// instance of the test's own, `ss`, and the tracefs directory. Root only; runs serialised.
-@Suite("KernelLive", .serialized, .enabled(if: Privileges.isRoot, "tracefs needs root"))
+@Suite("KernelLive", .live, .serialized, .enabled(if: Privileges.isRoot, "tracefs needs root"))
 struct KernelLiveTests {
     static let instances = "/sys/kernel/tracing/instances"
 

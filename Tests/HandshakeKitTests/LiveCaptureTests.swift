@@ -6,7 +6,7 @@ import TestSupport
 
 /// Live capture on lo, beside real servers and clients. Needs root or CAP_NET_RAW; runs alone
 /// (`swift test --filter Live --no-parallel`) because it watches the shared loopback interface.
-@Suite("LiveCapture", .serialized, .enabled(if: Privileges.canCapture, "live capture needs root or CAP_NET_RAW"))
+@Suite("LiveCapture", .live, .serialized, .enabled(if: Privileges.canCapture, "live capture needs root or CAP_NET_RAW"))
 struct LiveCaptureTests {
     /// Starts handshake-watch on lo for `port` and waits for its readiness line.
     static func watch(port: Int, _ extra: [String] = []) throws -> ToolProcess {

@@ -15,7 +15,7 @@ import Timeline
 /// - a recv() that returns 0 returns after the peer's FIN.
 /// Stamps are whole microseconds, so "before" is `<=` at that resolution, and a return is allowed
 /// the microsecond that cutting its start to the microsecond can cost.
-@Suite("LiveTimeline", .serialized, .enabled(if: Privileges.canCapture, "live capture needs root or CAP_NET_RAW"))
+@Suite("LiveTimeline", .live, .serialized, .enabled(if: Privileges.canCapture, "live capture needs root or CAP_NET_RAW"))
 struct LiveTimelineTests {
     /// A call's span from a trace line, on the epoch clock.
     struct Span {

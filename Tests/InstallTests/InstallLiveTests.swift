@@ -11,7 +11,7 @@ import TestSupport
 /// build in .build-install (the make targets redo it only when a source changed), so the cost is
 /// one release build per run. Under a sanitizer they are left out: they test release builds,
 /// which a sanitizer run does not instrument.
-@Suite("InstallLive", .serialized,
+@Suite("InstallLive", .live, .serialized,
        .disabled(if: Sanitizer.name != nil, "release builds without a sanitizer: make test runs these"))
 struct InstallLiveTests {
     /// The executables every install must hold (a new executable product adds to them).

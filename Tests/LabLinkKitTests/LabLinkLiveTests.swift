@@ -10,7 +10,7 @@ import TestSupport
 /// dropped SYN-ACK means it waits for the client's SYN retransmission, 1 s later. Upper bounds
 /// are generous (a busy machine adds scheduling delay, never removes any); the precise figures
 /// are measured in bench/link.
-@Suite(.serialized) struct LabLinkLiveTests {
+@Suite(.live, .serialized) struct LabLinkLiveTests {
     static let skipReason = "lab-link needs root (network namespaces, TUN devices)"
 
     /// A prefix of our own: `l` and 6 random hex digits.

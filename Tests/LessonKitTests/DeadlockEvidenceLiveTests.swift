@@ -6,7 +6,7 @@ import TestSupport
 /// Lesson 2's deadlock claim is checked by `scripts/deadlock-evidence`, which must tell a
 /// deadlock from a transfer that merely met zero windows: the recording of the deadlock passes,
 /// and a large echo that worked (with `win 0` on the way, as any slow reader has) does not.
-@Suite struct DeadlockEvidenceLiveTests {
+@Suite(.live, .serialized) struct DeadlockEvidenceLiveTests {
     func evidence(_ capture: String) throws -> (status: Int32, lines: [String]) {
         let script = packageRoot.appendingPathComponent("scripts/deadlock-evidence").path
         let path = ToolProcess.binDirectory.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")

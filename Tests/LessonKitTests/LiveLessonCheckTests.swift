@@ -6,7 +6,7 @@ import TestSupport
 /// `lesson check` over every lesson: a lesson whose text promises output the tools no longer
 /// print fails here. As root (CI) every step runs live, capturing on `lo` and building lesson
 /// 10's namespaces, so this suite runs after the others, alone, one test at a time.
-@Suite("LiveLessonCheck", .serialized)
+@Suite("LiveLessonCheck", .live, .serialized)
 struct LiveLessonCheckTests {
     /// Every lesson file's number (`lessons/NN-name.md`).
     static let lessonNumbers: [Int] = ((try? FileManager.default.contentsOfDirectory(

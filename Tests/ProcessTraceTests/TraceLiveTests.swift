@@ -8,7 +8,7 @@ import Timeline
 /// handshake-watch tracing real programs: the walkthrough's Python pair under `-- sh -c`, a
 /// threaded server, `--pid` attach and detach, exit statuses, and a run without privileges.
 /// Everything is read from the JSON the watcher printed, as a student's tool would read it.
-@Suite("ProcessTraceLive", .serialized, .enabled(if: Privileges.canCapture, "live capture needs root or CAP_NET_RAW"))
+@Suite("ProcessTraceLive", .live, .serialized, .enabled(if: Privileges.canCapture, "live capture needs root or CAP_NET_RAW"))
 struct TraceLiveTests {
     static let python = FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") ? "/usr/bin/python3" : "python3"
     static var examples: String { packageRoot.appendingPathComponent("examples/python").path }

@@ -8,7 +8,7 @@ import TestSupport
 /// on lo (root), a stream dropped by the server and resumed, the `-r` replay of every capture,
 /// and `-r --serve` as an unprivileged user. Artifacts (screenshots, console logs) go to
 /// .build/test-artifacts/projector-view/. "Live" in the name: scripts/test runs it alone.
-@Suite("LiveViewServe", .serialized)
+@Suite("LiveViewServe", .live, .serialized)
 struct LiveViewServeTests {
     /// Starts handshake-watch with `--serve 0` and the test hooks on; returns it and its port.
     static func serve(_ arguments: [String], prefix: [String] = [], tool: String = "handshake-watch",
