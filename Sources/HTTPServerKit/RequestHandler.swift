@@ -391,11 +391,12 @@ open class RequestHandler {
     /// returns a stream other threads push the rest of the body into (Server-Sent Events).
     /// The connection closes when the stream finishes. A head that said
     /// `Transfer-Encoding: chunked` gets a chunked body; any other, a close-delimited one.
-    /// `bufferLimit`: bytes a client may fall behind before it is dropped.
-    public func openResponseStream(bufferLimit: Int = .max) throws -> ResponseStream {
+    /// `bufferLimit`: bytes a client may fall behind before it is dropped. `source`: a body
+    /// made piece by piece as the client reads it (`ResponseSource`), instead of pushed.
+    public func openResponseStream(bufferLimit: Int = .max, source: (any ResponseSource)? = nil) throws -> ResponseStream {
         try wfile.flush()
         closeConnection = true
-        let stream = ResponseStream(bufferLimit: bufferLimit, chunked: sentChunkedHead)
+        let stream = ResponseStream(bufferLimit: bufferLimit, chunked: sentChunkedHead, source: source)
         responseStream = stream
         return stream
     }

@@ -19,6 +19,10 @@ import Synchronization
 /// A push never waits for the client: the bytes wait in the stream's buffer. With a
 /// `bufferLimit`, a client that stops reading is dropped once its buffer would pass the limit
 /// (`abort()`), so a slow reader costs at most that much memory and never slows the producer.
+///
+/// A stream with a `source` (`ResponseSource`) is fed the other way: the server asks the source
+/// for the next piece each time the buffer has been sent, so the body is made as fast as the
+/// client reads it, and never more than one piece of it waits in memory.
 public final class ResponseStream: Sendable {
     private struct State {
         var pending: [UInt8] = []
@@ -38,10 +42,13 @@ public final class ResponseStream: Sendable {
     /// may still be sending what it took, and two writers would reorder (or, one of them
     /// finishing, lose) the bytes.
     private let writer = Mutex(())
+    /// Where the body comes from when nobody pushes it: asked for a piece whenever the buffer is empty.
+    public let source: (any ResponseSource)?
 
-    public init(bufferLimit: Int = .max, chunked: Bool = false) {
+    public init(bufferLimit: Int = .max, chunked: Bool = false, source: (any ResponseSource)? = nil) {
         self.bufferLimit = bufferLimit
         self.chunked = chunked
+        self.source = source
     }
 
     /// Queues bytes to send; false once the connection is gone (stop producing then), or when
@@ -111,7 +118,7 @@ public final class ResponseStream: Sendable {
         state.withLock { state in
             state.wake = wake
             state.hangUp = hangUp
-            if !state.pending.isEmpty || state.finished { wake() }
+            if !state.pending.isEmpty || state.finished || source != nil { wake() }
         }
     }
 
@@ -120,13 +127,26 @@ public final class ResponseStream: Sendable {
         writer.withLock { _ in body() }
     }
 
-    /// Takes the bytes pushed so far, and whether the stream has finished.
+    /// Takes the bytes pushed so far, and whether the stream has finished. With a source and
+    /// nothing pending, the source's next piece (and at its end, the stream finishes).
     func takePending() -> (bytes: [UInt8], finished: Bool) {
-        state.withLock { state in
+        let taken: (bytes: [UInt8], finished: Bool) = state.withLock { state in
             // Handed over, not copied: a slow client's megabyte is not held twice.
             defer { state.pending = [] }
             return (state.pending, state.finished)
         }
+        guard let source, taken.bytes.isEmpty, !taken.finished else { return taken }
+        // Outside the lock: the source may take locks of its own (the producer's).
+        do {
+            if let piece = try source.nextPiece(), !piece.isEmpty {
+                return (chunked ? Self.chunk(piece) : piece, false)
+            }
+        } catch {
+            abort()
+            return (bytes: [], finished: true)
+        }
+        finish()
+        return takePending()
     }
 
     /// Puts back bytes the socket did not take, in front of anything pushed since (unless the

@@ -1,46 +1,32 @@
 /// The ladders of a list of events: one per connection, in the order they began, and the system
-/// calls to draw beside them.
-struct Ladder {
-    var connections: [LadderConnection] = []
+/// calls to draw beside them. `LadderBuilder` makes it one event at a time.
+///
+/// Each connection is kept behind a reference (`Entry`): a copy of the ladder, which a response
+/// holds while it is written, costs a pointer per connection, and a new event copies only the
+/// connection it changes.
+struct Ladder: Sendable {
+    /// One connection, frozen: a change makes a new entry.
+    final class Entry: Sendable {
+        let connection: LadderConnection
+        init(_ connection: LadderConnection) { self.connection = connection }
+    }
+
+    var entries: [Entry] = []
     /// Every system call, with the index of its event.
     var calls: [(index: Int, call: LadderEvent.SystemCall)] = []
     /// Which end each traced process is: connect() makes a client; listen() and accept() a server.
     var roles: [Int: LadderConnection.Side] = [:]
-    private var positions: [Int: Int] = [:]   // connection number -> index in `connections`
+    /// Every connection's client port: a call that names one belongs to that connection.
+    var clientPorts: Set<Int> = []
+
+    var connections: [LadderConnection] { entries.map(\.connection) }
+
+    init() {}
 
     init(events: [LadderEvent]) {
-        var early: [(Int, LadderEvent.StateChange)] = []
-        for (index, event) in events.enumerated() {
-            switch event {
-            case .packet(let segment):
-                if positions[segment.connection] == nil {
-                    positions[segment.connection] = connections.count
-                    connections.append(LadderConnection(first: segment))
-                }
-                connections[positions[segment.connection]!].add(segment, index: index)
-            case .syscall(let call):
-                calls.append((index, call))
-                if call.call == "connect" { roles[call.pid] = .client }
-                if ["listen", "accept", "accept4"].contains(call.call) { roles[call.pid] = .server }
-            case .state(let change):
-                // The kernel often reports a state (SYN_SENT) before the capture sees the packet.
-                early.append((index, change))
-            case .connection(let summary):
-                if let position = positions[summary.connection] { connections[position].summary = summary }
-            case .linkDrop(let lost):
-                // On the ladder of the connection it belongs to; a lost first SYN has none to draw on.
-                if let position = connections.lastIndex(where: { $0.concerns(local: lost.source, remote: lost.destination) }) {
-                    connections[position].add(lost, index: index)
-                }
-            }
-        }
-        for (index, change) in early { place(change, index: index) }
-    }
-
-    private mutating func place(_ change: LadderEvent.StateChange, index: Int) {
-        let position = change.connection.flatMap { positions[$0] }
-            ?? connections.firstIndex { $0.concerns(local: change.local, remote: change.remote) }
-        if let position { connections[position].add(change, index: index) }
+        var builder = LadderBuilder()
+        for event in events { builder.add(event) }
+        self = builder.ladder()
     }
 
     /// A process's end: learnt from its calls, else guessed from its label.
@@ -55,17 +41,23 @@ struct Ladder {
     /// the connection's lifetime. A call naming another connection's client port (accept() does)
     /// and a connect() that did not send this connection's SYN belong elsewhere.
     func calls(of connection: LadderConnection) -> [(index: Int, call: LadderEvent.SystemCall)] {
-        let clientPorts = Set(connections.map { String($0.client.port) })
-        let own = String(connection.client.port)
+        let own = connection.client.port
         let end = connection.summary == nil ? Double.infinity : connection.lastTime
         return calls.filter { _, call in
             guard role(of: call) != nil else { return false }
-            let named = Self.ports(in: call.text).filter { clientPorts.contains($0) }
+            let named = Self.ports(in: call.text).compactMap { isClientPort($0) }
             if !named.isEmpty && !named.contains(own) { return false }
             let stop = call.time + call.duration
             if call.call == "connect", let syn = connection.progress.synTime, !(call.time <= syn && syn <= stop) { return false }
             return call.time <= end + 0.002 && stop >= connection.firstTime - 0.002
         }
+    }
+
+    /// The port a number written in a trace line names, if it is a connection's client port
+    /// written as the port is (`05000` is not port 5000).
+    private func isClientPort(_ digits: String) -> Int? {
+        guard let port = Int(digits), clientPorts.contains(port), String(port) == digits else { return nil }
+        return port
     }
 
     /// The numbers after a colon in a trace line (`127.0.0.1:5000` gives `5000`).

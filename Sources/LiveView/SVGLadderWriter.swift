@@ -29,31 +29,33 @@ public enum SVGLadderWriter {
 
     /// The SVG document for `events`: every connection's ladder, or only `connection`'s.
     public static func svg(ladderEvents events: [LadderEvent], connection: Int? = nil) -> String {
-        let ladder = Ladder(events: events)
-        let shown = ladder.connections.filter { connection == nil || $0.number == connection }
-        var body = "", y = 0
-        for (position, drawn) in shown.enumerated() {
-            let layout = LadderLayout(drawn, in: ladder)
-            if position > 0 {
-                body += "<line x1=\"20\" y1=\"\(y + 10)\" x2=\"980\" y2=\"\(y + 10)\" stroke=\"#c9ced4\" stroke-width=\"2\"/>\n"
-                y += 20
-            }
-            body += "<g transform=\"translate(0,\(y))\">\n" + block(drawn, layout) + "</g>\n"
-            y += layout.height
-        }
-        if shown.isEmpty {
-            body = "<text x=\"500\" y=\"60\" text-anchor=\"middle\" font-size=\"24\" fill=\"#5b6168\">no connection</text>\n"
-            y = 100
-        }
-        return """
+        var document = SVGLadderDocument(Ladder(events: events), connection: connection).pieces()
+        var out = ""
+        while let piece = document.next() { out += piece }
+        return out
+    }
+
+    /// The document's opening, up to the first connection: its size is the sum of the ladders'.
+    static func head(height y: Int) -> String {
+        """
             <?xml version="1.0" encoding="UTF-8"?>
             <svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="\(width)" height="\(y)" \
             viewBox="0 0 \(width) \(y)" font-family="DejaVu Sans, Liberation Sans, Arial, sans-serif">
             <title>TCP ladder diagram (sockettutor)</title>
             <rect x="0" y="0" width="\(width)" height="\(y)" fill="#ffffff"/>
 
-            """ + body + "</svg>\n"
+            """
     }
+
+    /// One connection's block moved down to `y`, after a rule when it is not the first.
+    static func placed(_ block: String, at y: Int, first: Bool) -> String {
+        (first ? "" : "<line x1=\"20\" y1=\"\(y - 10)\" x2=\"980\" y2=\"\(y - 10)\" stroke=\"#c9ced4\" stroke-width=\"2\"/>\n")
+            + "<g transform=\"translate(0,\(y))\">\n" + block + "</g>\n"
+    }
+
+    /// What the document says when it has no connection to draw (it is then 100 high).
+    static let noConnection = "<text x=\"500\" y=\"60\" text-anchor=\"middle\" font-size=\"24\" fill=\"#5b6168\">no connection</text>\n"
+    static let tail = "</svg>\n"
 
     /// One connection: its heading, the two ends, then every moment.
     static func block(_ connection: LadderConnection, _ layout: LadderLayout) -> String {

@@ -28,6 +28,11 @@ extension EpollHTTPServer {
         streams.withLock { $0[fd] != nil }
     }
 
+    /// Response streams open now (event streams, and bodies still being made).
+    public var openStreams: Int {
+        streams.withLock { $0.count }
+    }
+
     /// The socket of a stream can take bytes: send what is pending, without waiting. One worker
     /// at a time per stream (a push may wake a second one meanwhile): the bytes keep their order.
     func writable(_ fd: Int32) {
@@ -40,28 +45,43 @@ extension EpollHTTPServer {
         let fd = connection.descriptor
         // The writer before us may have ended the stream (and closed its descriptor) meanwhile.
         guard streams.withLock({ $0[fd] }) === connection else { return }
-        let (bytes, finished) = stream.takePending()
-        if finished && bytes.isEmpty {
-            endStream(connection, stream)
-            return
-        }
-        var sent = 0
-        while sent < bytes.count {
-            do {
-                guard let count = try bytes[sent...].withUnsafeBytes({ try connection.socket.sendIfReady($0) }) else { break }
-                sent += count
-            } catch {
-                endStream(connection, stream)   // the client is gone (EPIPE, ECONNRESET)
+        // A source's pieces follow each other while the socket takes them, up to a turn's worth:
+        // then the stream waits in epoll again, behind the other ready sockets (the page).
+        var turn = 0
+        while true {
+            let (bytes, finished) = stream.takePending()
+            if finished && bytes.isEmpty {
+                endStream(connection, stream)
                 return
             }
-        }
-        if sent < bytes.count {
-            stream.putBack(bytes[sent...])
-            try? epoll.modify(fd, events: EPOLLOUT.rawValue | EPOLLONESHOT.rawValue, data: UInt64(fd))
-        } else if finished {
-            endStream(connection, stream)
+            var sent = 0
+            while sent < bytes.count {
+                do {
+                    guard let count = try bytes[sent...].withUnsafeBytes({ try connection.socket.sendIfReady($0) }) else { break }
+                    sent += count
+                } catch {
+                    endStream(connection, stream)   // the client is gone (EPIPE, ECONNRESET)
+                    return
+                }
+            }
+            turn += sent
+            if sent < bytes.count {
+                stream.putBack(bytes[sent...])
+            } else if finished {
+                endStream(connection, stream)
+                return
+            } else if stream.source != nil && turn < Self.sourceTurnBytes {
+                continue
+            }
+            if sent < bytes.count || stream.source != nil {
+                try? epoll.modify(fd, events: EPOLLOUT.rawValue | EPOLLONESHOT.rawValue, data: UInt64(fd))
+            }
+            return
         }
     }
+
+    /// Bytes of a source-fed stream written in one worker's turn before it yields to other sockets.
+    static let sourceTurnBytes = 256 * 1024
 
     private func endStream(_ connection: EpollConnection, _ stream: ResponseStream) {
         _ = streams.withLock { $0.removeValue(forKey: connection.descriptor) }
