@@ -15,12 +15,18 @@ import Synchronization
 /// copies bytes into the stream's buffer; the epoll engine writes them when the socket can take
 /// them), so a burst costs one round, not one per event and browser. A browser that stops
 /// reading is dropped once its buffer passes `clientBufferLimit`, without slowing anyone else;
-/// it reconnects with `Last-Event-ID`, or reloads.
+/// it reconnects with `Last-Event-ID`, or reloads. All streams together may hold
+/// `totalBufferLimit`: past it, the stream that has been behind the longest is dropped first.
+///
+/// The delivery thread also keeps the ladder (`LiveLadder`) up to date, so a request for the
+/// diagram finds it built, whatever the number of events.
 public final class EventHub: Sendable {
     /// Events kept for browsers that connect late or reconnect.
     public static let defaultCapacity = 1_000_000
     /// Bytes a browser may fall behind before it is dropped.
     public static let clientBufferLimit = 1 << 20
+    /// Bytes all browsers together may fall behind before the oldest laggard is dropped.
+    public static let totalBufferLimit = 32 << 20
 
     /// What the capture thread touches: the events, and whether a delivery round is due.
     private struct Store {
@@ -35,6 +41,8 @@ public final class EventHub: Sendable {
         /// The id of the last event pushed to every stream.
         var sentThrough = 0
         var ended = false
+        /// Counts the looks at the streams' buffers: the clock of `Subscriber.behindSince`.
+        var look = 0
     }
 
     /// An open stream, and the id it asked to start after (it may be ahead of delivery, for a
@@ -42,10 +50,14 @@ public final class EventHub: Sendable {
     private struct Subscriber {
         let stream: ResponseStream
         let after: Int
+        /// The look since which its buffer has never been found empty; nil while it keeps up.
+        var behindSince: Int? = nil
     }
 
     private let store: Mutex<Store>
     private let delivery = Mutex(Delivery())
+    /// Lock order: `ladder`, then `store`.
+    private let ladder = Mutex(LiveLadder())
     private let wake = DispatchSemaphore(value: 0)
     private let ownThread: Bool
     private let threadStarted = Atomic<Bool>(false)
@@ -65,6 +77,7 @@ public final class EventHub: Sendable {
                     while true {
                         wake.wait()
                         deliver()
+                        updateLadder()
                     }
                 }
             } catch {
@@ -161,6 +174,34 @@ public final class EventHub: Sendable {
             if !subscriber.stream.push(bytes) { gone.append(key) }
         }
         for key in gone { delivery.streams.removeValue(forKey: key) }
+        dropLaggards(in: &delivery)
+    }
+
+    /// Keeps the bytes waiting in all streams under `totalBufferLimit`: past it, the stream
+    /// behind for the longest (the first found with a full buffer, and at every look since) is
+    /// dropped, then the next, as nginx drains its oldest connections. A browser that reads
+    /// empties its buffer within a look or two; one that does not gets no younger.
+    private func dropLaggards(in delivery: inout Delivery) {
+        delivery.look += 1
+        var total = 0
+        var behind: [(key: ObjectIdentifier, since: Int, bytes: Int)] = []
+        for (key, subscriber) in delivery.streams {
+            let pending = subscriber.stream.pendingCount
+            if pending == 0 {
+                delivery.streams[key]?.behindSince = nil
+                continue
+            }
+            let since = subscriber.behindSince ?? delivery.look
+            delivery.streams[key]?.behindSince = since
+            behind.append((key, since, pending))
+            total += pending
+        }
+        guard total > Self.totalBufferLimit else { return }
+        behind.sort { ($0.since, $1.bytes) < ($1.since, $0.bytes) }
+        for laggard in behind where total > Self.totalBufferLimit {
+            delivery.streams.removeValue(forKey: laggard.key)?.stream.abort()
+            total -= laggard.bytes
+        }
     }
 
     /// The messages of these events, one after the other.
@@ -195,6 +236,7 @@ public final class EventHub: Sendable {
                 stream.finish()
             } else {
                 delivery.streams[ObjectIdentifier(stream)] = Subscriber(stream: stream, after: after ?? 0)
+                dropLaggards(in: &delivery)
             }
             return .streaming(backlog: backlog.count)
         }
@@ -203,6 +245,51 @@ public final class EventHub: Sendable {
     /// Every event kept, one JSON line each, and the id of the last (where a stream resumes).
     public func snapshot() -> (lines: [[UInt8]], lastId: Int) {
         store.withLock { ($0.ring.all, $0.ring.lastId) }
+    }
+
+    /// The events kept now, as `/events.jsonl` gives them: the first and last ids, and the
+    /// length of their JSON Lines.
+    public func keptRange() -> (first: Int, last: Int, bytes: Int) {
+        store.withLock { ($0.ring.firstId, $0.ring.lastId, $0.ring.byteCount) }
+    }
+
+    /// The JSON Lines of the events from `id` up to `last`, about `maxBytes` of them at a time,
+    /// and the id to ask for next; nil once the ring has overwritten `id`.
+    public func lines(from id: Int, through last: Int, maxBytes: Int) -> (bytes: [UInt8], next: Int)? {
+        store.withLock { $0.ring.lines(from: id, through: last, maxBytes: maxBytes) }
+    }
+
+    // MARK: - The ladder
+
+    /// Brings the ladder up to the newest event (the delivery thread does it after each round;
+    /// a request for the diagram does it too, for the events since).
+    func updateLadder() {
+        ladder.withLock { updateLadder(&$0) }
+    }
+
+    private func updateLadder(_ ladder: inout LiveLadder) {
+        let (capacity, firstKept) = store.withLock { ($0.ring.capacity, $0.ring.firstId) }
+        if ladder.through < firstKept - 1 || ladder.isStale(firstKept: firstKept, capacity: capacity) {
+            ladder.restart(at: firstKept)
+        }
+        // In slices, so the capture thread never waits long for the ring.
+        while true {
+            let new: [(id: Int, line: [UInt8])] = store.withLock { store in
+                let last = min(store.ring.lastId, ladder.through + 4096)
+                guard ladder.through >= store.ring.firstId - 1, last > ladder.through else { return [] }
+                return (ladder.through + 1 ... last).map { ($0, store.ring[$0]) }
+            }
+            guard !new.isEmpty else { return }
+            for (id, line) in new { ladder.add(id: id, line: line) }
+        }
+    }
+
+    /// The plan of the SVG diagram of every event so far: every connection, or only `connection`.
+    func ladderDocument(connection: Int?) -> SVGLadderDocument {
+        ladder.withLock { ladder in
+            updateLadder(&ladder)
+            return ladder.document(connection: connection)
+        }
     }
 
     /// A comment line on every stream: it keeps proxies and idle timers from closing a quiet

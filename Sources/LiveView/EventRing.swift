@@ -8,6 +8,9 @@ struct EventRing {
     private var head = 0
     /// The id of the newest event; 0 before the first.
     private(set) var lastId = 0
+    /// The bytes of the events kept as JSON Lines (each line and its newline): the length of
+    /// `/events.jsonl`, known before it is written.
+    private(set) var byteCount = 0
 
     init(capacity: Int) {
         precondition(capacity > 0, "a ring keeps at least one event")
@@ -21,9 +24,11 @@ struct EventRing {
 
     /// Keeps one event; returns its id.
     mutating func append(_ line: [UInt8]) -> Int {
+        byteCount += line.count + 1
         if storage.count < capacity {
             storage.append(line)
         } else {
+            byteCount -= storage[head].count + 1
             storage[head] = line
             head = (head + 1) % capacity
         }
@@ -36,6 +41,19 @@ struct EventRing {
     func events(after id: Int) -> [(id: Int, line: [UInt8])]? {
         guard id >= firstId - 1, id <= lastId else { return nil }
         return (id + 1 ..< lastId + 1).map { ($0, self[$0]) }
+    }
+
+    /// The events from `id` on, as JSON Lines, until `maxBytes` is reached (one event at least)
+    /// or `last` is included; and the id after the last one copied. Nil when `id` is no longer kept.
+    func lines(from id: Int, through last: Int, maxBytes: Int) -> (bytes: [UInt8], next: Int)? {
+        guard id >= firstId, id <= lastId + 1 else { return nil }
+        var bytes: [UInt8] = [], next = id
+        while next <= min(last, lastId) && (bytes.isEmpty || bytes.count < maxBytes) {
+            bytes += self[next]
+            bytes.append(0x0A)
+            next += 1
+        }
+        return (bytes, next)
     }
 
     /// Every event kept, oldest first.

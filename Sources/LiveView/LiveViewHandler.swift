@@ -9,8 +9,10 @@ import Timeline
 ///     GET /              the page (LiveViewPage)
 ///     GET /events        text/event-stream: `id: N` + `data: {json}` per event, from the
 ///                        request's Last-Event-ID header, else ?after=N, else the oldest kept
-///     GET /events.jsonl  every event kept, with `Last-Event-ID: N` (the last line's id)
-///     GET /ladder.svg    SVGLadderWriter's diagram of the events kept (?conn=N: one connection)
+///     GET /events.jsonl  every event kept, with `Last-Event-ID: N` (the last line's id), read
+///                        from the ring as the client takes it
+///     GET /ladder.svg    SVGLadderWriter's diagram of the events kept (?conn=N: one connection),
+///                        drawn one connection at a time as the client takes it
 ///     GET /timeseq.svg   TimeSequenceWriter's graph of one connection (?conn=N; default the first with data)
 ///     GET /_test/drop    only with test hooks on (LiveViewServer.testHooksVariable): closes every
 ///                        event stream (browsers reconnect); each stream's start is then logged on
@@ -44,13 +46,9 @@ public final class LiveViewHandler: RequestHandler {
         case "/events":
             try respond([], type: "text/event-stream", sendBody: false)
         case "/events.jsonl":
-            let (lines, lastId) = hub.snapshot()
-            var body: [UInt8] = []
-            for line in lines { body += line; body.append(0x0A) }
-            try respond(body, type: "application/x-ndjson", extra: [("Last-Event-ID", String(lastId))], sendBody: sendBody)
+            try streamEventLines(sendBody: sendBody)
         case "/ladder.svg":
-            let connection = query["conn"].flatMap { Int($0) }
-            try respond(Array(ladderSVG(connection: connection).utf8), type: "image/svg+xml; charset=utf-8", sendBody: sendBody)
+            try streamLadder(connection: query["conn"].flatMap { Int($0) }, sendBody: sendBody)
         case "/timeseq.svg":
             let connection = query["conn"].flatMap { Int($0) }
             try respond(Array(timeSequenceSVG(connection: connection).utf8), type: "image/svg+xml; charset=utf-8", sendBody: sendBody)
@@ -102,11 +100,36 @@ public final class LiveViewHandler: RequestHandler {
         return nil
     }
 
-    /// The SVG diagram of the events kept.
-    private func ladderSVG(connection: Int?) -> String {
-        let (lines, _) = hub.snapshot()
-        let text = lines.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "\n")
-        return SVGLadderWriter.svg(EventsFile.parse(text).events, connection: connection)
+    /// `/events.jsonl`: the events kept when the request came, read from the ring as the client
+    /// takes them (`EventLinesSource`). Its length is known at once: the ring counts its bytes.
+    private func streamEventLines(sendBody: Bool) throws {
+        let (first, last, bytes) = hub.keptRange()
+        sendResponse(200)
+        sendHeader("Content-Type", "application/x-ndjson")
+        sendHeader("Content-Length", String(bytes))
+        sendHeader("Cache-Control", "no-store")
+        sendHeader("Last-Event-ID", String(last))
+        try endHeaders()
+        guard sendBody else { return }
+        _ = try openResponseStream(source: EventLinesSource(hub: hub, from: first, through: last))
+    }
+
+    /// `/ladder.svg`: the diagram of the events so far, planned at once (the ladder is kept up
+    /// to date by the hub) and drawn one connection at a time as the client reads
+    /// (`SVGLadderSource`): a large diagram or a client that does not read holds no worker.
+    /// Its length is not known before it is drawn: chunked for HTTP/1.1, else up to the FIN.
+    private func streamLadder(connection: Int?, sendBody: Bool) throws {
+        sendResponse(200)
+        sendHeader("Content-Type", "image/svg+xml; charset=utf-8")
+        sendHeader("Cache-Control", "no-store")
+        if requestVersion == "HTTP/1.1" { sendHeader("Transfer-Encoding", "chunked") }
+        sendHeader("Connection", "close")
+        try endHeaders()
+        guard sendBody else {
+            closeConnection = true
+            return
+        }
+        _ = try openResponseStream(source: SVGLadderSource(hub.ladderDocument(connection: connection)))
     }
 
     /// The time-sequence graph of one connection (default: the first with data) from the events kept.

@@ -7,6 +7,8 @@ import SocketCore
 /// It is HTTPServerKit's epoll engine running `LiveViewHandler`: 100 browsers hold 100 open
 /// event streams as 100 buffers, not 100 threads. A keep-alive thread writes a comment line to
 /// every stream every 15 s, so an idle stream stays open (and a vanished browser is noticed).
+/// A trimming thread looks every second: when streams ended during the last second and none
+/// in this one (a burst of clients is over), it hands the freed memory back (`trimHeap`).
 public final class LiveViewServer: Sendable {
     public let hub: EventHub
     /// The address listened on, with the real port when 0 was asked for.
@@ -33,6 +35,15 @@ public final class LiveViewServer: Sendable {
             while true {
                 Syscall.sleep(seconds: Double(Self.keepAliveSeconds))
                 hub.keepAlive()
+            }
+        }
+        try Threads.detach(stackSize: 64 * 1024) {
+            var ended = (before: 0, last: 0)
+            while true {
+                Syscall.sleep(seconds: 1)
+                let now = engine.endedStreams
+                if now == ended.last && ended.last != ended.before { Syscall.trimHeap() }
+                ended = (ended.last, now)
             }
         }
     }

@@ -33,6 +33,12 @@ extension EpollHTTPServer {
         streams.withLock { $0.count }
     }
 
+    /// Response streams ended since the start: a server that sees it stop moving knows a burst
+    /// of streams is over.
+    public var endedStreams: Int {
+        streamsEnded.load(ordering: .relaxed)
+    }
+
     /// The socket of a stream can take bytes: send what is pending, without waiting. One worker
     /// at a time per stream (a push may wake a second one meanwhile): the bytes keep their order.
     func writable(_ fd: Int32) {
@@ -85,6 +91,7 @@ extension EpollHTTPServer {
 
     private func endStream(_ connection: EpollConnection, _ stream: ResponseStream) {
         _ = streams.withLock { $0.removeValue(forKey: connection.descriptor) }
+        streamsEnded.add(1, ordering: .relaxed)
         stream.close {
             try? connection.socket.shutdownWrite()
             try? connection.socket.close()

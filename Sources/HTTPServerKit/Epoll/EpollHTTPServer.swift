@@ -40,6 +40,7 @@ public final class EpollHTTPServer: Sendable {
     let parked = Mutex(ParkedConnections())
     /// Connections whose handler left a `ResponseStream` open, by descriptor.
     let streams = Mutex<[Int32: EpollConnection]>([:])
+    let streamsEnded = Atomic<Int>(0)
     let openConnections = Atomic<Int>(0)
     /// Monotonic ms since which the listener is paused; 0 while it accepts.
     let pausedSince = Atomic<UInt64>(0)
