@@ -168,6 +168,7 @@ public final class EventHub: Sendable {
     /// Pushes to every stream what `bytes(after)` gives for it (nil: nothing), forgetting the
     /// streams that are gone or were dropped as too slow.
     private func broadcast(in delivery: inout Delivery, _ bytes: (_ after: Int) -> [UInt8]?) {
+        noteLaggards(in: &delivery)
         var gone: [ObjectIdentifier] = []
         for (key, subscriber) in delivery.streams {
             guard let bytes = bytes(subscriber.after) else { continue }
@@ -177,28 +178,32 @@ public final class EventHub: Sendable {
         dropLaggards(in: &delivery)
     }
 
-    /// Keeps the bytes waiting in all streams under `totalBufferLimit`: past it, the stream
-    /// behind for the longest (the first found with a full buffer, and at every look since) is
-    /// dropped, then the next, as nginx drains its oldest connections. A browser that reads
-    /// empties its buffer within a look or two; one that does not gets no younger.
-    private func dropLaggards(in delivery: inout Delivery) {
+    /// Looks, before a round's push, at which streams have not taken the last round's bytes:
+    /// a browser that reads empties its buffer between two rounds (or soon after), one that does
+    /// not stays behind since the first look that found it so.
+    private func noteLaggards(in delivery: inout Delivery) {
         delivery.look += 1
+        for (key, subscriber) in delivery.streams {
+            let behind = subscriber.stream.pendingCount > 0
+            delivery.streams[key]?.behindSince = behind ? (subscriber.behindSince ?? delivery.look) : nil
+        }
+    }
+
+    /// Keeps the bytes waiting in all streams under `totalBufferLimit`: past it, the stream
+    /// behind for the longest is dropped, then the next, as nginx drains its oldest connections
+    /// first. A stream that kept up is dropped only after every laggard, the fullest first.
+    private func dropLaggards(in delivery: inout Delivery) {
         var total = 0
-        var behind: [(key: ObjectIdentifier, since: Int, bytes: Int)] = []
+        var waiting: [(key: ObjectIdentifier, since: Int, bytes: Int)] = []
         for (key, subscriber) in delivery.streams {
             let pending = subscriber.stream.pendingCount
-            if pending == 0 {
-                delivery.streams[key]?.behindSince = nil
-                continue
-            }
-            let since = subscriber.behindSince ?? delivery.look
-            delivery.streams[key]?.behindSince = since
-            behind.append((key, since, pending))
+            guard pending > 0 else { continue }
+            waiting.append((key, subscriber.behindSince ?? Int.max, pending))
             total += pending
         }
         guard total > Self.totalBufferLimit else { return }
-        behind.sort { ($0.since, $1.bytes) < ($1.since, $0.bytes) }
-        for laggard in behind where total > Self.totalBufferLimit {
+        waiting.sort { ($0.since, $1.bytes) < ($1.since, $0.bytes) }
+        for laggard in waiting where total > Self.totalBufferLimit {
             delivery.streams.removeValue(forKey: laggard.key)?.stream.abort()
             total -= laggard.bytes
         }
