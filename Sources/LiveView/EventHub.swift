@@ -240,6 +240,7 @@ public final class EventHub: Sendable {
                 stream.push(Self.endMessage)
                 stream.finish()
             } else {
+                noteLaggards(in: &delivery)   // the streams already open, before the newcomer
                 delivery.streams[ObjectIdentifier(stream)] = Subscriber(stream: stream, after: after ?? 0)
                 dropLaggards(in: &delivery)
             }

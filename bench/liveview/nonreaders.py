@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """The projector server against clients that ask for its big responses and never read them.
 
-nonreaders.py WATCH CAPTURE [JSONL SVG HOLD]
+nonreaders.py WATCH CAPTURE [JSONL SVG HOLD EVENTS BACKLOG]
     Starts `WATCH -r CAPTURE --serve 0` and waits for the replay's end. Then JSONL clients ask
-    for /events.jsonl and SVG clients for /ladder.svg (defaults 100 and 200), each with a 4 KiB
-    receive buffer, and read nothing past the first byte. For HOLD seconds (default 10) one
+    for /events.jsonl, SVG clients for /ladder.svg (defaults 100 and 200) and EVENTS clients
+    (default 0) resume /events BACKLOG events before the last (default 2,000: about 460 KB),
+    each with a 4 KiB receive buffer, and read nothing past the first byte. For HOLD seconds (default 10) one
     client asks for the page (GET /) again and again, and the watcher's RSS is sampled every
     100 ms. Then the non-readers close, and the RSS is sampled for 5 s more.
 Prints one line: the slowest GET / (s), the page loads, RSS before/peak/after (MB), threads at
@@ -16,6 +17,8 @@ watch, capture = sys.argv[1], sys.argv[2]
 jsonl = int(sys.argv[3]) if len(sys.argv) > 3 else 100
 svg = int(sys.argv[4]) if len(sys.argv) > 4 else 200
 hold = float(sys.argv[5]) if len(sys.argv) > 5 else 10.0
+events = int(sys.argv[6]) if len(sys.argv) > 6 else 0
+backlog = int(sys.argv[7]) if len(sys.argv) > 7 else 2000
 
 proc = subprocess.Popen([watch, "-r", capture, "--serve", "0"], stdout=subprocess.DEVNULL,
                         stderr=subprocess.PIPE, text=True)
@@ -53,7 +56,8 @@ def get(path, timeout=30):
     return data
 
 get("/ladder.svg", 120)   # each whole once: the memory of a server that has drawn them
-get("/events.jsonl", 120)
+head = get("/events.jsonl", 120).split(b"\r\n\r\n", 1)[0].decode()
+last_id = int([l for l in head.split("\r\n") if l.startswith("Last-Event-ID:")][0].split(":")[1])
 before = rss_mb()
 
 held = []
@@ -90,6 +94,7 @@ def page_loop():
 loader = threading.Thread(target=page_loop); loader.start()
 for _ in range(jsonl): non_reader("/events.jsonl")
 for _ in range(svg): non_reader("/ladder.svg")
+for _ in range(events): non_reader(f"/events?after={max(0, last_id - backlog)}")
 opened = time.time() - start
 page_until[0] = time.time() + hold
 loader.join()
