@@ -81,7 +81,7 @@ public final class LiveViewHandler: RequestHandler {
         if requestVersion == "HTTP/1.1" { sendHeader("Transfer-Encoding", "chunked") }
         sendHeader("Connection", "close")
         try endHeaders()
-        let stream = try openResponseStream(bufferLimit: EventHub.clientBufferLimit)
+        let stream = try openStream(bufferLimit: EventHub.clientBufferLimit)
         let start = hub.subscribe(stream, after: after)
         if testHooks {
             // What the browser test checks: a dropped stream resumes from the browser's own header.
@@ -100,6 +100,18 @@ public final class LiveViewHandler: RequestHandler {
         return nil
     }
 
+    /// The kernel's send buffer of a stream's socket (SO_SNDBUF; the kernel doubles it): fixed,
+    /// because autotuning lets the buffer of a client that reads nothing grow to tcp_wmem's
+    /// maximum (4 MiB here), kernel memory no limit of ours would count. 128 KiB still keeps a
+    /// LAN's link busy (256 KiB per millisecond of round trip).
+    static let streamSendBuffer: Int32 = 128 * 1024
+
+    /// Opens the response stream of a long body, with its socket's send buffer fixed.
+    private func openStream(bufferLimit: Int = .max, source: (any ResponseSource)? = nil) throws -> ResponseStream {
+        try? socket.setBufferSizes(send: Self.streamSendBuffer)
+        return try openResponseStream(bufferLimit: bufferLimit, source: source)
+    }
+
     /// `/events.jsonl`: the events kept when the request came, read from the ring as the client
     /// takes them (`EventLinesSource`). Its length is known at once: the ring counts its bytes.
     private func streamEventLines(sendBody: Bool) throws {
@@ -111,7 +123,7 @@ public final class LiveViewHandler: RequestHandler {
         sendHeader("Last-Event-ID", String(last))
         try endHeaders()
         guard sendBody else { return }
-        _ = try openResponseStream(source: EventLinesSource(hub: hub, from: first, through: last))
+        _ = try openStream(source: EventLinesSource(hub: hub, from: first, through: last))
     }
 
     /// `/ladder.svg`: the diagram of the events so far, planned at once (the ladder is kept up
@@ -129,7 +141,7 @@ public final class LiveViewHandler: RequestHandler {
             closeConnection = true
             return
         }
-        _ = try openResponseStream(source: SVGLadderSource(hub.ladderDocument(connection: connection)))
+        _ = try openStream(source: SVGLadderSource(hub.ladderDocument(connection: connection)))
     }
 
     /// The time-sequence graph of one connection (default: the first with data) from the events kept.

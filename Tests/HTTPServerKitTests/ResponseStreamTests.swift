@@ -102,3 +102,91 @@ final class StreamingHandler: RequestHandler {
         #expect(stream.pendingCount == 0, "the buffer was freed")
     }
 }
+
+/// A body of `pieces` pieces of 8 KiB (piece n filled with the letter n % 26), counting how
+/// many the server has asked for.
+final class CountingSource: ResponseSource {
+    let pieces: Int
+    let asked = Atomic<Int>(0)
+    init(pieces: Int) { self.pieces = pieces }
+
+    func nextPiece() -> [UInt8]? {
+        let n = asked.add(1, ordering: .relaxed).oldValue
+        return n < pieces ? Self.piece(n) : nil
+    }
+
+    static func piece(_ n: Int) -> [UInt8] { [UInt8](repeating: 0x61 + UInt8(n % 26), count: 8192) }
+}
+
+/// The sources handlers made, for the test to look at.
+final class SourceBox: Sendable {
+    let sources = Mutex<[CountingSource]>([])
+    var first: CountingSource? { sources.withLock { $0.first } }
+}
+
+/// `/source?N` answers with a CountingSource of N pieces (chunked for HTTP/1.1); anything else, 404.
+final class SourceHandler: RequestHandler {
+    var box: SourceBox?
+    override func doGET() throws {
+        guard path.hasPrefix("/source?"), let count = Int(path.dropFirst(8)) else { return try sendError(404) }
+        protocolVersion = "HTTP/1.1"
+        sendResponse(200)
+        if requestVersion == "HTTP/1.1" { sendHeader("Transfer-Encoding", "chunked") }
+        try endHeaders()
+        let source = CountingSource(pieces: count)
+        box?.sources.withLock { $0.append(source) }
+        _ = try openResponseStream(source: source)
+    }
+}
+
+/// A body made as the client reads it (`ResponseSource`): whole and in order for a reader, and
+/// asked for no further than the socket takes for a client that reads nothing.
+@Suite("ResponseSource") struct ResponseSourceTests {
+    func startServer(_ mode: String, _ box: SourceBox) throws -> Int {
+        let server = try HTTPServer(host: "127.0.0.1", port: 0, timeout: 20) { socket, client in
+            let handler = SourceHandler(socket: socket, clientAddress: client)
+            handler.box = box
+            return handler
+        }
+        let serve: @Sendable () -> Void = mode == "threads"
+            ? ThreadingHTTPServer(server, maxConnections: 64).serveForever
+            : try EpollHTTPServer(server, maxConnections: 64).serveForever
+        try Threads.detach { serve() }
+        return server.serverAddress.port
+    }
+
+    @Test(arguments: ["threads", "epoll"]) func aReaderGetsTheWholeBodyInOrder(mode: String) throws {
+        let port = try startServer(mode, SourceBox())
+        for version in ["HTTP/1.0", "HTTP/1.1"] {
+            let client = try WireClient(port: port)
+            try client.send("GET /source?300 \(version)\r\nHost: x\r\n\r\n")
+            let text = try client.readToEnd()
+            let body = Array(text[(text.firstRange(of: Array("\r\n\r\n".utf8))!.upperBound)...])
+            var expected: [UInt8] = []
+            for n in 0 ..< 300 {
+                let piece = CountingSource.piece(n)
+                expected += version == "HTTP/1.1" ? Array("2000\r\n".utf8) + piece + Array("\r\n".utf8) : piece
+            }
+            if version == "HTTP/1.1" { expected += Array("0\r\n\r\n".utf8) }
+            #expect(body == expected, "\(mode) \(version): \(body.count) bytes, wanted \(expected.count)")
+        }
+    }
+
+    @Test("epoll: a client that reads nothing is made no more of the body than its socket takes, and holds no worker")
+    func aNonReaderStopsTheSource() throws {
+        let box = SourceBox()
+        let port = try startServer("epoll", box)
+        let client = try WireClient(port: port)
+        try client.socket.setBufferSizes(receive: 4096)
+        try client.send("GET /source?100000 HTTP/1.0\r\n\r\n")   // 800 MB, were it all made
+        try waitUntil("the server began the body", timeout: 30) { (box.first?.asked.load(ordering: .relaxed) ?? 0) > 1 }
+        // Other clients are served meanwhile, each to its end.
+        for _ in 0 ..< 10 {
+            let other = try WireClient(port: port)
+            try other.send("GET /source?3 HTTP/1.0\r\n\r\n")
+            #expect(try other.readToEnd().count > 3 * 8192)
+        }
+        let asked = box.first!.asked.load(ordering: .relaxed)
+        #expect(asked < 2_000, "\(asked) pieces made (16 MB) for a client that reads nothing")
+    }
+}
