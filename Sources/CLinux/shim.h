@@ -151,5 +151,6 @@ static inline pid_t sockettutor_fork_traced(char *const argv[], const struct soc
     sockettutor_child_say(strerror(error), "\n", NULL);
     _exit(error == ENOENT ? 127 : 126);
 }
+
 // malloc_trim(3): glibc's malloc.h is not in Swift's Glibc module.
 #include <malloc.h>
