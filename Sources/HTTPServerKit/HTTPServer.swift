@@ -1,5 +1,4 @@
 @preconcurrency import Glibc
-import CLinux
 import Dispatch
 import SocketCore
 
