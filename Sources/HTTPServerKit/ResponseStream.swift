@@ -26,6 +26,8 @@ import Synchronization
 public final class ResponseStream: Sendable {
     private struct State {
         var pending: [UInt8] = []
+        /// Bytes the writer has taken for the socket so far.
+        var taken = 0
         var finished = false
         var closed = false
         var aborted = false
@@ -99,6 +101,10 @@ public final class ResponseStream: Sendable {
     /// Bytes pushed and not yet taken by the socket.
     public var pendingCount: Int { state.withLock { $0.pending.count } }
 
+    /// Bytes taken for the socket since the stream opened: a producer that sees it stand still
+    /// while bytes are pending knows the client has stopped reading.
+    public var takenCount: Int { state.withLock { $0.taken } }
+
     /// `<hex length>\r\n<bytes>\r\n`: one chunk (RFC 9112 §7.1).
     static func chunk(_ bytes: [UInt8]) -> [UInt8] {
         var out = Array(String(bytes.count, radix: 16).utf8)
@@ -133,6 +139,7 @@ public final class ResponseStream: Sendable {
         let taken: (bytes: [UInt8], finished: Bool) = state.withLock { state in
             // Handed over, not copied: a slow client's megabyte is not held twice.
             defer { state.pending = [] }
+            state.taken += state.pending.count
             return (state.pending, state.finished)
         }
         guard let source, taken.bytes.isEmpty, !taken.finished else { return taken }
@@ -154,6 +161,7 @@ public final class ResponseStream: Sendable {
     func putBack(_ bytes: ArraySlice<UInt8>) {
         state.withLock { state in
             guard !state.aborted else { return }
+            state.taken -= bytes.count
             state.pending.insert(contentsOf: bytes, at: 0)
         }
     }

@@ -15,17 +15,18 @@ import Synchronization
 /// copies bytes into the stream's buffer; the epoll engine writes them when the socket can take
 /// them), so a burst costs one round, not one per event and browser. A browser that stops
 /// reading is dropped once its buffer passes `clientBufferLimit`, without slowing anyone else;
-/// it reconnects with `Last-Event-ID`, or reloads. All streams together may hold
-/// `totalBufferLimit`: past it, the stream that has been behind the longest is dropped first.
+/// it reconnects with `Last-Event-ID`, or reloads. The streams that have stopped reading may
+/// hold `totalBufferLimit` together: past it, the one behind for the longest is dropped first.
 ///
-/// The delivery thread also keeps the ladder (`LiveLadder`) up to date, so a request for the
-/// diagram finds it built, whatever the number of events.
+/// Once the diagram has been asked for, the delivery thread keeps the ladder (`LiveLadder`) up
+/// to date as events arrive, so the next request finds it built, whatever the number of events.
+/// A class that never asks for it pays neither the parsing nor the memory.
 public final class EventHub: Sendable {
     /// Events kept for browsers that connect late or reconnect.
     public static let defaultCapacity = 1_000_000
     /// Bytes a browser may fall behind before it is dropped.
     public static let clientBufferLimit = 1 << 20
-    /// Bytes all browsers together may fall behind before the oldest laggard is dropped.
+    /// Bytes all browsers that have stopped reading may hold together before the oldest is dropped.
     public static let totalBufferLimit = 32 << 20
 
     /// What the capture thread touches: the events, and whether a delivery round is due.
@@ -50,14 +51,18 @@ public final class EventHub: Sendable {
     private struct Subscriber {
         let stream: ResponseStream
         let after: Int
-        /// The look since which its buffer has never been found empty; nil while it keeps up.
+        /// The look since which the client has taken nothing while bytes waited; nil while it reads.
         var behindSince: Int? = nil
+        /// The stream's `takenCount` at the last look.
+        var takenAtLastLook = 0
     }
 
     private let store: Mutex<Store>
     private let delivery = Mutex(Delivery())
     /// Lock order: `ladder`, then `store`.
     private let ladder = Mutex(LiveLadder())
+    /// Whether the diagram has been asked for: from then on, delivery keeps the ladder.
+    private let ladderWanted = Atomic<Bool>(false)
     private let wake = DispatchSemaphore(value: 0)
     private let ownThread: Bool
     private let threadStarted = Atomic<Bool>(false)
@@ -77,7 +82,7 @@ public final class EventHub: Sendable {
                     while true {
                         wake.wait()
                         deliver()
-                        updateLadder()
+                        if ladderWanted.load(ordering: .relaxed) { updateLadder() }
                     }
                 }
             } catch {
@@ -178,32 +183,35 @@ public final class EventHub: Sendable {
         dropLaggards(in: &delivery)
     }
 
-    /// Looks, before a round's push, at which streams have not taken the last round's bytes:
-    /// a browser that reads empties its buffer between two rounds (or soon after), one that does
-    /// not stays behind since the first look that found it so.
+    /// Looks at which streams have stopped reading: bytes wait in the buffer and the socket
+    /// has taken none of them since the last look. A browser that reads takes some between two
+    /// looks, however large the burst; one that does not is behind since the first look that
+    /// found it so.
     private func noteLaggards(in delivery: inout Delivery) {
         delivery.look += 1
         for (key, subscriber) in delivery.streams {
-            let behind = subscriber.stream.pendingCount > 0
-            delivery.streams[key]?.behindSince = behind ? (subscriber.behindSince ?? delivery.look) : nil
+            let taken = subscriber.stream.takenCount
+            let stalled = taken == subscriber.takenAtLastLook && subscriber.stream.pendingCount > 0
+            delivery.streams[key]?.behindSince = stalled ? (subscriber.behindSince ?? delivery.look) : nil
+            delivery.streams[key]?.takenAtLastLook = taken
         }
     }
 
-    /// Keeps the bytes waiting in all streams under `totalBufferLimit`: past it, the stream
-    /// behind for the longest is dropped, then the next, as nginx drains its oldest connections
-    /// first. A stream that kept up is dropped only after every laggard, the fullest first.
+    /// Keeps the bytes waiting in streams that have stopped reading under `totalBufferLimit`:
+    /// past it, the stream behind for the longest is dropped, then the next, as nginx drains
+    /// its oldest connections first. A stream that reads is bounded by its own buffer alone.
     private func dropLaggards(in delivery: inout Delivery) {
         var total = 0
-        var waiting: [(key: ObjectIdentifier, since: Int, bytes: Int)] = []
+        var laggards: [(key: ObjectIdentifier, since: Int, bytes: Int)] = []
         for (key, subscriber) in delivery.streams {
+            guard let since = subscriber.behindSince else { continue }
             let pending = subscriber.stream.pendingCount
-            guard pending > 0 else { continue }
-            waiting.append((key, subscriber.behindSince ?? Int.max, pending))
+            laggards.append((key, since, pending))
             total += pending
         }
         guard total > Self.totalBufferLimit else { return }
-        waiting.sort { ($0.since, $1.bytes) < ($1.since, $0.bytes) }
-        for laggard in waiting where total > Self.totalBufferLimit {
+        laggards.sort { ($0.since, $1.bytes) < ($1.since, $0.bytes) }
+        for laggard in laggards where total > Self.totalBufferLimit {
             delivery.streams.removeValue(forKey: laggard.key)?.stream.abort()
             total -= laggard.bytes
         }
@@ -267,8 +275,8 @@ public final class EventHub: Sendable {
 
     // MARK: - The ladder
 
-    /// Brings the ladder up to the newest event (the delivery thread does it after each round;
-    /// a request for the diagram does it too, for the events since).
+    /// Brings the ladder up to the newest event (the delivery thread does it after each round
+    /// once the diagram has been asked for; a request for it does it too, for the events since).
     func updateLadder() {
         ladder.withLock { updateLadder(&$0) }
     }
@@ -292,7 +300,8 @@ public final class EventHub: Sendable {
 
     /// The plan of the SVG diagram of every event so far: every connection, or only `connection`.
     func ladderDocument(connection: Int?) -> SVGLadderDocument {
-        ladder.withLock { ladder in
+        ladderWanted.store(true, ordering: .relaxed)
+        return ladder.withLock { ladder in
             updateLadder(&ladder)
             return ladder.document(connection: connection)
         }

@@ -81,7 +81,7 @@ public final class LiveViewHandler: RequestHandler {
         if requestVersion == "HTTP/1.1" { sendHeader("Transfer-Encoding", "chunked") }
         sendHeader("Connection", "close")
         try endHeaders()
-        let stream = try openStream(bufferLimit: EventHub.clientBufferLimit)
+        let stream = try openResponseStream(bufferLimit: EventHub.clientBufferLimit)
         let start = hub.subscribe(stream, after: after)
         if testHooks {
             // What the browser test checks: a dropped stream resumes from the browser's own header.
@@ -100,16 +100,17 @@ public final class LiveViewHandler: RequestHandler {
         return nil
     }
 
-    /// The kernel's send buffer of a stream's socket (SO_SNDBUF; the kernel doubles it): fixed,
-    /// because autotuning lets the buffer of a client that reads nothing grow to tcp_wmem's
-    /// maximum (4 MiB here), kernel memory no limit of ours would count. 128 KiB still keeps a
-    /// LAN's link busy (256 KiB per millisecond of round trip).
-    static let streamSendBuffer: Int32 = 128 * 1024
+    /// The kernel's send buffer of a body made as the client reads it (SO_SNDBUF; the kernel
+    /// doubles it): fixed, because autotuning lets the buffer of a client that reads nothing grow
+    /// to tcp_wmem's maximum (4 MiB here), kernel memory no limit of ours would count. 128 KiB
+    /// still keeps a LAN's link busy (256 KiB per millisecond of round trip). Event streams keep
+    /// autotuning: the kernel's buffer is what absorbs a burst before the hub's 1 MiB limit.
+    static let sourceSendBuffer: Int32 = 128 * 1024
 
-    /// Opens the response stream of a long body, with its socket's send buffer fixed.
-    private func openStream(bufferLimit: Int = .max, source: (any ResponseSource)? = nil) throws -> ResponseStream {
-        try? socket.setBufferSizes(send: Self.streamSendBuffer)
-        return try openResponseStream(bufferLimit: bufferLimit, source: source)
+    /// Opens the response stream of a body `source` makes, with its socket's send buffer fixed.
+    private func openStream(source: any ResponseSource) throws -> ResponseStream {
+        try? socket.setBufferSizes(send: Self.sourceSendBuffer)
+        return try openResponseStream(source: source)
     }
 
     /// `/events.jsonl`: the events kept when the request came, read from the ring as the client
