@@ -42,8 +42,8 @@ public final class EventHub: Sendable {
         /// The id of the last event pushed to every stream.
         var sentThrough = 0
         var ended = false
-        /// Counts the looks at the streams' buffers: the clock of `Subscriber.behindSince`.
-        var look = 0
+        /// Counts the streams subscribed: the order in which they came.
+        var serial = 0
     }
 
     /// An open stream, and the id it asked to start after (it may be ahead of delivery, for a
@@ -51,10 +51,14 @@ public final class EventHub: Sendable {
     private struct Subscriber {
         let stream: ResponseStream
         let after: Int
-        /// The look since which the client has taken nothing while bytes waited; nil while it reads.
-        var behindSince: Int? = nil
+        /// The order it came in (the older first among laggards behind since the same instant).
+        let serial: Int
         /// The stream's `takenCount` at the last look.
         var takenAtLastLook = 0
+        /// When the client was last seen reading (its socket took bytes, or none were waiting).
+        var lastProgress: UInt64
+        /// Whether it has taken nothing for `stallNanoseconds` while bytes waited.
+        var stalled = false
     }
 
     private let store: Mutex<Store>
@@ -69,10 +73,15 @@ public final class EventHub: Sendable {
 
     /// `deliveryThread: false` leaves delivery to explicit `deliver()` calls (tests). The thread
     /// starts with the first event, so a program can block its signals before.
-    public init(capacity: Int = EventHub.defaultCapacity, deliveryThread: Bool = true) {
+    /// `stallSeconds`: how long a stream may take nothing while bytes wait before it counts as
+    /// a laggard (one that stopped reading, not one a busy moment delayed).
+    public init(capacity: Int = EventHub.defaultCapacity, deliveryThread: Bool = true, stallSeconds: Double = 1) {
         store = Mutex(Store(ring: EventRing(capacity: capacity)))
         ownThread = deliveryThread
+        stallNanoseconds = UInt64(max(0, stallSeconds) * 1e9)
     }
+
+    private let stallNanoseconds: UInt64
 
     private func wakeDelivery() {
         guard ownThread else { return }
@@ -184,16 +193,18 @@ public final class EventHub: Sendable {
     }
 
     /// Looks at which streams have stopped reading: bytes wait in the buffer and the socket
-    /// has taken none of them since the last look. A browser that reads takes some between two
-    /// looks, however large the burst; one that does not is behind since the first look that
-    /// found it so.
+    /// has taken none of them for `stallNanoseconds`. A browser that reads takes some within a
+    /// moment, however large the burst; one that does not is behind since it last did.
     private func noteLaggards(in delivery: inout Delivery) {
-        delivery.look += 1
+        let now = Clock.monotonicNanoseconds()
         for (key, subscriber) in delivery.streams {
             let taken = subscriber.stream.takenCount
-            let stalled = taken == subscriber.takenAtLastLook && subscriber.stream.pendingCount > 0
-            delivery.streams[key]?.behindSince = stalled ? (subscriber.behindSince ?? delivery.look) : nil
-            delivery.streams[key]?.takenAtLastLook = taken
+            let waiting = subscriber.stream.pendingCount > 0
+            var updated = subscriber
+            if taken != subscriber.takenAtLastLook || !waiting { updated.lastProgress = now }
+            updated.takenAtLastLook = taken
+            updated.stalled = waiting && now - updated.lastProgress >= stallNanoseconds
+            delivery.streams[key] = updated
         }
     }
 
@@ -202,18 +213,17 @@ public final class EventHub: Sendable {
     /// its oldest connections first. A stream that reads is bounded by its own buffer alone.
     private func dropLaggards(in delivery: inout Delivery) {
         var total = 0
-        var laggards: [(key: ObjectIdentifier, since: Int, bytes: Int)] = []
-        for (key, subscriber) in delivery.streams {
-            guard let since = subscriber.behindSince else { continue }
-            let pending = subscriber.stream.pendingCount
-            laggards.append((key, since, pending))
-            total += pending
+        var laggards: [(key: ObjectIdentifier, since: UInt64, serial: Int)] = []
+        for (key, subscriber) in delivery.streams where subscriber.stalled {
+            laggards.append((key, subscriber.lastProgress, subscriber.serial))
+            total += subscriber.stream.pendingCount
         }
         guard total > Self.totalBufferLimit else { return }
-        laggards.sort { ($0.since, $1.bytes) < ($1.since, $0.bytes) }
+        laggards.sort { ($0.since, $0.serial) < ($1.since, $1.serial) }
         for laggard in laggards where total > Self.totalBufferLimit {
-            delivery.streams.removeValue(forKey: laggard.key)?.stream.abort()
-            total -= laggard.bytes
+            guard let dropped = delivery.streams.removeValue(forKey: laggard.key)?.stream else { continue }
+            total -= dropped.pendingCount
+            dropped.abort()
         }
     }
 
@@ -249,7 +259,9 @@ public final class EventHub: Sendable {
                 stream.finish()
             } else {
                 noteLaggards(in: &delivery)   // the streams already open, before the newcomer
-                delivery.streams[ObjectIdentifier(stream)] = Subscriber(stream: stream, after: after ?? 0)
+                delivery.serial += 1
+                delivery.streams[ObjectIdentifier(stream)] = Subscriber(stream: stream, after: after ?? 0, serial: delivery.serial,
+                                                                        lastProgress: Clock.monotonicNanoseconds())
                 dropLaggards(in: &delivery)
             }
             return .streaming(backlog: backlog.count)

@@ -58,7 +58,9 @@ struct ServedViewTests {
 
     @Test("all event streams together stay under the total bound: the oldest laggard goes first, a reader never")
     func boundedBufferingDropsTheOldestLaggard() {
-        let hub = EventHub(capacity: 1_000, deliveryThread: false)
+        // stallSeconds 0: a stream counts as a laggard at the first look that finds it took
+        // nothing while bytes waited (the server waits a second; a test needs no clock).
+        let hub = EventHub(capacity: 1_000, deliveryThread: false, stallSeconds: 0)
         let reader = ResponseStream(bufferLimit: EventHub.clientBufferLimit)
         _ = hub.subscribe(reader, after: nil)
         let oldest = ResponseStream(bufferLimit: EventHub.clientBufferLimit)
