@@ -7,9 +7,9 @@ import TestSupport
 /// `handshake-watch -r --serve` holding a 3,000-connection capture, against clients that ask
 /// for the big responses and never read them, and against thousands of connections that send
 /// one byte: the page still answers, and the memory the non-readers cost goes back when they
-/// leave. No capture here, but "Live" in the name: scripts/test runs it alone, so the memory it
+/// leave. No capture here, but marked `.live`: scripts/test runs it alone, so the memory it
 /// measures is its own.
-@Suite("LiveViewNonReaders", .serialized)
+@Suite("LiveViewNonReaders", .live, .serialized)
 struct LiveViewNonReaderTests {
     /// A capture of `count` complete connections (SYN, SYN-ACK, ACK, FIN, FIN, ACK), one after
     /// the other, on Ethernet/IPv4, as tcpdump -w writes it (microsecond pcap).
