@@ -62,8 +62,4 @@ public enum Direction: Sendable {
     case toClient
 }
 
-/// One of the two ends of a connection.
-public enum Side: String, Sendable {
-    case client
-    case server
-}
+

@@ -1,3 +1,4 @@
+import SocketCore
 /// Sequence-number comparison modulo 2^32 (RFC 9293 §3.4): `a` is at or after `b`.
 @inline(__always)
 func sequenceAtOrAfter(_ a: UInt32, _ b: UInt32) -> Bool {
@@ -44,7 +45,7 @@ struct TrackedConnection {
     var serverFinEnd: UInt32?
     var clientFinAcked = false
     var serverFinAcked = false
-    var firstFin: Side?
+    var firstFin: ConnectionSide?
     var simultaneousClose = false
     var resetMeaning: ResetMeaning?
     /// Zeek's view of the connection: its history letters and each end's last state.
@@ -265,7 +266,7 @@ struct TrackedConnection {
         let fromClient = packet.source == client
         let finEnd = tcp.sequence &+ UInt32(truncatingIfNeeded: tcp.payloadLength) &+ 1
         let ownFinSeen = (fromClient ? clientFinEnd : serverFinEnd) != nil
-        let side: Side = fromClient ? .client : .server
+        let side: ConnectionSide = fromClient ? .client : .server
         if fromClient { clientFinEnd = finEnd } else { serverFinEnd = finEnd }
         established = true
         if ownFinSeen {

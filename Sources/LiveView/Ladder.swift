@@ -1,3 +1,4 @@
+import SocketCore
 /// The ladders of a list of events: one per connection, in the order they began, and the system
 /// calls to draw beside them. `LadderBuilder` makes it one event at a time.
 ///
@@ -15,7 +16,7 @@ struct Ladder: Sendable {
     /// Every system call, with the index of its event.
     var calls: [(index: Int, call: LadderEvent.SystemCall)] = []
     /// Which end each traced process is: connect() makes a client; listen() and accept() a server.
-    var roles: [Int: LadderConnection.Side] = [:]
+    var roles: [Int: ConnectionSide] = [:]
     /// Every connection's client port: a call that names one belongs to that connection.
     var clientPorts: Set<Int> = []
 
@@ -30,7 +31,7 @@ struct Ladder: Sendable {
     }
 
     /// A process's end: learnt from its calls, else guessed from its label.
-    func role(of call: LadderEvent.SystemCall) -> LadderConnection.Side? {
+    func role(of call: LadderEvent.SystemCall) -> ConnectionSide? {
         if let role = roles[call.pid] { return role }
         if call.label.lowercased().contains("client") { return .client }
         if call.label.lowercased().contains("server") { return .server }

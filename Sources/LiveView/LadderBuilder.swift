@@ -1,3 +1,4 @@
+import SocketCore
 /// Builds a `Ladder` one event at a time, as the live view receives them, with the indexes that
 /// make each event cost the same at the 3,000th connection as at the first: connections by
 /// number, and by their two ends (for kernel events and link drops, which name addresses).

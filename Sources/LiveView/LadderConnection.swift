@@ -1,11 +1,7 @@
+import SocketCore
 /// One connection as its ladder shows it: its two ends, its arrows with relative numbers and
 /// captions, and the kernel's state changes at each end, in the order the events came.
 struct LadderConnection {
-    enum Side {
-        case client
-        case server
-    }
-
     /// One arrow: a segment, which way it goes, its numbers relative to each side's ISN.
     struct Arrow {
         var segment: LadderEvent.Segment
@@ -39,7 +35,7 @@ struct LadderConnection {
 
     enum Item {
         case arrow(Arrow)
-        case state(LadderEvent.StateChange, Side)
+        case state(LadderEvent.StateChange, ConnectionSide)
         case lost(LostArrow)
     }
 

@@ -1,3 +1,4 @@
+import SocketCore
 /// Where everything of one connection's ladder goes, in the units of the SVG (1000 wide).
 ///
 /// Time runs down but not to scale: each moment (a packet, a system call starting or ending, a
@@ -15,7 +16,7 @@ struct LadderLayout {
         enum Kind {
             case arrow(LadderConnection.Arrow)
             case lost(LadderConnection.LostArrow)
-            case state(LadderEvent.StateChange, LadderConnection.Side)
+            case state(LadderEvent.StateChange, ConnectionSide)
             case callStart(Int)   // index into `calls`
             case callEnd(Int)
         }
@@ -28,7 +29,7 @@ struct LadderLayout {
 
     struct Call {
         var call: LadderEvent.SystemCall
-        var side: LadderConnection.Side
+        var side: ConnectionSide
         var column = 0
         var top = 0
         var bottom = 0
@@ -77,7 +78,7 @@ struct LadderLayout {
     /// A call's bar runs from the middle of its start row to the middle of its end row; calls of
     /// one end that overlap (a blocked recv() while another thread sends) take columns further out.
     private mutating func placeCalls() {
-        var busyUntil: [LadderConnection.Side: [Double]] = [:]
+        var busyUntil: [ConnectionSide: [Double]] = [:]
         for moment in moments {
             switch moment.kind {
             case .callStart(let number):
@@ -99,7 +100,7 @@ struct LadderLayout {
     }
 
     /// The last state written at each end: shown under the end's name.
-    func finalState(_ side: LadderConnection.Side) -> String? {
+    func finalState(_ side: ConnectionSide) -> String? {
         var last: String?
         for moment in moments {
             if case .state(let change, let at) = moment.kind, at == side { last = change.to }

@@ -1,3 +1,4 @@
+import SocketCore
 import Timeline
 
 /// The ladder diagram as one standalone SVG file, for slides and handouts: every connection of
@@ -93,7 +94,7 @@ public enum SVGLadderWriter {
 
     static func lanes(_ connection: LadderConnection, _ layout: LadderLayout) -> String {
         var out = ""
-        for (side, name, x, end) in [(LadderConnection.Side.client, "client", LadderLayout.clientX, connection.client),
+        for (side, name, x, end) in [(ConnectionSide.client, "client", LadderLayout.clientX, connection.client),
                                      (.server, "server", LadderLayout.serverX, connection.server)] {
             out += text(name, x: x, y: 30, attributes: "font-size=\"26\" font-weight=\"bold\" text-anchor=\"middle\" fill=\"#15171a\"")
             out += text(end.description, x: x, y: 56, attributes: "font-size=\"19\" text-anchor=\"middle\" fill=\"#5b6168\"")
@@ -165,7 +166,7 @@ public enum SVGLadderWriter {
     }
 
     /// A state change, as a pill beside its end.
-    static func state(_ name: String, side: LadderConnection.Side, y: Int) -> String {
+    static func state(_ name: String, side: ConnectionSide, y: Int) -> String {
         let width = name.count * 11 + 16
         let x = side == .client ? LadderLayout.clientX - 54 - width : LadderLayout.serverX + 54
         return "<g>\n<rect x=\"\(x)\" y=\"\(y + 4)\" width=\"\(width)\" height=\"26\" rx=\"13\" fill=\"#e8eef7\" stroke=\"#1f2937\"/>\n"
