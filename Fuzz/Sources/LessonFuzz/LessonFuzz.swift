@@ -24,18 +24,20 @@ func check(_ input: UnsafeBufferPointer<UInt8>) {
         invariant(step.number == index + 1, "step \(index + 1) numbered \(step.number)")
         for command in step.commands {
             invariant(!command.label.isEmpty, "a command without a label")
-            invariant(command.timeout > 0, "a command with timeout \(command.timeout)")
+            invariant(command.timeout > 0 && command.timeout <= 3600, "a command with timeout \(command.timeout)")
         }
         for block in step.blocks {
             guard case .expect(let expectation) = block else { continue }
             for line in expectation.lines {
-                do { _ = try line.pattern(values: [:]) } catch let error as LessonError {
+                // The parser checked the placeholders: only a named value ({port:NAME}) can be
+                // unknown here, and matching a line of any length must end.
+                do { _ = try line.matcher(values: [:]).matches(line.text) } catch let error as LessonError {
                     guard case .unknownValue = error else {
                         invariant(false, "an expected line failed with \(error)")
                         return
                     }
                 } catch {
-                    invariant(false, "an expected line is not a valid pattern: \(line.text) (\(error))")
+                    invariant(false, "an expected line failed to compile: \(line.text) (\(error))")
                 }
             }
         }
