@@ -54,7 +54,7 @@ final class SVGRenderer: Renderer {
         output.flush()
     }
 
-    private static func endpoint(_ endpoint: Endpoint) -> LadderEndpoint {
-        LadderEndpoint(address: endpoint.address.description, port: Int(endpoint.port))
+    private static func endpoint(_ endpoint: Endpoint) -> SocketAddress {
+        SocketAddress(ip: endpoint.address.description, port: Int(endpoint.port)) ?? SocketAddress(ip: "0.0.0.0", port: 0)!
     }
 }

@@ -21,11 +21,11 @@ struct LadderBuilder {
 
     /// Two ends of a connection, in either order.
     struct Ends: Hashable {
-        let low: LadderEndpoint
-        let high: LadderEndpoint
+        let low: SocketAddress
+        let high: SocketAddress
 
-        init(_ one: LadderEndpoint, _ other: LadderEndpoint) {
-            let swap = (one.address, one.port) > (other.address, other.port)
+        init(_ one: SocketAddress, _ other: SocketAddress) {
+            let swap = (one.ip, one.port) > (other.ip, other.port)
             low = swap ? other : one
             high = swap ? one : other
         }
@@ -111,6 +111,6 @@ struct LadderBuilder {
 
     /// What a slot holds for the instant its connection is being changed.
     private static let vacant = Ladder.Entry(LadderConnection(first: LadderEvent.Segment(
-        time: 0, source: LadderEndpoint(address: "", port: 0), destination: LadderEndpoint(address: "", port: 0),
+        time: 0, source: SocketAddress(ip: "0.0.0.0", port: 0)!, destination: SocketAddress(ip: "0.0.0.0", port: 0)!,
         flags: [], sequence: 0, acknowledgement: 0, length: 0, connection: 0, step: "")))
 }

@@ -40,8 +40,8 @@ struct LadderConnection {
     }
 
     let number: Int
-    var client: LadderEndpoint
-    var server: LadderEndpoint
+    var client: SocketAddress
+    var server: SocketAddress
     var firstTime: Double
     var lastTime: Double
     /// Arrows and states, each with the index of its event in the list drawn.
@@ -139,7 +139,7 @@ struct LadderConnection {
     }
 
     /// Whether a kernel event about `local` and `remote` is about this connection.
-    func concerns(local: LadderEndpoint, remote: LadderEndpoint) -> Bool {
+    func concerns(local: SocketAddress, remote: SocketAddress) -> Bool {
         (local == client && remote == server) || (local == server && remote == client)
     }
 }

@@ -1,3 +1,4 @@
+import SocketCore
 import Timeline
 
 extension LadderEvent {
@@ -51,8 +52,8 @@ extension LadderEvent {
         return segment
     }
 
-    private static func endpoint(_ event: TimelineEvent, _ address: String, _ port: String) -> LadderEndpoint? {
+    private static func endpoint(_ event: TimelineEvent, _ address: String, _ port: String) -> SocketAddress? {
         guard let text = event.string(address), let number = event.int(port) else { return nil }
-        return LadderEndpoint(address: text, port: number)
+        return SocketAddress(ip: text, port: number)
     }
 }

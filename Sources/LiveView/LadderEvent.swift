@@ -1,3 +1,4 @@
+import SocketCore
 /// One timeline event, reduced to what the ladder draws. Each case is one `type` of the shared
 /// event schema (EVENTS.md); types the ladder does not draw have no case.
 public enum LadderEvent: Sendable, Equatable {
@@ -15,15 +16,15 @@ public enum LadderEvent: Sendable, Equatable {
     /// A `link-drop` event: the packet's addresses, TCP flags and raw sequence number, and why.
     public struct LostPacket: Sendable, Equatable {
         public var time: Double
-        public var source: LadderEndpoint
-        public var destination: LadderEndpoint
+        public var source: SocketAddress
+        public var destination: SocketAddress
         public var flags: [String]
         public var sequence: UInt32?
         public var length: Int
         /// `rule`, `loss` or `queue`.
         public var reason: String
 
-        public init(time: Double, source: LadderEndpoint, destination: LadderEndpoint, flags: [String],
+        public init(time: Double, source: SocketAddress, destination: SocketAddress, flags: [String],
                     sequence: UInt32?, length: Int, reason: String) {
             self.time = time
             self.source = source
@@ -38,8 +39,8 @@ public enum LadderEvent: Sendable, Equatable {
     /// A `packet` event: addresses, flags and the raw (absolute) sequence numbers of the wire.
     public struct Segment: Sendable, Equatable {
         public var time: Double
-        public var source: LadderEndpoint
-        public var destination: LadderEndpoint
+        public var source: SocketAddress
+        public var destination: SocketAddress
         /// `["SYN","ACK"]`, in the order of the TCP header's bits, as the JSON lists them.
         public var flags: [String]
         public var sequence: UInt32
@@ -54,7 +55,7 @@ public enum LadderEvent: Sendable, Equatable {
         public var duplicateAck: Int?
         public var sinceOriginalMilliseconds: Double?
 
-        public init(time: Double, source: LadderEndpoint, destination: LadderEndpoint, flags: [String],
+        public init(time: Double, source: SocketAddress, destination: SocketAddress, flags: [String],
                     sequence: UInt32, acknowledgement: UInt32, length: Int, connection: Int, step: String) {
             self.time = time
             self.source = source
@@ -92,13 +93,13 @@ public enum LadderEvent: Sendable, Equatable {
     /// A `state` event: the socket at `local` (talking to `remote`) went from `from` to `to`.
     public struct StateChange: Sendable, Equatable {
         public var time: Double
-        public var local: LadderEndpoint
-        public var remote: LadderEndpoint
+        public var local: SocketAddress
+        public var remote: SocketAddress
         public var from: String
         public var to: String
         public var connection: Int?
 
-        public init(time: Double, local: LadderEndpoint, remote: LadderEndpoint, from: String, to: String,
+        public init(time: Double, local: SocketAddress, remote: SocketAddress, from: String, to: String,
                     connection: Int?) {
             self.time = time
             self.local = local

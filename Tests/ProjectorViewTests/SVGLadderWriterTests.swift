@@ -1,3 +1,4 @@
+import SocketCore
 import Foundation
 import LiveView
 import Testing
@@ -73,8 +74,8 @@ struct SVGLadderWriterTests {
 
     @Test("text from a trace line is escaped: markup, quotes and control characters")
     func escaping() throws {
-        let client = LadderEndpoint(address: "127.0.0.1", port: 40000)
-        let server = LadderEndpoint(address: "127.0.0.1", port: 5000)
+        let client = SocketAddress(ip: "127.0.0.1", port: 40000)!
+        let server = SocketAddress(ip: "127.0.0.1", port: 5000)!
         let events: [LadderEvent] = [
             .syscall(.init(time: 9.9999, duration: 0.0002, label: "client <\"&'>", pid: 7, call: "connect",
                            text: "connect(fd 3, \u{1}<&>) -> 0")),

@@ -1,3 +1,4 @@
+import SocketCore
 import Foundation
 @testable import HTTPServerKit
 @testable import LiveView
@@ -47,7 +48,7 @@ struct ServedViewTests {
 
     @Test("a state that comes before its connection's first packet goes on that connection's ladder")
     func earlyStateWaitsForItsConnection() {
-        let client = LadderEndpoint(address: "127.0.0.1", port: 40000), server = LadderEndpoint(address: "127.0.0.1", port: 5000)
+        let client = SocketAddress(ip: "127.0.0.1", port: 40000)!, server = SocketAddress(ip: "127.0.0.1", port: 5000)!
         let state = LadderEvent.state(.init(time: 1, local: client, remote: server, from: "CLOSE", to: "SYN_SENT", connection: nil))
         let syn = LadderEvent.packet(.init(time: 1.001, source: client, destination: server, flags: ["SYN"], sequence: 7,
                                            acknowledgement: 0, length: 0, connection: 1, step: "handshake-syn"))
