@@ -112,10 +112,13 @@ BINDIR ?= $(PREFIX)/bin
 DATADIR ?= $(PREFIX)/share
 MANDIR ?= $(DATADIR)/man
 INSTALL_DIRS = PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" BINDIR="$(BINDIR)" DATADIR="$(DATADIR)" MANDIR="$(MANDIR)"
-# The commit is part of --version: a new commit (HEAD, or the branch it names, moving) rebuilds too.
-GIT_HEAD := $(wildcard $(shell git rev-parse --git-path HEAD 2>/dev/null) \
-	$(shell ref=$$(git symbolic-ref -q HEAD 2>/dev/null) && git rev-parse --git-path $$ref 2>/dev/null))
-INSTALL_SOURCES := $(shell find Sources Plugins -type f 2>/dev/null) Package.swift Package.resolved VERSION scripts/install $(GIT_HEAD)
+# The commit is part of --version: a new commit rebuilds too. Its id is kept in a stamp file that
+# is rewritten only when HEAD moves (packed refs, a commit made during a build: file times of
+# .git would miss those), so the stamp's time is the commit's arrival.
+HEAD_STAMP := .build-install/head
+$(shell mkdir -p .build-install; head=$$(git rev-parse HEAD 2>/dev/null); \
+	[ "$$(cat $(HEAD_STAMP) 2>/dev/null)" = "$$head" ] || echo "$$head" > $(HEAD_STAMP))
+INSTALL_SOURCES := $(shell find Sources Plugins -type f 2>/dev/null) Package.swift Package.resolved VERSION scripts/install $(HEAD_STAMP)
 
 .build-install/dist/tools: $(INSTALL_SOURCES)
 	@scripts/setup
