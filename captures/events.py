@@ -30,6 +30,14 @@ STRACE = re.compile(r"^(\d+) +(\d+)\.(\d{6}) (.*)$")
 RESULT = re.compile(r"^(.*\)) += (.*?) <(\d+\.\d{6})>$")
 
 
+def note_role(roles, slot, call):
+    """A socket that binds, listens or accepts is the server's; one that connects, the client's."""
+    if call in ("bind", "listen", "accept", "accept4"):
+        roles.setdefault(slot, "server")
+    if call == "connect":
+        roles[slot] = "client"
+
+
 def micros_of_day(h, m, s, us, near):
     """The epoch microseconds whose local time of day is h:m:s.us, nearest to `near` (seconds)."""
     best = None
@@ -185,10 +193,7 @@ def from_strace(label, path):
             slot = sockets.get(fd)
             if slot is None:
                 continue
-        if call in ("bind", "listen", "accept", "accept4"):
-            roles.setdefault(slot, "server")
-        if call == "connect":
-            roles[slot] = "client"
+        note_role(roles, slot, call)
         converted = ours(call, args, result)
         if converted is None:
             continue
@@ -239,10 +244,7 @@ def from_tracer(label, path, ports):
             slot = sockets.get((pid, event.get("fd")))
             if slot is None:
                 continue
-        if call in ("bind", "listen", "accept", "accept4"):
-            roles.setdefault(slot, "server")
-        if call == "connect":
-            roles[slot] = "client"
+        note_role(roles, slot, call)
         for key in ("lport", "rport"):
             if event.get(key):   # not 0: bind(..., 0) names no port yet
                 ports.add(event[key])
