@@ -1,4 +1,5 @@
 @preconcurrency import Glibc
+import Synchronization
 
 /// A reusable byte buffer in front of a `FILE*`, written with fwrite(3).
 ///
@@ -27,6 +28,12 @@ public final class OutputBuffer {
     /// The errno of the first failed write (a full disk, `> /dev/full`), so the tool can say so
     /// at the end instead of exiting 0 with its output lost.
     public private(set) var writeError: Int32?
+    /// Writes begun and writes returned, counted across every buffer of the process: how the
+    /// signal thread tells a run that is slow to finish (a loaded machine, thousands of
+    /// connections to sum up) from one blocked in a write to a pipe nobody reads (a write begun
+    /// that does not return).
+    public static let writesBegun = Atomic<Int>(0)
+    public static let writesDone = Atomic<Int>(0)
 
     public init(file: UnsafeMutablePointer<FILE>, flushesEachLine: Bool, capacity: Int = 1 << 16) {
         self.file = file
@@ -53,7 +60,10 @@ public final class OutputBuffer {
     /// Writes what is buffered and flushes the FILE.
     public func flush() {
         write()
-        if let file, (fflush(file) != 0 || ferror(file) != 0) && writeError == nil { writeError = errno }
+        guard let file else { return }
+        Self.writesBegun.add(1, ordering: .relaxed)
+        if (fflush(file) != 0 || ferror(file) != 0) && writeError == nil { writeError = errno }
+        Self.writesDone.add(1, ordering: .relaxed)
     }
 
     /// Hands the buffered bytes to the FILE (in lines mode: keeps them as the line's start).
@@ -65,7 +75,9 @@ public final class OutputBuffer {
         }
         // fwrite(3) on a line-buffered FILE can report every byte taken while the write(2) under
         // it failed (EPIPE: the reader left): the FILE's error flag says so.
+        Self.writesBegun.add(1, ordering: .relaxed)
         if count > 0 && (fwrite(storage, 1, count, file) < count || ferror(file) != 0) && writeError == nil { writeError = errno }
+        Self.writesDone.add(1, ordering: .relaxed)
         if let start = lineStart, start < count { lineStart = nil } else { lineStart = 0 }   // nil: a line cut in two
         count = 0
     }

@@ -214,16 +214,27 @@ public struct Watch {
         Console.exit(0)
     }
 
-    /// After a signal in a live capture: the loop has 5 s to end by itself (summaries, stats,
-    /// the tracefs instance removed). If it is stuck (a write to a pipe nobody reads), the
-    /// instance is removed from here and the process ends.
+    /// After a signal in a live capture the loop ends by itself (summaries, stats, the tracefs
+    /// instance removed), however long a loaded machine takes. Two things end it from here, the
+    /// instance removed first: a write that has not returned for 5 s (stdout is a pipe nobody
+    /// reads, and the loop can never finish), or a second signal (the user will not wait).
     private static func leaveIfStuck(_ state: WatchState, after signal: Int32) {
-        for _ in 0..<500 {
+        var done = OutputBuffer.writesDone.load(ordering: .relaxed)
+        var blocked = 0   // hundredths of a second spent in one write
+        var reason = ""
+        while reason.isEmpty {
+            if let again = Signals.wait(for: Signals.endingByDefault, timeout: 0.01) {
+                reason = "a second signal (\(again))"
+                break
+            }
             if state.finished.load(ordering: .relaxed) { return }
-            Syscall.sleep(seconds: 0.01)
+            let (begun, now) = (OutputBuffer.writesBegun.load(ordering: .relaxed), OutputBuffer.writesDone.load(ordering: .relaxed))
+            blocked = begun > now && now == done ? blocked + 1 : 0
+            done = now
+            if blocked >= 500 { reason = "output blocked for 5 s (a reader that stopped reading?)" }
         }
         state.cleanup.withLock { $0?() }
-        Console.error("handshake-watch: the capture did not end within 5 s of signal \(signal): left without its summary")
+        Console.error("handshake-watch: \(reason) after signal \(signal): left without its summary")
         Console.exit(exitStatus(after: signal) == 0 ? 1 : exitStatus(after: signal))
     }
 

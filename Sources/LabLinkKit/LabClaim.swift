@@ -5,14 +5,16 @@ import SocketCore
 ///
 /// When it creates `st-client` and `st-server` it writes a claim,
 /// `/run/sockettutor/lab-link/st.claim`: its pid and each namespace's identity (the inode of
-/// `/run/netns/NAME`, unique among living namespaces). At the next start a namespace of that name
-/// is removed only if the claim names it with the same inode and its lab-link has gone (SIGKILL,
-/// a crash); if that lab-link still runs, or the claim does not match, the name belongs to someone
-/// else and lab-link stops with one line, touching nothing.
+/// `/run/netns/NAME`, unique among living namespaces). The name is claimed *before* `ip netns add`
+/// runs (inode 0, "being created"), so a lab-link killed between the two leaves a claim that still
+/// names it. At the next start a namespace of that name is removed only if the claim names it
+/// (with the same inode, or as being created) and its lab-link has gone (SIGKILL, a crash); if
+/// that lab-link still runs, or the claim does not name it, the name belongs to someone else and
+/// lab-link stops with one line, touching nothing.
 public struct LabClaim: Sendable {
     public static let folder = "/run/sockettutor/lab-link"
     public let topology: LabTopology
-    /// The namespaces this run created, with their inodes.
+    /// The namespaces this run created, with their inodes (0 while `ip netns add` runs).
     public private(set) var owned: [(name: String, inode: UInt64)] = []
 
     public init(topology: LabTopology) { self.topology = topology }
@@ -33,7 +35,8 @@ public struct LabClaim: Sendable {
         var stale: [String] = []
         for name in names {
             guard let inode = try Syscall.inode(of: LabTopology.namespacePath(name)) else { continue }
-            guard let record, record.inodes[name] == inode else {
+            // 0: the dead run was killed while `ip netns add` ran; the name was claimed before.
+            guard let record, let claimed = record.inodes[name], claimed == inode || claimed == 0 else {
                 throw LabLinkError("a network namespace named \(name) exists and is not lab-link's: left alone "
                                    + "(remove it with `ip netns del \(name)` if it is yours, or pick another --prefix)")
             }
@@ -52,23 +55,32 @@ public struct LabClaim: Sendable {
         return notes
     }
 
-    /// Creates namespace `name` with `ip netns add` and records it in the claim at once.
+    /// Creates namespace `name` with `ip netns add`, claimed first (a SIGKILL at any point leaves a
+    /// claim naming it), then recorded with its inode.
     public mutating func createNamespace(_ name: String) throws {
+        owned.append((name, 0))
+        try write()
         try IPCommand.run(["netns", "add", name])
         guard let inode = try Syscall.inode(of: LabTopology.namespacePath(name)) else {
             throw LabLinkError("`ip netns add \(name)` left no \(LabTopology.namespacePath(name))")
         }
-        owned.append((name, inode))
+        owned[owned.count - 1].inode = inode
         try write()
     }
 
-    /// Removes the namespaces this run created (if they are still the same ones) and the claim.
-    public func release() {
+    /// Removes the namespaces this run created (if they are still the same ones), then the claim.
+    /// A namespace that could not be removed stays claimed, so the next start removes it.
+    public mutating func release() {
         for (name, inode) in owned.reversed() {
-            guard (try? Syscall.inode(of: LabTopology.namespacePath(name))) == inode else { continue }
-            do { try IPCommand.run(["netns", "del", name]) } catch { Console.error("lab-link: \(error)") }
+            let present = try? Syscall.inode(of: LabTopology.namespacePath(name))
+            if inode != 0 && present == inode {
+                do { try IPCommand.run(["netns", "del", name]) } catch { Console.error("lab-link: \(error)") }
+            }
+            if present == nil || (try? Syscall.inode(of: LabTopology.namespacePath(name))) == nil {
+                owned.removeAll { $0.name == name }
+            }
         }
-        try? Syscall.unlink(path)
+        if owned.isEmpty { try? Syscall.unlink(path) } else { try? write() }
     }
 
     private func write() throws {

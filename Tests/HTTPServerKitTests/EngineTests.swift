@@ -116,7 +116,14 @@ func raiseOwnDescriptorLimit() {
 
     /// Out of descriptors (`ulimit -n 64`): the listener pauses, a request for a file that
     /// exists gets 503 with Retry-After (not 404), and once clients leave, service resumes.
-    @Test func outOfDescriptorsAnswers503() throws {
+    ///
+    /// Not under ThreadSanitizer: its reports are matched against Tests/Sanitizers/tsan.supp by
+    /// symbol name, and the symbolizer it starts needs descriptors too (a socketpair and a pipe).
+    /// Out of them, it cannot name the known Mutex false positive, so the report stands (or, with
+    /// no descriptor left for the report file, the process dies).
+    @Test(.disabled(if: Sanitizer.name == "thread",
+                    "ThreadSanitizer's symbolizer needs descriptors the test takes away; runs in make test"))
+    func outOfDescriptorsAnswers503() throws {
         let folder = try TempFolder("http")
         defer { folder.remove() }
         try folder.write("a.txt", "hello\n")

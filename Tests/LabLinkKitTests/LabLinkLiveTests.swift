@@ -268,6 +268,23 @@ import TestSupport
         _ = try stopLink(again, prefix)
     }
 
+    /// lab-link claims a name before `ip netns add` runs (inode 0 in the claim): killed between
+    /// the two, the namespace it was making is still its own at the next start. Here the claim of
+    /// a dead run is written by hand, as that run would have left it.
+    @Test(.enabled(if: Privileges.isRoot, "\(skipReason)"))
+    func aNameClaimedBeforeItsCreationIsRemovedAtTheNextStart() throws {
+        let prefix = uniquePrefix()
+        let dead = try runCommand("/usr/bin/env", ["sh", "-c", "echo $$"])   // a pid no lab-link has now
+        let pid = try #require(dead.stdout.first)
+        #expect(try runCommand("/usr/bin/env", ["ip", "netns", "add", prefix + "-client"]).status == 0)
+        try FileManager.default.createDirectory(atPath: "/run/sockettutor/lab-link", withIntermediateDirectories: true)
+        try "pid \(pid)\n\(prefix)-client 0\n".write(toFile: "/run/sockettutor/lab-link/\(prefix).claim", atomically: true, encoding: .utf8)
+        let link = try startLink(prefix, [])
+        #expect(link.stderr.contains("lab-link: removed \(prefix)-client, left behind by lab-link pid \(pid)"), "\(link.stderr)")
+        _ = try stopLink(link, prefix)
+        #expect(!FileManager.default.fileExists(atPath: "/run/sockettutor/lab-link/\(prefix).claim"))
+    }
+
     @Test(.enabled(if: Privileges.isRoot, "\(skipReason)"))
     func aNamespaceThatIsNotOursIsNeverTouched() throws {
         let prefix = uniquePrefix()

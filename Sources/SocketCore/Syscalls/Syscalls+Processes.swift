@@ -74,8 +74,10 @@ extension Syscall {
     }
 
     /// posix_spawnp(3) of `arguments[0]` (looked up on PATH) with stdin from /dev/null, stdout to
-    /// /dev/null and stderr into `stderrFD`; SIGINT/SIGTERM unblocked in the child even when the
-    /// caller blocks them (a blocked mask is inherited). Returns the child's pid.
+    /// /dev/null and stderr into `stderrFD`. The child inherits the caller's signal mask: lab-link
+    /// blocks SIGINT, SIGTERM and SIGHUP, so the SIGTERM a lesson sends to its process group does
+    /// not cut an `ip netns add` or `ip netns del` in half; lab-link reads the signal and takes the
+    /// network down itself. Returns the child's pid.
     public static func spawn(_ arguments: [String], stderrFD: Int32) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -86,10 +88,6 @@ extension Syscall {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var child: pid_t = 0
