@@ -14,10 +14,11 @@ import Synchronization
 public final class TraceInstance: Sendable {
     public static let root = "/sys/kernel/tracing"
     public static let prefix = "sockettutor-"
-    /// The tracepoints handshake-watch reads, as `system/event`.
+    /// The tracepoints handshake-watch reads, as `system/event`. `tcp_probe` fires for every
+    /// segment an established socket receives; user space keeps only its changes (`ProbeThinner`).
     public static let tracepoints = ["sock/inet_sock_set_state", "tcp/tcp_send_reset",
                                      "tcp/tcp_receive_reset", "tcp/tcp_retransmit_synack",
-                                     "tcp/tcp_retransmit_skb"]
+                                     "tcp/tcp_retransmit_skb", "tcp/tcp_probe"]
 
     public let path: String
     /// `trace_pipe`, opened non-blocking: reading takes events out of the buffer.
