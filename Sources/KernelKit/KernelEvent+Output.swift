@@ -40,7 +40,7 @@ extension KernelEvent {
         let socket = Self.hostPort(local, localPort)
         let window = previous.map { "\($0.congestionWindow) → \(probe.congestionWindow)" } ?? String(probe.congestionWindow)
         let phase = if let previous, probe.congestionWindow < previous.congestionWindow {
-            "cut: a loss, ECN or an idle restart made the kernel shrink it"
+            "cut: the kernel shrank it, after a loss, ECN, or a stretch the window was not used"
         } else if probe.inSlowStart {
             "slow start: one segment more per segment acknowledged, so it doubles each round trip"
         } else {

@@ -4,7 +4,9 @@
 /// slow start): too many lines for a terminal. Text, like `ss -i` read now and then, tells the
 /// story instead: the first sample of a socket is its baseline and prints nothing; a line comes
 /// when cwnd has doubled since the last line (`cwnd 10 → 20`, then `20 → 40`: slow start's
-/// doubling per round trip), when it shrank (a cut), or when ssthresh is set for the first time
+/// doubling per round trip), when it fell to 3/4 of it or less (a cut: CUBIC keeps 0.7 of the
+/// window after a loss, Reno half; PRR gets there an ACK at a time, so smaller steps down are
+/// the way there, not news), or when ssthresh is set for the first time
 /// (slow start is over). A connection whose window never moves (a short exchange) prints none.
 ///
 /// Bounded as `ProbeThinner` is: at most `socketLimit` sockets, then all forgotten at once.
@@ -26,7 +28,7 @@ public struct ProbeNarration {
             return nil
         }
         let doubled = probe.congestionWindow >= 2 * previous.congestionWindow
-        let cut = probe.congestionWindow < previous.congestionWindow
+        let cut = 4 * probe.congestionWindow <= 3 * previous.congestionWindow
         let thresholdSet = previous.slowStartThreshold >= TCPProbe.infiniteThreshold
             && probe.slowStartThreshold < TCPProbe.infiniteThreshold
         guard doubled || cut || thresholdSet else { return nil }

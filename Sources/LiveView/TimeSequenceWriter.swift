@@ -216,14 +216,15 @@ public enum TimeSequenceWriter {
         return out
     }
 
-    /// A lower plot's box, its value ticks (0 to `scale`, in 4 steps), its time ticks and its label.
+    /// A lower plot's box, its value ticks (0 to `scale`, in 5 steps: whole segments for a
+    /// `niceCeiling` of 5 or more), its time ticks and its label.
     static func plotFrame(top: Double, height plotHeight: Double, scale: Double, label: String,
                           start: Double, maxTime: Double, x: (Double) -> Double) -> String {
         let bottomY = top + plotHeight
         var out = "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(width - left - right))\" height=\"\(f(plotHeight))\" fill=\"#fbfbfc\" stroke=\"#c9ced4\"/>\n"
-        for index in 0...4 {
-            let value = scale * Double(index) / 4
-            let py = f(bottomY - plotHeight * Double(index) / 4)
+        for index in 0...5 {
+            let value = scale * Double(index) / 5
+            let py = f(bottomY - plotHeight * Double(index) / 5)
             out += "<line x1=\"\(f(left - 6))\" y1=\"\(py)\" x2=\"\(f(left))\" y2=\"\(py)\" stroke=\"#5b6168\"/>\n"
             out += "<text x=\"\(f(left - 10))\" y=\"\(py)\" dy=\"4\" text-anchor=\"end\" font-size=\"13\" fill=\"#5b6168\">\(number(value))</text>\n"
         }

@@ -90,11 +90,11 @@ import SocketCore
                                               sendWindow: 65536, receiveWindow: 65536, sendNext: 14480, sendUnacknowledged: 0, dataLength: 0)),
                         local: "10.77.0.1", localPort: 40412, remote: "10.77.0.2", remotePort: 5000)
         }
-        let lines = [10, 11, 19, 21, 30, 42, 30].map { narration.text(sample($0)) }
-        #expect(lines.map { $0 == nil } == [true, true, true, false, true, false, false])
+        let lines = [10, 11, 19, 21, 30, 42, 41, 32, 30].map { narration.text(sample($0)) }
+        #expect(lines.map { $0 == nil } == [true, true, true, false, true, false, true, true, false])
         #expect(lines[3] == "[kernel] 10.77.0.1:40412 cwnd 10 → 21, ssthresh ∞, srtt 40.1 ms, 14480 bytes in flight "
             + "(slow start: one segment more per segment acknowledged, so it doubles each round trip)")
-        #expect(lines[6]?.contains("cwnd 42 → 30") == true && lines[6]?.contains("(cut: ") == true)
+        #expect(lines[8]?.contains("cwnd 42 → 30") == true && lines[8]?.contains("(cut: ") == true)
         #expect(narration.text(sample(32, 24))?.contains("cwnd 30 → 32, ssthresh 24") == true, "ssthresh set for the first time")
         #expect(narration.text(sample(33, 24)) == nil)
         let state = KernelEvent(time: EpochTime(microseconds: 0), kind: .resetReceived, local: "10.77.0.1", localPort: 1,
