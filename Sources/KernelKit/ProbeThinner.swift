@@ -1,7 +1,8 @@
 /// Keeps the `tcp:tcp_probe` samples that say something new, out of one per segment received.
 ///
 /// The tracepoint fires for every segment an established socket receives: a bulk transfer
-/// brings one per ACK, tens of thousands a second on loopback. A sample is kept when it is the
+/// brings one per ACK, tens of thousands a second on loopback (the kernel's port filter keeps
+/// other connections out: `TraceInstance.enabled`). A sample is kept when it is the
 /// socket's first, when snd_cwnd or ssthresh changed since the last one kept, or when
 /// `interval` passed since then and the srtt or a window changed (so the srtt is drawn through
 /// a long congestion-avoidance stretch). The rest are dropped here, before the capture filter

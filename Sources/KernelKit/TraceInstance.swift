@@ -20,6 +20,13 @@ public final class TraceInstance: Sendable {
                                      "tcp/tcp_receive_reset", "tcp/tcp_retransmit_synack",
                                      "tcp/tcp_retransmit_skb", "tcp/tcp_probe"]
 
+    /// The tracepoints to enable. `tcp_probe` only with a port to filter it on in the kernel:
+    /// unfiltered, one event per ACK of every connection on the machine (someone's bulk
+    /// transfer) would fill the ring buffer, which then overwrites the state changes not read yet.
+    public static func enabled(ports: [Int]) -> [String] {
+        ports.isEmpty ? tracepoints.filter { $0 != "tcp/tcp_probe" } : tracepoints
+    }
+
     public let path: String
     /// `trace_pipe`, opened non-blocking: reading takes events out of the buffer.
     public let pipe: Int32
@@ -27,14 +34,15 @@ public final class TraceInstance: Sendable {
 
     /// Creates and configures the instance: the `tai` clock, the kernel-side filters, the events.
     /// `ports`: when the capture filter is one port, the kernel drops other events before they
-    /// reach the buffer (tracepoints with `sport`/`dport` fields); the rest is filtered by the caller.
+    /// reach the buffer (tracepoints with `sport`/`dport` fields), and `tcp_probe` is on; the rest
+    /// is filtered by the caller.
     public init(pid: pid_t = getpid(), ports: [Int] = []) throws {
         try Self.mountIfNeeded()
         path = "\(Self.root)/instances/\(Self.prefix)\(pid)"
         try Syscall.mkdir(path)
         do {
             try Syscall.writeText(TraceClock.traceClockName, to: "\(path)/trace_clock")
-            for tracepoint in Self.tracepoints {
+            for tracepoint in Self.enabled(ports: ports) {
                 if let filter = Self.kernelFilter(tracepoint, ports: ports) {
                     try Syscall.writeText(filter, to: "\(path)/events/\(tracepoint)/filter")
                 }

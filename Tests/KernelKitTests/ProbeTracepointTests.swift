@@ -32,9 +32,11 @@ import SocketCore
         #expect(data.dataLength == 32741 && data.sendNext == 0xdc763922 && data.smoothedRTTMicroseconds == 24)
     }
 
-    @Test func theTracepointIsEnabledAndFilteredByPortInTheKernel() {
+    @Test func theTracepointIsOnOnlyWithAPortToFilterItInTheKernel() {
         #expect(TraceInstance.tracepoints.contains("tcp/tcp_probe"))
         #expect(TraceInstance.kernelFilter("tcp/tcp_probe", ports: [5000]) == "(sport == 5000 || dport == 5000)")
+        #expect(TraceInstance.enabled(ports: [5000]).contains("tcp/tcp_probe"))
+        #expect(!TraceInstance.enabled(ports: []).contains("tcp/tcp_probe"), "never unfiltered: it would flood the ring")
     }
 
     @Test func numbersOutOfRangeAreRejected() {
