@@ -15,8 +15,9 @@ import SocketCore
 /// ring (Ctrl-C in a burst), the events after the last packet read are left out with them, and
 /// a line on stderr says how many.
 public final class KernelRenderer<Base: Renderer>: Renderer {
-    /// How kernel lines are written: beside text lines, in the ladder's columns, or as JSON Lines.
-    public enum Style { case text, ladder, json }
+    /// How kernel lines are written: beside text lines, in the ladder's columns, as JSON Lines,
+    /// or handed to the base renderer as timeline events (a drawing that collects them: timeseq).
+    public enum Style { case text, ladder, json, events }
 
     let base: Base
     let kernel: KernelWatch
@@ -46,6 +47,8 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
     /// stamped before then (less the reorder window) had been read.
     private var lastPacket: EpochTime?
     private var lastIdle: EpochTime?
+    /// Which congestion-window samples get a text or ladder line (JSON gets them all).
+    private var narration = ProbeNarration()
 
     public init(_ base: Base, kernel: KernelWatch, format: Style, relative: Bool) {
         self.base = base
@@ -282,10 +285,16 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
             mirror?(event.json)
             switch format {
             case .json: output.string(event.json)
-            case .text: output.string(timeText(event.time) + " " + event.text)
+            case .events:
+                base.event(event.timelineEvent)
+                continue
+            case .text:
+                guard let text = narration.text(event) else { continue }
+                output.string(timeText(event.time) + " " + text)
             case .ladder:
+                guard let text = narration.text(event) else { continue }
                 let socket = KernelEventLine.hostPort(event.local, event.localPort)
-                output.string(KernelEventLine.ladder(event, client: event.connection.flatMap { ends[$0]?.client } == socket,
+                output.string(KernelEventLine.ladder(event, text: text, client: event.connection.flatMap { ends[$0]?.client } == socket,
                                                      origin: event.connection.flatMap { ladderOrigins[$0] }))
             }
             output.endLine()

@@ -124,7 +124,7 @@ public struct Watch {
         case .json: run(loop, JSONRenderer(output: output), kernelWatch, live, tracing: tracing, traced: traced, state: state)
         case .svg: LiveServing.run(loop, traced.wrap(SVGRenderer(output: output, drawsCalls: tracing != nil), tracing, state,
                                                      splits: false, recording: writeFile != nil), serving: live)
-        case .timeseq: LiveServing.run(loop, TimeSequenceRenderer(output: output, connection: timeSequenceConnection), serving: live)
+        case .timeseq: runTimeSequence(loop, TimeSequenceRenderer(output: output, connection: timeSequenceConnection), kernelWatch, live)
         }
         state.finished.store(true, ordering: .relaxed)
         let status = tracing?.finish() ?? 0
@@ -262,6 +262,15 @@ public struct Watch {
                              kernel, mirror: events)
     }
 
+    /// `--format timeseq`. With --kernel the kernel's events go to the graph (its congestion-window
+    /// plot), not to stdout; the live view's JSON renderer, teed beside it, gets them from there.
+    private func runTimeSequence(_ loop: CaptureLoop, _ graph: TimeSequenceRenderer, _ kernel: KernelWatch?,
+                                 _ live: LiveServing?) -> Result<CaptureStats, CaptureError> {
+        guard let kernel else { return LiveServing.run(loop, graph, serving: live) }
+        guard let events = LiveServing.eventsRenderer(serving: live) else { return runWithKernel(loop, graph, kernel, mirror: nil) }
+        return runWithKernel(loop, TeeRenderer(graph, events), kernel, mirror: nil)
+    }
+
     /// The kernel's events beside `base`'s; `mirror` also gets them as JSON, whatever the
     /// terminal's format (the live view's hub).
     private func runWithKernel<Base: Renderer>(_ loop: CaptureLoop, _ base: Base, _ kernel: KernelWatch,
@@ -277,7 +286,7 @@ public struct Watch {
     }
 
     private func kernelStyle<Base>() -> KernelRenderer<Base>.Style {
-        switch format { case .text: .text; case .ladder, .svg, .timeseq: .ladder; case .json: .json }
+        switch format { case .text: .text; case .ladder, .svg: .ladder; case .timeseq: .events; case .json: .json }
     }
 
     /// `--kernel`: the tracefs instance (root), sock_diag and the counters. Without root, one line

@@ -88,7 +88,7 @@ struct HandshakeWatch: ParsableCommand {
             help: ArgumentHelp("Connections tracked at once; past it the idlest are evicted (bounded memory).", valueName: "n"))
     var maxConnections = 65_536
 
-    @Flag(help: ArgumentHelp("Also show the kernel's view: TCP states and resets (tracepoints in a tracefs instance of our own; root), accept queues, TIME_WAIT and SYN_RECV sockets (sock_diag) and the TcpExt counters ListenOverflows and ListenDrops (/proc/net/netstat; they count for the whole network namespace, not one socket). A kernel event passes FILTER when a packet of its connection, either way, would: 'src port 5000' keeps both ends' states."))
+    @Flag(help: ArgumentHelp("Also show the kernel's view: TCP states and resets (tracepoints in a tracefs instance of our own; root), accept queues, TIME_WAIT and SYN_RECV sockets (sock_diag), the TcpExt counters ListenOverflows and ListenDrops (/proc/net/netstat; they count for the whole network namespace, not one socket), and, when FILTER is 'port N' (the kernel filters it by that port), each sender's congestion window, ssthresh and srtt (tcp:tcp_probe; text prints its doublings and cuts, --format timeseq draws it under the graph). A kernel event passes FILTER when a packet of its connection, either way, would: 'src port 5000' keeps both ends' states."))
     var kernel = false
 
     @Option(help: ArgumentHelp("Also serve the live view (a ladder diagram for a projector) on http://ADDR:PORT/ "
@@ -156,8 +156,9 @@ struct HandshakeWatch: ParsableCommand {
         if let count, count < 1 { throw ValidationError("-c must be at least 1") }
         if snapshotLength < 64 || snapshotLength > 262_144 { throw ValidationError("-s must be between 64 and 262144") }
         if bufferKiB < 1 || bufferKiB > 1 << 20 { throw ValidationError("-B must be between 1 and 1048576 KiB") }
-        if kernel && (format == .svg || format == .timeseq) {
-            throw ValidationError("--kernel adds lines that --format \(format.rawValue) does not draw: use text, ladder or json")
+        // timeseq draws the kernel's congestion window (tcp:tcp_probe) under its graph; svg nothing of it.
+        if kernel && format == .svg {
+            throw ValidationError("--kernel adds lines that --format svg does not draw: use text, ladder, json or timeseq")
         }
         if timeSequenceConnection != nil && format != .timeseq { throw ValidationError("--conn picks the connection of --format timeseq") }
         if let connection = timeSequenceConnection, connection < 1 { throw ValidationError("--conn must be at least 1") }

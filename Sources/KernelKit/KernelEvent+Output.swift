@@ -28,7 +28,26 @@ extension KernelEvent {
             return "[kernel] \(socket) accept queue \(queued)/\(backlog)\(full)"
         case .counter(let name, let delta, let total):
             return "[kernel] \(StateMeaning.counter(name)) (\(name) \(delta >= 0 ? "+" : "")\(delta), total \(total), whole network namespace)"
+        case .probe(let probe):
+            return probeText(probe, after: nil)
         }
+    }
+
+    /// A `tcp:tcp_probe` sample, as `ss -i` words it, with the phase it shows; `previous` (the
+    /// last one printed for the socket) turns the window into a change:
+    /// `[kernel] 10.77.0.1:40412 cwnd 10 → 20, ssthresh ∞, srtt 40.1 ms, 14480 bytes in flight (slow start: ...)`.
+    public func probeText(_ probe: TCPProbe, after previous: TCPProbe?) -> String {
+        let socket = Self.hostPort(local, localPort)
+        let window = previous.map { "\($0.congestionWindow) → \(probe.congestionWindow)" } ?? String(probe.congestionWindow)
+        let phase = if let previous, probe.congestionWindow < previous.congestionWindow {
+            "cut: the kernel shrank it, after a loss, ECN, or a stretch the window was not used"
+        } else if probe.inSlowStart {
+            "slow start: one segment more per segment acknowledged, so it doubles each round trip"
+        } else {
+            "congestion avoidance: cwnd ≥ ssthresh, it grows slowly now (Reno: one segment per round trip)"
+        }
+        return "[kernel] \(socket) cwnd \(window), ssthresh \(probe.thresholdText), srtt \(probe.smoothedRTTText), "
+            + "\(probe.bytesInFlight) bytes in flight (\(phase))"
     }
 
     static func hostPort(_ address: String, _ port: Int) -> String {

@@ -20,6 +20,11 @@ extension KernelEvent {
             fields = socket + [("queued", .integer(queued)), ("backlog", .integer(backlog))]
         case .counter(let name, let delta, let total):
             fields = [("name", .string(name)), ("delta", .integer(delta)), ("total", .integer(total))]
+        case .probe(let probe):
+            fields = pair + [("snd_cwnd", .integer(probe.congestionWindow)), ("ssthresh", .integer(probe.slowStartThreshold)),
+                             ("srtt_us", .integer(probe.smoothedRTTMicroseconds)), ("snd_wnd", .integer(probe.sendWindow)),
+                             ("rcv_wnd", .integer(probe.receiveWindow)), ("snd_nxt", .integer(Int(probe.sendNext))),
+                             ("snd_una", .integer(Int(probe.sendUnacknowledged))), ("data_len", .integer(probe.dataLength))]
         }
         if let connection { fields.append(("conn", .integer(connection))) }
         return TimelineEvent(type: type, time: time, fields: fields)
@@ -45,9 +50,24 @@ extension KernelEvent {
             guard let name = event.string("name"), let delta = event.int("delta"), let total = event.int("total")
             else { return nil }
             kind = .counter(name: name, delta: Int64(delta), total: Int64(total))
+        case "tcp-probe":
+            guard let probe = Self.probe(event) else { return nil }
+            kind = .probe(probe)
         default: return nil
         }
         self.init(time: event.time, kind: kind, local: event.string("local") ?? "", localPort: event.int("lport") ?? 0,
                   remote: event.string("remote") ?? "", remotePort: event.int("rport") ?? 0, connection: event.int("conn"))
+    }
+
+    /// A `tcp-probe` object's numbers; nil when one is missing or out of its range.
+    private static func probe(_ event: TimelineEvent) -> TCPProbe? {
+        guard let cwnd = event.int("snd_cwnd"), let ssthresh = event.int("ssthresh"), let srtt = event.int("srtt_us"),
+              let sendWindow = event.int("snd_wnd"), let receiveWindow = event.int("rcv_wnd"),
+              let next = event.int("snd_nxt").flatMap(UInt32.init(exactly:)),
+              let unacknowledged = event.int("snd_una").flatMap(UInt32.init(exactly:)),
+              let length = event.int("data_len") else { return nil }
+        return TCPProbe(congestionWindow: cwnd, slowStartThreshold: ssthresh, smoothedRTTMicroseconds: srtt,
+                        sendWindow: sendWindow, receiveWindow: receiveWindow, sendNext: next,
+                        sendUnacknowledged: unacknowledged, dataLength: length)
     }
 }

@@ -1,7 +1,7 @@
 import SocketCore
 
 /// One thing the kernel reported: a state change, a reset, a retransmitted SYN-ACK or segment, an accept
-/// queue's new length, a counter's change. One type for every kernel source, each with a `time`
+/// queue's new length, a counter's change, a congestion window. One type for every kernel source, each with a `time`
 /// on CLOCK_REALTIME so it sorts with packets and system calls (EVENTS.md's schema).
 public struct KernelEvent: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
@@ -20,6 +20,9 @@ public struct KernelEvent: Sendable, Equatable {
         case acceptQueue(queued: Int, backlog: Int)
         /// `/proc/net/netstat`: a TcpExt counter changed (per network namespace, not per socket).
         case counter(name: String, delta: Int64, total: Int64)
+        /// `tcp:tcp_probe`: the socket's congestion window, ssthresh and srtt as a segment
+        /// arrived (kept only when they changed: `ProbeThinner`).
+        case probe(TCPProbe)
     }
 
     /// Where a state change was seen.
@@ -59,6 +62,7 @@ public struct KernelEvent: Sendable, Equatable {
         case .retransmit: "retransmit"
         case .acceptQueue: "accept-queue"
         case .counter: "counter"
+        case .probe: "tcp-probe"
         }
     }
 

@@ -22,6 +22,7 @@ public final class KernelWatch {
     private var counters = NetstatCounters()
     private let filter: EventFilter?
     private var fixup = ConnectFixup()
+    private var probes = ProbeThinner()
     private var lastSample = 0.0
     /// The last sample of every watched state. The others ask for listeners only: those come
     /// from the listening hash, while the other states make the kernel walk its whole
@@ -74,7 +75,7 @@ public final class KernelWatch {
     /// `force`: listeners (their accept queues) at each sample, the other states every 100 ms.
     /// A sample's events are stamped when it ends: the state was there by then.
     public func collect(activity: Bool, force: Bool = false) {
-        var fresh = trace?.readAvailable() ?? []
+        var fresh = probes.pass(trace?.readAvailable() ?? [])
         let now = Clock.monotonic()
         if force || now - lastSample >= 0.1 || ((activity || !fresh.isEmpty) && now - lastSample >= 0.02) {
             lastSample = now

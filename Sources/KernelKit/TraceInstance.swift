@@ -14,10 +14,18 @@ import Synchronization
 public final class TraceInstance: Sendable {
     public static let root = "/sys/kernel/tracing"
     public static let prefix = "sockettutor-"
-    /// The tracepoints handshake-watch reads, as `system/event`.
+    /// The tracepoints handshake-watch reads, as `system/event`. `tcp_probe` fires for every
+    /// segment an established socket receives; user space keeps only its changes (`ProbeThinner`).
     public static let tracepoints = ["sock/inet_sock_set_state", "tcp/tcp_send_reset",
                                      "tcp/tcp_receive_reset", "tcp/tcp_retransmit_synack",
-                                     "tcp/tcp_retransmit_skb"]
+                                     "tcp/tcp_retransmit_skb", "tcp/tcp_probe"]
+
+    /// The tracepoints to enable. `tcp_probe` only with a port to filter it on in the kernel:
+    /// unfiltered, one event per ACK of every connection on the machine (someone's bulk
+    /// transfer) would fill the ring buffer, which then overwrites the state changes not read yet.
+    public static func enabled(ports: [Int]) -> [String] {
+        ports.isEmpty ? tracepoints.filter { $0 != "tcp/tcp_probe" } : tracepoints
+    }
 
     public let path: String
     /// `trace_pipe`, opened non-blocking: reading takes events out of the buffer.
@@ -26,14 +34,15 @@ public final class TraceInstance: Sendable {
 
     /// Creates and configures the instance: the `tai` clock, the kernel-side filters, the events.
     /// `ports`: when the capture filter is one port, the kernel drops other events before they
-    /// reach the buffer (tracepoints with `sport`/`dport` fields); the rest is filtered by the caller.
+    /// reach the buffer (tracepoints with `sport`/`dport` fields), and `tcp_probe` is on; the rest
+    /// is filtered by the caller.
     public init(pid: pid_t = getpid(), ports: [Int] = []) throws {
         try Self.mountIfNeeded()
         path = "\(Self.root)/instances/\(Self.prefix)\(pid)"
         try Syscall.mkdir(path)
         do {
             try Syscall.writeText(TraceClock.traceClockName, to: "\(path)/trace_clock")
-            for tracepoint in Self.tracepoints {
+            for tracepoint in Self.enabled(ports: ports) {
                 if let filter = Self.kernelFilter(tracepoint, ports: ports) {
                     try Syscall.writeText(filter, to: "\(path)/events/\(tracepoint)/filter")
                 }

@@ -16,7 +16,7 @@ import SocketCore
 public enum TracefsLine {
     /// The events this reader understands, as tracefs names them in a line.
     static let events = ["inet_sock_set_state", "tcp_send_reset", "tcp_receive_reset", "tcp_retransmit_synack",
-                         "tcp_retransmit_skb"]
+                         "tcp_retransmit_skb", "tcp_probe"]
     private static let eventBytes = events.map { Array($0.utf8) }
     private static let stateNames = TCPState.allCases.map { (Array($0.description.utf8), $0) }
 
@@ -84,6 +84,8 @@ public enum TracefsLine {
             return pairEvent(fields, time: time, kind: .synackRetransmit)
         case "tcp_retransmit_skb":
             return pairEvent(fields, time: time, kind: .retransmit)
+        case "tcp_probe":
+            return probeEvent(fields, time: time)
         default:
             guard let source = fields["src"].flatMap(hostPort), let destination = fields["dest"].flatMap(hostPort)
             else { return nil }
@@ -91,6 +93,52 @@ public enum TracefsLine {
                                local: source.host, localPort: source.port,
                                remote: destination.host, remotePort: destination.port)
         }
+    }
+
+    /// `tcp_probe` (Linux 6.18's format; `src`/`dest` are the socket's own end and its peer's):
+    ///
+    ///     family=AF_INET src=127.0.0.1:50260 dest=127.0.0.1:47211 mark=0x0 data_len=0 snd_nxt=0xa3dd139c
+    ///     snd_una=0xa3db9f9c snd_cwnd=11 ssthresh=2147483647 snd_wnd=95232 srtt=49 rcv_wnd=65536
+    ///     sock_cookie=37c0a skbaddr=000000000c503416 skaddr=00000000386e1860
+    ///
+    /// `snd_nxt`/`snd_una` are hexadecimal (`%#x`), the rest decimal; `srtt` is in microseconds
+    /// (the kernel stores `srtt_us >> 3`, see `TCPProbe`).
+    private static func probeEvent(_ fields: Fields, time: EpochTime) -> KernelEvent? {
+        guard let source = fields["src"].flatMap(hostPort), let destination = fields["dest"].flatMap(hostPort),
+              let cwnd = fields["snd_cwnd"].flatMap(wideInt), let ssthresh = fields["ssthresh"].flatMap(wideInt),
+              let srtt = fields["srtt"].flatMap(wideInt), let sendWindow = fields["snd_wnd"].flatMap(wideInt),
+              let receiveWindow = fields["rcv_wnd"].flatMap(wideInt), let length = fields.int("data_len"),
+              let next = fields["snd_nxt"].flatMap(hex32), let unacknowledged = fields["snd_una"].flatMap(hex32)
+        else { return nil }
+        let probe = TCPProbe(congestionWindow: cwnd, slowStartThreshold: ssthresh, smoothedRTTMicroseconds: srtt,
+                             sendWindow: sendWindow, receiveWindow: receiveWindow, sendNext: next,
+                             sendUnacknowledged: unacknowledged, dataLength: length)
+        return KernelEvent(time: time, kind: .probe(probe), local: source.host, localPort: source.port,
+                           remote: destination.host, remotePort: destination.port)
+    }
+
+    /// A decimal `u32` (at most 10 digits: ssthresh's 2147483647).
+    static func wideInt(_ bytes: ArraySlice<UInt8>) -> Int? {
+        guard bytes.count <= 10, let value = int64(bytes), value <= Int64(UInt32.max) else { return nil }
+        return Int(value)
+    }
+
+    /// `0xa3db9f9c` (`%#x`; zero prints as `0`).
+    static func hex32(_ bytes: ArraySlice<UInt8>) -> UInt32? {
+        let digits = bytes.starts(with: "0x".utf8) ? bytes.dropFirst(2) : bytes
+        guard !digits.isEmpty, digits.count <= 8 else { return nil }
+        var value: UInt32 = 0
+        for byte in digits {
+            let digit: UInt8
+            switch byte {
+            case 0x30...0x39: digit = byte - 0x30
+            case 0x61...0x66: digit = byte - 0x61 + 10
+            case 0x41...0x46: digit = byte - 0x41 + 10
+            default: return nil
+            }
+            value = value << 4 | UInt32(digit)
+        }
+        return value
     }
 
     /// An event with `family sport dport saddr daddr saddrv6 daddrv6` (the socket's own side first).

@@ -145,10 +145,12 @@ public final class LiveViewHandler: RequestHandler {
         _ = try openStream(source: SVGLadderSource(hub.ladderDocument(connection: connection)))
     }
 
-    /// The time-sequence graph of one connection (default: the first with data) from the events kept.
+    /// The time-sequence graph of one connection (default: the first with data) from the events
+    /// kept, with its congestion window when the kernel's samples are there.
     private func timeSequenceSVG(connection: Int?) -> String {
         let (lines, _) = hub.snapshot()
-        let packets = lines.filter { $0.starts(with: Array("{\"type\":\"packet\"".utf8)) }
+        // The packets, and the kernel's congestion-window samples (`--kernel`) for the plot under the graph.
+        let packets = lines.filter { $0.starts(with: Array("{\"type\":\"packet\"".utf8)) || $0.starts(with: Array("{\"type\":\"tcp-probe\"".utf8)) }
         let text = packets.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "\n")
         return TimeSequenceWriter.svg(EventsFile.parse(text).events, connection: connection)
     }

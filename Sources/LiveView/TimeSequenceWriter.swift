@@ -10,6 +10,11 @@ import Timeline
 /// The graph plots the direction that sent more payload (the transfer); numbers are relative
 /// to that side's initial sequence number, as the text lines print them. Plain SVG 1.1 as the
 /// ladder's: attributes, no CSS, no script.
+///
+/// With the kernel's `tcp-probe` samples of the sender's socket (`--kernel`), two plots under
+/// it share its time axis: the congestion window in segments with ssthresh dashed (not drawn
+/// while it is still "infinite"), and the smoothed RTT. This is slow start seen from inside the
+/// sender, which a capture alone cannot show.
 public enum TimeSequenceWriter {
     static let width = 1000.0, height = 620.0
     static let left = 90.0, right = 30.0, top = 60.0, bottom = 70.0
@@ -26,6 +31,18 @@ public enum TimeSequenceWriter {
         var analysis: [String]
         var sack: [(UInt32, UInt32)]
     }
+
+    /// One `tcp-probe` sample of the sender's socket.
+    struct Probe {
+        var time: Double
+        var congestionWindow: Int
+        /// `nil` while ssthresh is the kernel's "infinite" 0x7fffffff.
+        var slowStartThreshold: Int?
+        var smoothedRTTMilliseconds: Double
+    }
+
+    /// Where the congestion plots go, under the graph, when there are samples.
+    static let windowTop = 660.0, windowHeight = 160.0, rttTop = 860.0, rttHeight = 90.0, heightWithProbes = 990.0
 
     /// The SVG for connection `connection` of the events (nil: the first with payload).
     public static func svg(_ events: [TimelineEvent], connection wanted: Int? = nil) -> String {
@@ -51,16 +68,29 @@ public enum TimeSequenceWriter {
                          analysis: event["analysis"]?.arrayValue?.compactMap(\.stringValue) ?? [], sack: sack)
         }
         let receiverEndpoint = mine.first { endpoint($0) != senderEndpoint }.map(endpoint) ?? "?"
-        return draw(points, connection: connection, sender: senderEndpoint, receiver: receiverEndpoint)
+        let probes: [Probe] = events.compactMap { event in
+            guard event.type == "tcp-probe", event.int("conn") == connection,
+                  hostPort(event.string("local") ?? "?", event.int("lport") ?? 0) == senderEndpoint,
+                  let cwnd = event.int("snd_cwnd"), let ssthresh = event.int("ssthresh"), let srtt = event.int("srtt_us") else { return nil }
+            return Probe(time: event.time.value, congestionWindow: cwnd,
+                         slowStartThreshold: ssthresh >= infiniteThreshold ? nil : ssthresh,
+                         smoothedRTTMilliseconds: Double(srtt) / 1000)
+        }
+        return draw(points, connection: connection, sender: senderEndpoint, receiver: receiverEndpoint, probes: probes)
     }
+
+    /// `TCP_INFINITE_SSTHRESH`: ssthresh before anything set it.
+    static let infiniteThreshold = 0x7fff_ffff
 
     static func endpoint(_ event: TimelineEvent) -> String {
-        let address = event.string("src") ?? "?"
-        let port = event.int("sport") ?? 0
-        return address.contains(":") ? "[\(address)]:\(port)" : "\(address):\(port)"
+        hostPort(event.string("src") ?? "?", event.int("sport") ?? 0)
     }
 
-    static func draw(_ points: [Point], connection: Int, sender: String, receiver: String) -> String {
+    static func hostPort(_ address: String, _ port: Int) -> String {
+        address.contains(":") ? "[\(address)]:\(port)" : "\(address):\(port)"
+    }
+
+    static func draw(_ points: [Point], connection: Int, sender: String, receiver: String, probes: [Probe] = []) -> String {
         // The base: the sender's SYN, else one before its first sequence number (as Wireshark).
         let base = points.first { $0.fromSender && $0.flags.contains("SYN") }?.sequence
             ?? points.first { $0.fromSender }.map { $0.sequence &- 1 } ?? 0
@@ -129,7 +159,101 @@ public enum TimeSequenceWriter {
             }
         }
         let title = "conn \(connection): \(sender) → \(receiver), time-sequence graph"
-        return document(body + legend(retransmissions: retransmissions), title: title)
+        guard !probes.isEmpty else { return document(body + legend(retransmissions: retransmissions), title: title) }
+        let lower = congestionPlots(probes, start: start, maxTime: maxTime, x: x)
+        return document(body + legend(retransmissions: retransmissions) + lower, title: title, height: heightWithProbes)
+    }
+
+    /// The two plots under the graph: cwnd and ssthresh (segments), then srtt (ms). Each value
+    /// holds until the next sample (steps), up to the graph's last packet.
+    static func congestionPlots(_ probes: [Probe], start: Double, maxTime: Double, x: (Double) -> Double) -> String {
+        let shown = probes.filter { $0.time - start >= 0 && $0.time - start <= maxTime }
+        guard !shown.isEmpty else { return "" }
+        let maxWindow = Double(shown.map { max($0.congestionWindow, $0.slowStartThreshold ?? 0) }.max() ?? 1)
+        let windowScale = niceCeiling(max(maxWindow * 1.1, 10))
+        let rttScale = niceCeiling(max((shown.map(\.smoothedRTTMilliseconds).max() ?? 0) * 1.1, 0.01))
+        func windowY(_ value: Double) -> Double { windowTop + windowHeight - value / windowScale * windowHeight }
+        func rttY(_ value: Double) -> Double { rttTop + rttHeight - value / rttScale * rttHeight }
+        let end = x(start + maxTime)
+
+        var out = "<line x1=\"\(f(left))\" y1=\"640\" x2=\"\(f(left + 18))\" y2=\"640\" stroke=\"#0b62b8\" stroke-width=\"3\"/>"
+            + "<text x=\"\(f(left + 24))\" y=\"644\" font-size=\"13\" fill=\"#1f2328\">cwnd (tcp:tcp_probe, the sender's kernel)</text>\n"
+            + "<line x1=\"\(f(left + 330))\" y1=\"640\" x2=\"\(f(left + 348))\" y2=\"640\" stroke=\"#d97706\" stroke-width=\"2\" stroke-dasharray=\"6 4\"/>"
+            + "<text x=\"\(f(left + 354))\" y=\"644\" font-size=\"13\" fill=\"#1f2328\">ssthresh</text>\n"
+            + "<line x1=\"\(f(left + 440))\" y1=\"640\" x2=\"\(f(left + 458))\" y2=\"640\" stroke=\"#16803c\" stroke-width=\"3\"/>"
+            + "<text x=\"\(f(left + 464))\" y=\"644\" font-size=\"13\" fill=\"#1f2328\">srtt (smoothed round-trip time)</text>\n"
+        out += plotFrame(top: windowTop, height: windowHeight, scale: windowScale, label: "cwnd (segments)", start: start, maxTime: maxTime, x: x)
+        out += plotFrame(top: rttTop, height: rttHeight, scale: rttScale, label: "srtt (ms)", start: start, maxTime: maxTime, x: x)
+
+        // cwnd and srtt: one step path each. ssthresh: a path broken where it is still infinite.
+        var window = "", threshold = "", rtt = ""
+        var previous: Probe?
+        for probe in shown {
+            let px = f(x(probe.time))
+            if let previous {
+                window += " L\(px),\(f(windowY(Double(previous.congestionWindow))))"
+                rtt += " L\(px),\(f(rttY(previous.smoothedRTTMilliseconds)))"
+                if let old = previous.slowStartThreshold { threshold += " L\(px),\(f(windowY(Double(old))))" }
+            }
+            window += (previous == nil ? "M" : " L") + "\(px),\(f(windowY(Double(probe.congestionWindow))))"
+            rtt += (previous == nil ? "M" : " L") + "\(px),\(f(rttY(probe.smoothedRTTMilliseconds)))"
+            if let value = probe.slowStartThreshold {
+                threshold += (previous?.slowStartThreshold == nil ? (threshold.isEmpty ? "M" : " M") : " L") + "\(px),\(f(windowY(Double(value))))"
+            }
+            previous = probe
+        }
+        if let last = shown.last {
+            window += " L\(f(end)),\(f(windowY(Double(last.congestionWindow))))"
+            rtt += " L\(f(end)),\(f(rttY(last.smoothedRTTMilliseconds)))"
+            if let value = last.slowStartThreshold { threshold += " L\(f(end)),\(f(windowY(Double(value))))" }
+        }
+        out += "<path d=\"\(window)\" fill=\"none\" stroke=\"#0b62b8\" stroke-width=\"2\"><title>cwnd: segments the sender may have in flight</title></path>\n"
+        if !threshold.isEmpty {
+            out += "<path d=\"\(threshold)\" fill=\"none\" stroke=\"#d97706\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\">"
+                + "<title>ssthresh as the kernel reports it (tcp_current_ssthresh: at least 3/4 of cwnd outside a reduction)</title></path>\n"
+        }
+        out += "<path d=\"\(rtt)\" fill=\"none\" stroke=\"#16803c\" stroke-width=\"1.5\"><title>srtt: the kernel's smoothed round-trip time</title></path>\n"
+        return out
+    }
+
+    /// A lower plot's box, its value ticks (0 to `scale`, in 5 steps: whole segments for a
+    /// `niceCeiling` of 5 or more), its time ticks and its label.
+    static func plotFrame(top: Double, height plotHeight: Double, scale: Double, label: String,
+                          start: Double, maxTime: Double, x: (Double) -> Double) -> String {
+        let bottomY = top + plotHeight
+        var out = "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(width - left - right))\" height=\"\(f(plotHeight))\" fill=\"#fbfbfc\" stroke=\"#c9ced4\"/>\n"
+        for index in 0...5 {
+            let value = scale * Double(index) / 5
+            let py = f(bottomY - plotHeight * Double(index) / 5)
+            out += "<line x1=\"\(f(left - 6))\" y1=\"\(py)\" x2=\"\(f(left))\" y2=\"\(py)\" stroke=\"#5b6168\"/>\n"
+            out += "<text x=\"\(f(left - 10))\" y=\"\(py)\" dy=\"4\" text-anchor=\"end\" font-size=\"13\" fill=\"#5b6168\">\(number(value))</text>\n"
+        }
+        for index in 0...5 {
+            let px = f(x(start + maxTime * Double(index) / 5))
+            out += "<line x1=\"\(px)\" y1=\"\(f(bottomY))\" x2=\"\(px)\" y2=\"\(f(bottomY + 6))\" stroke=\"#5b6168\"/>\n"
+            out += "<text x=\"\(px)\" y=\"\(f(bottomY + 20))\" text-anchor=\"middle\" font-size=\"12\" fill=\"#5b6168\">\(seconds(maxTime * Double(index) / 5))</text>\n"
+        }
+        let middle = f(top + plotHeight / 2)
+        out += "<text x=\"20\" y=\"\(middle)\" text-anchor=\"middle\" font-size=\"13\" fill=\"#1f2328\" transform=\"rotate(-90 20 \(middle))\">\(escape(label))</text>\n"
+        return out
+    }
+
+    /// The smallest of 1, 2, 2.5, 5 times a power of ten that is at least `value`: an axis's top.
+    static func niceCeiling(_ value: Double) -> Double {
+        var power = 1.0
+        while power * 10 <= value { power *= 10 }
+        while power > value { power /= 10 }
+        for step in [1.0, 2.0, 2.5, 5.0, 10.0] where step * power >= value { return step * power }
+        return 10 * power
+    }
+
+    /// An axis value: whole when it is, else up to two decimals (`0.25`, `12.5`).
+    static func number(_ value: Double) -> String {
+        let hundredths = Int((value * 100).rounded())
+        if hundredths % 100 == 0 { return String(hundredths / 100) }
+        if hundredths % 10 == 0 { return "\(hundredths / 100).\(hundredths % 100 / 10)" }
+        let fraction = hundredths % 100
+        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
     }
 
     static func axes(maxTime: Double, maxSequence: Double, x: (Double) -> Double, y: (Double) -> Double, start: Double) -> String {
@@ -161,7 +285,7 @@ public enum TimeSequenceWriter {
         return out
     }
 
-    static func document(_ body: String, title: String) -> String {
+    static func document(_ body: String, title: String, height: Double = height) -> String {
         """
         <?xml version="1.0" encoding="UTF-8"?>
         <svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="\(Int(width))" height="\(Int(height))" \

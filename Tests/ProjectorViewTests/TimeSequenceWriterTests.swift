@@ -1,5 +1,5 @@
 import Foundation
-import LiveView
+@testable import LiveView
 import Testing
 import TestSupport
 import Timeline
@@ -9,7 +9,7 @@ import Timeline
 /// them (a browser) before committing.
 @Suite("Time-sequence graph writer")
 struct TimeSequenceWriterTests {
-    @Test("each fixture's graph is its golden file, byte for byte", arguments: ["lossy", "slow-reader", "keepalive"])
+    @Test("each fixture's graph is its golden file, byte for byte", arguments: ["lossy", "slow-reader", "keepalive", "slow-start"])
     func golden(_ name: String) throws {
         let events = try Self.events("timeseq-\(name).jsonl")
         let svg = TimeSequenceWriter.svg(events)
@@ -45,6 +45,43 @@ struct TimeSequenceWriterTests {
         try SVGLadderWriterTests().expectWellFormed(svg, "lossy")
         let wrong = try runCommand("handshake-watch", ["-r", "captures/lossy.pcap", "--conn", "1"], currentDirectory: packageRoot.path)
         #expect(wrong.status == 1 && wrong.stderr.contains { $0.contains("--conn picks the connection of --format timeseq") })
+    }
+
+    @Test("tcp-probe samples draw the congestion window, ssthresh and srtt under the graph, on its time axis")
+    func congestionPlots() throws {
+        let events = try Self.events("timeseq-slow-start.jsonl")
+        let svg = TimeSequenceWriter.svg(events)
+        #expect(svg.contains("height=\"990\"") && svg.contains(">cwnd (segments)</text>") && svg.contains(">srtt (ms)</text>"))
+        #expect(svg.contains("<title>cwnd: segments the sender may have in flight</title>"))
+        // The sender's samples only: its cwnd rose from 10 in slow start; ssthresh was never set (no dashed line).
+        let senderProbes = events.filter { $0.type == "tcp-probe" && $0.int("lport") == 38004 }
+        #expect((senderProbes.compactMap { $0.int("snd_cwnd") }.max() ?? 0) > 10)
+        #expect(!svg.contains("stroke-dasharray=\"6 4\"><title>ssthresh"), "ssthresh still infinite: not drawn")
+        // Without the samples, the graph is the plain one.
+        let packets = events.filter { $0.type != "tcp-probe" }
+        let plain = TimeSequenceWriter.svg(packets)
+        #expect(plain.contains("height=\"620\"") && !plain.contains("cwnd"))
+        // A set ssthresh is dashed; the infinite one before it is left out.
+        let probes = [(10, 0x7fff_ffff), (20, 0x7fff_ffff), (14, 10), (16, 12)].enumerated().map { index, sample in
+            TimeSequenceWriter.Probe(time: Double(index) * 0.01, congestionWindow: sample.0,
+                                     slowStartThreshold: sample.1 >= TimeSequenceWriter.infiniteThreshold ? nil : sample.1,
+                                     smoothedRTTMilliseconds: 40)
+        }
+        let lower = TimeSequenceWriter.congestionPlots(probes, start: 0, maxTime: 0.05) { 90 + $0 * 1000 }
+        let dashed = try #require(lower.split(separator: "\n").first { $0.contains("stroke-dasharray=\"6 4\"><title>ssthresh") })
+        #expect(dashed.hasPrefix("<path d=\"M110.0,"), "starts at the third sample, where ssthresh was set: \(dashed)")
+    }
+
+    @Test("a capture and its sidecar replay the same congestion-window plot (handshake-watch -r --format timeseq)")
+    func replayedFromTheSidecar() throws {
+        let run = try runCommand("handshake-watch", ["-r", "captures/slow-start.pcap", "--format", "timeseq"],
+                                 currentDirectory: packageRoot.path)
+        #expect(run.status == 0, "\(run.stderr)")
+        let svg = run.stdout.joined(separator: "\n") + "\n"
+        #expect(svg == TimeSequenceWriter.svg(try Self.events("timeseq-slow-start.jsonl")))
+        let plain = try runCommand("handshake-watch", ["-r", "captures/slow-start.pcap", "--format", "timeseq", "--no-events"],
+                                   currentDirectory: packageRoot.path)
+        #expect(!plain.stdout.joined().contains("cwnd"), "--no-events: no kernel samples, no plot")
     }
 
     static func events(_ name: String) throws -> [TimelineEvent] {
