@@ -30,6 +30,31 @@ struct LiveLessonCheckTests {
         }
     }
 
+    /// Issue 19's projector rule: with `--width 80` no line the runner prints is wider than 80
+    /// columns (prose, commands' output, watchers, checks), and wrapping loses nothing: each
+    /// step's output is still there. Live as root, replayed from captures without root.
+    @Test(arguments: lessonNumbers)
+    func everyLineFitsEightyColumns(number: Int) throws {
+        let result = try runCommand("lesson", ["run", String(number), "--auto", "--width", "80"], timeout: 240)
+        #expect(result.status == 0, "\(result.stdout.suffix(20).joined(separator: "\n"))\n\(result.stderr.joined(separator: "\n"))")
+        let wide = result.stdout.filter { Self.columns($0) > 80 }
+        #expect(wide.isEmpty, "lesson \(number): \(wide.count) lines over 80 columns, first: \(wide.prefix(3))")
+        #expect(result.stdout.contains { $0.hasPrefix("-- Step 1/") })
+    }
+
+    /// Columns a line takes on a terminal: its characters, without colour escapes (ESC [ ... m).
+    static func columns(_ line: String) -> Int {
+        var count = 0
+        var inEscape = false
+        for scalar in line.unicodeScalars {
+            if inEscape { if scalar == "m" { inEscape = false }; continue }
+            if scalar == "\u{1B}" { inEscape = true; continue }
+            if scalar.properties.generalCategory == .nonspacingMark { continue }
+            count += 1
+        }
+        return count
+    }
+
     /// Without root, the watcher steps replay captures and say so: tested for real by dropping
     /// to nobody when nobody can reach the build (a checkout under /root cannot be), else with
     /// `--from-captures`; without root the test runs as it is.
