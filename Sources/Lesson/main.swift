@@ -147,6 +147,9 @@ extension LessonCommand {
         @Option(help: "Wrap prose to N columns (default: the terminal's width from TIOCGWINSZ, else $COLUMNS, else 80).")
         var width: Int?
 
+        @Flag(name: .shortAndLong, help: "Every line the watchers print. Without it a bulk transfer's plain data segments and ACKs are summed up, one line per second of it (`#1 … 212 data segments, 212 ACKs, 2.1 MB in 0.8 s …`); v and Enter at the next prompt shows them.")
+        var verbose = false
+
         @Option(help: ArgumentHelp("Serve the live view of the whole lesson (packets, system calls, steps) on http://ADDR:PORT/ "
                                    + "(127.0.0.1 unless ADDR is given; 0 picks a port) until SIGINT or SIGTERM.", valueName: "[addr:]port"))
         var serve: String?
@@ -174,6 +177,7 @@ extension LessonCommand {
                 options.firstStep = step
                 options.pace = pace
                 options.fromCaptures = common.fromCaptures
+                options.collapsesBulk = !verbose
                 let presenter = Presenter(isShowing: true, width: width ?? Terminal.width())
                 if let refusal = LessonRunner(lesson: lesson, options: options, presenter: presenter).rootRefusal {
                     throw LessonError.notFound(refusal)

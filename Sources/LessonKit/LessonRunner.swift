@@ -28,6 +28,9 @@ public final class LessonRunner {
         public var binDirectory: String
         /// Where the lesson's events go as they happen (`--serve`); nil for nowhere.
         public var timeline: LessonTimelineFeed?
+        /// A watcher's bulk transfer shown as one line a second (`lesson run` without
+        /// `--verbose`; see `BulkTransferRun`).
+        public var collapsesBulk = false
 
         public init(mode: RunMode, binDirectory: String) {
             self.mode = mode
@@ -65,7 +68,7 @@ public final class LessonRunner {
     private var replayedCaptures: [String: [String]] = [:]
     private var temporaryFolder = ""
     /// Holds a background command's lines that arrive after its step (`StepOutput`).
-    private let stepOutput = StepOutput()
+    private let stepOutput: StepOutput
     private var currentStep = 0
     private var report = Report()
     private var quiet = false
@@ -75,6 +78,7 @@ public final class LessonRunner {
         self.options = options
         self.presenter = presenter
         self.isRoot = isRoot
+        stepOutput = StepOutput(collapsesBulk: options.collapsesBulk)
     }
 
     /// Runs the lesson to its end; throws `LessonError.stepFailed` naming the step and the
@@ -170,6 +174,20 @@ public final class LessonRunner {
 
     // MARK: - Steps
 
+    /// The Enter prompt before `step`; `q` quits, `v` shows the lines the last step's
+    /// summaries stood for (then asks again).
+    private func prompt(before step: LessonStep) throws {
+        let summed = stepOutput.summedInLastStep
+        if summed > 0 { presenter.note("\(summed) lines of the last step are summed up: v and Enter shows them") }
+        while true {
+            Console.line("[Enter: run step \(step.number), q: quit]")
+            guard let answer = readLine()?.lowercased() else { return }
+            if answer.hasPrefix("q") { throw LessonError.interrupted }
+            guard answer.hasPrefix("v"), summed > 0 else { return }
+            stepOutput.showSummed(presenter)
+        }
+    }
+
     private func run(_ step: LessonStep) throws {
         stepOutput.showLate(show)
         stepOutput.enter(step.number)
@@ -182,10 +200,7 @@ public final class LessonRunner {
         let prompts = options.mode == .interactive || (options.mode == .auto && step.number == options.firstStep
                                                        && options.firstStep > 1)
         if prompts && !quiet {
-            Console.line("[Enter: run step \(step.number), q: quit]")
-            if let answer = readLine(), answer.lowercased().hasPrefix("q") {
-                throw LessonError.interrupted
-            }
+            try prompt(before: step)
         }
         for (index, block) in step.blocks.enumerated() {
             if Supervisor.shared.isClosing { throw LessonError.interrupted }

@@ -1,38 +1,99 @@
 import Synchronization
 
-/// Keeps each step's output in its step. A background command started in step 2 may print
-/// while step 4's prose is on the screen (a server logging a client, a trace line that was
-/// still in the pipe); printed there, mid-paragraph, it reads as part of step 4. Such lines are
-/// held and shown at the next pause between blocks, under `(late output of step 2)`.
+/// Keeps each step's output in its step, and a bulk transfer to a line a second.
+///
+/// A background command started in step 2 may print while step 4's prose is on the screen (a
+/// server logging a client, a trace line that was still in the pipe); printed there,
+/// mid-paragraph, it reads as part of step 4. Such lines are held and shown at the next pause
+/// between blocks, under `(late output of step 2)`.
+///
+/// When `collapsesBulk` is on (`lesson run` without `--verbose`), a watcher's plain data
+/// segments and ACKs are held per label as a `BulkTransferRun` and shown as one line per second
+/// of transfer; the lines a summary stands for are kept (up to `keptLimit`) for `v` at the prompt.
 final class StepOutput: Sendable {
+    /// Lines kept for `v` at most; beyond, the oldest go and the listing says how many.
+    static let keptLimit = 50_000
+
     private struct State {
         var current = 0
         var held: [(step: Int, text: String)] = []
+        var runs: [String: BulkTransferRun] = [:]
+        /// The lines summed up in the current step, and in the step before it.
+        var summed: [String] = []
+        var summedBefore: [String] = []
+        var summedDropped = 0
+        var summedDroppedBefore = 0
     }
 
     private let state = Mutex(State())
+    let collapsesBulk: Bool
+
+    init(collapsesBulk: Bool = false) {
+        self.collapsesBulk = collapsesBulk
+    }
 
     /// The runner entered step `number`.
     func enter(_ number: Int) {
-        state.withLock { $0.current = number }
-    }
-
-    /// A line from a command started in step `step`: shown now when that is the current step,
-    /// else held for `showLate`.
-    func line(_ text: String, label: String, stream: OutputStream, startedIn step: Int, presenter: Presenter) {
-        let now = state.withLock { state -> Bool in
-            if state.current == step { return true }
-            state.held.append((step, "[\(label)] \(text)"))
-            return false
+        state.withLock { state in
+            state.current = number
+            (state.summedBefore, state.summedDroppedBefore) = (state.summed, state.summedDropped)
+            (state.summed, state.summedDropped) = ([], 0)
         }
-        if now { presenter.output(text, label: label, stream: stream) }
     }
 
-    /// Shows the held lines, each group under the step it belongs to.
+    /// A line from a command started in step `step`: shown now when that is the current step
+    /// (unless a bulk run holds it), else held for `showLate`.
+    func line(_ text: String, label: String, stream: OutputStream, startedIn step: Int, presenter: Presenter) {
+        let collapses = collapsesBulk
+        let shown = state.withLock { state -> [String] in
+            guard state.current == step else {
+                state.held.append((step, "[\(label)] \(text)"))
+                return []
+            }
+            guard collapses else { return [text] }
+            var run = state.runs[label] ?? BulkTransferRun()
+            if let segment = BulkTransferRun.segment(text) {
+                var shown: [String] = []
+                if !run.accepts(segment) { shown = Self.end(&run, label: label, in: &state) }
+                run.append(segment)
+                state.runs[label] = run
+                return shown
+            }
+            let shown = Self.end(&run, label: label, in: &state) + [text]
+            state.runs[label] = nil
+            return shown
+        }
+        for line in shown { presenter.output(line, label: label, stream: stream) }
+    }
+
+    /// Ends a run: returns what to show for it and keeps the lines a summary stands for.
+    private static func end(_ run: inout BulkTransferRun, label: String, in state: inout State) -> [String] {
+        let shown = run.shown
+        if shown.count == 1 && run.segments.count > 1 {
+            state.summed += run.segments.map { "[\(label)] \($0.text)" }
+            if state.summed.count > keptLimit {
+                state.summedDropped += state.summed.count - keptLimit
+                state.summed.removeFirst(state.summed.count - keptLimit)
+            }
+        }
+        run = BulkTransferRun()
+        return shown
+    }
+
+    /// Shows what the runs hold, then the held late lines, each group under the step it belongs to.
     func showLate(_ presenter: Presenter) {
-        let held = state.withLock { state -> [(step: Int, text: String)] in
+        let (runs, held) = state.withLock { state -> ([(String, [String])], [(step: Int, text: String)]) in
+            var runs: [(String, [String])] = []
+            for label in state.runs.keys.sorted() {
+                var run = state.runs[label]!
+                runs.append((label, Self.end(&run, label: label, in: &state)))
+            }
+            state.runs = [:]
             defer { state.held.removeAll() }
-            return state.held
+            return (runs, state.held)
+        }
+        for (label, lines) in runs {
+            for line in lines { presenter.output(line, label: label, stream: .stdout) }
         }
         var shownStep: Int?
         for (step, text) in held {
@@ -42,5 +103,18 @@ final class StepOutput: Sendable {
             }
             presenter.say(Terminal.escapingControls(text))
         }
+    }
+
+    /// How many lines of the last step a summary stands for (for the hint at the prompt).
+    var summedInLastStep: Int {
+        state.withLock { $0.summedBefore.count }
+    }
+
+    /// `v` at the prompt: every line of the last step that a summary stood for.
+    func showSummed(_ presenter: Presenter) {
+        let (lines, dropped) = state.withLock { ($0.summedBefore, $0.summedDroppedBefore) }
+        presenter.note("the \(lines.count) lines the summaries of the last step stand for"
+                       + (dropped > 0 ? " (the first \(dropped) are not kept)" : ""))
+        for line in lines { presenter.say(Terminal.escapingControls(line)) }
     }
 }
