@@ -276,19 +276,31 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
     /// Also receives each event's JSON object, whatever the format (the live view's hub).
     public var mirror: ((String) -> Void)?
 
+    /// Text and ladder lines show the timewait takeover as one step (JSON keeps both events).
+    private var takeover = TimeWaitTakeover()
+
     /// Writes one line per event in the chosen format.
     private func show(_ events: [KernelEvent]) {
         for event in events {
             mirror?(event.json)
-            switch format {
-            case .json: output.string(event.json)
-            case .text: output.string(timeText(event.time) + " " + event.text)
-            case .ladder:
+            if format == .json {
+                output.string(event.json)
+                output.endLine()
+                continue
+            }
+            guard let (event, explain) = takeover.shown(event) else { continue }
+            if format == .text {
+                output.string(timeText(event.time) + " " + event.text)
+            } else {
                 let socket = KernelEventLine.hostPort(event.local, event.localPort)
                 output.string(KernelEventLine.ladder(event, client: event.connection.flatMap { ends[$0]?.client } == socket,
                                                      origin: event.connection.flatMap { ladderOrigins[$0] }))
             }
             output.endLine()
+            if explain {
+                output.string(TimeWaitTakeover.explanation)
+                output.endLine()
+            }
         }
     }
 

@@ -28,6 +28,8 @@ public final class TextRenderer: Renderer {
     /// Whether TIME_WAIT's length has been explained: once per run, under the first teardown
     /// that leaves a side in it, not on every line.
     private var explainedTimeWait = false
+    /// Recorded kernel events show the timewait takeover as one step, as live `--kernel` does.
+    private var takeover = TimeWaitTakeover()
 
     /// The note said once: the textbook's figure and the kernel's differ.
     static let timeWaitNote: StaticString = "   TIME_WAIT lasts 60 s on Linux (TCP_TIMEWAIT_LEN); RFC 9293's 2 x MSL is 4 min"
@@ -217,12 +219,16 @@ public final class TextRenderer: Renderer {
             guard let line = event.linkDropText else { return }
             text = line
         default:
-            guard let kernel = KernelEvent(event) else { return }
+            guard let recorded = KernelEvent(event), let (kernel, explain) = takeover.shown(recorded) else { return }
             let out = output
             time.write(Timestamp(seconds: Int(event.time.seconds), fraction: Int(event.time.fraction), isNanosecond: false), out)
             out.ascii(" ")
             out.untrusted(kernel.text)   // a sidecar's reason or address is a file's text
             out.endLine()
+            if explain {
+                out.string(TimeWaitTakeover.explanation)
+                out.endLine()
+            }
             return
         }
         let out = output

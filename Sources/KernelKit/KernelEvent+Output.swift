@@ -35,3 +35,26 @@ extension KernelEvent {
         address.utf8.contains(0x3A) ? "[\(address)]:\(port)" : "\(address):\(port)"
     }
 }
+
+extension TimeWaitTakeover {
+    /// `event` as a line shows it: the takeover's `FIN_WAIT2 → CLOSE` as `FIN_WAIT2 → TIME_WAIT`,
+    /// nil for sock_diag's TIME_WAIT of a takeover already shown. `explain`: say `explanation` now.
+    public mutating func shown(_ event: KernelEvent) -> (event: KernelEvent, explain: Bool)? {
+        var from: String?, to: String?, source: String?
+        if case .state(let before, let after, let seenBy) = event.kind {
+            (from, to, source) = (before.description, after.description, seenBy.rawValue)
+        }
+        let shown = show(type: event.type, local: KernelEvent.hostPort(event.local, event.localPort),
+                         remote: KernelEvent.hostPort(event.remote, event.remotePort), from: from, to: to, source: source)
+        switch shown {
+        case .hidden:
+            return nil
+        case .asReported:
+            return (event, false)
+        case .takeover:
+            var merged = event
+            if case .state(let before, _, let seenBy) = event.kind { merged.kind = .state(from: before, to: .timeWait, source: seenBy) }
+            return (merged, explainOnce(shown))
+        }
+    }
+}

@@ -12,6 +12,9 @@ public enum LadderEvent: Sendable, Equatable {
     case connection(Summary)
     /// `link-drop`: lab-link lost this packet on purpose; an arrow that ends halfway, in ✗.
     case linkDrop(LostPacket)
+    /// `reset-sent`, `reset-received`: the socket at `local` sent or received a RST. Not drawn; it
+    /// tells its `→ CLOSE` from a timewait takeover (`TimeWaitTakeover`).
+    case reset(local: SocketAddress, remote: SocketAddress)
 
     /// A `link-drop` event: the packet's addresses, TCP flags and raw sequence number, and why.
     public struct LostPacket: Sendable, Equatable {
@@ -98,15 +101,18 @@ public enum LadderEvent: Sendable, Equatable {
         public var from: String
         public var to: String
         public var connection: Int?
+        /// `tracepoint` or `sock_diag`, when the event says.
+        public var source: String?
 
         public init(time: Double, local: SocketAddress, remote: SocketAddress, from: String, to: String,
-                    connection: Int?) {
+                    connection: Int?, source: String? = nil) {
             self.time = time
             self.local = local
             self.remote = remote
             self.from = from
             self.to = to
             self.connection = connection
+            self.source = source
         }
     }
 
