@@ -72,7 +72,8 @@ public final class KernelWatch {
     /// Reads what the sources have now. Samples the socket table and counters when `activity`
     /// (packets or events arrived) and 20 ms passed, or 100 ms passed since the last sample, or
     /// `force`: listeners (their accept queues) at each sample, the other states every 100 ms.
-    /// A sample's events are stamped when it ends: the state was there by then.
+    /// A sample's events are stamped when it ends (the state was there by then), except accept
+    /// queues, stamped when it was asked for (`SocketTable.update`).
     public func collect(activity: Bool, force: Bool = false) {
         var fresh = trace?.readAvailable() ?? []
         let now = Clock.monotonic()
@@ -81,9 +82,10 @@ public final class KernelWatch {
             let full = force || now - lastFullSample >= 0.1
             if full { lastFullSample = now }
             let states = full ? dumpStates : [.listen]
+            let asked = Clock.now()
             if let sockets = full ? try? diag?.sockets(in: states) : listenerSample() {
                 if full { listeners = sockets.filter { $0.state == .listen && showsListener($0) } }
-                fresh += table.update(sockets, at: Clock.now(), covering: states)
+                fresh += table.update(sockets, at: Clock.now(), asked: asked, covering: states)
             }
             if full { fresh += counters.changes(at: Clock.now()) }   // a file of 3 KB to parse: every 100 ms
         }

@@ -28,7 +28,13 @@ public struct SocketTable {
     /// Compares `sockets` with the previous sample. The first sample only sets the baseline
     /// (except accept queues already holding connections). `covering`: the states the sample
     /// asked for; what it did not ask for stays as the last sample that did saw it.
-    public mutating func update(_ sockets: [DiagSocket], at time: EpochTime,
+    ///
+    /// `time` is when the answer was complete: a TIME_WAIT or a request socket in it was there by
+    /// then. `asked` is when the request went out, and stamps the accept queues: the kernel read
+    /// each queue after it, so a connection counted there was still queued at `asked`, and a
+    /// sample stamped after accept() returned cannot count the connection accept() took. A
+    /// dump walks the established hash after the listeners, so `time` can be milliseconds later.
+    public mutating func update(_ sockets: [DiagSocket], at time: EpochTime, asked: EpochTime? = nil,
                                 covering states: [TCPState] = SocketTable.watchedStates) -> [KernelEvent] {
         var events: [KernelEvent] = []
         var seenQueues: [Tuple: Int] = [:], seenWaits: [Tuple: Int] = [:], seenRequests: Set<Tuple> = []
@@ -38,7 +44,7 @@ public struct SocketTable {
             case .listen:
                 seenQueues[tuple] = socket.receiveQueue
                 if queues[tuple] ?? 0 != socket.receiveQueue {
-                    events.append(event(tuple, time, .acceptQueue(queued: socket.receiveQueue, backlog: socket.sendQueue)))
+                    events.append(event(tuple, asked ?? time, .acceptQueue(queued: socket.receiveQueue, backlog: socket.sendQueue)))
                 }
             case .timeWait:
                 seenWaits[tuple] = socket.expiresMilliseconds
