@@ -7,13 +7,14 @@ enum KernelEventLine {
     /// Characters between the ladder's two bars (LadderRenderer.width).
     static let width = 46
 
-    static func ladder(_ event: KernelEvent, client: Bool, origin: EpochTime?) -> String {
+    /// `text`: the event's `[kernel]` line (`KernelLines`), for events not drawn in a column.
+    static func ladder(_ event: KernelEvent, text: String, client: Bool, origin: EpochTime?) -> String {
         guard let id = event.connection, let origin else {
-            return Clock.timeOfDay(event.time) + " " + event.text   // not one connection's: no column
+            return Clock.timeOfDay(event.time) + " " + text   // not one connection's: no column
         }
         let stamp = fixed3(Double(event.time.microseconds - origin.microseconds) / 1000)
         let prefix = "#\(id) " + String(repeating: " ", count: max(0, 9 - stamp.count)) + stamp + " ms "
-        guard case .state(_, let to, _) = event.kind else { return prefix + event.text }
+        guard case .state(_, let to, _) = event.kind else { return prefix + text }
         let name = "[\(to)]"
         let padding = String(repeating: " ", count: max(1, width + 1 - name.count))
         return client ? prefix + "| " + name + padding + "|" : prefix + "|" + padding + name + " |"

@@ -276,8 +276,8 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
     /// Also receives each event's JSON object, whatever the format (the live view's hub).
     public var mirror: ((String) -> Void)?
 
-    /// Text and ladder lines show the timewait takeover as one step (JSON keeps both events).
-    private var takeover = TimeWaitTakeover()
+    /// Text and ladder lines show each step once (JSON keeps every event as it came).
+    private var lines = KernelLines()
 
     /// Writes one line per event in the chosen format.
     private func show(_ events: [KernelEvent]) {
@@ -288,17 +288,18 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
                 output.endLine()
                 continue
             }
-            guard let (event, explain) = takeover.shown(event) else { continue }
+            guard let line = lines.next(event) else { continue }
+            let event = line.event
             if format == .text {
-                output.string(timeText(event.time) + " " + event.text)
+                output.string(timeText(event.time) + " " + line.text)
             } else {
                 let socket = KernelEventLine.hostPort(event.local, event.localPort)
-                output.string(KernelEventLine.ladder(event, client: event.connection.flatMap { ends[$0]?.client } == socket,
+                output.string(KernelEventLine.ladder(event, text: line.text, client: event.connection.flatMap { ends[$0]?.client } == socket,
                                                      origin: event.connection.flatMap { ladderOrigins[$0] }))
             }
             output.endLine()
-            if explain {
-                output.string(TimeWaitTakeover.explanation)
+            if let note = line.note {
+                output.string(note)
                 output.endLine()
             }
         }

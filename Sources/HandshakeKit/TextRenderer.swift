@@ -28,8 +28,8 @@ public final class TextRenderer: Renderer {
     /// Whether TIME_WAIT's length has been explained: once per run, under the first teardown
     /// that leaves a side in it, not on every line.
     private var explainedTimeWait = false
-    /// Recorded kernel events show the timewait takeover as one step, as live `--kernel` does.
-    private var takeover = TimeWaitTakeover()
+    /// Recorded kernel events show each step once, as live `--kernel` does.
+    private var kernelLines = KernelLines()
 
     /// The note said once: the textbook's figure and the kernel's differ.
     static let timeWaitNote: StaticString = "   TIME_WAIT lasts 60 s on Linux (TCP_TIMEWAIT_LEN); RFC 9293's 2 x MSL is 4 min"
@@ -219,14 +219,14 @@ public final class TextRenderer: Renderer {
             guard let line = event.linkDropText else { return }
             text = line
         default:
-            guard let recorded = KernelEvent(event), let (kernel, explain) = takeover.shown(recorded) else { return }
+            guard let recorded = KernelEvent(event), let line = kernelLines.next(recorded) else { return }
             let out = output
             time.write(Timestamp(seconds: Int(event.time.seconds), fraction: Int(event.time.fraction), isNanosecond: false), out)
             out.ascii(" ")
-            out.untrusted(kernel.text)   // a sidecar's reason or address is a file's text
+            out.untrusted(line.text)   // a sidecar's reason or address is a file's text
             out.endLine()
-            if explain {
-                out.string(TimeWaitTakeover.explanation)
+            if let note = line.note {
+                out.string(note)
                 out.endLine()
             }
             return

@@ -87,7 +87,7 @@ public final class KernelWatch {
                 if full { listeners = sockets.filter { $0.state == .listen && showsListener($0) } }
                 fresh += table.update(sockets, at: Clock.now(), asked: asked, covering: states)
             }
-            if full { fresh += counters.changes(at: Clock.now()) }   // a file of 3 KB to parse: every 100 ms
+            if full { fresh += counterChanges() }
         }
         var passed = fixup.pass(fresh, now: Clock.now().microseconds).filter(shows)
         // TIME_WAITs found here went through `shows` in lookUpTimeWait.
@@ -99,6 +99,21 @@ public final class KernelWatch {
         }
         pending.insert(passed)
         if now - lastTimeWaitCheck >= 1 { checkTimeWaits(); lastTimeWaitCheck = now }
+    }
+
+    /// The counters that changed (a file of 3 KB to parse: every 100 ms). A drop names the
+    /// listener (`local`, `lport`) when one the filter passes was seen full since the last read:
+    /// the counters are the namespace's, only sock_diag can say the drop was likely ours.
+    private func counterChanges() -> [KernelEvent] {
+        var changes = counters.changes(at: Clock.now())
+        let ours = table.takeFullListeners().first(where: showsListener)
+        if let ours {
+            for index in changes.indices {
+                changes[index].local = ours.local
+                changes[index].localPort = ours.localPort
+            }
+        }
+        return changes
     }
 
     /// The known listeners now, each looked up by its address and port (sock_diag finds a

@@ -19,6 +19,9 @@ public struct SocketTable {
     /// TIME_WAITs already reported from an exact lookup (not tracked through the dumps).
     private var lookedUp: Set<Tuple> = []
     private var first = true
+    /// Listeners whose accept queue was full (more queued than the backlog: the kernel's
+    /// `sk_acceptq_is_full`) at a sample since `takeFullListeners`; at most one entry each.
+    private var full: [Tuple: DiagSocket] = [:]
 
     /// The TIME_WAIT timer each 4-tuple had when first seen, in seconds (for `time_wait_s`).
     public private(set) var timeWaitSeconds: [String: Double] = [:]
@@ -43,6 +46,7 @@ public struct SocketTable {
             switch socket.state {
             case .listen:
                 seenQueues[tuple] = socket.receiveQueue
+                if socket.receiveQueue > socket.sendQueue { full[tuple] = socket }
                 if queues[tuple] ?? 0 != socket.receiveQueue {
                     events.append(event(tuple, asked ?? time, .acceptQueue(queued: socket.receiveQueue, backlog: socket.sendQueue)))
                 }
@@ -73,6 +77,13 @@ public struct SocketTable {
         } }
         (queues, timeWaits, requests, missing, first) = (seenQueues, seenWaits, seenRequests, stillMissing, false)
         return events
+    }
+
+    /// The listeners seen with a full accept queue since the last call: what tells a SYN our
+    /// listener dropped from one dropped elsewhere in the namespace (`NetstatCounters`).
+    public mutating func takeFullListeners() -> [DiagSocket] {
+        defer { full = [:] }
+        return full.values.sorted { ($0.localPort, $0.local) < ($1.localPort, $1.local) }
     }
 
     /// Records a TIME_WAIT found by an exact lookup. Returns the state event when this 4-tuple

@@ -36,12 +36,4 @@ enum StateMeaning {
         default: return "see enum sk_rst_reason"
         }
     }
-
-    static func counter(_ name: String) -> String {
-        switch name {
-        case "ListenOverflows": return "accept queue full: the kernel dropped the SYN"
-        case "ListenDrops": return "a SYN to a listener was dropped"
-        default: return name
-        }
-    }
 }

@@ -107,6 +107,8 @@ struct KernelLiveTests {
         _ = try watcher.waitForLine(containing: #""name":"ListenOverflows""#, timeout: 20)
         let counter = try #require(Self.objects(watcher.stdout, type: "counter").first { $0["name"] as? String == "ListenOverflows" })
         #expect((counter["delta"] as? Int ?? 0) >= 1)
+        // sock_diag saw our listener full: the namespace's counter names it.
+        #expect(counter["lport"] as? Int == port && counter["local"] as? String == "127.0.0.1", "\(counter)")
         for client in clients { try? client.close() }
     }
 
