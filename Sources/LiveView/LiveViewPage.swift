@@ -8,7 +8,9 @@
 ///   JSON line (the `--format json` schema), each with `id: N`, N counting 1, 2, 3... The stream
 ///   starts after the request's `Last-Event-ID` header (the browser's own reconnect), else after
 ///   `?after=N` (a fresh stream once the page has reloaded `events.jsonl`), else at the oldest
-///   event kept. An id older than the events kept gets `event: reset` and the page reloads.
+///   event kept. Every stream opens with `event: source`, `data: {"source":"live"}` for a live
+///   capture or `{"source":"replay"}` for a file: the page's badge says which (and `ended` after
+///   `event: end`), never `live` for a file. An id older than the events kept gets `event: reset` and the page reloads.
 ///   At the end (SIGINT, SIGTERM) the server sends `event: end`: the page stops reconnecting.
 ///   `reset` and `end` need a non-empty `data:` line (`data: {}`), or EventSource never
 ///   dispatches them. Comment lines (`: keep-alive`) keep an idle stream open; `retry: 500`

@@ -188,6 +188,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def stream(self, feed, after):
         self.wfile.write(b"retry: 500\n\n")
+        self.wfile.write(f'event: source\ndata: {{"source":"{self.server.source}"}}\n\n'.encode())
         with feed.changed:
             generation = feed.generation
             told_to_reset = feed.reset_resumed and after > 0
@@ -246,6 +247,8 @@ def main():
     parser.add_argument("--pace", type=float, default=0, help="seconds between events (a live feed)")
     parser.add_argument("--keep", type=int, default=0, help="events kept (older Last-Event-IDs get a reset)")
     parser.add_argument("--end", action="store_true", help="send `event: end` after the last event")
+    parser.add_argument("--source", choices=["live", "replay"],
+                        help="what `event: source` says (default: live with --pace, else replay)")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
 
@@ -265,6 +268,7 @@ def main():
     server.daemon_threads = True
     server.feed = Feed(args.keep)
     server.send_end = args.end
+    server.source = args.source or ("live" if args.pace > 0 else "replay")
     server.verbose = args.verbose
     server.drops = 0
     threading.Thread(target=produce, args=(server.feed, events, args.pace), daemon=True).start()
