@@ -82,12 +82,15 @@ public final class KernelWatch {
             let full = force || now - lastFullSample >= 0.1
             if full { lastFullSample = now }
             let states = full ? dumpStates : [.listen]
+            // The counters first: a drop they count happened after a queue filled, so the dump
+            // right after still finds that queue full (unless accept() emptied it meanwhile).
+            let drops = full ? counters.changes(at: Clock.now()) : []
             let asked = Clock.now()
             if let sockets = full ? try? diag?.sockets(in: states) : listenerSample() {
                 if full { listeners = sockets.filter { $0.state == .listen && showsListener($0) } }
                 fresh += table.update(sockets, at: Clock.now(), asked: asked, covering: states)
             }
-            if full { fresh += counterChanges() }
+            if full { fresh += attributed(drops) }
         }
         var passed = fixup.pass(fresh, now: Clock.now().microseconds).filter(shows)
         // TIME_WAITs found here went through `shows` in lookUpTimeWait.
@@ -101,11 +104,12 @@ public final class KernelWatch {
         if now - lastTimeWaitCheck >= 1 { checkTimeWaits(); lastTimeWaitCheck = now }
     }
 
-    /// The counters that changed (a file of 3 KB to parse: every 100 ms). A drop names the
-    /// listener (`local`, `lport`) when one the filter passes was seen full since the last read:
-    /// the counters are the namespace's, only sock_diag can say the drop was likely ours.
-    private func counterChanges() -> [KernelEvent] {
-        var changes = counters.changes(at: Clock.now())
+    /// The counters that changed (a file of 3 KB to parse: every 100 ms), each naming the
+    /// listener (`local`, `lport`) when one the filter passes was seen full since the last read,
+    /// this sample's dump included: the counters are the namespace's, only sock_diag can say the
+    /// drop was likely ours.
+    private func attributed(_ drops: [KernelEvent]) -> [KernelEvent] {
+        var changes = drops
         let ours = table.takeFullListeners().first(where: showsListener)
         if let ours {
             for index in changes.indices {
