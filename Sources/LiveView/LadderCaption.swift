@@ -1,5 +1,8 @@
+import Timeline
+
 /// The short line under each arrow: what the system calls on each side are doing while the
-/// segment crosses. The same words as the page's captions and the terminal ladder's.
+/// segment crosses. The words are the wording table's (StepWording), as the page's captions and
+/// the terminal ladder's are.
 enum LadderCaption {
     /// What a caption needs to remember of the segments before it.
     struct Progress {
@@ -23,6 +26,7 @@ enum LadderCaption {
         return words + " [" + segment.analysis.joined(separator: ", ") + "]"
     }
 
+    /// The wording table's caption (StepWording), the variant chosen from the segments so far.
     static func stepCaption(for arrow: LadderConnection.Arrow, progress: inout Progress) -> String {
         let segment = arrow.segment
         let sender = arrow.fromClient ? "client" : "server"
@@ -34,51 +38,52 @@ enum LadderCaption {
                 if arrow.fromClient { progress.clientFinEnd = end } else { progress.serverFinEnd = end }
             }
         }
+        // The packets alone do not say which call sent a FIN.
+        var values = ["sender": sender, "receiver": receiver, "call": "close() or shutdown(SHUT_WR)",
+                      "closer": sender, "other": receiver, "ack": arrow.acknowledgement.map(String.init) ?? "null"]
+        var key = segment.step
         switch segment.step {
         case "handshake-syn":
             progress.synTime = segment.time
             progress.lastSynTime = segment.time
-            return "1/3 connect() sends SYN, blocks"
         case "handshake-syn-ack":
             progress.sawSynAck = true
             progress.lastSynAckTime = segment.time
-            return "2/3 server kernel answers (not accept())"
-        case "handshake-ack":
-            return "3/3 connect() returns; waits for accept()"
         case "syn-retransmit":
-            defer { progress.lastSynTime = segment.time }
-            return "SYN again" + after(progress.lastSynTime, segment.time)
+            values["after"] = after(progress.lastSynTime, segment.time)
+            progress.lastSynTime = segment.time
         case "syn-ack-retransmit":
-            defer { progress.lastSynAckTime = segment.time }
-            return "SYN-ACK again" + after(progress.lastSynAckTime, segment.time)
+            values["after"] = after(progress.lastSynAckTime, segment.time)
+            progress.lastSynAckTime = segment.time
         case "data":
-            return receiverFinEnd != nil ? "\(sender) send() after peer's FIN (half-close)" : "\(sender) send() → \(receiver) recv()"
+            if receiverFinEnd != nil { key = "data/half-close" }
         case "ack":
-            if let acknowledgement = arrow.acknowledgement, acknowledgement == receiverFinEnd {
-                return "\(sender) kernel ACKs the FIN (CLOSE_WAIT)"
-            }
-            return "\(sender) kernel ACKs"
-        case "fin-active": return "\(sender) close(): active close"
-        case "fin-passive": return "\(sender) recv() = 0, close()"
-        case "teardown-ack": return "last ACK: \(sender) in TIME_WAIT"
+            if let acknowledgement = arrow.acknowledgement, acknowledgement == receiverFinEnd { key = "ack/fin" }
+        case "fin-passive":
+            values["call"] = "close()"   // after recv() returned 0
         case "retransmit":
             let kind = segment.analysis.first { $0.hasSuffix("retransmission") } ?? "retransmission"
-            let since = segment.sinceOriginalMilliseconds.map { " after \(LadderNumbers.duration($0 / 1000))" } ?? ""
-            return kind.replacing("-", with: " ", maxReplacements: 1) + since
+            values["kind"] = kind.replacing("-", with: " ", maxReplacements: 1)
+            values["since"] = segment.sinceOriginalMilliseconds.map { " after \(LadderNumbers.duration($0 / 1000))" } ?? ""
         case "dup-ack":
-            return "dup ACK #\(segment.duplicateAck.map(String.init) ?? "?"): waits for \(arrow.acknowledgement.map(String.init) ?? "null")"
+            values["n"] = segment.duplicateAck.map(String.init) ?? "?"
         case "probe":
-            return segment.analysis.contains("zero-window-probe") ? "zero-window probe: room yet?" : "keep-alive: still there?"
-        case "rst": return reset(arrow, progress: progress, sender: sender)
-        case "midstream": return "mid-stream (opened before the capture)"
-        default: return segment.step
+            key = segment.analysis.contains("zero-window-probe") ? "probe/zero-window" : "probe/keep-alive"
+        case "rst":
+            key = resetKey(arrow, progress: progress)
+            values["maybe"] = arrow.fromClient ? "unread data" : "listener closed"
+        case "midstream":
+            if segment.flags.contains("FIN") { key = "midstream/fin" }
+        default:
+            break
         }
+        return StepWording.fill(StepWording.words(key).caption, values)
     }
 
-    static func reset(_ arrow: LadderConnection.Arrow, progress: Progress, sender: String) -> String {
-        if !progress.sawSynAck && !arrow.fromClient { return "RST: refused, nothing listening" }
-        if (arrow.fromClient ? progress.clientFinEnd : progress.serverFinEnd) != nil { return "RST: data after close()" }
-        return "RST: abortive close by the \(sender)"
+    static func resetKey(_ arrow: LadderConnection.Arrow, progress: Progress) -> String {
+        if !progress.sawSynAck && !arrow.fromClient { return "rst/refused" }
+        if (arrow.fromClient ? progress.clientFinEnd : progress.serverFinEnd) != nil { return "rst/data-after-close" }
+        return "rst/abortive"
     }
 
     /// ` after 1.017 s`, or nothing when the previous copy was not seen.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Timeline
 @testable import HandshakeKit
 
 /// Decodes fixture segments (raw IP frames) into packets 1 ms apart, as the tracker sees them.
@@ -301,10 +302,13 @@ struct ConnectionTrackerTests {
 
     @Test("a client's abortive RST names only causes a client can have: no listener")
     func clientResetHasNoListenerCause() {
-        let client = StepExplanation.resetText(.abortiveClose, sender: "client", receiver: "server", port: 5000)
+        let sentence = StepWording.words("rst/abortive").sentence
+        let client = StepWording.fill(sentence, ["sender": "client", "receiver": "server",
+                                                 "listener": StepExplanation.listenerClause(toServer: true)])
         #expect(client.contains("SO_LINGER 0"))
         #expect(!client.contains("listener"), "\(client)")
-        let server = StepExplanation.resetText(.abortiveClose, sender: "server", receiver: "client", port: 5000)
+        let server = StepWording.fill(sentence, ["sender": "server", "receiver": "client",
+                                                 "listener": StepExplanation.listenerClause(toServer: false)])
         #expect(server.contains("a listener closed before accept() took it"))
     }
 }

@@ -3,6 +3,7 @@ import Glibc
 import SocketCore
 import Testing
 import TestSupport
+import Timeline
 
 /// `handshake-watch --serve` in a real headless Chromium: the live capture of an echo round trip
 /// on lo (root), a stream dropped by the server and resumed, the `-r` replay of every capture,
@@ -78,7 +79,7 @@ struct LiveViewServeTests {
         }
     }
 
-    @Test("/timeseq.svg?conn=N: the time-sequence graph of the events kept, the same as --format timeseq")
+    @Test("/timeseq.svg?conn=N: the time-sequence graph of the events kept, the same as --format timeseq; /words.json the wording table")
     func timeSequenceGraph() throws {
         let (watcher, webPort) = try Self.serve(["-r", "captures/keepalive.pcap"], ready: "reading from file")
         defer { watcher.stop() }
@@ -90,6 +91,9 @@ struct LiveViewServeTests {
         #expect(served.stdout == written.stdout, "the server and the command draw the same graph")
         let none = try runCommand("/usr/bin/curl", ["-sf", "http://127.0.0.1:\(webPort)/timeseq.svg?conn=7"])
         #expect(none.stdout.joined().contains("no connection"))
+        // The page's words: the one table, as the server makes it.
+        let words = try runCommand("/usr/bin/curl", ["-sf", "http://127.0.0.1:\(webPort)/words.json"])
+        #expect(words.status == 0 && words.stdout.joined(separator: "\n") + "\n" == StepWording.json)
         watcher.signal(SIGTERM)
         #expect(try watcher.waitForExit() == 0)
     }

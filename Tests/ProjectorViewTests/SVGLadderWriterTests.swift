@@ -140,6 +140,24 @@ struct SVGLadderWriterTests {
         #expect(aborted.contains(">CLOSE<") && !aborted.contains(">TIME_WAIT<"))
     }
 
+    /// The terminal ladder and the SVG take their captions from one wording table
+    /// (StepWording): without the recorded calls (which only the terminal reads), and on
+    /// captures whose segments the analysis finds nothing about, they say the same words.
+    @Test("the terminal ladder and the SVG caption every arrow with the same words", arguments: [
+        "echo-ipv4", "echo-ipv6", "half-close", "http-get", "refused", "linger-reset", "own-c", "own-python",
+    ])
+    func ladderAndSVGAgree(_ capture: String) throws {
+        let path = "captures/\(capture).pcap"
+        let ladder = try runCommand("handshake-watch", ["-r", path, "--no-events", "--format", "ladder", "--width", "400"],
+                                    currentDirectory: packageRoot.path)
+        let terminal = ladder.stdout.filter { $0.contains("|-- ") || $0.contains("|<-- ") }
+            .compactMap { line in line.range(of: "| ", options: .backwards).map { String(line[$0.upperBound...]) } }
+        let json = try runCommand("handshake-watch", ["-r", path, "--no-events", "--format", "json"], currentDirectory: packageRoot.path)
+        let svg = BrowserTests.arrows(inSVG: SVGLadderWriter.svg(EventsFile.parse(json.stdout.joined(separator: "\n")).events))
+            .map { String($0.split(separator: "\t", maxSplits: 1).last ?? "") }
+        #expect(!terminal.isEmpty && terminal == svg, "\(capture)\nladder: \(terminal)\nsvg:    \(svg)")
+    }
+
     /// A fixture's events, read with the timeline's own JSON Lines reader: every line must parse.
     static func timeline(_ name: String) throws -> [TimelineEvent] {
         let contents = EventsFile.parse(try String(contentsOf: fixture(name), encoding: .utf8))
