@@ -13,6 +13,11 @@ enum LadderCaption {
         /// The relative sequence number just after each side's FIN (what its ACK acknowledges).
         var clientFinEnd: UInt32?
         var serverFinEnd: UInt32?
+        /// Each side's FIN acknowledged by the other.
+        var clientFinAcked = false
+        var serverFinAcked = false
+        /// The second FIN did not acknowledge the first: a simultaneous close, both end in TIME_WAIT.
+        var finsCrossed = false
     }
 
     /// The step's caption, then the analysis's other findings in brackets (`[zero-window]`), as
@@ -32,6 +37,8 @@ enum LadderCaption {
         let sender = arrow.fromClient ? "client" : "server"
         let receiver = arrow.fromClient ? "server" : "client"
         let receiverFinEnd = arrow.fromClient ? progress.serverFinEnd : progress.clientFinEnd
+        let acknowledgesFin = arrow.acknowledgement != nil && arrow.acknowledgement == receiverFinEnd
+        if acknowledgesFin { if arrow.fromClient { progress.serverFinAcked = true } else { progress.clientFinAcked = true } }
         defer {
             if segment.flags.contains("FIN") {
                 let end = arrow.sequence &+ UInt32(truncatingIfNeeded: segment.length) &+ 1
@@ -58,9 +65,16 @@ enum LadderCaption {
         case "data":
             if receiverFinEnd != nil { key = "data/half-close" }
         case "ack":
-            if let acknowledgement = arrow.acknowledgement, acknowledgement == receiverFinEnd { key = "ack/fin" }
+            if acknowledgesFin { key = progress.finsCrossed ? "ack/fins-crossed" : "ack/fin" }
         case "fin-passive":
             values["call"] = "close()"   // after recv() returned 0
+            // The other side's FIN not acknowledged yet, even by this one: the FINs crossed.
+            if receiverFinEnd != nil && !(arrow.fromClient ? progress.serverFinAcked : progress.clientFinAcked) {
+                progress.finsCrossed = true
+            }
+            if progress.finsCrossed { key = "fin-passive/fins-crossed" }
+        case "teardown-ack":
+            if progress.finsCrossed { key = "teardown-ack/both" }
         case "retransmit":
             let kind = segment.analysis.first { $0.hasSuffix("retransmission") } ?? "retransmission"
             values["kind"] = kind.replacing("-", with: " ", maxReplacements: 1)

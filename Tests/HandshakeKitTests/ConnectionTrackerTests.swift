@@ -155,6 +155,11 @@ struct ConnectionTrackerTests {
         #expect(StepExplanation.text(for: result.steps[5]).hasSuffix("the FINs crossed, so the server goes from CLOSING to TIME_WAIT"))
         #expect(LadderRenderer.shortText(result.steps[5]) == "client kernel ACKs the FIN (FINs crossed)")
         #expect(result.ended.first?.closedBy == .both && result.ended.first?.timeWait == .both)
+        // The same words as the SVG and the page (SVGLadderWriterTests.simultaneousClose): one table.
+        #expect(result.steps.suffix(4).map(LadderRenderer.shortText) == [
+            "client close() or shutdown(SHUT_WR): active close", "server close() too: FINs crossed",
+            "client kernel ACKs the FIN (FINs crossed)", "last ACK: both in TIME_WAIT",
+        ])
     }
 
     @Test("half-close: data after the peer's FIN is marked")

@@ -83,6 +83,22 @@ struct BrowserTests {
         try Self.check(server, artifact: "thirty-connections", ["--connections", "30", "--events", "1860", "--ended"])
     }
 
+    /// The page words each arrow from the server's table as the SVG does, the simultaneous
+    /// close's variants included.
+    @Test("a simultaneous close: the page's captions are the SVG's")
+    func simultaneousClose() throws {
+        try Self.requireBrowser()
+        let fixture = "Tests/ProjectorViewTests/Fixtures/simultaneous-close.jsonl"
+        let server = try Self.fakeServer(["--jsonl", fixture, "--end"])
+        defer { server.stop() }
+        let labels = Self.artifacts.appendingPathComponent("simultaneous-close.labels.txt")
+        try Self.check(server, artifact: "simultaneous-close", ["--events", "7", "--visit-all", "--labels", labels.path, "--ended"])
+        let page = try String(contentsOf: labels, encoding: .utf8).split(separator: "\n").map(String.init)
+        let events = EventsFile.parse(try String(contentsOf: packageRoot.appendingPathComponent(fixture), encoding: .utf8)).events
+        #expect(page == Self.arrows(inSVG: SVGLadderWriter.svg(events)))
+        #expect(page.last?.hasSuffix("last ACK: both in TIME_WAIT") == true, "\(page)")
+    }
+
     @Test("events without the fields they need are skipped with a warning, not a JavaScript error")
     func badEvents() throws {
         try Self.requireBrowser()

@@ -158,6 +158,18 @@ struct SVGLadderWriterTests {
         #expect(!terminal.isEmpty && terminal == svg, "\(capture)\nladder: \(terminal)\nsvg:    \(svg)")
     }
 
+    /// Crossed FINs (hand-built: no capture has one): the second FIN, the ACKs and the last ACK
+    /// take the table's `fins-crossed` and `both` variants, as the terminal's lines do.
+    @Test("a simultaneous close: FINs crossed, both in TIME_WAIT")
+    func simultaneousClose() throws {
+        let captions = BrowserTests.arrows(inSVG: SVGLadderWriter.svg(try Self.timeline("simultaneous-close.jsonl")))
+            .map { String($0.split(separator: "\t", maxSplits: 1).last ?? "") }
+        #expect(captions.suffix(4) == [
+            "client close() or shutdown(SHUT_WR): active close", "server close() too: FINs crossed",
+            "client kernel ACKs the FIN (FINs crossed)", "last ACK: both in TIME_WAIT",
+        ], "\(captions)")
+    }
+
     /// A fixture's events, read with the timeline's own JSON Lines reader: every line must parse.
     static func timeline(_ name: String) throws -> [TimelineEvent] {
         let contents = EventsFile.parse(try String(contentsOf: fixture(name), encoding: .utf8))
