@@ -1,3 +1,5 @@
+import Timeline
+
 /// The sentences for the TCP analysis's findings (`TCPAnalysis`), in a teacher's words: one
 /// table for the text lines, the ladder and the summaries. Byte ranges are relative sequence
 /// numbers, first and last byte included ("bytes 1449–2896"), as a class counts them.
@@ -86,28 +88,20 @@ public enum AnalysisExplanation {
     /// sent by the timer.
     static let linuxMinimumRTO = 0.2
 
-    /// A few words for the ladder and `--brief`: the most telling finding.
+    /// A few words for the ladder and `--brief`: the most telling finding, in the wording table's
+    /// words (StepWording's `finding/` entries, in their order), as the SVG and the page write it.
     public static func shortText(for tracked: TrackedPacket) -> String? {
-        let found = tracked.findings
+        let names = tracked.findings.nameList
+        guard let name = StepWording.findingOrder.first(where: names.contains) else { return nil }
         let analysis = tracked.analysis
-        if found.contains(.fastRetransmission) { return "fast retransmission (\(analysis.duplicateAcksBefore) dup ACKs)" }
-        if found.contains(.spuriousRetransmission) { return "spurious retransmission\(after(analysis.sinceOriginal))" }
-        if found.contains(.retransmission) {
-            let timer = (analysis.sinceOriginal ?? linuxMinimumRTO) >= linuxMinimumRTO ? " (RTO)" : ""
-            return "retransmission\(after(analysis.sinceOriginal ?? analysis.sinceHighest))\(timer)"
-        }
-        if found.contains(.outOfOrder) { return "out of order" }
-        if found.contains(.duplicateAck) { return "dup ACK #\(analysis.duplicateAckNumber), waits for \(tracked.relativeAcknowledgement)" }
-        if found.contains(.zeroWindowProbe) { return "zero-window probe: room yet?" }
-        if found.contains(.zeroWindowProbeAck) { return "probe answered: window 0" }
-        if found.contains(.zeroWindow) { return "zero window: buffer full" }
-        if found.contains(.keepAlive) { return "keep-alive" }
-        if found.contains(.keepAliveAck) { return "keep-alive answered" }
-        if found.contains(.windowFull) { return "window full" }
-        if found.contains(.windowUpdate) { return "window update" }
-        if found.contains(.previousSegmentNotCaptured) { return "previous segment not captured" }
-        if found.contains(.ackOfUnseenSegment) { return "ACK of unseen bytes" }
-        return nil
+        let since = name == "retransmission" ? analysis.sinceOriginal ?? analysis.sinceHighest : analysis.sinceOriginal
+        return StepWording.fill(StepWording.words("finding/" + name).caption, [
+            "dupacks": String(analysis.duplicateAcksBefore),
+            "since": after(since),
+            "timer": (analysis.sinceOriginal ?? linuxMinimumRTO) >= linuxMinimumRTO ? " (RTO)" : "",
+            "n": String(analysis.duplicateAckNumber),
+            "ack": String(tracked.relativeAcknowledgement),
+        ])
     }
 
     /// `bytes 1449–2896`: the segment's payload as relative byte numbers, both ends included.

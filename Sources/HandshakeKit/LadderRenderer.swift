@@ -104,12 +104,11 @@ public final class LadderRenderer: Renderer {
     /// The explanation, shortened to fit beside the diagram: the wording table's caption, with
     /// the analysis's most telling finding where there is one.
     static func shortText(_ tracked: TrackedPacket) -> String {
-        let sender = tracked.direction == .toServer ? "client" : "server"
-        let finding = AnalysisExplanation.shortText(for: tracked)
+        guard let finding = AnalysisExplanation.shortText(for: tracked) else { return StepExplanation.caption(for: tracked) }
         switch tracked.step {
-        case .data where finding != nil: return "\(sender) send(); " + (finding ?? "")
-        case .retransmit, .dupAck, .probe: return finding ?? StepExplanation.caption(for: tracked)
-        case .ack where finding != nil: return "\(sender) kernel ACKs; " + (finding ?? "")
+        case .data: return StepExplanation.caption(for: tracked, key: "data/finding", finding: finding)
+        case .ack: return StepExplanation.caption(for: tracked, key: "ack/finding", finding: finding)
+        case .retransmit, .dupAck, .probe: return finding
         default: return StepExplanation.caption(for: tracked)
         }
     }

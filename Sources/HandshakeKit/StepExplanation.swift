@@ -59,12 +59,19 @@ public enum StepExplanation {
     /// The step's caption for the ladder: the wording table's, filled in.
     static func caption(for tracked: TrackedPacket) -> String { words(tracked, \.caption) }
 
+    /// The caption of `key` (`data/finding`) for this segment, with its `{finding}`.
+    static func caption(for tracked: TrackedPacket, key: String, finding: String) -> String {
+        words(tracked, \.caption, key: key, finding: finding)
+    }
+
     /// One of the table's templates for this segment, filled in.
-    static func words(_ tracked: TrackedPacket, _ which: KeyPath<StepWording.Words, String>) -> String {
-        let template = StepWording.words(wordingKey(tracked))[keyPath: which]
+    static func words(_ tracked: TrackedPacket, _ which: KeyPath<StepWording.Words, String>,
+                      key: String? = nil, finding: String = "") -> String {
+        let template = StepWording.words(key ?? wordingKey(tracked))[keyPath: which]
         return StepWording.parts(template).map { part in
             switch part {
             case .text(let text): text
+            case .slot("finding"): finding
             case .slot(let name): value(name, tracked)
             }
         }.joined()

@@ -20,15 +20,33 @@ enum LadderCaption {
         var finsCrossed = false
     }
 
-    /// The step's caption, then the analysis's other findings in brackets (`[zero-window]`), as
-    /// the page writes them.
+    /// The step's caption; with the analysis's most telling finding, as the terminal ladder
+    /// words it: a data segment or an ACK gets it after the step, a retransmission, a duplicate
+    /// ACK or a probe is the finding alone.
     static func caption(for arrow: LadderConnection.Arrow, progress: inout Progress) -> String {
         let words = stepCaption(for: arrow, progress: &progress)
+        guard let finding = findingCaption(arrow) else { return words }
+        let sender = arrow.fromClient ? "client" : "server"
+        switch arrow.segment.step {
+        case "data": return StepWording.fill(StepWording.words("data/finding").caption, ["sender": sender, "finding": finding])
+        case "ack": return StepWording.fill(StepWording.words("ack/finding").caption, ["sender": sender, "finding": finding])
+        case "retransmit", "dup-ack", "probe": return finding
+        default: return words
+        }
+    }
+
+    /// The first of the segment's findings in the table's order, in its words; nil without one.
+    static func findingCaption(_ arrow: LadderConnection.Arrow) -> String? {
         let segment = arrow.segment
-        // The steps that already say what the analysis found ("SYN again" is its retransmission).
-        let sayItAlready = ["retransmit", "dup-ack", "probe", "syn-retransmit", "syn-ack-retransmit"]
-        guard !segment.analysis.isEmpty, !sayItAlready.contains(segment.step) else { return words }
-        return words + " [" + segment.analysis.joined(separator: ", ") + "]"
+        guard let name = StepWording.findingOrder.first(where: segment.analysis.contains) else { return nil }
+        let since = segment.sinceOriginalMilliseconds
+        return StepWording.fill(StepWording.words("finding/" + name).caption, [
+            "dupacks": segment.duplicateAcksBefore.map(String.init) ?? "?",
+            "since": since.map { " after \(LadderNumbers.duration($0 / 1000))" } ?? "",
+            "timer": (since ?? 200) >= 200 ? " (RTO)" : "",   // Linux's smallest retransmission timeout, 200 ms
+            "n": segment.duplicateAck.map(String.init) ?? "?",
+            "ack": arrow.acknowledgement.map(String.init) ?? "null",
+        ])
     }
 
     /// The wording table's caption (StepWording), the variant chosen from the segments so far.

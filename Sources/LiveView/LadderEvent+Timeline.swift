@@ -52,6 +52,7 @@ extension LadderEvent {
                               acknowledgement: acknowledgement, length: length, connection: connection, step: step)
         segment.analysis = event["analysis"]?.arrayValue?.compactMap(\.stringValue) ?? []
         segment.duplicateAck = event.int("dup_ack")
+        segment.duplicateAcksBefore = event.int("dup_acks_before")
         segment.sinceOriginalMilliseconds = event.double("since_original_ms")
         return segment
     }

@@ -56,6 +56,8 @@ public enum LadderEvent: Sendable, Equatable {
         /// retransmission, milliseconds since the first copy (EVENTS.md, "TCP analysis").
         public var analysis: [String] = []
         public var duplicateAck: Int?
+        /// `dup_acks_before`: the duplicate ACKs that asked for a fast retransmission.
+        public var duplicateAcksBefore: Int?
         public var sinceOriginalMilliseconds: Double?
 
         public init(time: Double, source: SocketAddress, destination: SocketAddress, flags: [String],

@@ -54,7 +54,7 @@ public enum StepWording {
         // {kind}: the analysis's name (`fast retransmission`); {since}: ` after 212.004 ms` since the first copy.
         ("retransmit", Words(caption: "{kind}{since}", sentence: "{sender} sends {bytes} again{since}: {kind}", brief: "resent")),
         // {n}: the duplicate's number in the row.
-        ("dup-ack", Words(caption: "dup ACK #{n}: waits for {ack}",
+        ("dup-ack", Words(caption: "dup ACK #{n}, waits for {ack}",
                           sentence: "duplicate ACK #{n}: the {sender} still waits for byte {ack}", brief: "dup ack")),
         ("probe/zero-window", Words(caption: "zero-window probe: room yet?",
                                     sentence: "zero-window probe: is there room yet? (the persist timer)", brief: "probe")),
@@ -107,7 +107,33 @@ public enum StepWording {
         ("midstream/fin", Words(caption: "mid-stream (opened before the capture); {sender} {call}: active close",
                                 sentence: "mid-stream: this connection was open before the capture started; the {sender} called "
                                     + "{call}: active close ({sender} in FIN_WAIT_1)", brief: "mid-stream")),
+        // The TCP analysis's findings (EVENTS.md's `analysis` names), the most telling first: an
+        // arrow's caption names the first its segment has. {dupacks}: the duplicate ACKs that
+        // asked for a fast retransmission; {timer}: ` (RTO)` unless it came sooner than Linux's
+        // 200 ms minimum. Their full sentences are AnalysisExplanation's (the text lines).
+        ("finding/fast-retransmission", Words(caption: "fast retransmission ({dupacks} dup ACKs)", sentence: "fast retransmission", brief: "resent")),
+        ("finding/spurious-retransmission", Words(caption: "spurious retransmission{since}", sentence: "spurious retransmission", brief: "resent")),
+        ("finding/retransmission", Words(caption: "retransmission{since}{timer}", sentence: "retransmission", brief: "resent")),
+        ("finding/out-of-order", Words(caption: "out of order", sentence: "out of order", brief: "data")),
+        ("finding/duplicate-ack", Words(caption: "dup ACK #{n}, waits for {ack}", sentence: "duplicate ACK", brief: "dup ack")),
+        ("finding/zero-window-probe", Words(caption: "zero-window probe: room yet?", sentence: "zero-window probe", brief: "probe")),
+        ("finding/zero-window-probe-ack", Words(caption: "probe answered: window 0", sentence: "zero-window probe answered", brief: "ack")),
+        ("finding/zero-window", Words(caption: "zero window: buffer full", sentence: "zero window", brief: "ack")),
+        ("finding/keep-alive", Words(caption: "keep-alive", sentence: "keep-alive", brief: "probe")),
+        ("finding/keep-alive-ack", Words(caption: "keep-alive answered", sentence: "keep-alive answered", brief: "ack")),
+        ("finding/window-full", Words(caption: "window full", sentence: "window full", brief: "data")),
+        ("finding/window-update", Words(caption: "window update", sentence: "window update", brief: "ack")),
+        ("finding/previous-segment-not-captured", Words(caption: "previous segment not captured", sentence: "previous segment not captured", brief: "data")),
+        ("finding/ack-of-unseen-segment", Words(caption: "ACK of unseen bytes", sentence: "ACK of unseen bytes", brief: "ack")),
+        // A data segment or an ACK with a finding: the step in a few words, then the finding.
+        ("data/finding", Words(caption: "{sender} send(); {finding}", sentence: "{sender} sends {bytes}; {finding}", brief: "data")),
+        ("ack/finding", Words(caption: "{sender} kernel ACKs; {finding}", sentence: "{sender}'s kernel acknowledges every byte before {ack}; {finding}", brief: "ack")),
     ]
+
+    /// The analysis's names in the order a caption picks the first of: the table's `finding/` keys.
+    public static let findingOrder: [String] = entries.compactMap { entry in
+        entry.key.hasPrefix("finding/") ? String(entry.key.dropFirst("finding/".count)) : nil
+    }
 
     /// The entries by key.
     public static let table: [String: Words] = Dictionary(uniqueKeysWithValues: entries.map { ($0.key, $0.words) })

@@ -195,9 +195,9 @@ def visit_all(driver, timeout, labels=None, lost_file=None, pills_file=None):
 
     The page draws on its next frame, not on each event: first wait until the list shows every
     connection the page holds (at least one), so that no connection is left unvisited."""
+    # The stream opens once the page has its words (words.json): wait for a first connection.
+    wait_until("a connection to visit", lambda: driver.execute_script("return model.connections.size") > 0, timeout)
     held = driver.execute_script("return model.connections.size")
-    if not held:
-        raise AssertionError("the page holds no connection to visit")
     rows = "#connections li:not([hidden]) button"
     wait_until(f"the list to show all {held} connections",
                lambda: len(driver.find_elements("css selector", rows)) == held, timeout)
