@@ -1,7 +1,8 @@
 import Timeline
 
-/// The sentences for the TCP analysis's findings (`TCPAnalysis`), in a teacher's words: one
-/// table for the text lines, the ladder and the summaries. Byte ranges are relative sequence
+/// The sentences for the TCP analysis's findings (`TCPAnalysis`), in a teacher's words, for the
+/// text lines and the summaries; the captions, and the sentences a step shares with a finding
+/// (duplicate ACK, probes), are the wording table's (StepWording). Byte ranges are relative sequence
 /// numbers, first and last byte included ("bytes 1449–2896"), as a class counts them.
 public enum AnalysisExplanation {
     /// Every finding of the segment, most telling first, joined by "; ". Empty when none.
@@ -44,7 +45,9 @@ public enum AnalysisExplanation {
                          + "(reordered on the way, or resent at once)")
         }
         if found.contains(.duplicateAck) {
-            var text = "duplicate ACK #\(analysis.duplicateAckNumber): the \(sender) still waits for byte \(tracked.relativeAcknowledgement)"
+            var text = StepWording.fill(StepWording.words("dup-ack").sentence, [
+                "n": String(analysis.duplicateAckNumber), "sender": sender, "ack": String(tracked.relativeAcknowledgement),
+            ])
             if let held = sackText(tracked) { text += "; SACK says it holds \(held)" }
             parts.append(text)
         } else if let held = sackText(tracked) {
@@ -59,7 +62,7 @@ public enum AnalysisExplanation {
             parts.append("acknowledges bytes the capture did not see")
         }
         if found.contains(.zeroWindowProbe) {
-            parts.append("zero-window probe: is there room yet? (the persist timer)")
+            parts.append(StepWording.words("probe/zero-window").sentence)
         }
         if found.contains(.zeroWindowProbeAck) {
             parts.append("answer to the probe: still no room")
@@ -76,7 +79,7 @@ public enum AnalysisExplanation {
             parts.append("window update: the \(sender)'s program read data, there is room\(window) again")
         }
         if found.contains(.keepAlive) {
-            parts.append("keep-alive: are you still there? (SO_KEEPALIVE: an old byte, so the \(receiver) must answer)")
+            parts.append(StepWording.fill(StepWording.words("probe/keep-alive").sentence, ["receiver": receiver]))
         }
         if found.contains(.keepAliveAck) {
             parts.append("answer to the keep-alive: still here")
