@@ -88,7 +88,7 @@ let package = Package(
         .testTarget(name: "ProjectorViewTests", dependencies: ["LiveView", "HTTPServerKit", "SocketCore", "Timeline", "TestSupport"],
                     exclude: ["Fixtures"]),   // events and golden SVG files, read from the source tree
         .testTarget(name: "KernelKitTests", dependencies: ["KernelKit", "Timeline", "SocketCore", "TestSupport"]),
-        .testTarget(name: "TimelineTests", dependencies: ["Timeline", "SocketCore"]),
+        .testTarget(name: "TimelineTests", dependencies: ["Timeline", "SocketCore", "TestSupport"]),
         .testTarget(name: "LabLinkKitTests", dependencies: ["LabLinkKit", "SocketCore", "Timeline", "TestSupport"]),
         .testTarget(name: "ProcessTraceTests", dependencies: ["ProcessTrace", "SocketCore", "Timeline", "TestSupport"]),
         .testTarget(name: "LessonKitTests", dependencies: ["LessonKit", "SocketCore", "Timeline", "TestSupport"]),

@@ -1,5 +1,8 @@
-/// The sentences for the TCP analysis's findings (`TCPAnalysis`), in a teacher's words: one
-/// table for the text lines, the ladder and the summaries. Byte ranges are relative sequence
+import Timeline
+
+/// The sentences for the TCP analysis's findings (`TCPAnalysis`), in a teacher's words, for the
+/// text lines and the summaries; the captions, and the sentences a step shares with a finding
+/// (duplicate ACK, probes), are the wording table's (StepWording). Byte ranges are relative sequence
 /// numbers, first and last byte included ("bytes 1449–2896"), as a class counts them.
 public enum AnalysisExplanation {
     /// Every finding of the segment, most telling first, joined by "; ". Empty when none.
@@ -42,7 +45,9 @@ public enum AnalysisExplanation {
                          + "(reordered on the way, or resent at once)")
         }
         if found.contains(.duplicateAck) {
-            var text = "duplicate ACK #\(analysis.duplicateAckNumber): the \(sender) still waits for byte \(tracked.relativeAcknowledgement)"
+            var text = StepWording.fill(StepWording.words("dup-ack").sentence, [
+                "n": String(analysis.duplicateAckNumber), "sender": sender, "ack": String(tracked.relativeAcknowledgement),
+            ])
             if let held = sackText(tracked) { text += "; SACK says it holds \(held)" }
             parts.append(text)
         } else if let held = sackText(tracked) {
@@ -57,7 +62,7 @@ public enum AnalysisExplanation {
             parts.append("acknowledges bytes the capture did not see")
         }
         if found.contains(.zeroWindowProbe) {
-            parts.append("zero-window probe: is there room yet? (the persist timer)")
+            parts.append(StepWording.words("probe/zero-window").sentence)
         }
         if found.contains(.zeroWindowProbeAck) {
             parts.append("answer to the probe: still no room")
@@ -74,7 +79,7 @@ public enum AnalysisExplanation {
             parts.append("window update: the \(sender)'s program read data, there is room\(window) again")
         }
         if found.contains(.keepAlive) {
-            parts.append("keep-alive: are you still there? (SO_KEEPALIVE: an old byte, so the \(receiver) must answer)")
+            parts.append(StepWording.fill(StepWording.words("probe/keep-alive").sentence, ["receiver": receiver]))
         }
         if found.contains(.keepAliveAck) {
             parts.append("answer to the keep-alive: still here")
@@ -86,28 +91,20 @@ public enum AnalysisExplanation {
     /// sent by the timer.
     static let linuxMinimumRTO = 0.2
 
-    /// A few words for the ladder and `--brief`: the most telling finding.
+    /// A few words for the ladder and `--brief`: the most telling finding, in the wording table's
+    /// words (StepWording's `finding/` entries, in their order), as the SVG and the page write it.
     public static func shortText(for tracked: TrackedPacket) -> String? {
-        let found = tracked.findings
+        let names = tracked.findings.nameList
+        guard let name = StepWording.findingOrder.first(where: names.contains) else { return nil }
         let analysis = tracked.analysis
-        if found.contains(.fastRetransmission) { return "fast retransmission (\(analysis.duplicateAcksBefore) dup ACKs)" }
-        if found.contains(.spuriousRetransmission) { return "spurious retransmission\(after(analysis.sinceOriginal))" }
-        if found.contains(.retransmission) {
-            let timer = (analysis.sinceOriginal ?? linuxMinimumRTO) >= linuxMinimumRTO ? " (RTO)" : ""
-            return "retransmission\(after(analysis.sinceOriginal ?? analysis.sinceHighest))\(timer)"
-        }
-        if found.contains(.outOfOrder) { return "out of order" }
-        if found.contains(.duplicateAck) { return "dup ACK #\(analysis.duplicateAckNumber), waits for \(tracked.relativeAcknowledgement)" }
-        if found.contains(.zeroWindowProbe) { return "zero-window probe: room yet?" }
-        if found.contains(.zeroWindowProbeAck) { return "probe answered: window 0" }
-        if found.contains(.zeroWindow) { return "zero window: buffer full" }
-        if found.contains(.keepAlive) { return "keep-alive" }
-        if found.contains(.keepAliveAck) { return "keep-alive answered" }
-        if found.contains(.windowFull) { return "window full" }
-        if found.contains(.windowUpdate) { return "window update" }
-        if found.contains(.previousSegmentNotCaptured) { return "previous segment not captured" }
-        if found.contains(.ackOfUnseenSegment) { return "ACK of unseen bytes" }
-        return nil
+        let since = name == "retransmission" ? analysis.sinceOriginal ?? analysis.sinceHighest : analysis.sinceOriginal
+        return StepWording.fill(StepWording.words("finding/" + name).caption, [
+            "dupacks": String(analysis.duplicateAcksBefore),
+            "since": after(since),
+            "timer": (analysis.sinceOriginal ?? linuxMinimumRTO) >= linuxMinimumRTO ? " (RTO)" : "",
+            "n": String(analysis.duplicateAckNumber),
+            "ack": String(tracked.relativeAcknowledgement),
+        ])
     }
 
     /// `bytes 1449–2896`: the segment's payload as relative byte numbers, both ends included.

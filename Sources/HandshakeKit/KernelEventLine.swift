@@ -7,7 +7,8 @@ enum KernelEventLine {
     /// Characters between the ladder's two bars (LadderRenderer.width).
     static let width = 46
 
-    /// `text`: the event's line (`event.text`, or a congestion window's change from `ProbeNarration`).
+    /// `text`: the event's `[kernel]` line (`KernelLines`: a congestion window's change from
+    /// `ProbeNarration`), for events not drawn in a column.
     static func ladder(_ event: KernelEvent, text: String, client: Bool, origin: EpochTime?) -> String {
         guard let id = event.connection, let origin else {
             return Clock.timeOfDay(event.time) + " " + text   // not one connection's: no column

@@ -47,8 +47,6 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
     /// stamped before then (less the reorder window) had been read.
     private var lastPacket: EpochTime?
     private var lastIdle: EpochTime?
-    /// Which congestion-window samples get a text or ladder line (JSON gets them all).
-    private var narration = ProbeNarration()
 
     public init(_ base: Base, kernel: KernelWatch, format: Style, relative: Bool) {
         self.base = base
@@ -279,25 +277,38 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
     /// Also receives each event's JSON object, whatever the format (the live view's hub).
     public var mirror: ((String) -> Void)?
 
+    /// Text and ladder lines show each step once (JSON keeps every event as it came).
+    private var lines = KernelLines()
+
     /// Writes one line per event in the chosen format.
     private func show(_ events: [KernelEvent]) {
         for event in events {
             mirror?(event.json)
             switch format {
-            case .json: output.string(event.json)
+            case .json:
+                output.string(event.json)
+                output.endLine()
+                continue
             case .events:
                 base.event(event.timelineEvent)
                 continue
-            case .text:
-                guard let text = narration.text(event) else { continue }
-                output.string(timeText(event.time) + " " + text)
-            case .ladder:
-                guard let text = narration.text(event) else { continue }
+            case .text, .ladder:
+                break
+            }
+            guard let line = lines.next(event) else { continue }
+            let event = line.event
+            if format == .text {
+                output.string(timeText(event.time) + " " + line.text)
+            } else {
                 let socket = KernelEventLine.hostPort(event.local, event.localPort)
-                output.string(KernelEventLine.ladder(event, text: text, client: event.connection.flatMap { ends[$0]?.client } == socket,
+                output.string(KernelEventLine.ladder(event, text: line.text, client: event.connection.flatMap { ends[$0]?.client } == socket,
                                                      origin: event.connection.flatMap { ladderOrigins[$0] }))
             }
             output.endLine()
+            if let note = line.note {
+                output.string(note)
+                output.endLine()
+            }
         }
     }
 

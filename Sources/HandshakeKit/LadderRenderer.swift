@@ -101,49 +101,15 @@ public final class LadderRenderer: Renderer {
         gap.map { " after \(StepExplanation.seconds($0))" } ?? ""
     }
 
-    /// The explanation, shortened to fit beside the diagram.
+    /// The explanation, shortened to fit beside the diagram: the wording table's caption, with
+    /// the analysis's most telling finding where there is one.
     static func shortText(_ tracked: TrackedPacket) -> String {
-        let sender = tracked.direction == .toServer ? "client" : "server"
+        guard let finding = AnalysisExplanation.shortText(for: tracked) else { return StepExplanation.caption(for: tracked) }
         switch tracked.step {
-        case .handshakeSyn: return "1/3 connect() sends SYN, blocks"
-        case .handshakeSynAck: return "2/3 server kernel answers (not accept())"
-        case .handshakeAck: return "3/3 connect() returns; waits for accept()"
-        case .synRetransmit: return "SYN again\(after(tracked.retransmitGap)): no answer"
-        case .synAckRetransmit: return "SYN-ACK again\(after(tracked.retransmitGap))"
-        case .data where AnalysisExplanation.shortText(for: tracked) != nil:
-            return "\(sender) send(); " + (AnalysisExplanation.shortText(for: tracked) ?? "")
-        case .data: return tracked.afterPeerFin ? "\(sender) send() after peer's FIN (half-close)" : "\(sender) send() -> peer recv()"
-        case .retransmit, .dupAck, .probe:
-            return AnalysisExplanation.shortText(for: tracked) ?? tracked.step.shortName
-        case .ack:
-            if let finding = AnalysisExplanation.shortText(for: tracked) { return "\(sender) kernel ACKs; \(finding)" }
-            if tracked.acknowledgesFin && tracked.simultaneousClose { return "\(sender) kernel ACKs the FIN (FINs crossed)" }
-            return tracked.acknowledgesFin ? "\(sender) kernel ACKs the FIN (CLOSE_WAIT)" : "\(sender) kernel ACKs"
-        case .finActive: return "\(sender) \(StepExplanation.closingCall(tracked)): active close"
-        case .finPassive:
-            let call = tracked.call ?? "close()"
-            return tracked.simultaneousClose ? "\(sender) \(call) too: FINs crossed" : "\(sender) recv() = 0, \(call)"
-        case .teardownAck:
-            return tracked.timeWait == .none ? "last ACK" : "last ACK: \(tracked.timeWait.rawValue) in TIME_WAIT"
-        case .rst:
-            switch tracked.resetMeaning {
-            case .refused: return "RST: refused, nothing listening"
-            case .abortiveClose:
-                switch tracked.resetCause {
-                case .listenerClosed: return "RST: listener closed, connection still queued"
-                case .lingerZero: return "RST: close() with SO_LINGER 0"
-                case nil:
-                    return tracked.direction == .toServer ? "RST: aborted (SO_LINGER 0? unread data?)"
-                        : "RST: aborted (SO_LINGER 0? listener closed?)"
-                }
-            case .dataAfterClose: return "RST: data after close()"
-            case .abortedHandshake: return "RST: handshake aborted"
-            case .lateSegment: return "RST: segment after the close"
-            case .unknownConnection, nil: return "RST"
-            }
-        case .midstream:
-            let closing = tracked.packet.tcp.flags.contains(.fin) ? "; \(sender) \(StepExplanation.closingCall(tracked)): active close" : ""
-            return "mid-stream (opened before the capture)" + closing
+        case .data: return StepExplanation.caption(for: tracked, key: "data/finding", finding: finding)
+        case .ack: return StepExplanation.caption(for: tracked, key: "ack/finding", finding: finding)
+        case .retransmit, .dupAck, .probe: return finding
+        default: return StepExplanation.caption(for: tracked)
         }
     }
 }

@@ -11,10 +11,11 @@ import Timeline
 struct LiveServing {
     let server: LiveViewServer
 
-    /// Binds, starts serving, and prints the readiness line on stderr.
-    static func start(_ text: String) throws(CaptureError) -> LiveServing {
+    /// Binds, starts serving, and prints the readiness line on stderr. `source`: a live capture,
+    /// or a file's replay (the page's badge).
+    static func start(_ text: String, source: EventHub.Source) throws(CaptureError) -> LiveServing {
         do {
-            return LiveServing(server: try LiveViewServer.start(serving: text, hub: EventHub()))
+            return LiveServing(server: try LiveViewServer.start(serving: text, hub: EventHub(source: source)))
         } catch {
             throw CaptureError(error.description)
         }

@@ -29,6 +29,7 @@ final class SVGRenderer: Renderer {
             // What the JSON carries for the caption: the analysis, the dup ACK's number, the time since the original.
             segment.analysis = tracked.findings.nameList
             segment.duplicateAck = tracked.findings.contains(.duplicateAck) ? tracked.analysis.duplicateAckNumber : nil
+            segment.duplicateAcksBefore = tracked.findings.contains(.fastRetransmission) ? tracked.analysis.duplicateAcksBefore : nil
             segment.sinceOriginalMilliseconds = tracked.analysis.sinceOriginal.map { ($0 * 1_000_000).rounded() / 1000 }
             events.append(.packet(segment))
         }

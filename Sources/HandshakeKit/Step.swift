@@ -1,3 +1,5 @@
+import Timeline
+
 /// What a segment does in the life of its connection. The raw values are the `step` names of the
 /// JSON output.
 public enum Step: String, Sendable, CaseIterable {
@@ -34,26 +36,9 @@ public enum Step: String, Sendable, CaseIterable {
 }
 
 extension Step {
-    /// The step in a few words, for `--brief` lines that must fit a projector's 80 columns.
-    public var shortName: String {
-        switch self {
-        case .handshakeSyn: return "open 1/3"
-        case .handshakeSynAck: return "open 2/3"
-        case .handshakeAck: return "open 3/3"
-        case .synRetransmit: return "SYN again"
-        case .synAckRetransmit: return "SYN-ACK again"
-        case .data: return "data"
-        case .ack: return "ack"
-        case .retransmit: return "resent"
-        case .dupAck: return "dup ack"
-        case .probe: return "probe"
-        case .finActive: return "1st FIN"
-        case .finPassive: return "2nd FIN"
-        case .teardownAck: return "last ACK"
-        case .rst: return "reset"
-        case .midstream: return "mid-stream"
-        }
-    }
+    /// The step in a few words, for `--brief` lines that must fit a projector's 80 columns: the
+    /// wording table's `brief` (StepWording), shared with the other renderers.
+    public var shortName: String { StepWording.words(rawValue).brief }
 }
 
 /// Which way a segment travels.

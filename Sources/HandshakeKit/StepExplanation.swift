@@ -1,3 +1,5 @@
+import Timeline
+
 /// The sentence printed beside a segment: what the system calls on each side are doing while it
 /// crosses the wire. The lessons quote these.
 public enum StepExplanation {
@@ -12,183 +14,144 @@ public enum StepExplanation {
         }
     }
 
-    /// Writes `text(for:)` into the output buffer, the same bytes, without building a String for
-    /// the segments of every connection (handshake, data, ACK, FIN, last ACK). The rarer ones
-    /// (resets, retransmitted SYNs, the analysis's findings) go through `text(for:)`.
+    /// Writes `text(for:)` into the output buffer, the same bytes, piece by piece from the
+    /// wording table's template (no String built for the segments of every connection). The
+    /// analysis's findings go through `text(for:)`.
     static func write(_ tracked: TrackedPacket, into out: OutputBuffer) {
         if !tracked.findings.isEmpty || tracked.packet.tcp.options.sack.count > 0 {
             return out.string(text(for: tracked))
         }
-        let toServer = tracked.direction == .toServer
-        let sender: StaticString = toServer ? "client" : "server"
-        let receiver: StaticString = toServer ? "server" : "client"
         switch tracked.step {
-        case .handshakeSyn:
-            out.ascii("handshake 1/3: the client's connect() sends SYN and blocks")
-        case .handshakeSynAck:
-            out.ascii("handshake 2/3: the server's kernel answers from the listen queue (accept() is not involved)")
-        case .handshakeAck:
-            out.ascii("handshake 3/3: connect() returns; the connection waits in the accept queue until accept() takes it")
-            if let rtt = tracked.handshakeRTT {
-                guard rtt >= 0, rtt < 1e6 else { return out.string(" (handshake RTT \(milliseconds(rtt)))") }
-                out.ascii(" (handshake RTT ")
-                out.fixed(rtt * 1000, decimals: 3)
-                out.ascii(" ms)")
-            }
-        case .data:
-            let bytes = tracked.packet.tcp.payloadLength
-            out.ascii(sender)
-            out.ascii(" sends ")
-            out.decimal(bytes)
-            out.ascii(bytes == 1 ? " byte (its send(); the " : " bytes (its send(); the ")
-            out.ascii(receiver)
-            out.ascii("'s recv() returns them)")
-            if tracked.afterPeerFin {
-                out.ascii("; half-close: the ")
-                out.ascii(sender)
-                out.ascii(" still sends after the ")
-                out.ascii(receiver)
-                out.ascii("'s FIN")
-            }
-        case .ack where !tracked.acknowledgesFin:
-            out.ascii(sender)
-            out.ascii("'s kernel acknowledges every byte before ")
-            out.decimal(tracked.relativeAcknowledgement)
-        case .finActive:
-            out.ascii(sender)
-            out.ascii(" called ")
-            out.string(closingCall(tracked))
-            out.ascii(": active close, its FIN means no more data (")
-            out.ascii(sender)
-            out.ascii(" in FIN_WAIT_1); the ")
-            out.ascii(receiver)
-            out.ascii("'s recv() will return 0")
-        case .finPassive where !tracked.simultaneousClose:
-            out.ascii(sender)
-            out.ascii(" closes too (its recv() returned 0, then ")
-            if let call = tracked.call { out.string(call) } else { out.ascii("close()") }
-            out.ascii("): passive close (")
-            out.ascii(sender)
-            out.ascii(" in LAST_ACK)")
-        case .teardownAck:
-            switch tracked.timeWait {
-            case .both: out.ascii("last ACK: connection closed; both sides wait in TIME_WAIT (simultaneous close)")
-            case .client: out.ascii("last ACK: connection closed; the client waits in TIME_WAIT (60 s on Linux), the server is CLOSED")
-            case .server: out.ascii("last ACK: connection closed; the server waits in TIME_WAIT (60 s on Linux), the client is CLOSED")
-            case .none: out.ascii("last ACK: connection closed")
-            }
+        case .retransmit, .dupAck, .probe:
+            return out.string(text(for: tracked))
         default:
-            out.string(text(for: tracked))
+            break
+        }
+        let toServer = tracked.direction == .toServer
+        for part in sentenceParts[wordingKey(tracked)] ?? StepWording.parts(StepWording.words(wordingKey(tracked)).sentence) {
+            switch part {
+            case .text(let text): out.string(text)
+            case .slot("sender"): out.ascii(toServer ? "client" : "server")
+            case .slot("receiver"): out.ascii(toServer ? "server" : "client")
+            case .slot("ack"): out.decimal(tracked.relativeAcknowledgement)
+            case .slot("bytes"):
+                let bytes = tracked.packet.tcp.payloadLength
+                out.decimal(bytes)
+                out.ascii(bytes == 1 ? " byte" : " bytes")
+            case .slot(let name): out.string(value(name, tracked))
+            }
         }
     }
 
+    /// Each sentence of the wording table, split once.
+    static let sentenceParts: [String: [StepWording.Part]] = StepWording.table.mapValues { StepWording.parts($0.sentence) }
+
     /// The step's own sentence, before the analysis's findings.
     static func stepText(for tracked: TrackedPacket) -> String {
-        let sender = tracked.direction == .toServer ? "client" : "server"
-        let receiver = tracked.direction == .toServer ? "server" : "client"
         switch tracked.step {
-        case .handshakeSyn:
-            return "handshake 1/3: the client's connect() sends SYN and blocks"
-        case .handshakeSynAck:
-            return "handshake 2/3: the server's kernel answers from the listen queue (accept() is not involved)"
-        case .handshakeAck:
-            var text = "handshake 3/3: connect() returns; the connection waits in the accept queue until accept() takes it"
-            if let rtt = tracked.handshakeRTT { text += " (handshake RTT \(milliseconds(rtt)))" }
-            return text
-        case .synRetransmit:
-            // Linux 6.x waits a fixed ~1 s for the first retries (net.ipv4.tcp_syn_linear_timeouts = 4),
-            // then doubles the wait; older kernels double from the start (1, 2, 4, 8 s).
-            return "SYN retransmitted (copy \(tracked.retransmitCount)\(gap(tracked))): "
-                + "no answer yet; a full listen backlog drops SYNs, or nothing is there"
-        case .synAckRetransmit:
-            return "SYN-ACK retransmitted (copy \(tracked.retransmitCount)\(gap(tracked))): "
-                + "the client's ACK did not arrive, or a full accept queue dropped it"
         case .retransmit, .dupAck, .probe:
             return AnalysisExplanation.text(for: tracked)
-        case .data:
-            let bytes = tracked.packet.tcp.payloadLength
-            var text = "\(sender) sends \(bytes) byte\(bytes == 1 ? "" : "s") (its send(); the \(receiver)'s recv() returns them)"
-            if tracked.afterPeerFin { text += "; half-close: the \(sender) still sends after the \(receiver)'s FIN" }
-            return text
-        case .ack:
-            if tracked.acknowledgesFin && tracked.simultaneousClose {
-                return "\(sender)'s kernel acknowledges the \(receiver)'s FIN; the FINs crossed, so the \(receiver) "
-                    + "goes from CLOSING to TIME_WAIT"
+        default:
+            return words(tracked, \.sentence)
+        }
+    }
+
+    /// The step's caption for the ladder: the wording table's, filled in.
+    static func caption(for tracked: TrackedPacket) -> String { words(tracked, \.caption) }
+
+    /// The caption of `key` (`data/finding`) for this segment, with its `{finding}`.
+    static func caption(for tracked: TrackedPacket, key: String, finding: String) -> String {
+        words(tracked, \.caption, key: key, finding: finding)
+    }
+
+    /// One of the table's templates for this segment, filled in.
+    static func words(_ tracked: TrackedPacket, _ which: KeyPath<StepWording.Words, String>,
+                      key: String? = nil, finding: String = "") -> String {
+        let template = StepWording.words(key ?? wordingKey(tracked))[keyPath: which]
+        return StepWording.parts(template).map { part in
+            switch part {
+            case .text(let text): text
+            case .slot("finding"): finding
+            case .slot(let name): value(name, tracked)
             }
-            if tracked.acknowledgesFin {
-                return "\(sender)'s kernel acknowledges the \(receiver)'s FIN: the \(receiver) waits in FIN_WAIT_2, "
-                    + "the \(sender) is in CLOSE_WAIT until its program calls close()"
-            }
-            return "\(sender)'s kernel acknowledges every byte before \(tracked.relativeAcknowledgement)"
-        case .finActive:
-            return "\(sender) called \(closingCall(tracked)): active close, its FIN means no more data "
-                + "(\(sender) in FIN_WAIT_1); the \(receiver)'s recv() will return 0"
-        case .finPassive:
-            if tracked.simultaneousClose {
-                return "\(sender) closed at the same moment: the two FINs crossed (simultaneous close, both in CLOSING)"
-            }
-            return "\(sender) closes too (its recv() returned 0, then \(tracked.call ?? "close()")): passive close (\(sender) in LAST_ACK)"
+        }.joined()
+    }
+
+    /// The wording table's key for this segment: its step, and the variant that applies.
+    static func wordingKey(_ tracked: TrackedPacket) -> String {
+        let step = tracked.step.rawValue
+        switch tracked.step {
+        case .data: return tracked.afterPeerFin ? "data/half-close" : step
+        case .ack where tracked.acknowledgesFin: return tracked.simultaneousClose ? "ack/fins-crossed" : "ack/fin"
+        case .finPassive where tracked.simultaneousClose: return "fin-passive/fins-crossed"
         case .teardownAck:
             switch tracked.timeWait {
-            case .both: return "last ACK: connection closed; both sides wait in TIME_WAIT (simultaneous close)"
-            case .client: return "last ACK: connection closed; the client waits in TIME_WAIT (60 s on Linux), the server is CLOSED"
-            case .server: return "last ACK: connection closed; the server waits in TIME_WAIT (60 s on Linux), the client is CLOSED"
-            case .none: return "last ACK: connection closed"
+            case .both: return "teardown-ack/both"
+            case .none: return "teardown-ack/none"
+            case .client, .server: return step
             }
+        case .probe: return tracked.findings.contains(.zeroWindowProbe) ? "probe/zero-window" : "probe/keep-alive"
+        case .midstream where tracked.packet.tcp.flags.contains(.fin): return "midstream/fin"
         case .rst:
             if tracked.resetMeaning == .abortiveClose, let cause = tracked.resetCause {
-                return causeText(cause, sender: sender, receiver: receiver)
+                switch cause {
+                case .listenerClosed: return "rst/listener-closed"
+                case .lingerZero: return "rst/linger-zero"
+                }
             }
-            return resetText(tracked.resetMeaning, sender: sender, receiver: receiver,
-                             port: tracked.server.port)
-        case .midstream:
-            if tracked.packet.tcp.flags.contains(.fin) {
-                return "mid-stream: this connection was open before the capture started; the \(sender) called "
-                    + "\(closingCall(tracked)): active close (\(sender) in FIN_WAIT_1)"
+            switch tracked.resetMeaning {
+            case .refused: return "rst/refused"
+            case .abortedHandshake: return "rst/aborted-handshake"
+            case .abortiveClose: return "rst/abortive"
+            case .dataAfterClose: return "rst/data-after-close"
+            case .lateSegment: return "rst/late-segment"
+            case .unknownConnection, nil: return "rst/unknown"
             }
-            return "mid-stream: this connection was open before the capture started"
+        default: return step
         }
+    }
+
+    /// The value of one `{name}` of the wording table, for this segment.
+    static func value(_ name: String, _ tracked: TrackedPacket) -> String {
+        let toServer = tracked.direction == .toServer
+        switch name {
+        case "sender": return toServer ? "client" : "server"
+        case "receiver": return toServer ? "server" : "client"
+        case "bytes":
+            let bytes = tracked.packet.tcp.payloadLength
+            return "\(bytes) byte\(bytes == 1 ? "" : "s")"
+        case "ack": return String(tracked.relativeAcknowledgement)
+        // The FIN of a passive close follows recv() returning 0: close() unless recorded otherwise.
+        case "call": return tracked.step == .finPassive ? tracked.call ?? "close()" : closingCall(tracked)
+        case "closer": return tracked.timeWait == .server ? "server" : "client"
+        case "other": return tracked.timeWait == .server ? "client" : "server"
+        case "rtt": return tracked.handshakeRTT.map { " (handshake RTT \(milliseconds($0)))" } ?? ""
+        case "copy": return String(tracked.retransmitCount)
+        case "gap": return gap(tracked)
+        case "after": return tracked.retransmitGap.map { " after \(seconds($0))" } ?? ""
+        case "since": return tracked.analysis.sinceOriginal.map { " after \(seconds($0))" } ?? ""
+        case "kind":
+            let found = tracked.findings
+            if found.contains(.fastRetransmission) { return "fast retransmission" }
+            if found.contains(.spuriousRetransmission) { return "spurious retransmission" }
+            return "retransmission"
+        case "n": return String(tracked.analysis.duplicateAckNumber)
+        case "port": return String(tracked.server.port)
+        case "listener": return listenerClause(toServer: toServer)
+        case "maybe": return toServer ? "unread data" : "listener closed"
+        default: return "{\(name)}"
+        }
+    }
+
+    /// A reset's possible causes include a listener closed before accept() only for the server:
+    /// only a server has a listener whose queue can hold the connection.
+    static func listenerClause(toServer: Bool) -> String {
+        toServer ? "" : ", or a listener closed before accept() took it"
     }
 
     /// The call that sent a FIN: the one the recorded events name, or both candidates.
     static func closingCall(_ tracked: TrackedPacket) -> String {
         tracked.call ?? "close() or shutdown(SHUT_WR)"
-    }
-
-    /// A reset whose cause the recorded system calls show.
-    public static func causeText(_ cause: ResetCause, sender: String, receiver: String) -> String {
-        switch cause {
-        case .listenerClosed:
-            return "reset: the \(sender) closed its listening socket while this connection was still in the accept "
-                + "queue (accept() never took it); the \(receiver)'s next recv()/send() fails with ECONNRESET"
-        case .lingerZero:
-            return "reset: abortive close by the \(sender), close() with SO_LINGER 0; "
-                + "the \(receiver)'s next recv()/send() fails with ECONNRESET"
-        }
-    }
-
-    /// What a reset usually means, in words.
-    public static func resetText(_ meaning: ResetMeaning?, sender: String, receiver: String, port: UInt16) -> String {
-        switch meaning {
-        case .refused:
-            return "connection refused: nothing listens on port \(port); connect() fails with ECONNREFUSED"
-        case .abortedHandshake:
-            return "reset: the client aborted the handshake"
-        case .abortiveClose:
-            // Only a server has a listener whose queue can hold the connection.
-            let listener = sender == "server" ? ", or a listener closed before accept() took it" : ""
-            // Packets do not say why: a byte is acknowledged whether or not the program read it.
-            // The cause is claimed only from evidence (the recorded calls: causeText; the
-            // kernel's reason: its own [kernel] line); otherwise the usual causes are listed.
-            return "reset: the \(sender) aborted the connection with RST (possibly close() with SO_LINGER 0, "
-                + "or with unread data\(listener)); the \(receiver)'s next recv()/send() fails with ECONNRESET"
-        case .dataAfterClose:
-            return "reset: data arrived after the \(sender) called close(); its kernel answers RST"
-        case .lateSegment:
-            return "reset: a segment arrived after the connection was closed; the \(sender)'s kernel has no socket for it"
-        case .unknownConnection, nil:
-            return "reset of a connection not seen before (it began before the capture)"
-        }
     }
 
     /// A one-line account of a connection, for the text and ladder summaries.

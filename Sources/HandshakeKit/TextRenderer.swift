@@ -28,8 +28,9 @@ public final class TextRenderer: Renderer {
     /// Whether TIME_WAIT's length has been explained: once per run, under the first teardown
     /// that leaves a side in it, not on every line.
     private var explainedTimeWait = false
-    /// Which recorded congestion-window samples get a line (their changes, as live `--kernel`).
-    private var narration = ProbeNarration()
+    /// Recorded kernel events show each step once, as live `--kernel` does (a congestion
+    /// window's samples only their changes).
+    private var kernelLines = KernelLines()
 
     /// The note said once: the textbook's figure and the kernel's differ.
     static let timeWaitNote: StaticString = "   TIME_WAIT lasts 60 s on Linux (TCP_TIMEWAIT_LEN); RFC 9293's 2 x MSL is 4 min"
@@ -219,13 +220,16 @@ public final class TextRenderer: Renderer {
             guard let line = event.linkDropText else { return }
             text = line
         default:
-            // A congestion window's samples print only their changes, as live (`ProbeNarration`).
-            guard let kernel = KernelEvent(event), let line = narration.text(kernel) else { return }
+            guard let recorded = KernelEvent(event), let line = kernelLines.next(recorded) else { return }
             let out = output
             time.write(Timestamp(seconds: Int(event.time.seconds), fraction: Int(event.time.fraction), isNanosecond: false), out)
             out.ascii(" ")
-            out.untrusted(line)   // a sidecar's reason or address is a file's text
+            out.untrusted(line.text)   // a sidecar's reason or address is a file's text
             out.endLine()
+            if let note = line.note {
+                out.string(note)
+                out.endLine()
+            }
             return
         }
         let out = output

@@ -93,7 +93,9 @@ public struct Watch {
         } else {
             Console.error("reading from file \(readFile ?? ""), link-type \(capture.linkTypeDescription), snapshot length \(capture.snapshotLength)")
         }
-        let live = try serve.map { text throws(CaptureError) in try LiveServing.start(text) }
+        // A file is a replay; `-r -` from a pipe (tcpdump -w -) is as live as an interface.
+        let source: EventHub.Source = readFile.map { !CaptureFileInfo.isStream($0) } == true ? .replay : .live
+        let live = try serve.map { text throws(CaptureError) in try LiveServing.start(text, source: source) }
 
         // 4. The program: started (or attached to) now that the capture listens.
         let tracing = isTracing ? try Tracing.start(command: command, pids: pids.map(Int32.init), splitsCalls: format == .text) : nil

@@ -27,7 +27,11 @@ extension KernelEvent {
             let full = queued > backlog ? ": full, the next SYN is dropped" : ""
             return "[kernel] \(socket) accept queue \(queued)/\(backlog)\(full)"
         case .counter(let name, let delta, let total):
-            return "[kernel] \(StateMeaning.counter(name)) (\(name) \(delta >= 0 ? "+" : "")\(delta), total \(total), whole network namespace)"
+            // Alone, as a sidecar may hold it; `KernelLines` shows a drop's two counters on one line.
+            let drops = name == "ListenDrops" ? (delta, total) : (0, 0)
+            let overflows = name == "ListenOverflows" ? (delta, total) : nil
+            return Self.listenDropText(drops: drops, overflows: overflows, listener: local.isEmpty ? nil : socket)
+                ?? "[kernel] \(name) \(Self.signed(delta)), total \(total) (whole network namespace)"
         case .probe(let probe):
             return probeText(probe, after: nil)
         }
@@ -49,6 +53,27 @@ extension KernelEvent {
         return "[kernel] \(socket) cwnd \(window), ssthresh \(probe.thresholdText), srtt \(probe.smoothedRTTText), "
             + "\(probe.bytesInFlight) bytes in flight (\(phase))"
     }
+
+    /// The line of one drop (or a sample's few): ListenDrops counts every SYN or handshake ACK a
+    /// listener dropped, ListenOverflows those of them a full accept queue dropped. Both count
+    /// for the whole network namespace; `listener` is ours when sock_diag saw its queue full.
+    /// Nil when neither counter moved.
+    static func listenDropText(drops: (delta: Int64, total: Int64), overflows: (delta: Int64, total: Int64)?,
+                               listener: String?) -> String? {
+        guard drops.delta > 0 || (overflows?.delta ?? 0) > 0 else { return nil }
+        let count = max(drops.delta, overflows?.delta ?? 0)
+        let what = count == 1 ? "a SYN or handshake ACK was" : "\(count) SYNs or handshake ACKs were"
+        var counters: [String] = []
+        if drops.delta != 0 || overflows == nil { counters.append("ListenDrops \(signed(drops.delta)), total \(drops.total)") }
+        if let overflows { counters.append("ListenOverflows \(signed(overflows.delta)), total \(overflows.total)") }
+        let numbers = counters.joined(separator: "; ") + "; counters of the whole network namespace"
+        if let listener {
+            return "[kernel] \(what) dropped: \(listener)'s accept queue was full (\(numbers))"
+        }
+        return "[kernel] \(what) dropped somewhere in this network namespace (\(numbers))"
+    }
+
+    static func signed(_ value: Int64) -> String { value >= 0 ? "+\(value)" : "\(value)" }
 
     static func hostPort(_ address: String, _ port: Int) -> String {
         address.utf8.contains(0x3A) ? "[\(address)]:\(port)" : "\(address):\(port)"

@@ -20,6 +20,7 @@ extension KernelEvent {
             fields = socket + [("queued", .integer(queued)), ("backlog", .integer(backlog))]
         case .counter(let name, let delta, let total):
             fields = [("name", .string(name)), ("delta", .integer(delta)), ("total", .integer(total))]
+            if !local.isEmpty { fields += socket }   // the listener seen with a full accept queue
         case .probe(let probe):
             fields = pair + [("snd_cwnd", .integer(probe.congestionWindow)), ("ssthresh", .integer(probe.slowStartThreshold)),
                              ("srtt_us", .integer(probe.smoothedRTTMicroseconds)), ("snd_wnd", .integer(probe.sendWindow)),

@@ -73,7 +73,8 @@ public final class KernelWatch {
     /// Reads what the sources have now. Samples the socket table and counters when `activity`
     /// (packets or events arrived) and 20 ms passed, or 100 ms passed since the last sample, or
     /// `force`: listeners (their accept queues) at each sample, the other states every 100 ms.
-    /// A sample's events are stamped when it ends: the state was there by then.
+    /// A sample's events are stamped when it ends (the state was there by then), except accept
+    /// queues, stamped when it was asked for (`SocketTable.update`).
     public func collect(activity: Bool, force: Bool = false) {
         var fresh = probes.pass(trace?.readAvailable() ?? [])
         let now = Clock.monotonic()
@@ -82,11 +83,15 @@ public final class KernelWatch {
             let full = force || now - lastFullSample >= 0.1
             if full { lastFullSample = now }
             let states = full ? dumpStates : [.listen]
+            // The counters first: a drop they count happened after a queue filled, so the dump
+            // right after still finds that queue full (unless accept() emptied it meanwhile).
+            let drops = full ? counters.changes(at: Clock.now()) : []
+            let asked = Clock.now()
             if let sockets = full ? try? diag?.sockets(in: states) : listenerSample() {
                 if full { listeners = sockets.filter { $0.state == .listen && showsListener($0) } }
-                fresh += table.update(sockets, at: Clock.now(), covering: states)
+                fresh += table.update(sockets, at: Clock.now(), asked: asked, covering: states)
             }
-            if full { fresh += counters.changes(at: Clock.now()) }   // a file of 3 KB to parse: every 100 ms
+            if full { fresh += attributed(drops) }
         }
         var passed = fixup.pass(fresh, now: Clock.now().microseconds).filter(shows)
         // TIME_WAITs found here went through `shows` in lookUpTimeWait.
@@ -98,6 +103,22 @@ public final class KernelWatch {
         }
         pending.insert(passed)
         if now - lastTimeWaitCheck >= 1 { checkTimeWaits(); lastTimeWaitCheck = now }
+    }
+
+    /// The counters that changed (a file of 3 KB to parse: every 100 ms), each naming the
+    /// listener (`local`, `lport`) when one the filter passes was seen full since the last read,
+    /// this sample's dump included: the counters are the namespace's, only sock_diag can say the
+    /// drop was likely ours.
+    private func attributed(_ drops: [KernelEvent]) -> [KernelEvent] {
+        var changes = drops
+        let ours = table.takeFullListeners().first(where: showsListener)
+        if let ours {
+            for index in changes.indices {
+                changes[index].local = ours.local
+                changes[index].localPort = ours.localPort
+            }
+        }
+        return changes
     }
 
     /// The known listeners now, each looked up by its address and port (sock_diag finds a

@@ -19,6 +19,9 @@ public struct SocketTable {
     /// TIME_WAITs already reported from an exact lookup (not tracked through the dumps).
     private var lookedUp: Set<Tuple> = []
     private var first = true
+    /// Listeners whose accept queue was full (more queued than the backlog: the kernel's
+    /// `sk_acceptq_is_full`) at a sample since `takeFullListeners`; at most one entry each.
+    private var full: [Tuple: DiagSocket] = [:]
 
     /// The TIME_WAIT timer each 4-tuple had when first seen, in seconds (for `time_wait_s`).
     public private(set) var timeWaitSeconds: [String: Double] = [:]
@@ -28,7 +31,13 @@ public struct SocketTable {
     /// Compares `sockets` with the previous sample. The first sample only sets the baseline
     /// (except accept queues already holding connections). `covering`: the states the sample
     /// asked for; what it did not ask for stays as the last sample that did saw it.
-    public mutating func update(_ sockets: [DiagSocket], at time: EpochTime,
+    ///
+    /// `time` is when the answer was complete: a TIME_WAIT or a request socket in it was there by
+    /// then. `asked` is when the request went out, and stamps the accept queues: the kernel read
+    /// each queue after it, so a connection counted there was still queued at `asked`, and a
+    /// sample stamped after accept() returned cannot count the connection accept() took. A
+    /// dump walks the established hash after the listeners, so `time` can be milliseconds later.
+    public mutating func update(_ sockets: [DiagSocket], at time: EpochTime, asked: EpochTime? = nil,
                                 covering states: [TCPState] = SocketTable.watchedStates) -> [KernelEvent] {
         var events: [KernelEvent] = []
         var seenQueues: [Tuple: Int] = [:], seenWaits: [Tuple: Int] = [:], seenRequests: Set<Tuple> = []
@@ -37,8 +46,9 @@ public struct SocketTable {
             switch socket.state {
             case .listen:
                 seenQueues[tuple] = socket.receiveQueue
+                if socket.receiveQueue > socket.sendQueue { full[tuple] = socket }
                 if queues[tuple] ?? 0 != socket.receiveQueue {
-                    events.append(event(tuple, time, .acceptQueue(queued: socket.receiveQueue, backlog: socket.sendQueue)))
+                    events.append(event(tuple, asked ?? time, .acceptQueue(queued: socket.receiveQueue, backlog: socket.sendQueue)))
                 }
             case .timeWait:
                 seenWaits[tuple] = socket.expiresMilliseconds
@@ -67,6 +77,13 @@ public struct SocketTable {
         } }
         (queues, timeWaits, requests, missing, first) = (seenQueues, seenWaits, seenRequests, stillMissing, false)
         return events
+    }
+
+    /// The listeners seen with a full accept queue since the last call: what tells a SYN our
+    /// listener dropped from one dropped elsewhere in the namespace (`NetstatCounters`).
+    public mutating func takeFullListeners() -> [DiagSocket] {
+        defer { full = [:] }
+        return full.values.sorted { ($0.localPort, $0.local) < ($1.localPort, $1.local) }
     }
 
     /// Records a TIME_WAIT found by an exact lookup. Returns the state event when this 4-tuple

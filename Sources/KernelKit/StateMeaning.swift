@@ -12,9 +12,10 @@ enum StateMeaning {
         case (.established, .closeWait): return "the peer's FIN arrived; recv() returns 0"
         case (.finWait1, .finWait2): return "our FIN is acknowledged; waiting for the peer's FIN"
         case (.finWait1, .closing): return "both sides sent FIN at once"
-        case (.finWait2, .timeWait), (.closing, .timeWait), (.finWait1, .timeWait):
+        case (.finWait2, .timeWait), (.finWait1, .timeWait):
             return "the peer's FIN arrived; the 4-tuple is held so late segments are not misread"
-        case (.finWait2, .close): return "a timewait socket takes over the 4-tuple (see sock_diag)"
+        case (.closing, .timeWait):
+            return "our FIN is acknowledged; the 4-tuple is held so late segments are not misread"
         case (.closeWait, .lastAck): return "close(): our FIN goes out after the peer's"
         case (.lastAck, .close): return "our FIN is acknowledged: the connection is gone"
         case (.listen, .close): return "the listening socket is closed"
@@ -33,14 +34,6 @@ enum StateMeaning {
         case "TCP_INVALID_ACK_SEQUENCE": return "the ACK number was out of window"
         case "NOT_SPECIFIED": return "no reason given"
         default: return "see enum sk_rst_reason"
-        }
-    }
-
-    static func counter(_ name: String) -> String {
-        switch name {
-        case "ListenOverflows": return "accept queue full: the kernel dropped the SYN"
-        case "ListenDrops": return "a SYN to a listener was dropped"
-        default: return name
         }
     }
 }

@@ -164,7 +164,8 @@ extension LessonCommand {
         }
 
         func run() throws {
-            let hub = serve.map { _ in EventHub() }
+            // As root the lesson captures live; otherwise (or --from-captures) it replays recordings.
+            let hub = serve.map { _ in EventHub(source: geteuid() == 0 && !common.fromCaptures ? .live : .replay) }
             stopEverythingOnSignal(endingStreamsOf: hub)
             try reportingErrors {
                 let which = Common.lessonArgument(self.lesson)

@@ -75,13 +75,26 @@ public final class EventHub: Sendable {
     /// starts with the first event, so a program can block its signals before.
     /// `stallSeconds`: how long a stream may take nothing while bytes wait before it counts as
     /// a laggard (one that stopped reading, not one a busy moment delayed).
-    public init(capacity: Int = EventHub.defaultCapacity, deliveryThread: Bool = true, stallSeconds: Double = 1) {
+    /// `source`: what the page's badge says, `live` for a capture as it happens, `replay` for a file.
+    public init(capacity: Int = EventHub.defaultCapacity, deliveryThread: Bool = true, stallSeconds: Double = 1,
+                source: Source = .live) {
+        self.source = source
         store = Mutex(Store(ring: EventRing(capacity: capacity)))
         ownThread = deliveryThread
         stallNanoseconds = UInt64(max(0, stallSeconds) * 1e9)
     }
 
     private let stallNanoseconds: UInt64
+
+    /// Where the events come from, as the page's status badge names it.
+    public enum Source: String, Sendable {
+        /// A capture as it happens (a network interface, or `-r -` from a pipe).
+        case live
+        /// A capture file read to its end (`-r FILE`, a lesson `--from-captures`).
+        case replay
+    }
+
+    public let source: Source
 
     private func wakeDelivery() {
         guard ownThread else { return }
@@ -243,6 +256,7 @@ public final class EventHub: Sendable {
     public func subscribe(_ stream: ResponseStream, after: Int?) -> Start {
         delivery.withLock { delivery in
             stream.push(Self.retry)
+            stream.push(Self.sourceMessage(source))
             let backlog: [(id: Int, line: [UInt8])]? = store.withLock { store in
                 let from = after ?? (store.ring.firstId - 1)
                 guard from <= store.ring.lastId else { return nil }   // an id this ring never gave
@@ -355,5 +369,9 @@ public final class EventHub: Sendable {
     static let retry = Array("retry: 500\n\n".utf8)
     static let resetMessage = Array("event: reset\ndata: {}\n\n".utf8)
     static let endMessage = Array("event: end\ndata: {}\n\n".utf8)
+    /// `event: source` opens every stream: the page's badge says `live` or `replay` from it.
+    static func sourceMessage(_ source: Source) -> [UInt8] {
+        Array("event: source\ndata: {\"source\":\"\(source.rawValue)\"}\n\n".utf8)
+    }
     static let keepAliveComment = Array(": keep-alive\n\n".utf8)
 }

@@ -1,4 +1,5 @@
 import SocketCore
+import Timeline
 /// Builds a `Ladder` one event at a time, as the live view receives them, with the indexes that
 /// make each event cost the same at the 3,000th connection as at the first: connections by
 /// number, and by their two ends (for kernel events and link drops, which name addresses).
@@ -18,6 +19,11 @@ struct LadderBuilder {
     private var waitingForNumber: [Int: [(Int, LadderEvent.StateChange)]] = [:]
     /// States naming no number, whose two ends no connection has had yet.
     private var waitingForEnds: [Ends: [(Int, LadderEvent.StateChange)]] = [:]
+
+    /// Which `→ CLOSE` is a timewait takeover, and which TIME_WAIT repeats one.
+    private var takeover = TimeWaitTakeover()
+
+    private static func key(_ address: SocketAddress) -> String { address.description }
 
     /// Two ends of a connection, in either order.
     struct Ends: Hashable {
@@ -42,8 +48,17 @@ struct LadderBuilder {
             built.calls.append((index, call))
             if call.call == "connect" { built.roles[call.pid] = .client }
             if ["listen", "accept", "accept4"].contains(call.call) { built.roles[call.pid] = .server }
-        case .state(let change):
+        case .state(var change):
+            // The timewait takeover is one step on the ladder: FIN_WAIT2 → TIME_WAIT.
+            switch takeover.show(type: "state", local: Self.key(change.local), remote: Self.key(change.remote),
+                                 from: change.from, to: change.to, source: change.source) {
+            case .hidden: return
+            case .takeover: change.to = "TIME_WAIT"
+            case .asReported: break
+            }
             place(change, index: index)
+        case .reset(let local, let remote):
+            _ = takeover.show(type: "reset-sent", local: Self.key(local), remote: Self.key(remote))
         case .connection(let summary):
             if let position = positions[summary.connection] { update(position) { $0.summary = summary } }
         case .linkDrop(let lost):

@@ -19,7 +19,11 @@ extension LadderEvent {
             guard let local = Self.endpoint(event, "local", "lport"), let remote = Self.endpoint(event, "remote", "rport"),
                   let from = event.string("from"), let to = event.string("to") else { return nil }
             self = .state(StateChange(time: time, local: local, remote: remote, from: from, to: to,
-                                      connection: event.int("conn")))
+                                      connection: event.int("conn"), source: event.string("source")))
+        case "reset-sent", "reset-received":
+            guard let local = Self.endpoint(event, "local", "lport"), let remote = Self.endpoint(event, "remote", "rport")
+            else { return nil }
+            self = .reset(local: local, remote: remote)
         case "connection":
             guard let connection = event.int("conn"), let client = event.string("client"),
                   let server = event.string("server") else { return nil }
@@ -48,6 +52,7 @@ extension LadderEvent {
                               acknowledgement: acknowledgement, length: length, connection: connection, step: step)
         segment.analysis = event["analysis"]?.arrayValue?.compactMap(\.stringValue) ?? []
         segment.duplicateAck = event.int("dup_ack")
+        segment.duplicateAcksBefore = event.int("dup_acks_before")
         segment.sinceOriginalMilliseconds = event.double("since_original_ms")
         return segment
     }

@@ -12,6 +12,9 @@ public enum LadderEvent: Sendable, Equatable {
     case connection(Summary)
     /// `link-drop`: lab-link lost this packet on purpose; an arrow that ends halfway, in ✗.
     case linkDrop(LostPacket)
+    /// `reset-sent`, `reset-received`: the socket at `local` sent or received a RST. Not drawn; it
+    /// tells its `→ CLOSE` from a timewait takeover (`TimeWaitTakeover`).
+    case reset(local: SocketAddress, remote: SocketAddress)
 
     /// A `link-drop` event: the packet's addresses, TCP flags and raw sequence number, and why.
     public struct LostPacket: Sendable, Equatable {
@@ -53,6 +56,8 @@ public enum LadderEvent: Sendable, Equatable {
         /// retransmission, milliseconds since the first copy (EVENTS.md, "TCP analysis").
         public var analysis: [String] = []
         public var duplicateAck: Int?
+        /// `dup_acks_before`: the duplicate ACKs that asked for a fast retransmission.
+        public var duplicateAcksBefore: Int?
         public var sinceOriginalMilliseconds: Double?
 
         public init(time: Double, source: SocketAddress, destination: SocketAddress, flags: [String],
@@ -98,15 +103,18 @@ public enum LadderEvent: Sendable, Equatable {
         public var from: String
         public var to: String
         public var connection: Int?
+        /// `tracepoint` or `sock_diag`, when the event says.
+        public var source: String?
 
         public init(time: Double, local: SocketAddress, remote: SocketAddress, from: String, to: String,
-                    connection: Int?) {
+                    connection: Int?, source: String? = nil) {
             self.time = time
             self.local = local
             self.remote = remote
             self.from = from
             self.to = to
             self.connection = connection
+            self.source = source
         }
     }
 

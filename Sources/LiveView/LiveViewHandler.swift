@@ -11,6 +11,7 @@ import Timeline
 ///                        request's Last-Event-ID header, else ?after=N, else the oldest kept
 ///     GET /events.jsonl  every event kept, with `Last-Event-ID: N` (the last line's id), read
 ///                        from the ring as the client takes it
+///     GET /words.json    the wording table (StepWording.json): every step's caption and sentence
 ///     GET /ladder.svg    SVGLadderWriter's diagram of the events kept (?conn=N: one connection),
 ///                        drawn one connection at a time as the client takes it
 ///     GET /timeseq.svg   TimeSequenceWriter's graph of one connection (?conn=N; default the first with data)
@@ -47,6 +48,8 @@ public final class LiveViewHandler: RequestHandler {
             try respond([], type: "text/event-stream", sendBody: false)
         case "/events.jsonl":
             try streamEventLines(sendBody: sendBody)
+        case "/words.json":
+            try respond(Array(StepWording.json.utf8), type: "application/json; charset=utf-8", sendBody: sendBody)
         case "/ladder.svg":
             try streamLadder(connection: query["conn"].flatMap { Int($0) }, sendBody: sendBody)
         case "/timeseq.svg":

@@ -8,13 +8,17 @@
 ///   JSON line (the `--format json` schema), each with `id: N`, N counting 1, 2, 3... The stream
 ///   starts after the request's `Last-Event-ID` header (the browser's own reconnect), else after
 ///   `?after=N` (a fresh stream once the page has reloaded `events.jsonl`), else at the oldest
-///   event kept. An id older than the events kept gets `event: reset` and the page reloads.
+///   event kept. Every stream opens with `event: source`, `data: {"source":"live"}` for a live
+///   capture or `{"source":"replay"}` for a file: the page's badge says which (and `ended` after
+///   `event: end`), never `live` for a file. An id older than the events kept gets `event: reset` and the page reloads.
 ///   At the end (SIGINT, SIGTERM) the server sends `event: end`: the page stops reconnecting.
 ///   `reset` and `end` need a non-empty `data:` line (`data: {}`), or EventSource never
 ///   dispatches them. Comment lines (`: keep-alive`) keep an idle stream open; `retry: 500`
 ///   makes reconnects quick.
 /// - `GET events.jsonl`: every event kept, one JSON line each, with the response header
 ///   `Last-Event-ID: N` (the id of the last line; ids are consecutive), where the page resumes.
+/// - `GET words.json`: `StepWording.json`, the one table of every step's caption and sentence;
+///   the page loads it before opening the stream and only fills it in.
 /// - `GET ladder.svg?conn=N`: `SVGLadderWriter.svg(_:connection:)` of the events kept (the page
 ///   links the selected connection's; without `conn`, every connection).
 ///

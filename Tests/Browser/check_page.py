@@ -2,7 +2,7 @@
 """Opens the live view in a real headless Chromium and checks what a class would see.
 
     check_page.py URL [--screenshot FILE] [--console-log FILE] [--handshake] [--events N]
-                      [--connections N] [--drop URL] [--reset URL] [--keyboard] [--visit-all [--labels FILE] [--lost FILE]] [--ended]
+                      [--connections N] [--drop URL] [--reset URL] [--keyboard] [--visit-all [--labels FILE] [--lost FILE] [--pills FILE]] [--source S] [--ended]
                       [--timeout SECONDS]
 
 Every wait is bounded by --timeout (default 60 s); nothing sleeps to synchronise. Checks:
@@ -22,8 +22,11 @@ Every wait is bounded by --timeout (default 60 s); nothing sleeps to synchronise
                    (its arrows, its summary line)
   --labels FILE    with --visit-all: writes every arrow's label and caption, a line each
                    (`SYN seq 0<TAB>1/3 connect() sends SYN, blocks`), connection after connection
+  --pills FILE     with --visit-all: writes each connection's state pills, a line each
+                   (`#1 client:SYN_SENT server:SYN_RECV ... client:TIME_WAIT`)
   --lost FILE      with --visit-all: writes the title of every lost arrow (a `link-drop`, drawn
                    ending in ✗ halfway), a line each
+  --source S       the status badge says S (`live` or `replay`), as the server's `event: source` said
   --ended          the status line says the capture ended (event: end)
   --events-url URL the page holds exactly as many events as the server's /events.jsonl says it
                    kept (its Last-Event-ID header), and no message came twice (after --drop too)
@@ -180,20 +183,26 @@ return [...document.querySelectorAll('#ladder g.lost, #ladder g.seg')].map((g) =
   .filter((title) => title.includes(' lost ('));
 """
 
+# Each state pill of the diagram: `client:TIME_WAIT` (its side, from its title, and its label).
+PILLS = """
+return [...document.querySelectorAll('#ladder g.state')].map((g) =>
+  g.querySelector('title').textContent.split(':')[0] + ':' + g.querySelector('text').textContent).join(' ');
+"""
 
-def visit_all(driver, timeout, labels=None, lost_file=None):
+
+def visit_all(driver, timeout, labels=None, lost_file=None, pills_file=None):
     """Clicks each connection of the list; its diagram must show its arrows and summary line.
 
     The page draws on its next frame, not on each event: first wait until the list shows every
     connection the page holds (at least one), so that no connection is left unvisited."""
+    # The stream opens once the page has its words (words.json): wait for a first connection.
+    wait_until("a connection to visit", lambda: driver.execute_script("return model.connections.size") > 0, timeout)
     held = driver.execute_script("return model.connections.size")
-    if not held:
-        raise AssertionError("the page holds no connection to visit")
     rows = "#connections li:not([hidden]) button"
     wait_until(f"the list to show all {held} connections",
                lambda: len(driver.find_elements("css selector", rows)) == held, timeout)
     buttons = driver.find_elements("css selector", rows)
-    arrows, lost = [], []
+    arrows, lost, pills = [], [], []
     for button in buttons:
         number = button.get_attribute("textContent").split()[0]    # "#12"
         # A click through the DOM: with one connection the list is hidden, and still works.
@@ -203,6 +212,10 @@ def visit_all(driver, timeout, labels=None, lost_file=None):
             " && document.querySelectorAll('#ladder g.seg').length > 0", number), timeout)
         arrows += driver.execute_script(ARROWS)
         lost += driver.execute_script(LOST)
+        pills.append(f"{number} {driver.execute_script(PILLS)}".rstrip())
+    if pills_file:
+        with open(pills_file, "w", encoding="utf-8") as file:
+            file.write("".join(line + "\n" for line in pills))
     if lost_file:
         with open(lost_file, "w", encoding="utf-8") as file:
             file.write("".join(line + "\n" for line in lost))
@@ -264,7 +277,11 @@ def run(args, driver, failures):
     if args.keyboard:
         keyboard(driver)
     if args.visit_all:
-        visit_all(driver, args.timeout, args.labels, args.lost)
+        visit_all(driver, args.timeout, args.labels, args.lost, args.pills)
+    if args.source:
+        status = lambda: driver.execute_script(
+            "const s = document.getElementById('status'); return [s.dataset.link, s.textContent]")
+        wait_until(f"the status badge to say {args.source}", lambda: status() == [args.source, args.source], args.timeout)
     if args.ended:
         wait_until("the end of the capture", lambda: driver.execute_script(
             "return document.getElementById('status').dataset.link") == "ended", args.timeout)
@@ -284,7 +301,9 @@ def main():
     parser.add_argument("--visit-all", action="store_true")
     parser.add_argument("--labels")
     parser.add_argument("--lost")
+    parser.add_argument("--pills")
     parser.add_argument("--ended", action="store_true")
+    parser.add_argument("--source", choices=["live", "replay"])
     parser.add_argument("--events-url")
     parser.add_argument("--reconnected", action="store_true")
     parser.add_argument("--timeout", type=float, default=60)

@@ -6,6 +6,7 @@ It serves the same endpoints the real server will:
   /events        Server-Sent Events, one JSON event per message, `id:` = 1, 2, 3...;
                  resumes after the request's Last-Event-ID header (or ?after=N); an id older
                  than the events kept gets `event: reset`; `event: end` once all are sent (--end)
+  /words.json    the wording table, Tests/Browser/words.json (a copy of StepWording.json a test keeps equal)
   /events.jsonl  every event kept, with the header Last-Event-ID: <id of the last line>
   /ladder.svg    404 here (the Swift server writes it)
   /_test/drop    test hook: the server closes every open event stream (browsers reconnect)
@@ -125,7 +126,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         url = urlparse(self.path)
         routes = {"/": self.page, "/index.html": self.page, "/events": self.events,
-                  "/events.jsonl": self.jsonl, "/_test/drop": self.drop, "/_test/reset": self.reset}
+                  "/events.jsonl": self.jsonl, "/words.json": self.words,
+                  "/_test/drop": self.drop, "/_test/reset": self.reset}
         route = routes.get(url.path)
         if route is None:
             self.send_error(404)
@@ -137,6 +139,16 @@ class Handler(BaseHTTPRequestHandler):
             body = file.read()
         self.send_response(200)
         self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def words(self, _query):
+        # StepWording.json, as the real server makes it (StepWordingTests keeps this copy equal).
+        with open(os.path.join(ROOT, "Tests", "Browser", "words.json"), "rb") as file:
+            body = file.read()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -188,6 +200,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def stream(self, feed, after):
         self.wfile.write(b"retry: 500\n\n")
+        self.wfile.write(f'event: source\ndata: {{"source":"{self.server.source}"}}\n\n'.encode())
         with feed.changed:
             generation = feed.generation
             told_to_reset = feed.reset_resumed and after > 0
@@ -246,6 +259,8 @@ def main():
     parser.add_argument("--pace", type=float, default=0, help="seconds between events (a live feed)")
     parser.add_argument("--keep", type=int, default=0, help="events kept (older Last-Event-IDs get a reset)")
     parser.add_argument("--end", action="store_true", help="send `event: end` after the last event")
+    parser.add_argument("--source", choices=["live", "replay"],
+                        help="what `event: source` says (default: live with --pace, else replay)")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
 
@@ -265,6 +280,7 @@ def main():
     server.daemon_threads = True
     server.feed = Feed(args.keep)
     server.send_end = args.end
+    server.source = args.source or ("live" if args.pace > 0 else "replay")
     server.verbose = args.verbose
     server.drops = 0
     threading.Thread(target=produce, args=(server.feed, events, args.pace), daemon=True).start()

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Timeline
 @testable import HandshakeKit
 
 /// Decodes fixture segments (raw IP frames) into packets 1 ms apart, as the tracker sees them.
@@ -154,6 +155,11 @@ struct ConnectionTrackerTests {
         #expect(StepExplanation.text(for: result.steps[5]).hasSuffix("the FINs crossed, so the server goes from CLOSING to TIME_WAIT"))
         #expect(LadderRenderer.shortText(result.steps[5]) == "client kernel ACKs the FIN (FINs crossed)")
         #expect(result.ended.first?.closedBy == .both && result.ended.first?.timeWait == .both)
+        // The same words as the SVG and the page (SVGLadderWriterTests.simultaneousClose): one table.
+        #expect(result.steps.suffix(4).map(LadderRenderer.shortText) == [
+            "client close() or shutdown(SHUT_WR): active close", "server close() too: FINs crossed",
+            "client kernel ACKs the FIN (FINs crossed)", "last ACK: both in TIME_WAIT",
+        ])
     }
 
     @Test("half-close: data after the peer's FIN is marked")
@@ -301,10 +307,13 @@ struct ConnectionTrackerTests {
 
     @Test("a client's abortive RST names only causes a client can have: no listener")
     func clientResetHasNoListenerCause() {
-        let client = StepExplanation.resetText(.abortiveClose, sender: "client", receiver: "server", port: 5000)
+        let sentence = StepWording.words("rst/abortive").sentence
+        let client = StepWording.fill(sentence, ["sender": "client", "receiver": "server",
+                                                 "listener": StepExplanation.listenerClause(toServer: true)])
         #expect(client.contains("SO_LINGER 0"))
         #expect(!client.contains("listener"), "\(client)")
-        let server = StepExplanation.resetText(.abortiveClose, sender: "server", receiver: "client", port: 5000)
+        let server = StepWording.fill(sentence, ["sender": "server", "receiver": "client",
+                                                 "listener": StepExplanation.listenerClause(toServer: false)])
         #expect(server.contains("a listener closed before accept() took it"))
     }
 }

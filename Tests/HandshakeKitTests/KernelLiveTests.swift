@@ -107,7 +107,47 @@ struct KernelLiveTests {
         _ = try watcher.waitForLine(containing: #""name":"ListenOverflows""#, timeout: 20)
         let counter = try #require(Self.objects(watcher.stdout, type: "counter").first { $0["name"] as? String == "ListenOverflows" })
         #expect((counter["delta"] as? Int ?? 0) >= 1)
+        // sock_diag saw our listener full: the namespace's counter names it.
+        #expect(counter["lport"] as? Int == port && counter["local"] as? String == "127.0.0.1", "\(counter)")
         for client in clients { try? client.close() }
+    }
+
+    /// Twenty connections, each accept()ed 2 ms after connect() returns, then 5 ms with the queue
+    /// empty before the next connect(); a last one stays queued. A sample that counted a
+    /// connection was asked for before accept() took it: no `queued ≥ 1` is stamped in a gap.
+    @Test("accept-queue: no sample stamped after accept() returned counts the connection it took")
+    func acceptQueueStampedBeforeAccept() throws {
+        let listener = try Socket.listening(host: "127.0.0.1", port: 0, backlog: 5)
+        defer { try? listener.close() }
+        let port = Int(try #require(listener.localAddress?.port))
+        let watcher = try Self.watch(port: port)
+        defer { watcher.stop() }
+        var empty: [(from: Int64, to: Int64)] = []   // accept() returned ... the next connect() began, µs
+        var clients: [Socket] = []
+        for _ in 0..<20 {
+            let started = Clock.now().microseconds
+            if let last = empty.popLast() { empty.append((last.from, started)) }
+            let client = try Socket.connected(host: "127.0.0.1", port: port)
+            usleep(2_000)   // queued for 2 ms: a sample may begin while it is, and end after accept()
+            let (server, _) = try listener.accept()
+            empty.append((Clock.now().microseconds, Int64.max))
+            clients += [client, server]
+            usleep(5_000)   // widens the gap a late stamp would land in; nothing waits on it
+        }
+        // One more connection, left in the queue: the sample that counts it ends the wait.
+        if let last = empty.popLast() { empty.append((last.from, Clock.now().microseconds)) }
+        clients.append(try Socket.connected(host: "127.0.0.1", port: port))
+        _ = try watcher.waitForLine(containing: #""queued":1"#)
+        watcher.signal(SIGINT)
+        #expect(try watcher.waitForExit() == 0)
+        let samples = Self.objects(watcher.stdout, type: "accept-queue")
+        #expect(!samples.isEmpty)
+        for sample in samples where (sample["queued"] as? Int ?? 0) >= 1 {
+            let time = Int64((((sample["time"] as? Double) ?? 0) * 1_000_000).rounded())
+            let late = empty.first { time > $0.from && time < $0.to }
+            #expect(late == nil, "queued \(sample["queued"] ?? "?") stamped \(time), after accept() returned at \(late?.from ?? 0)")
+        }
+        for socket in clients { try? socket.close() }
     }
 
     @Test("the instance is removed after SIGINT, SIGTERM, -c and an output error")

@@ -120,4 +120,24 @@ struct RecordedEventsTests {
         #expect(run.stderr.last?.contains("x.events.jsonl: not a regular file") == true, "\(run.stderr)")
         #expect(try runCommand("handshake-watch", ["-r", path, "--no-events"]).status == 0)
     }
+
+    /// echo-ipv4's sidecar holds the client's `FIN_WAIT2 → CLOSE` (tracepoint) and, 71 ms later,
+    /// its `FIN_WAIT2 → TIME_WAIT` (sock_diag): the text shows one step, the JSON both events.
+    @Test("the timewait takeover is one line, FIN_WAIT2 → TIME_WAIT, explained once; JSON keeps both events")
+    func timeWaitTakeoverIsOneStep() throws {
+        let text = try runCommand("handshake-watch", ["-r", Self.capture("echo-ipv4")])
+        #expect(text.status == 0)
+        let client = "[kernel] 127.0.0.1:53864 "
+        let steps = text.stdout.filter { $0.contains(client) && $0.contains("TIME_WAIT") }
+        #expect(steps.count == 1, "\(steps)")
+        #expect(steps.first?.contains(client + "FIN_WAIT2 → TIME_WAIT (") == true, "\(steps)")
+        #expect(!text.stdout.contains { $0.contains("[kernel]") && $0.contains("FIN_WAIT2 → CLOSE") })
+        let step = try #require(text.stdout.firstIndex { $0.contains(client + "FIN_WAIT2 → TIME_WAIT") })
+        #expect(text.stdout[step + 1] == TimeWaitTakeover.explanation)
+        #expect(text.stdout.filter { $0 == TimeWaitTakeover.explanation }.count == 1)
+
+        let json = try JSONRun(["-r", Self.capture("echo-ipv4")]).events.filter { $0["type"] as? String == "state" && $0["lport"] as? Int == 53864 }
+        let changes = json.map { "\($0["from"] ?? "") → \($0["to"] ?? "") \($0["source"] ?? "")" }
+        #expect(changes.suffix(2) == ["FIN_WAIT2 → CLOSE tracepoint", "FIN_WAIT2 → TIME_WAIT sock_diag"], "\(changes)")
+    }
 }

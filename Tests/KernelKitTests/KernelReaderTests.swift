@@ -87,6 +87,24 @@ import SocketCore
         #expect(gone.map(\.kind) == [.state(from: .timeWait, to: .close, source: .sockDiag)])
     }
 
+    /// A dump reads the listeners first and walks the established hash after them: the accept
+    /// queue is stamped when the sample was asked for, a TIME_WAIT when the answer was complete.
+    @Test func acceptQueuesAreStampedWhenTheSampleWasAskedFor() {
+        var table = SocketTable()
+        var listener = DiagSocket(state: .listen, local: "127.0.0.1", localPort: 5000, remote: "0.0.0.0", remotePort: 0,
+                                  expiresMilliseconds: 0, receiveQueue: 0, sendQueue: 5)
+        _ = table.update([listener], at: EpochTime(microseconds: 1))
+        listener.receiveQueue = 1
+        let waiting = DiagSocket(state: .timeWait, local: "127.0.0.1", localPort: 40000, remote: "127.0.0.1", remotePort: 5000,
+                                 expiresMilliseconds: 60_000, receiveQueue: 0, sendQueue: 0)
+        let events = table.update([listener, waiting], at: EpochTime(microseconds: 9_000), asked: EpochTime(microseconds: 4_000))
+        #expect(events.map(\.type) == ["accept-queue", "state"])
+        #expect(events.map(\.time.microseconds) == [4_000, 9_000])
+        listener.receiveQueue = 0
+        let taken = table.update([listener], at: EpochTime(microseconds: 12_000), asked: EpochTime(microseconds: 11_000))
+        #expect(taken.map(\.time.microseconds) == [11_000])
+    }
+
     @Test func captureFilterRunsOverEvents() throws {
         let filter = try #require(EventFilter(expression: "port 5000"))
         #expect(filter.matches(local: "127.0.0.1", lport: 40000, remote: "127.0.0.1", rport: 5000))

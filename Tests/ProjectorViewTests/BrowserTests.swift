@@ -31,8 +31,14 @@ struct BrowserTests {
         let server = try Self.fakeServer(captures.flatMap { ["--pcap", $0] } + ["--end"])
         defer { server.stop() }
         let labels = Self.artifacts.appendingPathComponent("replay-captures.labels.txt")
+        let pills = Self.artifacts.appendingPathComponent("replay-captures.pills.txt")
         try Self.check(server, artifact: "replay-captures",
-                       ["--events", String(events), "--visit-all", "--labels", labels.path, "--ended"])
+                       ["--events", String(events), "--visit-all", "--labels", labels.path, "--pills", pills.path, "--ended"])
+        // The timewait takeover is one pill, TIME_WAIT: never the full socket's CLOSE after FIN_WAIT2.
+        let pillLines = try String(contentsOf: pills, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(pillLines.contains { $0.contains("client:FIN_WAIT2 client:TIME_WAIT") }, "\(pillLines)")
+        #expect(!pillLines.contains { $0.contains("client:FIN_WAIT2 client:CLOSE") || $0.contains("server:FIN_WAIT2 server:CLOSE") },
+                "\(pillLines)")
         // The page and the SVG writer compute relative numbers and captions each on their own: they agree.
         let pageArrows = try String(contentsOf: labels, encoding: .utf8).split(separator: "\n").map(String.init)
         #expect(svgArrows.count == packets)
@@ -60,6 +66,7 @@ struct BrowserTests {
         let base = "http://127.0.0.1:\(server.port)"
         try Self.check(server, artifact: "live-stream", [
             "--handshake", "--drop", "\(base)/_test/drop", "--events", "33", "--reset", "\(base)/_test/reset", "--keyboard",
+            "--source", "live",
         ])
         let resumes = server.process.stderr.filter { $0.hasSuffix("(Last-Event-ID)") }
         #expect(resumes.contains { !$0.hasPrefix("stream after 0 ") }, "\(server.process.stderr)")
@@ -74,6 +81,22 @@ struct BrowserTests {
         let server = try Self.fakeServer(["--pcap", "captures/echo-ipv4.pcap", "--repeat", "30", "--end"])
         defer { server.stop() }
         try Self.check(server, artifact: "thirty-connections", ["--connections", "30", "--events", "1860", "--ended"])
+    }
+
+    /// The page words each arrow from the server's table as the SVG does, the simultaneous
+    /// close's variants included.
+    @Test("a simultaneous close: the page's captions are the SVG's")
+    func simultaneousClose() throws {
+        try Self.requireBrowser()
+        let fixture = "Tests/ProjectorViewTests/Fixtures/simultaneous-close.jsonl"
+        let server = try Self.fakeServer(["--jsonl", fixture, "--end"])
+        defer { server.stop() }
+        let labels = Self.artifacts.appendingPathComponent("simultaneous-close.labels.txt")
+        try Self.check(server, artifact: "simultaneous-close", ["--events", "7", "--visit-all", "--labels", labels.path, "--ended"])
+        let page = try String(contentsOf: labels, encoding: .utf8).split(separator: "\n").map(String.init)
+        let events = EventsFile.parse(try String(contentsOf: packageRoot.appendingPathComponent(fixture), encoding: .utf8)).events
+        #expect(page == Self.arrows(inSVG: SVGLadderWriter.svg(events)))
+        #expect(page.last?.hasSuffix("last ACK: both in TIME_WAIT") == true, "\(page)")
     }
 
     @Test("events without the fields they need are skipped with a warning, not a JavaScript error")

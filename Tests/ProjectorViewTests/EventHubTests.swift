@@ -40,7 +40,7 @@ import Testing
         hub.append(Self.line(2))
         hub.deliver()
         let text = Self.text(stream)
-        #expect(text == "retry: 500\n\nid: 1\ndata: \(String(decoding: Self.line(1), as: UTF8.self))\n\n"
+        #expect(text == "retry: 500\n\n" + #"event: source\#ndata: {"source":"live"}\#n\#n"# + "id: 1\ndata: \(String(decoding: Self.line(1), as: UTF8.self))\n\n"
                 + "id: 2\ndata: \(String(decoding: Self.line(2), as: UTF8.self))\n\n")
     }
 
@@ -75,7 +75,8 @@ import Testing
             let stream = ResponseStream(bufferLimit: 1 << 20)
             #expect(hub.subscribe(stream, after: after) == .reset)
             let (bytes, finished) = stream.takePending()
-            #expect(String(decoding: bytes, as: UTF8.self) == "retry: 500\n\nevent: reset\ndata: {}\n\n" && finished)
+            #expect(String(decoding: bytes, as: UTF8.self) == "retry: 500\n\n" + #"event: source\#ndata: {"source":"live"}\#n\#n"#
+                    + "event: reset\ndata: {}\n\n" && finished)
         }
         let kept = ResponseStream(bufferLimit: 1 << 20)
         #expect(hub.subscribe(kept, after: 3) == .streaming(backlog: 3))
@@ -108,6 +109,16 @@ import Testing
         hub.deliver()
         #expect(hub.subscribe(ResponseStream(bufferLimit: 4096), after: 0) == .reset)
         #expect(hub.subscribe(ResponseStream(bufferLimit: 4096), after: 490) == .streaming(backlog: 10))
+    }
+
+    @Test("every stream opens with event: source, live or replay: the page's badge")
+    func source() {
+        for (source, word) in [(EventHub.Source.live, "live"), (.replay, "replay")] {
+            let hub = EventHub(capacity: 10, deliveryThread: false, source: source)
+            let stream = ResponseStream(bufferLimit: 1 << 20)
+            _ = hub.subscribe(stream, after: nil)
+            #expect(Self.text(stream) == "retry: 500\n\nevent: source\ndata: {\"source\":\"\(word)\"}\n\n")
+        }
     }
 
     @Test("end: every stream gets event: end and finishes; a later stream gets its backlog and the end")

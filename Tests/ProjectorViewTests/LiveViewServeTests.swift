@@ -3,6 +3,7 @@ import Glibc
 import SocketCore
 import Testing
 import TestSupport
+import Timeline
 
 /// `handshake-watch --serve` in a real headless Chromium: the live capture of an echo round trip
 /// on lo (root), a stream dropped by the server and resumed, the `-r` replay of every capture,
@@ -44,7 +45,7 @@ struct LiveViewServeTests {
             "--screenshot", artifacts.appendingPathComponent("live-serve.png").path,
             "--console-log", artifacts.appendingPathComponent("live-serve.console.jsonl").path,
             "--handshake", "--drop", "\(base)/_test/drop", "--reconnected", "--events-url", "\(base)/events.jsonl",
-            "--timeout", "120",
+            "--source", "live", "--timeout", "120",
         ])
         defer { page.stop() }
         _ = try page.waitForLine(containing: "check_page: page open", onStderr: true, timeout: 120)
@@ -59,7 +60,7 @@ struct LiveViewServeTests {
         #expect(watcher.stdout.contains { $0.contains("\(port)") }, "the terminal output goes on: \(watcher.stdout)")
     }
 
-    @Test("-r of every capture with --serve: the page draws it without a JavaScript error, to the end")
+    @Test("-r of every capture with --serve: the page draws it without a JavaScript error, to the end; its badge says replay")
     func replayEveryCapture() throws {
         try BrowserTests.requireBrowser()
         let captures = try FileManager.default.contentsOfDirectory(atPath: packageRoot.appendingPathComponent("captures").path)
@@ -72,13 +73,13 @@ struct LiveViewServeTests {
                                         currentDirectory: packageRoot.path).stdout.count
             _ = try watcher.waitForLine(containing: "packets captured", onStderr: true, timeout: 60)   // the replay is done
             try BrowserTests.check(BrowserTests.Server(process: watcher, port: webPort), artifact: "serve-\(capture)",
-                                   ["--events", String(events), "--visit-all"])
+                                   ["--events", String(events), "--visit-all", "--source", "replay"])
             watcher.signal(SIGTERM)
             #expect(try watcher.waitForExit() == 0, "\(capture)")
         }
     }
 
-    @Test("/timeseq.svg?conn=N: the time-sequence graph of the events kept, the same as --format timeseq")
+    @Test("/timeseq.svg?conn=N: the time-sequence graph of the events kept, the same as --format timeseq; /words.json the wording table")
     func timeSequenceGraph() throws {
         let (watcher, webPort) = try Self.serve(["-r", "captures/keepalive.pcap"], ready: "reading from file")
         defer { watcher.stop() }
@@ -90,6 +91,9 @@ struct LiveViewServeTests {
         #expect(served.stdout == written.stdout, "the server and the command draw the same graph")
         let none = try runCommand("/usr/bin/curl", ["-sf", "http://127.0.0.1:\(webPort)/timeseq.svg?conn=7"])
         #expect(none.stdout.joined().contains("no connection"))
+        // The page's words: the one table, as the server makes it.
+        let words = try runCommand("/usr/bin/curl", ["-sf", "http://127.0.0.1:\(webPort)/words.json"])
+        #expect(words.status == 0 && words.stdout.joined(separator: "\n") + "\n" == StepWording.json)
         watcher.signal(SIGTERM)
         #expect(try watcher.waitForExit() == 0)
     }
@@ -130,6 +134,7 @@ struct LiveViewServeTests {
         let received = String(decoding: try Self.readToEnd(stream), as: UTF8.self)
         #expect(received.contains("id: \(events)\n"), "every event on the raw stream")
         #expect(received.hasSuffix("event: end\ndata: {}\n\n"), "\(received.suffix(200))")
+        #expect(received.contains("event: source\ndata: {\"source\":\"replay\"}\n\n"), "a file is a replay: \(received.prefix(200))")
     }
 
     static func readToEnd(_ socket: Socket) throws -> [UInt8] {

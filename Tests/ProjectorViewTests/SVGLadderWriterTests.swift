@@ -118,6 +118,60 @@ struct SVGLadderWriterTests {
         #expect(SVGLadderWriter.svg(events).contains(">no connection<"))
     }
 
+    /// The pills of the client's end: FIN_WAIT2 → CLOSE of the full socket and sock_diag's
+    /// TIME_WAIT of the timewait socket are one pill, TIME_WAIT; after a RST, CLOSE stays CLOSE.
+    @Test("the timewait takeover is one pill, TIME_WAIT; a reset socket's CLOSE stays")
+    func timeWaitTakeoverIsOnePill() throws {
+        func state(_ time: String, _ port: Int, _ from: String, _ to: String, _ source: String) -> String {
+            #"{"type":"state","time":\#(time),"local":"127.0.0.1","lport":\#(port),"remote":"127.0.0.1","rport":5000,"from":"\#(from)","to":"\#(to)","source":"\#(source)"}"#
+        }
+        func syn(_ port: Int, _ conn: Int) -> String {
+            #"{"type":"packet","time":1.0,"src":"127.0.0.1","sport":\#(port),"dst":"127.0.0.1","dport":5000,"flags":["SYN"],"seq":1,"ack":0,"len":0,"conn":\#(conn),"step":"handshake-syn"}"#
+        }
+        let closed = [syn(40000, 1), state("1.1", 40000, "FIN_WAIT1", "FIN_WAIT2", "tracepoint"),
+                      state("1.2", 40000, "FIN_WAIT2", "CLOSE", "tracepoint"), state("1.3", 40000, "FIN_WAIT2", "TIME_WAIT", "sock_diag")]
+        let svg = SVGLadderWriter.svg(EventsFile.parse(closed.joined(separator: "\n")).events)
+        let pills = svg.split(separator: "\n").filter { $0.contains("fill=\"#1f2937\">") }.map { $0.split(separator: ">")[1].prefix { $0 != "<" } }
+        #expect(pills == ["FIN_WAIT2", "TIME_WAIT"], "\(pills)")
+
+        let reset = [syn(40001, 1), #"{"type":"reset-received","time":1.15,"local":"127.0.0.1","lport":40001,"remote":"127.0.0.1","rport":5000}"#,
+                     state("1.2", 40001, "FIN_WAIT2", "CLOSE", "tracepoint")]
+        let aborted = SVGLadderWriter.svg(EventsFile.parse(reset.joined(separator: "\n")).events)
+        #expect(aborted.contains(">CLOSE<") && !aborted.contains(">TIME_WAIT<"))
+    }
+
+    /// The terminal ladder and the SVG take their captions, the analysis's findings included,
+    /// from one wording table (StepWording): without the recorded calls (which only the
+    /// terminal reads) they say the same words. (syn-backlog is left out: the terminal ladder
+    /// interleaves its connections, the SVG draws them one after the other.)
+    @Test("the terminal ladder and the SVG caption every arrow with the same words", arguments: [
+        "echo-ipv4", "echo-ipv6", "half-close", "http-get", "refused", "linger-reset", "own-c", "own-python",
+        "lossy", "lost-segment", "lost-segment-stream", "deadlock", "slow-reader", "keepalive", "accept-delay", "lost-syn-ack",
+    ])
+    func ladderAndSVGAgree(_ capture: String) throws {
+        let path = "captures/\(capture).pcap"
+        let ladder = try runCommand("handshake-watch", ["-r", path, "--no-events", "--format", "ladder", "--width", "400"],
+                                    currentDirectory: packageRoot.path)
+        let terminal = ladder.stdout.filter { $0.contains("|-- ") || $0.contains("|<-- ") }
+            .compactMap { line in line.range(of: "| ", options: .backwards).map { String(line[$0.upperBound...]) } }
+        let json = try runCommand("handshake-watch", ["-r", path, "--no-events", "--format", "json"], currentDirectory: packageRoot.path)
+        let svg = BrowserTests.arrows(inSVG: SVGLadderWriter.svg(EventsFile.parse(json.stdout.joined(separator: "\n")).events))
+            .map { String($0.split(separator: "\t", maxSplits: 1).last ?? "") }
+        #expect(!terminal.isEmpty && terminal == svg, "\(capture)\nladder: \(terminal)\nsvg:    \(svg)")
+    }
+
+    /// Crossed FINs (hand-built: no capture has one): the second FIN, the ACKs and the last ACK
+    /// take the table's `fins-crossed` and `both` variants, as the terminal's lines do.
+    @Test("a simultaneous close: FINs crossed, both in TIME_WAIT")
+    func simultaneousClose() throws {
+        let captions = BrowserTests.arrows(inSVG: SVGLadderWriter.svg(try Self.timeline("simultaneous-close.jsonl")))
+            .map { String($0.split(separator: "\t", maxSplits: 1).last ?? "") }
+        #expect(captions.suffix(4) == [
+            "client close() or shutdown(SHUT_WR): active close", "server close() too: FINs crossed",
+            "client kernel ACKs the FIN (FINs crossed)", "last ACK: both in TIME_WAIT",
+        ], "\(captions)")
+    }
+
     /// A fixture's events, read with the timeline's own JSON Lines reader: every line must parse.
     static func timeline(_ name: String) throws -> [TimelineEvent] {
         let contents = EventsFile.parse(try String(contentsOf: fixture(name), encoding: .utf8))
