@@ -23,6 +23,7 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
     let kernel: KernelWatch
     let format: Style
     let relative: Bool
+    let brief: Bool
     public var output: OutputBuffer { base.output }
     public var waitDescriptor: Int32? { kernel.descriptor ?? base.waitDescriptor }
 
@@ -48,11 +49,15 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
     private var lastPacket: EpochTime?
     private var lastIdle: EpochTime?
 
-    public init(_ base: Base, kernel: KernelWatch, format: Style, relative: Bool) {
+    /// `brief`: `--brief`'s short kernel lines (`KernelLines.brief`), stamped to the millisecond
+    /// as the brief packet lines are.
+    public init(_ base: Base, kernel: KernelWatch, format: Style, relative: Bool, brief: Bool = false) {
         self.base = base
         self.kernel = kernel
         self.format = format
         self.relative = relative
+        self.brief = brief
+        lines.brief = brief
     }
 
     public func packet(_ tracked: TrackedPacket) {
@@ -340,6 +345,11 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
     }
 
     private func timeText(_ time: EpochTime) -> String {
+        let text = stampText(time)
+        return brief && format == .text ? String(text.dropLast(3)) : text   // microseconds to milliseconds
+    }
+
+    private func stampText(_ time: EpochTime) -> String {
         guard relative, let firstPacket else { return Clock.timeOfDay(time) }
         let offset = time.microseconds - firstPacket.microseconds
         let sign = offset < 0 ? "-" : ""

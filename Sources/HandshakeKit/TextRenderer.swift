@@ -1,3 +1,4 @@
+import Foundation
 import KernelKit
 import SocketCore
 import Timeline
@@ -40,6 +41,7 @@ public final class TextRenderer: Renderer {
         self.palette = palette
         self.time = TimePrinter(format: timeFormat)
         self.brief = brief
+        kernelLines.brief = brief
         time.milliseconds = brief
     }
 
@@ -195,9 +197,28 @@ public final class TextRenderer: Renderer {
     ///
     ///     21:42:22.604950 [kernel] 127.0.0.1:44806 CLOSE → SYN_SENT (connect(): the SYN goes out next)
     ///
+    /// `--brief`'s form of a recorded call: the errno's name without its sentence
+    /// (`-> ECONNREFUSED <0.000185>`), and a string argument over 24 characters cut to its start
+    /// (`"python3 examples/python/…"`: execve's command lines), as brief packet lines leave out
+    /// the TCP options. The full form keeps every byte.
+    /// An execve shows its command line as typed, `execve(python3 examples/python/client.py …)`.
+    static func briefCall(_ text: String) -> String {
+        var result = text.replacingOccurrences(of: #"-> (E[A-Z0-9]+) \([^()]*\)"#, with: "-> $1", options: .regularExpression)
+        if result.hasPrefix("execve("), let open = result.firstIndex(of: "["), let close = result[open...].firstIndex(of: "]") {
+            let words = result[open..<close].split(separator: "\"", omittingEmptySubsequences: false)
+                .enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
+            var line = words.joined(separator: " ")
+            if line.count > 40 { line = String(line.prefix(39)) + "…" }
+            let rest = result[close...].drop { $0 != ")" }
+            return "execve(" + line + rest
+        }
+        result = result.replacingOccurrences(of: #""([^"\\]{24})[^"]{2,}""#, with: "\"$1…\"", options: .regularExpression)
+        return result
+    }
+
     /// Types without a text form here are skipped.
     public func event(_ event: TimelineEvent) {
-        let text: String
+        var text: String
         switch event.type {
         case "syscall":
             guard let call = event.string("text") else { return }
@@ -209,6 +230,7 @@ public final class TextRenderer: Renderer {
             case "return": text = TimelineMerge.returnText(call) + " " + Clock.spanSuffix(event.duration ?? 0)
             default: text = call + " " + Clock.spanSuffix(event.duration ?? 0)
             }
+            if brief { text = Self.briefCall(text) }
         case "exit":
             guard let line = event.string("text") else { return }
             text = line
@@ -217,7 +239,7 @@ public final class TextRenderer: Renderer {
             text = event.string("stream") == "stderr" ? "(stderr) " + line : line
         case "link-drop":
             // lab-link lost a packet on purpose: `[link] ✗ s→c lost (rule) ...` where it happened.
-            guard let line = event.linkDropText else { return }
+            guard let line = brief ? event.linkDropBriefText : event.linkDropText else { return }
             text = line
         default:
             guard let recorded = KernelEvent(event), let line = kernelLines.next(recorded) else { return }

@@ -277,7 +277,7 @@ public struct Watch {
     /// terminal's format (the live view's hub).
     private func runWithKernel<Base: Renderer>(_ loop: CaptureLoop, _ base: Base, _ kernel: KernelWatch,
                                                mirror events: JSONRenderer?) -> Result<CaptureStats, CaptureError> {
-        let both = KernelRenderer(base, kernel: kernel, format: kernelStyle(), relative: relative)
+        let both = KernelRenderer(base, kernel: kernel, format: kernelStyle(), relative: relative, brief: brief)
         if let events {
             both.mirror = { (json: String) in
                 events.output.string(json)

@@ -78,7 +78,7 @@ struct HandshakeWatch: ParsableCommand {
             help: ArgumentHelp("ANSI colours: always, never, or auto (on when stdout is a terminal and NO_COLOR is unset).", valueName: "when"))
     var color: ColorMode = .auto
 
-    @Flag(help: "Short lines for a projector (80 columns for IPv4): each connection's addresses once, then per packet its direction (c→s: client to server), flags, seq/ack, len, win and the step in a few words, no TCP options.")
+    @Flag(help: "Short lines for a projector (80 columns for IPv4): each connection's addresses once, then per packet its direction (c→s: client to server), flags, seq/ack, len, win and the step in a few words, no TCP options; kernel and link lines without their explanations.")
     var brief = false
 
     @Option(help: ArgumentHelp("Fit text and ladder lines to N columns: a longer line goes on under a hanging indent, cut at a space, never cut short. Default: the terminal's width when stdout is a terminal; into a pipe, whole lines (for the programs that read them).", valueName: "columns"))

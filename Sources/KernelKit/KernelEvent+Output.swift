@@ -1,3 +1,4 @@
+import Foundation
 import SocketCore
 import Timeline
 
@@ -34,6 +35,32 @@ extension KernelEvent {
                 ?? "[kernel] \(name) \(Self.signed(delta)), total \(total) (whole network namespace)"
         case .probe(let probe):
             return probeText(probe, after: nil)
+        }
+    }
+
+    /// `--brief`'s line: the socket, what happened and the peer, without the explanation, as a
+    /// brief packet line keeps only its step's name: `[kernel] 127.0.0.1:44806 CLOSE → SYN_SENT`,
+    /// `[kernel] 127.0.0.1:5000 RST sent to 127.0.0.1:44806: TCP_STATE`.
+    public func briefText(_ full: String) -> String {
+        let socket = Self.hostPort(local, localPort)
+        let peer = Self.hostPort(remote, remotePort)
+        switch kind {
+        case .resetSent(let reason): return "[kernel] \(socket) RST sent to \(peer): \(reason)"
+        case .resetReceived: return "[kernel] \(socket) RST received from \(peer)"
+        case .synackRetransmit: return "[kernel] \(socket) SYN-ACK to \(peer) again"
+        case .retransmit: return "[kernel] \(socket) segment to \(peer) again"
+        case .probe: return full.replacingOccurrences(of: #", \d+ bytes in flight"#, with: "", options: .regularExpression)
+                .withoutTrailingParenthesis
+        case .counter:
+            return full.withoutTrailingParenthesis.replacingOccurrences(of: "SYN or handshake ACK", with: "SYN/ACK")
+                .replacingOccurrences(of: "SYNs or handshake ACKs", with: "SYNs/ACKs")
+                .replacingOccurrences(of: " somewhere in this network namespace", with: " in this namespace")
+                .replacingOccurrences(of: " were dropped", with: " dropped").replacingOccurrences(of: " was dropped", with: " dropped")
+                .replacingOccurrences(of: "'s accept queue was full", with: ": accept queue full")
+        case .acceptQueue:
+            return full.replacingOccurrences(of: ": full, the next SYN is dropped", with: ": full")
+        case .state:
+            return full.withoutTrailingParenthesis
         }
     }
 
@@ -77,5 +104,27 @@ extension KernelEvent {
 
     static func hostPort(_ address: String, _ port: Int) -> String {
         address.utf8.contains(0x3A) ? "[\(address)]:\(port)" : "\(address):\(port)"
+    }
+}
+
+extension String {
+    /// The line without its last ` (...)` when it ends with one (parentheses may nest inside:
+    /// `(connect(): the SYN goes out next)`): `--brief` keeps the fact, not its explanation.
+    var withoutTrailingParenthesis: String {
+        guard hasSuffix(")") else { return self }
+        var depth = 0
+        var index = endIndex
+        while index > startIndex {
+            index = self.index(before: index)
+            if self[index] == ")" { depth += 1 }
+            if self[index] == "(" {
+                depth -= 1
+                if depth == 0 {
+                    guard index > startIndex, self[self.index(before: index)] == " " else { return self }
+                    return String(self[..<self.index(before: index)])
+                }
+            }
+        }
+        return self
     }
 }

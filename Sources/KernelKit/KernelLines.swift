@@ -31,11 +31,26 @@ public struct KernelLines {
     private var fullListeners: [String] = []
     static let limit = 64
 
-    public init() {}
+    /// `--brief`: the lines without their explanations (`KernelEvent.briefText`), as brief
+    /// packet lines keep only the step's name; the takeover's note is not said.
+    public var brief = false
+
+    public init(brief: Bool = false) { self.brief = brief }
+
+    /// The line for `event`, shortened for `--brief` when that is on.
+    public mutating func next(_ event: KernelEvent) -> Line? {
+        guard var line = full(event) else { return nil }
+        if brief {
+            line.text = line.event.briefText(line.text)
+            line.note = nil
+        }
+        return line
+    }
+
 
     /// The line for `event`, nil when it is part of a step already shown. Call it for every
     /// kernel event, in order.
-    public mutating func next(_ event: KernelEvent) -> Line? {
+    private mutating func full(_ event: KernelEvent) -> Line? {
         if case .probe = event.kind {
             return narration.text(event).map { Line(event: event, text: $0) }
         }

@@ -30,7 +30,13 @@ extension TimelineEvent {
     /// The line after the time and the `[link]` label, for a `link-drop` event (nil for any
     /// other type): `✗ s→c lost (rule) 10.77.0.2:5000 → 10.77.0.1:40412 [SYN,ACK] seq 1160983878 len 0`.
     /// Text from the event is escaped (a recording is input from outside).
-    public var linkDropText: String? {
+    public var linkDropText: String? { linkDropText(brief: false) }
+
+    /// `--brief`'s line: the direction says which way, so the addresses are left out:
+    /// `✗ s→c lost (rule) [SYN,ACK] seq 1160983878 len 0`.
+    public var linkDropBriefText: String? { linkDropText(brief: true) }
+
+    private func linkDropText(brief: Bool) -> String? {
         guard type == "link-drop" else { return nil }
         func clean(_ text: String?) -> String { Console.printable(Array((text ?? "?").utf8)) }
         func endpoint(_ address: String?, _ port: Int?) -> String {
@@ -40,8 +46,8 @@ extension TimelineEvent {
         }
         let direction = string("dir").flatMap { ["c→s", "s→c"].contains($0) ? $0 : nil } ?? clean(string("dir"))
         let flags = (self["flags"]?.arrayValue ?? []).map { clean($0.stringValue) }
-        var text = "✗ " + direction + " lost (" + clean(string("reason")) + ") "
-            + endpoint(string("src"), int("sport")) + " → " + endpoint(string("dst"), int("dport"))
+        var text = "✗ " + direction + " lost (" + clean(string("reason")) + ")"
+        if !brief { text += " " + endpoint(string("src"), int("sport")) + " → " + endpoint(string("dst"), int("dport")) }
         if !flags.isEmpty { text += " [" + flags.joined(separator: ",") + "]" }
         if let seq = int("seq") { text += " seq \(seq)" }
         return text + " len \(int("len") ?? 0)"

@@ -30,6 +30,24 @@ import TestSupport
         }
     }
 
+    /// `--brief` is short without wrapping: on every IPv4 capture, its packet, kernel, link and
+    /// summary lines fit 80 columns. A program's own calls and output (`[client] ...`,
+    /// `[python3 4242] ...`) keep their length, as the program made them: `--width` wraps those.
+    @Test func briefLinesFitEightyColumnsWithoutWrapping() throws {
+        let programLine = try Regex(#"^\S+ \[(?!kernel\]|link\])[^\]]+\] "#)
+        for capture in Self.captures where !capture.contains("ipv6") {
+            let result = try runCommand("handshake-watch", ["-r", capture, "--brief"], timeout: 120)
+            #expect(result.status == 0, "\(capture)")
+            let wide = result.stdout.filter { LineWrapper.columns(Array($0.utf8)) > 80 && (try? programLine.prefixMatch(in: $0)) == nil }
+            #expect(wide.isEmpty, "\(capture): \(wide.count) brief lines over 80 columns: \(wide.prefix(3))")
+        }
+        // The brief forms themselves: the explanation left out, the facts kept.
+        let reset = try runCommand("handshake-watch", ["-r", packageRoot.appendingPathComponent("captures/linger-reset.pcap").path, "--brief"])
+        #expect(reset.stdout.contains { $0.hasSuffix("[kernel] 127.0.0.1:39003 RST sent to 127.0.0.1:55458: TCP_STATE") }, "\(reset.stdout)")
+        #expect(reset.stdout.contains { $0.hasSuffix("[kernel] 127.0.0.1:55458 CLOSE → SYN_SENT") })
+        #expect(reset.stdout.contains { $0.hasSuffix("[client] recv(fd 5, 100) -> ECONNRESET <0.000005>") })
+    }
+
     @Test func theWrapperCutsAtSpacesAndCountsColumnsNotBytes() throws {
         let wrapper = LineWrapper(width: 20, indent: 4)
         let line = Array("#1 c→s [SYN] seq 0 len 0 win 65495 handshake 1/3".utf8)
