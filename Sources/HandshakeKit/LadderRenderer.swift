@@ -47,11 +47,21 @@ public final class LadderRenderer: Renderer {
         if tracked.packet.tcp.payloadLength > 0 { label += " len \(tracked.packet.tcp.payloadLength)" }
         label += tracked.window.map { " win \($0)" } ?? " win \(tracked.packet.tcp.window)?"
         let stamp = StepExplanation.fixed(elapsed * 1000, 3)
-        out.string("#\(id) " + String(repeating: " ", count: max(0, 9 - stamp.count)) + stamp + " ms ")
+        let prefix = "#\(id) " + String(repeating: " ", count: max(0, 9 - stamp.count)) + stamp + " ms "
+        let drawn = arrow(label, toServer: tracked.direction == .toServer)
+        let caption = Self.shortText(tracked)
+        out.string(prefix)
         palette.start(tracked.step, out)
-        out.string(arrow(label, toServer: tracked.direction == .toServer))
+        out.string(drawn)
         palette.reset(out)
-        out.string(" " + Self.shortText(tracked))
+        // Too wide for --width: the caption goes on its own line, under the arrow, so the arrows
+        // stay one column of the picture instead of being cut mid-caption.
+        if let width = out.wrapper?.width, (prefix + drawn + " " + caption).count > width {
+            out.endLine()
+            out.string(String(repeating: " ", count: prefix.count + 4) + caption)
+        } else {
+            out.string(" " + caption)
+        }
         out.endLine()
     }
 

@@ -48,6 +48,18 @@ import TestSupport
         #expect(reset.stdout.contains { $0.hasSuffix("[client] recv(fd 5, 100) -> ECONNRESET <0.000005>") })
     }
 
+    /// The ladder at 80 columns: an arrow whose caption does not fit keeps its line whole, and
+    /// the caption goes under it, indented past the time.
+    @Test func theLadderMovesACaptionUnderItsArrow() throws {
+        let capture = packageRoot.appendingPathComponent("captures/lost-segment.pcap").path
+        let fitted = try runCommand("handshake-watch", ["-r", capture, "--format", "ladder", "--width", "80"])
+        let arrow = try #require(fitted.stdout.firstIndex { $0.hasSuffix("|-- PSH,ACK seq 1 ack 1 len 16 win 64512 ------>|") }, "\(fitted.stdout)")
+        #expect(fitted.stdout[arrow + 1] == String(repeating: " ", count: 20) + "client send() → server recv()")
+        let wide = try runCommand("handshake-watch", ["-r", capture, "--format", "ladder", "--width", "120"])
+        let short = try #require(wide.stdout.first { $0.contains("|-- SYN seq 0 win 64240 ") })
+        #expect(short.hasSuffix("| 1/3 connect() sends SYN, blocks"))   // fits in 120: on the arrow's line
+    }
+
     @Test func theWrapperCutsAtSpacesAndCountsColumnsNotBytes() throws {
         let wrapper = LineWrapper(width: 20, indent: 4)
         let line = Array("#1 c→s [SYN] seq 0 len 0 win 65495 handshake 1/3".utf8)
