@@ -42,6 +42,13 @@ public struct Palette: Sendable {
         if enabled { out.ascii(colour(for: step)) }
     }
 
+    /// Which way a packet goes, in a colour as well as an arrow (a projector's back row reads
+    /// colour before small glyphs): client to server bold bright cyan, server to client bold
+    /// bright yellow.
+    func direction(toServer: Bool, _ out: OutputBuffer) {
+        if enabled { out.ascii(toServer ? "\u{1B}[1;96m" : "\u{1B}[1;93m") }
+    }
+
     func bold(_ out: OutputBuffer) {
         if enabled { out.ascii("\u{1B}[1m") }
     }

@@ -46,6 +46,11 @@ struct BriefOutputTests {
         let echo = packageRoot.appendingPathComponent("captures/echo-ipv4.pcap").path
         let always = try runCommand("handshake-watch", ["-r", echo, "--brief", "--color", "always"], environment: ["NO_COLOR": "1"])
         #expect(always.status == 0 && always.stdout.contains { $0.contains("\u{1B}[32m[SYN]\u{1B}[0m") })
+        // The direction has a colour as well as an arrow: one for each way, in brief and full lines.
+        #expect(always.stdout.contains { $0.contains("\u{1B}[1;96mc→s\u{1B}[0m \u{1B}[32m[SYN]") })
+        #expect(always.stdout.contains { $0.contains("\u{1B}[1;93ms→c\u{1B}[0m \u{1B}[32m[SYN,ACK]") })
+        let full = try runCommand("handshake-watch", ["-r", echo, "--color", "always"])
+        #expect(full.stdout.contains { $0.contains(" \u{1B}[1;96m→\u{1B}[0m ") && $0.contains("[SYN]") })
         for mode in ["never", "auto"] {
             let run = try runCommand("handshake-watch", ["-r", echo, "--brief", "--color", mode])
             #expect(run.status == 0 && !run.stdout.joined().contains("\u{1B}["), "\(mode)")
