@@ -76,6 +76,7 @@ public struct TimelineEvent: Sendable, Equatable {
     /// The event as one line of JSON, keys in schema order: type, time, then the rest.
     public var jsonLine: String {
         var out = "{\"type\":"
+        out.reserveCapacity(512)   // one allocation for most lines, not one per doubling
         JSONValue.writeString(type, to: &out)
         out += ",\"time\":" + time.description
         for (key, value) in fields where key != "type" && key != "time" {
