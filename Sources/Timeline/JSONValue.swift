@@ -47,65 +47,60 @@ public enum JSONValue: Sendable, Equatable {
 
     /// The value as compact JSON text.
     public var json: String {
-        var out = ""
+        var out: [UInt8] = []
         write(to: &out)
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
-    func write(to out: inout String) {
+    /// Appends the JSON text as UTF-8 bytes. Bytes, not a String: a traced program makes tens of
+    /// thousands of lines a second, and appending to a String costs several times more.
+    func write(to out: inout [UInt8]) {
         switch self {
         case .string(let s): JSONValue.writeString(s, to: &out)
-        case .number(let n): out += n
-        case .bool(let b): out += b ? "true" : "false"
-        case .null: out += "null"
+        case .number(let n): out.append(contentsOf: n.utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .null: out.append(contentsOf: "null".utf8)
         case .array(let items):
-            out += "["
+            out.append(UInt8(ascii: "["))
             for (index, item) in items.enumerated() {
-                if index > 0 { out += "," }
+                if index > 0 { out.append(UInt8(ascii: ",")) }
                 item.write(to: &out)
             }
-            out += "]"
+            out.append(UInt8(ascii: "]"))
         case .object(let fields):
-            out += "{"
+            out.append(UInt8(ascii: "{"))
             for (index, (key, value)) in fields.enumerated() {
-                if index > 0 { out += "," }
+                if index > 0 { out.append(UInt8(ascii: ",")) }
                 JSONValue.writeString(key, to: &out)
-                out += ":"
+                out.append(UInt8(ascii: ":"))
                 value.write(to: &out)
             }
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         }
     }
 
     /// A JSON string literal: quotes, backslashes and control characters escaped (RFC 8259 §7).
-    ///
-    /// The characters to escape are all ASCII, so the UTF-8 bytes are scanned and the runs between
-    /// them appended whole (a traced program makes tens of thousands of lines a second; one
-    /// append per character cost more than the rest of the line).
-    static func writeString(_ text: String, to out: inout String) {
-        out += "\""
-        let utf8 = text.utf8
-        var runStart = utf8.startIndex
-        var index = runStart
-        while index != utf8.endIndex {
-            let byte = utf8[index]
-            if byte < 0x20 || byte == 0x22 || byte == 0x5C {
-                out += text[runStart..<index]
-                switch byte {
-                case 0x22: out += "\\\""
-                case 0x5C: out += "\\\\"
-                case 0x0A: out += "\\n"
-                case 0x0D: out += "\\r"
-                case 0x09: out += "\\t"
-                default:
-                    let hex = String(byte, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                }
-                runStart = utf8.index(after: index)
+    /// All of them are ASCII, so the UTF-8 bytes are escaped one by one and every other byte
+    /// (the parts of é or →) is copied as it is.
+    static func writeString(_ text: String, to out: inout [UInt8]) {
+        func escaped(_ letter: Unicode.Scalar) { out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: letter)) }
+        out.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): escaped("\"")
+            case UInt8(ascii: "\\"): escaped("\\")
+            case UInt8(ascii: "\n"): escaped("n")
+            case UInt8(ascii: "\r"): escaped("r")
+            case UInt8(ascii: "\t"): escaped("t")
+            case 0..<0x20:
+                let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: "\\u00".utf8)
+                out.append(hex[Int(byte >> 4)])
+                out.append(hex[Int(byte & 0xF)])
+            default:
+                out.append(byte)
             }
-            index = utf8.index(after: index)
         }
-        out += text[runStart..<utf8.endIndex]
-        out += "\""
+        out.append(UInt8(ascii: "\""))
     }
 }
