@@ -6,7 +6,8 @@ import Timeline
 ///
 /// Each turn: waitpid(__WALL) for the next stop of any traced thread, read the clocks at once
 /// (so a call's entry stamp is never after it began, and its exit stamp never before it ended),
-/// look at the registers and memory, hand what happened to the feed, resume the thread.
+/// look at the registers and memory, resume the thread, hand what happened to the feed (at an
+/// exit the event is built after the resume: the program does not wait for our formatting).
 ///
 /// - COMMAND: a seccomp filter makes only the listed calls stop (PTRACE_EVENT_SECCOMP, the
 ///   call's entry); the tracer asks for the exit stop with PTRACE_SYSCALL, then lets the thread
