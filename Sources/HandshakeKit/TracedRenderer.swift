@@ -26,9 +26,13 @@ public final class TracedRenderer<Base: Renderer>: Renderer {
         case summary(ConnectionSummary)
     }
     /// Packets and summaries waiting, in capture order, with their times.
-    private var held: [(time: EpochTime, item: Held)] = []
+    ///
+    /// Both queues are slices: what was shown is dropped from the front by moving the start,
+    /// where an array would move every element left (a window of thousands of packets, moved
+    /// once per packet). Their indices are the slice's own, from `startIndex`.
+    private var held: ArraySlice<(time: EpochTime, item: Held)> = []
     /// Events waiting, sorted by time (stable).
-    private var events: [TimelineEvent] = []
+    private var events: ArraySlice<TimelineEvent> = []
     /// Threads whose current call has been shown as started, with that start.
     private var shownStarted: [Int32: EpochTime] = [:]
     /// Connections with packets shown and no summary yet.
@@ -93,11 +97,11 @@ public final class TracedRenderer<Base: Renderer>: Renderer {
                 insert(start)
             }
         }
-        var packetIndex = 0
-        var eventIndex = 0
+        var packetIndex = held.startIndex
+        var eventIndex = events.startIndex
         while true {
-            let packetTime = packetIndex < held.count ? held[packetIndex].time : nil
-            let eventTime = eventIndex < events.count ? events[eventIndex].time : nil
+            let packetTime = packetIndex < held.endIndex ? held[packetIndex].time : nil
+            let eventTime = eventIndex < events.endIndex ? events[eventIndex].time : nil
             let takeEvent: Bool
             switch (packetTime, eventTime) {
             case (nil, nil): takeEvent = false
@@ -135,8 +139,8 @@ public final class TracedRenderer<Base: Renderer>: Renderer {
                 packetIndex += 1
             }
         }
-        held.removeFirst(packetIndex)
-        events.removeFirst(eventIndex)
+        held = held[packetIndex...]   // the start moves; nothing is copied
+        events = events[eventIndex...]
     }
 
     /// Whether a call's span `(start, end]` holds another line: a packet waiting, an event, or
@@ -144,7 +148,7 @@ public final class TracedRenderer<Base: Renderer>: Renderer {
     private func holdsOther(_ call: TimelineEvent, packetsFrom packetIndex: Int, eventsFrom eventIndex: Int) -> Bool {
         let start = call.time, end = call.end
         guard end > start else { return false }
-        if packetIndex < held.count, held[packetIndex...].contains(where: { $0.time > start && $0.time <= end }) { return true }
+        if packetIndex < held.endIndex, held[packetIndex...].contains(where: { $0.time > start && $0.time <= end }) { return true }
         for event in events[eventIndex...] {
             if event.time > end { break }
             if event.time > start || (event.time == start && event.type != "syscall") { return true }
@@ -173,7 +177,7 @@ public final class TracedRenderer<Base: Renderer>: Renderer {
     }
 
     private func insert(_ event: TimelineEvent) {
-        var low = 0, high = events.count
+        var low = events.startIndex, high = events.endIndex
         while low < high {   // after every event stamped at or before it
             let middle = (low + high) / 2
             if events[middle].time <= event.time { low = middle + 1 } else { high = middle }

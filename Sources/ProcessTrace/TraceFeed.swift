@@ -71,8 +71,15 @@ public final class TraceFeed: Sendable {
     /// has passed, and it looks at least every 100 ms; waking it for each call would cost two
     /// context switches a call for nothing. The end of COMMAND and of the tracer do wake it.
     func add(_ event: TimelineEvent) {
-        while state.withLock({ $0.events.count >= Self.limit && !$0.finished }) { Syscall.sleep(seconds: 0.001) }
-        state.withLock { $0.events.append(event) }
+        // One lock per event: the check and the append together (the capture thread takes the
+        // same lock, so every extra one is a chance to wait for it).
+        while !state.withLock({ state in
+            guard state.events.count < Self.limit || state.finished else { return false }
+            state.events.append(event)
+            return true
+        }) {
+            Syscall.sleep(seconds: 0.001)
+        }
     }
 
     func started(_ tid: Int32, _ call: InFlight) { state.withLock { $0.inFlight[tid] = call } }

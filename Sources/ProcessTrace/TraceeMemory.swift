@@ -20,7 +20,10 @@ public struct TraceeMemory {
         if Self.vmReadvWorks.load(ordering: .relaxed) {
             do {
                 let copied = try bytes.withUnsafeMutableBytes { try Syscall.readProcessMemory(tid, at: UInt(address), into: $0) }
-                if copied > 0 { return Array(bytes[..<copied]) }
+                if copied > 0 {
+                    if copied < count { bytes.removeLast(count - copied) }   // no second copy
+                    return bytes
+                }
             } catch let error as SocketError where error.errno == Errno(rawValue: 38) || error.errno == Errno(rawValue: 1) {
                 Self.vmReadvWorks.store(false, ordering: .relaxed)   // ENOSYS, EPERM: the word-by-word way
             } catch {

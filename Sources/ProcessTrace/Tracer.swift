@@ -6,7 +6,8 @@ import Timeline
 ///
 /// Each turn: waitpid(__WALL) for the next stop of any traced thread, read the clocks at once
 /// (so a call's entry stamp is never after it began, and its exit stamp never before it ended),
-/// look at the registers and memory, hand what happened to the feed, resume the thread.
+/// look at the registers and memory, resume the thread, hand what happened to the feed (at an
+/// exit the event is built after the resume: the program does not wait for our formatting).
 ///
 /// - COMMAND: a seccomp filter makes only the listed calls stop (PTRACE_EVENT_SECCOMP, the
 ///   call's entry); the tracer asks for the exit stop with PTRACE_SYSCALL, then lets the thread
@@ -159,7 +160,7 @@ final class Tracer {
         case .syscall:
             syscallStop(tid, stamp: stamp)
         case .event(StopStatus.seccomp, _):
-            startCall(tid, stamp: stamp, phase: .seccompEntered)
+            startCall(tid, stamp: stamp, phase: .seccompEntered, registers: readRegisters(tid))
             resume(tid)
         case .event(let kind, _) where kind == StopStatus.fork || kind == StopStatus.vfork || kind == StopStatus.clone:
             if let child = try? Syscall.ptraceEventMessage(tid) {
@@ -203,12 +204,21 @@ final class Tracer {
         return registers.withUnsafeBytes { SyscallRegisters(UnsafeRawBufferPointer(rebasing: $0[..<count]), architecture: architecture) }
     }
 
+    /// A syscall stop: its registers, read once (PTRACE_GETREGSET), tell an entry from an exit
+    /// and carry the arguments or the result.
     private func syscallStop(_ tid: Int32, stamp: (EpochTime, UInt64)) {
         guard let phase = tracees[tid]?.phase else { return }
-        let looksLikeEntry = readRegisters(tid)?.looksLikeEntry ?? false
-        switch phase.afterSyscallStop(looksLikeEntry: looksLikeEntry) {
-        case .enters: startCall(tid, stamp: stamp, phase: .inCall)
-        case .exits: finishCall(tid, stamp: stamp)
+        let registers = readRegisters(tid)
+        switch phase.afterSyscallStop(looksLikeEntry: registers?.looksLikeEntry ?? false) {
+        case .enters: startCall(tid, stamp: stamp, phase: .inCall, registers: registers)
+        case .exits:
+            // Only what needs the thread stopped is read before it goes on (its result, the
+            // memory the call wrote, the kernel's names for a new socket); the event is put
+            // together while the program runs, not while it waits for us.
+            let finished = finishCall(tid, stamp: stamp, registers: registers)
+            resume(tid)
+            if let finished { report(finished) }
+            return
         case .becomes(let next): tracees[tid]?.phase = next
         case .nothing: break
         }
@@ -217,8 +227,8 @@ final class Tracer {
 
     /// The entry: stamps, decodes the arguments, and tells the capture about addresses before
     /// the call runs (so a connect()'s SYN is known to be the program's).
-    private func startCall(_ tid: Int32, stamp: (EpochTime, UInt64), phase: Tracee.Phase) {
-        guard var tracee = tracees[tid], let registers = readRegisters(tid) else { return }
+    private func startCall(_ tid: Int32, stamp: (EpochTime, UInt64), phase: Tracee.Phase, registers: SyscallRegisters?) {
+        guard var tracee = tracees[tid], let registers else { return }
         tracee.phase = phase
         tracee.call = nil
         if let name = architecture.table.name(registers.number) {
@@ -231,59 +241,82 @@ final class Tracer {
                 tracee.call = .init(entry: entry, start: stamp.0, startNanoseconds: stamp.1, label: label)
                 if entry.name == "connect", let destination = entry.address?.endpoint { sockets.connecting(destination) }
                 if entry.shown && reportsCallsInProgress {
-                    feed.started(tid, .init(start: stamp.0, event: event(tracee, entry.text, label: label, start: stamp.0, duration: 0)))
+                    feed.started(tid, .init(start: stamp.0, event: event(tracee, entry.text, call: entry.name, label: label,
+                                                                        start: stamp.0, duration: 0)))
                 }
             }
         }
         tracees[tid] = tracee
     }
 
-    /// The exit: the result, what the call taught the descriptor table, the event.
-    private func finishCall(_ tid: Int32, stamp: (EpochTime, UInt64)) {
-        guard var tracee = tracees[tid] else { return }
+    /// A call read at its exit stop, waiting to become an event once its thread runs on.
+    private struct Finished {
+        var tracee: Tracee
+        var call: Tracee.Call
+        var result: Int64
+        var duration: Double
+        /// The decoded exit; nil for a write to stdout or stderr (it becomes `output` lines).
+        var exit: CallExit?
+        var label: String
+    }
+
+    /// The exit, while the thread is still stopped: the result, what the call wrote in the
+    /// program's memory, what it taught the descriptor table (and the capture).
+    private func finishCall(_ tid: Int32, stamp: (EpochTime, UInt64), registers: SyscallRegisters?) -> Finished? {
+        guard var tracee = tracees[tid] else { return nil }
+        let open = tracee.call
         tracee.phase = .running
-        defer { tracee.call = nil; tracees[tid] = tracee }
-        guard let call = tracee.call else { return }
+        tracee.call = nil
+        tracees[tid] = tracee
+        guard let call = open else { return nil }
         if reportsCallsInProgress && call.entry.shown { feed.ended(tid) }
-        let result = readRegisters(tid)?.returnValue ?? 0
+        let result = registers?.returnValue ?? 0
         let duration = Double(stamp.1 &- call.startNanoseconds) / 1e9
-        let memory = TraceeMemory(tid: tid)
-        if let stream = call.entry.outputStream {
-            let written = result > 0 ? Array(call.entry.outputBytes.prefix(Int(result))) : []
-            for line in output.add(written, key: "\(tracee.pid) \(stream)") {
+        if call.entry.outputStream != nil {
+            return Finished(tracee: tracee, call: call, result: result, duration: duration, exit: nil, label: call.label)
+        }
+        var table = tables.removeValue(forKey: tracee.pid) ?? DescriptorTable()   // in place, as in startCall
+        var exit = decoder.exit(call.entry, result: result, memory: TraceeMemory(tid: tid), table: &table)
+        publish(call.entry, result: result, tid: tid, pid: tracee.pid, table: &table)
+        tables[tracee.pid] = table
+        if let fd = call.entry.name == "accept" || call.entry.name == "accept4" ? (result >= 0 ? Int32(result) : nil) : call.entry.fd,
+           let known = call.entry.closedSocket ?? table[fd] {
+            exit.local = known.local ?? exit.local
+            exit.remote = known.remote ?? exit.remote
+        }
+        let label = call.entry.name.hasPrefix("execve") ? self.label(tid: tid, pid: tracee.pid) : call.label
+        return Finished(tracee: tracee, call: call, result: result, duration: duration, exit: exit, label: label)
+    }
+
+    /// The finished call's event (or output lines), handed to the feed.
+    private func report(_ finished: Finished) {
+        let call = finished.call
+        guard let exit = finished.exit else {
+            let stream = call.entry.outputStream ?? "stdout"
+            let written = finished.result > 0 ? Array(call.entry.outputBytes.prefix(Int(finished.result))) : []
+            for line in output.add(written, key: "\(finished.tracee.pid) \(stream)") {
                 feed.add(.output(time: call.start, label: call.label, stream: stream, text: line))
             }
             return
         }
-        var table = tables.removeValue(forKey: tracee.pid) ?? DescriptorTable()   // in place, as in startCall
-        let exit = decoder.exit(call.entry, result: result, memory: memory, table: &table)
-        publish(call.entry, result: result, tid: tid, pid: tracee.pid, table: &table)
-        tables[tracee.pid] = table
-        var done = exit
-        if let fd = call.entry.name == "accept" || call.entry.name == "accept4" ? (result >= 0 ? Int32(result) : nil) : call.entry.fd,
-           let known = call.entry.closedSocket ?? table[fd] {
-            done.local = known.local ?? done.local
-            done.remote = known.remote ?? done.remote
-        }
-        let label = call.entry.name.hasPrefix("execve") ? self.label(tid: tid, pid: tracee.pid) : call.label
-        let resultValue: JSONValue = switch done.result {
+        let resultValue: JSONValue = switch exit.result {
         case .number(let value): .integer(Int(value))
         case .error(let name): .string(name)
         }
-        var event = event(tracee, done.text, label: label, start: call.start, duration: duration,
-                          fd: call.entry.fd, result: resultValue)
-        if let local = done.local { event["local"] = .string(local.ip); event["lport"] = .integer(local.port) }
-        if let remote = done.remote { event["remote"] = .string(remote.ip); event["rport"] = .integer(remote.port) }
+        var event = event(finished.tracee, exit.text, call: call.entry.name, label: finished.label, start: call.start,
+                          duration: finished.duration, fd: call.entry.fd, result: resultValue)
+        if let local = exit.local { event["local"] = .string(local.ip); event["lport"] = .integer(local.port) }
+        if let remote = exit.remote { event["remote"] = .string(remote.ip); event["rport"] = .integer(remote.port) }
         feed.add(event)
     }
 
     /// A `syscall` event: time (start), duration, label, pid, tid, comm, call, then the rest.
-    private func event(_ tracee: Tracee, _ text: String, label: String, start: EpochTime, duration: Double,
+    private func event(_ tracee: Tracee, _ text: String, call: String, label: String, start: EpochTime, duration: Double,
                        fd: Int32? = nil, result: JSONValue? = nil) -> TimelineEvent {
         var fields: [(String, JSONValue)] = [
             ("duration", .fixed(duration, decimals: 6)), ("label", .string(label)), ("pid", .integer(Int(tracee.pid))),
             ("tid", .integer(Int(tracee.tid))), ("comm", .string(commands[tracee.pid] ?? "?")),
-            ("call", .string(String(text.prefix { $0 != "(" }))),
+            ("call", .string(call)),
         ]
         if let fd { fields.append(("fd", .integer(Int(fd)))) }
         if let result { fields.append(("result", result)) }

@@ -75,16 +75,20 @@ public struct TimelineEvent: Sendable, Equatable {
 
     /// The event as one line of JSON, keys in schema order: type, time, then the rest.
     public var jsonLine: String {
-        var out = "{\"type\":"
+        var out: [UInt8] = []
+        out.reserveCapacity(512)   // one allocation for most lines, not one per doubling
+        out.append(contentsOf: "{\"type\":".utf8)
         JSONValue.writeString(type, to: &out)
-        out += ",\"time\":" + time.description
+        out.append(contentsOf: ",\"time\":".utf8)
+        out.append(contentsOf: time.description.utf8)
         for (key, value) in fields where key != "type" && key != "time" {
-            out += ","
+            out.append(UInt8(ascii: ","))
             JSONValue.writeString(key, to: &out)
-            out += ":"
+            out.append(UInt8(ascii: ":"))
             value.write(to: &out)
         }
-        return out + "}"
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Why a line is not an event.

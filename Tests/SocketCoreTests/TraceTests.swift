@@ -111,6 +111,7 @@ struct TraceTests {
         #expect(Trace.quoted([0x22, 0x5C, 0x09, 0x0D, 0x0B, 0x0C]) == #""\"\\\t\r\v\f""#)
         #expect(Trace.quoted([0x00, 0x31, 0x1B, 0x5B]) == #""\0001\33[""#)
         #expect(Trace.quoted([0xE2, 0x86, 0x92]) == #""\342\206\222""#)
+        #expect(Trace.quoted([0x08, 0x37, 0x7F, 0x01, 0x39, 0x00]) == #""\0107\177\19\0""#)
         #expect(Trace.quoted(Array("abcdef".utf8), limit: 3) == #""abc"..."#)
     }
 

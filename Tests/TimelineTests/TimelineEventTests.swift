@@ -23,6 +23,17 @@ struct TimelineEventTests {
         #expect(event.jsonLine == line)
     }
 
+    @Test func stringsAreEscapedAndTheRunsBetweenKeptWhole() throws {
+        // A traced send's text: quotes and a backslash escaped, é and → as they are, a tab and
+        // ESC as escapes, the plain runs between them unchanged.
+        let text = "sendto(fd 3, \"a\\b\u{09}é→\u{1B}[\", 7) -> 7"
+        let event = TimelineEvent(type: "syscall", time: EpochTime(microseconds: 1), fields: [("text", .string(text))])
+        #expect(event.jsonLine == #"{"type":"syscall","time":0.000001,"text":"sendto(fd 3, \"a\\b\té→\u001b[\", 7) -> 7"}"#)
+        #expect(try TimelineEvent(jsonLine: event.jsonLine).string("text") == text)
+        #expect(TimelineEvent(type: "x", time: EpochTime(microseconds: 1), fields: [("t", .string(""))]).jsonLine
+                == #"{"type":"x","time":0.000001,"t":""}"#)
+    }
+
     @Test func unknownTypesPassThrough() throws {
         let kernel = #"{"type":"accept-queue","time":1795642950.100000,"local":"127.0.0.1","lport":35047,"queued":3,"backlog":2}"#
         #expect(try TimelineEvent(jsonLine: kernel).jsonLine == kernel)
