@@ -34,6 +34,45 @@ struct KernelLiveTests {
         return Int(try #require(probe.localAddress?.port))
     }
 
+    /// Issue 19's two abortive closes, live with `--kernel`: close() with SO_LINGER 0 after
+    /// reading everything, and close() with 100 bytes unread and no linger. The packet line
+    /// claims no cause the packets cannot show (it lists the possibilities); the `[kernel]` line
+    /// gives the kernel's own reason, different in the two cases, so the two lines never disagree.
+    @Test("an abortive close with SO_LINGER 0 and one with unread data: the RST's line and the kernel's reason agree",
+          arguments: [true, false])
+    func abortiveClosesAgreeWithTheKernel(lingerZero: Bool) throws {
+        let listener = try Socket.listening(host: "127.0.0.1", port: 0, backlog: 4)
+        defer { try? listener.close() }
+        let port = Int(try #require(listener.localAddress?.port))
+        let watcher = try ToolProcess("handshake-watch", ["--kernel", "port", "\(port)"])
+        defer { watcher.stop() }
+        _ = try watcher.waitForLine(containing: "listening on lo", onStderr: true)
+        let client = try Socket.connected(host: "127.0.0.1", port: port)
+        defer { try? client.close() }
+        let (server, _) = try listener.accept()
+        try client.sendAll(Array(repeating: 0x61, count: 100))
+        if lingerZero {
+            var read = 0
+            while read < 100 { read += try server.recv(maxBytes: 100 - read).count }   // nothing left unread
+            try server.setLinger(seconds: 0)
+        } else {
+            // ss's Recv-Q of the accepted socket: the 100 bytes wait there, unread, when close() comes.
+            try waitUntil("the 100 bytes are in the server's receive buffer", timeout: 30) {
+                let queue = try? runCommand("/usr/bin/env", ["ss", "-tnH", "state", "established", "sport", "= :\(port)"])
+                return queue?.stdout.first?.split(separator: " ", omittingEmptySubsequences: true).first == "100"
+            }
+        }
+        try server.close()
+        let reason = lingerZero ? "TCP_STATE" : "TCP_ABORT_ON_CLOSE"
+        let kernel = try watcher.waitForLine(containing: "sent RST to 127.0.0.1:")
+        #expect(kernel.contains("reason \(reason)"), "\(kernel)")
+        let rst = try #require(watcher.stdout.first { $0.contains("[RST") && $0.contains("reset") }, "\(watcher.stdout)")
+        // What the packet proves, and the causes as possibilities only: never one stated as the cause.
+        #expect(rst.contains("aborted the connection with RST"), "\(rst)")
+        #expect(rst.contains("possibly"), "\(rst)")
+        #expect(!rst.contains("unread data left") && !rst.contains("abortive close by the server, close() with SO_LINGER 0"), "\(rst)")
+    }
+
     @Test("an echo round trip: the states handshake-watch reports are those a second tracefs instance saw")
     func echoRoundTripStates() throws {
         let reference = try ReferenceTrace(name: "sockettutor-test-\(getpid())")
