@@ -243,6 +243,20 @@ def every_event_once(driver, url, timeout, failures):
         failures.append(f"{duplicates} messages came twice")
 
 
+def graph(driver, text, timeout, failures):
+    """The second view: g shows the selected connection's time-sequence graph (the server's
+    timeseq.svg, inline); its SVG must hold `text` (a plot's label, such as the cwnd plot's)."""
+    wait_until("a connection selected", lambda: driver.execute_script(
+        "return document.querySelectorAll('#connections li:not([hidden])').length") > 0, timeout)
+    driver.find_element("css selector", "body").send_keys("g")
+    inline = lambda: driver.execute_script(
+        "const box = document.getElementById('timeseq');"
+        " const svg = box.querySelector('svg'); return [box.hidden, svg ? svg.textContent : null]")
+    wait_until("the time-sequence graph in the page", lambda: inline()[0] is False and inline()[1] is not None, timeout)
+    if text not in inline()[1]:
+        failures.append(f"the page's time-sequence graph does not hold {text!r}")
+
+
 def run(args, driver, failures):
     driver.get(args.url)
     print("check_page: page open", file=sys.stderr, flush=True)
@@ -282,6 +296,8 @@ def run(args, driver, failures):
         status = lambda: driver.execute_script(
             "const s = document.getElementById('status'); return [s.dataset.link, s.textContent]")
         wait_until(f"the status badge to say {args.source}", lambda: status() == [args.source, args.source], args.timeout)
+    if args.graph:
+        graph(driver, args.graph, args.timeout, failures)
     if args.ended:
         wait_until("the end of the capture", lambda: driver.execute_script(
             "return document.getElementById('status').dataset.link") == "ended", args.timeout)
@@ -303,6 +319,8 @@ def main():
     parser.add_argument("--lost")
     parser.add_argument("--pills")
     parser.add_argument("--ended", action="store_true")
+    parser.add_argument("--graph", help="press g and wait for the selected connection's time-sequence graph; "
+                        "fail unless its SVG holds this text")
     parser.add_argument("--source", choices=["live", "replay"])
     parser.add_argument("--events-url")
     parser.add_argument("--reconnected", action="store_true")

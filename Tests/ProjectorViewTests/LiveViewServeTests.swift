@@ -108,6 +108,15 @@ struct LiveViewServeTests {
                                      currentDirectory: packageRoot.path)
         #expect(served.stdout.joined().contains(">cwnd (segments)</text>"))
         #expect(served.stdout == written.stdout, "the server and the command draw the same graph")
+        // The page's second view (g) shows it inline, the congestion-window plot included.
+        try BrowserTests.requireBrowser()
+        let page = try ToolProcess(BrowserTests.python, [
+            BrowserTests.browserDirectory.appendingPathComponent("check_page.py").path, "http://127.0.0.1:\(webPort)/",
+            "--screenshot", BrowserTests.artifacts.appendingPathComponent("timeseq-graph.png").path,
+            "--graph", "cwnd (segments)", "--timeout", "120",
+        ])
+        defer { page.stop() }
+        #expect(try page.waitForExit(timeout: 400) == 0, "\(page.stderr.joined(separator: "\n"))")
         watcher.signal(SIGTERM)
         #expect(try watcher.waitForExit() == 0)
     }
