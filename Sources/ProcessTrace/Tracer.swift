@@ -6,8 +6,9 @@ import Timeline
 ///
 /// Each turn: waitpid(__WALL) for the next stop of any traced thread, read the clocks at once
 /// (so a call's entry stamp is never after it began, and its exit stamp never before it ended),
-/// look at the registers and memory, resume the thread, hand what happened to the feed (at an
-/// exit the event is built after the resume: the program does not wait for our formatting).
+/// read the registers and copy the memory the line needs, resume the thread, and only then
+/// write the line and hand the event to the feed: the program does not wait for our formatting
+/// (the decoder has a reading half for the stop and a formatting half for after).
 ///
 /// - COMMAND: a seccomp filter makes only the listed calls stop (PTRACE_EVENT_SECCOMP, the
 ///   call's entry); the tracer asks for the exit stop with PTRACE_SYSCALL, then lets the thread
@@ -160,8 +161,9 @@ final class Tracer {
         case .syscall:
             syscallStop(tid, stamp: stamp)
         case .event(StopStatus.seccomp, _):
-            startCall(tid, stamp: stamp, phase: .seccompEntered, registers: readRegisters(tid))
+            let opened = startCall(tid, stamp: stamp, phase: .seccompEntered, registers: readRegisters(tid))
             resume(tid)
+            if opened { writeEntry(tid) }
         case .event(let kind, _) where kind == StopStatus.fork || kind == StopStatus.vfork || kind == StopStatus.clone:
             if let child = try? Syscall.ptraceEventMessage(tid) {
                 let childTid = Int32(truncatingIfNeeded: child)
@@ -210,7 +212,11 @@ final class Tracer {
         guard let phase = tracees[tid]?.phase else { return }
         let registers = readRegisters(tid)
         switch phase.afterSyscallStop(looksLikeEntry: registers?.looksLikeEntry ?? false) {
-        case .enters: startCall(tid, stamp: stamp, phase: .inCall, registers: registers)
+        case .enters:
+            let opened = startCall(tid, stamp: stamp, phase: .inCall, registers: registers)
+            resume(tid)
+            if opened { writeEntry(tid) }
+            return
         case .exits:
             // Only what needs the thread stopped is read before it goes on (its result, the
             // memory the call wrote, the kernel's names for a new socket); the event is put
@@ -225,28 +231,39 @@ final class Tracer {
         resume(tid)
     }
 
-    /// The entry: stamps, decodes the arguments, and tells the capture about addresses before
-    /// the call runs (so a connect()'s SYN is known to be the program's).
-    private func startCall(_ tid: Int32, stamp: (EpochTime, UInt64), phase: Tracee.Phase, registers: SyscallRegisters?) {
-        guard var tracee = tracees[tid], let registers else { return }
+    /// The entry, while the thread is stopped: stamps, reads the arguments and copies the memory
+    /// the line quotes, and tells the capture about addresses before the call runs (so a
+    /// connect()'s SYN is known to be the program's). Returns whether a call was opened; its
+    /// line is written by `writeEntry` once the thread runs.
+    private func startCall(_ tid: Int32, stamp: (EpochTime, UInt64), phase: Tracee.Phase, registers: SyscallRegisters?) -> Bool {
+        guard var tracee = tracees[tid], let registers else { return false }
         tracee.phase = phase
         tracee.call = nil
         if let name = architecture.table.name(registers.number) {
             // Taken out and put back: mutated in place, never copied (copy-on-write).
             var table = tables.removeValue(forKey: tracee.pid) ?? DescriptorTable()
-            let entry = decoder.entry(name, registers.arguments, memory: TraceeMemory(tid: tid), table: &table)
+            let entry = decoder.readEntry(name, registers.arguments, memory: TraceeMemory(tid: tid), table: &table)
             tables[tracee.pid] = table
             if entry.shown || entry.outputStream != nil {
+                // The label now: an execve() running meanwhile could change /proc/PID/comm.
                 let label = label(tid: tid, pid: tracee.pid)
                 tracee.call = .init(entry: entry, start: stamp.0, startNanoseconds: stamp.1, label: label)
                 if entry.name == "connect", let destination = entry.address?.endpoint { sockets.connecting(destination) }
-                if entry.shown && reportsCallsInProgress {
-                    feed.started(tid, .init(start: stamp.0, event: event(tracee, entry.text, call: entry.name, label: label,
-                                                                        start: stamp.0, duration: 0)))
-                }
             }
         }
         tracees[tid] = tracee
+        return tracee.call != nil
+    }
+
+    /// After the entry's resume: the call's line, from what `startCall` copied, and (text
+    /// output) the call in progress for the feed. Done before the next waitpid, so the line is
+    /// there before the call's exit stop is handled.
+    private func writeEntry(_ tid: Int32) {
+        guard tracees[tid]?.call != nil else { return }
+        decoder.formatEntry(&tracees[tid]!.call!.entry)   // in place, no copy of the entry
+        guard reportsCallsInProgress, let tracee = tracees[tid], let call = tracee.call, call.entry.shown else { return }
+        feed.started(tid, .init(start: call.start, event: event(tracee, call.entry.text, call: call.entry.name, label: call.label,
+                                                              start: call.start, duration: 0)))
     }
 
     /// A call read at its exit stop, waiting to become an event once its thread runs on.
@@ -255,8 +272,8 @@ final class Tracer {
         var call: Tracee.Call
         var result: Int64
         var duration: Double
-        /// The decoded exit; nil for a write to stdout or stderr (it becomes `output` lines).
-        var exit: CallExit?
+        /// What the exit stop read; nil for a write to stdout or stderr (it becomes `output` lines).
+        var returned: CallReturn?
         var label: String
     }
 
@@ -273,25 +290,26 @@ final class Tracer {
         let result = registers?.returnValue ?? 0
         let duration = Double(stamp.1 &- call.startNanoseconds) / 1e9
         if call.entry.outputStream != nil {
-            return Finished(tracee: tracee, call: call, result: result, duration: duration, exit: nil, label: call.label)
+            return Finished(tracee: tracee, call: call, result: result, duration: duration, returned: nil, label: call.label)
         }
         var table = tables.removeValue(forKey: tracee.pid) ?? DescriptorTable()   // in place, as in startCall
-        var exit = decoder.exit(call.entry, result: result, memory: TraceeMemory(tid: tid), table: &table)
+        var returned = decoder.readExit(call.entry, result: result, memory: TraceeMemory(tid: tid), table: &table)
         publish(call.entry, result: result, tid: tid, pid: tracee.pid, table: &table)
         tables[tracee.pid] = table
         if let fd = call.entry.name == "accept" || call.entry.name == "accept4" ? (result >= 0 ? Int32(result) : nil) : call.entry.fd,
            let known = call.entry.closedSocket ?? table[fd] {
-            exit.local = known.local ?? exit.local
-            exit.remote = known.remote ?? exit.remote
+            returned.local = known.local ?? returned.local
+            returned.remote = known.remote ?? returned.remote
         }
         let label = call.entry.name.hasPrefix("execve") ? self.label(tid: tid, pid: tracee.pid) : call.label
-        return Finished(tracee: tracee, call: call, result: result, duration: duration, exit: exit, label: label)
+        return Finished(tracee: tracee, call: call, result: result, duration: duration, returned: returned, label: label)
     }
 
-    /// The finished call's event (or output lines), handed to the feed.
+    /// The finished call's line and event (or output lines), made after its thread was resumed
+    /// and handed to the feed.
     private func report(_ finished: Finished) {
         let call = finished.call
-        guard let exit = finished.exit else {
+        guard let returned = finished.returned else {
             let stream = call.entry.outputStream ?? "stdout"
             let written = finished.result > 0 ? Array(call.entry.outputBytes.prefix(Int(finished.result))) : []
             for line in output.add(written, key: "\(finished.tracee.pid) \(stream)") {
@@ -299,6 +317,7 @@ final class Tracer {
             }
             return
         }
+        let exit = decoder.formatExit(call.entry, returned)
         let resultValue: JSONValue = switch exit.result {
         case .number(let value): .integer(Int(value))
         case .error(let name): .string(name)
