@@ -72,16 +72,20 @@ import TestSupport
         }
 
         // The log: the same lines (`code 404, message ...`, `"GET ..." 200 -`, control
-        // characters escaped), the time stamp aside. Each line is written before its response.
-        let deadline = Date().addingTimeInterval(120)   // a bound for a very busy machine
-        while f.server.stderr.count - oursLogStart < python.stderr.count - pythonLogStart && Date() < deadline {
-            usleep(20_000)
+        // characters escaped), the time stamp aside. Each line is written before its response,
+        // and requests go one at a time: once a last request's line has arrived from each
+        // server, every earlier line has too (counting lines instead raced a late one).
+        let sentinel = "GET /sentinel-of-the-log HTTP/1.0\r\n\r\n"
+        _ = try fetch(f.port, sentinel, head: false)
+        _ = try fetch(pythonPort, sentinel, head: false)
+        try waitUntil("both logs have the last request's line", timeout: 120) {
+            f.server.stderr.contains { $0.contains("/sentinel-of-the-log") } && python.stderr.contains { $0.contains("/sentinel-of-the-log") }
         }
         func withoutTime(_ line: String) -> String {
             line.replacingOccurrences(of: #"^(\S+ - - )\[[^\]]*\] "#, with: "$1", options: .regularExpression)
         }
-        let oursLog = f.server.stderr.dropFirst(oursLogStart).map(withoutTime)
-        let pythonLog = python.stderr.dropFirst(pythonLogStart).map(withoutTime)
+        let oursLog = f.server.stderr.dropFirst(oursLogStart).filter { !$0.contains("/sentinel-of-the-log") }.map(withoutTime)
+        let pythonLog = python.stderr.dropFirst(pythonLogStart).filter { !$0.contains("/sentinel-of-the-log") }.map(withoutTime)
         #expect(pythonLog.count > all.count)   // a line per request, and the error lines
         #expect(oursLog.count == pythonLog.count)
         for (mine, theirs) in zip(oursLog, pythonLog) {
