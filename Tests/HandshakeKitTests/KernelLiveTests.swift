@@ -139,10 +139,17 @@ struct KernelLiveTests {
             _ = try? socket.connect(to: try #require(SocketAddress(ip: "127.0.0.1", port: port)))   // EINPROGRESS
             clients.append(socket)
         }
-        _ = try watcher.waitForLine(containing: #""queued":\#(backlog + 1),"backlog":\#(backlog)"#)
+        // Full is backlog + 1 (sk_acceptq_is_full: more than the backlog). Two handshakes that
+        // finish at the same instant on two CPUs can both pass that check, so now and then one
+        // more: the test asks for a full queue, as the kernel guarantees, not for an exact count.
+        let full = try watcher.waitForLine { line in
+            guard line.contains(#""type":"accept-queue""#), line.contains(#""backlog":\#(backlog)"#),
+                  let queued = line.firstMatch(of: /"queued":(\d+)/).flatMap({ Int($0.1) }) else { return false }
+            return queued > Int(backlog)
+        }
         let ss = try runCommand("/usr/bin/ss", ["-ltnH", "sport", "= :\(port)"])
         let recvQ = ss.stdout.first?.split(separator: " ").dropFirst().first.flatMap { Int($0) }
-        #expect(recvQ == Int(backlog) + 1, "ss: \(ss.stdout)")
+        #expect((recvQ ?? 0) >= Int(backlog) + 1, "ss: \(ss.stdout), watcher: \(full)")
         _ = try watcher.waitForLine(containing: #""name":"ListenOverflows""#, timeout: 20)
         let counter = try #require(Self.objects(watcher.stdout, type: "counter").first { $0["name"] as? String == "ListenOverflows" })
         #expect((counter["delta"] as? Int ?? 0) >= 1)
