@@ -6,7 +6,9 @@ import LessonKit
 /// positive timeout; every expected line becomes a regular expression or a named-value error.
 func check(_ input: UnsafeBufferPointer<UInt8>) {
     let text = String(decoding: input, as: UTF8.self)
-    let lineCount = text.split(separator: "\n", omittingEmptySubsequences: false).count
+    // Count lines as the parser does, by the byte 0x0A: a String's "\r\n" is one Character, so
+    // splitting on the Character "\n" would count a CRLF text short.
+    let lineCount = text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).count
     let lesson: Lesson
     do {
         lesson = try LessonParser().parse(text, path: "fuzz.md", number: 1)
