@@ -48,8 +48,10 @@ public enum EventsFile {
     /// Parses JSON Lines text; blank lines are skipped, bad ones listed in `rejected`.
     public static func parse(_ text: String) -> Contents {
         var contents = Contents()
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let trimmed = line.hasSuffix("\r") ? line.dropLast() : line
+        // Split on the byte 0x0A, not the Character "\n": Swift reads "\r\n" as one Character,
+        // so a file with CRLF endings would otherwise be one long line.
+        for (index, bytes) in text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
+            let trimmed = Substring(bytes.last == 0x0D ? bytes.dropLast() : bytes)
             if trimmed.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
             do {
                 contents.events.append(try TimelineEvent(jsonLine: trimmed))

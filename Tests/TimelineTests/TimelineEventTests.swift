@@ -60,6 +60,15 @@ struct TimelineEventTests {
         #expect(contents.rejected.map(\.line) == [3])
     }
 
+    /// A sidecar edited on Windows: every CRLF line is an event, numbered as an editor shows it.
+    @Test func sidecarWithCRLFEndsReadsAsWithLF() {
+        let lf = line + "\n\nnot json\n" + #"{"type":"output","time":1.0,"label":"s","stream":"stdout","text":"hi"}"# + "\n"
+        let crlf = EventsFile.parse(lf.replacingOccurrences(of: "\n", with: "\r\n"))
+        #expect(crlf.events == EventsFile.parse(lf).events)
+        #expect(crlf.events.count == 2)
+        #expect(crlf.rejected.map(\.line) == [3])
+    }
+
     @Test func sidecarPaths() {
         #expect(EventsFile.sidecarPath(forCapture: "captures/echo-ipv4.pcap") == "captures/echo-ipv4.events.jsonl")
         #expect(EventsFile.sidecarPath(forCapture: "x.pcapng") == "x.events.jsonl")

@@ -8,10 +8,11 @@ func check(_ input: UnsafeBufferPointer<UInt8>) {
     let text = String(decoding: input, as: UTF8.self)
     let contents = EventsFile.parse(text)
 
-    let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    // Lines end at the byte 0x0A (a String's "\r\n" is one Character, not a "\n").
+    let lines = text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false)
     let blank = lines.filter { line in
-        let trimmed = line.hasSuffix("\r") ? line.dropLast() : line
-        return trimmed.allSatisfy { $0 == " " || $0 == "\t" }
+        let trimmed = line.last == 0x0D ? line.dropLast() : line
+        return trimmed.allSatisfy { $0 == 0x20 || $0 == 0x09 }
     }.count
     invariant(contents.events.count + contents.rejected.count == lines.count - blank,
               "events + rejected lines != non-blank lines")
