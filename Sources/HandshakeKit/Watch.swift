@@ -332,7 +332,7 @@ public struct Watch {
         }
         Console.error("events from \(path): \(contents.events.count) (--no-events leaves them out)")
         let recorded = RecordedEvents(contents.events)
-        recorded.splitsCalls = format == .text && !brief
+        recorded.splitsCalls = format == .text
         return recorded
     }
 
