@@ -185,6 +185,55 @@ struct TraceLiveTests {
         #expect(drawing.contains("connect(fd ") && drawing.contains("accept(fd "), "the calls are drawn")
     }
 
+    /// A job-control stop of a traced program (the class presses Ctrl-Z, or `kill -STOP`): the
+    /// tracer delivers SIGSTOP as it came, and at the group-stop that follows it parks the
+    /// thread with PTRACE_LISTEN instead of resuming it. So the program stays stopped, as it
+    /// would untraced, and SIGCONT (which the tracer does not see) wakes it. A tracer that
+    /// resumed it with PTRACE_SYSCALL would let it run on while "stopped"; one that never
+    /// resumed the signal-delivery stop would leave it stopped for good after SIGCONT.
+    @Test("SIGSTOP stops a traced program (group-stop, PTRACE_LISTEN) and SIGCONT resumes it; its calls are traced after")
+    func groupStopAndContinue() throws {
+        let scratch = try ScratchFolder()
+        let go = scratch.url.appendingPathComponent("go").path
+        let program = """
+        import os, socket, sys, time
+        print("ready", os.getpid(), flush=True)
+        while not os.path.exists(sys.argv[1]): time.sleep(0.01)
+        socket.socket().close()
+        print("done", flush=True)
+        """
+        let watch = try ToolProcess("handshake-watch", ["--format", "json", "port 1", "--", Self.python, "-c", program, go])
+        defer { if watch.isRunning { watch.signal(SIGKILL); _ = try? watch.waitForExit() } }
+        let ready = try watch.waitForLine(containing: "ready ")
+        let pid = try #require(Int32(ready.split(separator: " ").last ?? ""))
+
+        func state() -> String {
+            let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+            return status.split(separator: "\n").first { $0.hasPrefix("State:") }.map { String($0.dropFirst(6)).trimmingCharacters(in: .whitespaces) } ?? "gone"
+        }
+        func stopped() -> Bool { state().hasPrefix("t") || state().hasPrefix("T") }
+
+        #expect(kill(pid, SIGSTOP) == 0)
+        var waited = 0
+        while !stopped() && waited < 1_000 { usleep(10_000); waited += 1 }   // bounded: 10 s
+        #expect(stopped(), "stopped after SIGSTOP: \(state())")
+        // It must stay stopped: resumed by mistake, the loop would be sleeping (S) or running (R).
+        // The "go" file exists from now on, so a program let run would also print "done" here.
+        FileManager.default.createFile(atPath: go, contents: nil)
+        for _ in 0..<5 {
+            usleep(50_000)
+            #expect(stopped(), "still stopped while no SIGCONT came: \(state())")
+        }
+        #expect(!watch.stdout.contains("done"), "the program ran while stopped")
+
+        #expect(kill(pid, SIGCONT) == 0)
+        _ = try watch.waitForLine(containing: "done")
+        #expect(try watch.waitForExit() == 0, "\(watch.stderr)")
+        let events = Self.events(watch.stdout)
+        #expect(Self.calls(events, "socket").contains { $0.int("pid") == Int(pid) }, "the socket() after SIGCONT is traced: \(watch.stdout.suffix(10))")
+        #expect(Self.calls(events, "close").contains { $0.int("pid") == Int(pid) })
+    }
+
     @Test("the watch exits with COMMAND's status, and 128+N when signal N killed it")
     func exitStatus() throws {
         let three = try runCommand("handshake-watch", ["--", "sh", "-c", "exit 3"])
