@@ -61,6 +61,12 @@ public struct Watch {
         let tracingNow = TracingSlot()
         try startSignalThread(state: state, tracingNow: tracingNow, interface: interface)
 
+        // 0. A --pid that names no process is a usage mistake: one line, before the capture
+        //    says it listens (as tcpdump names a missing interface before listening).
+        if let missing = pids.first(where: { !Syscall.processExists(pid_t(clamping: $0)) }) {
+            throw CaptureError("--pid \(missing): no such process")
+        }
+
         // 1. Open the capture. Tracing without the right to capture: the calls alone.
         let capture: Capture
         do {

@@ -57,6 +57,17 @@ struct CommandLineTests {
         #expect(run.stdout.isEmpty)
     }
 
+    /// Named before anything starts, as anyone: no "listening on" line first, no capture opened.
+    @Test("--pid of a process that does not exist: one line, exit 1")
+    func pidOfNoProcess() throws {
+        // A process that has come and gone: its pid is free (until reused, which takes a while).
+        let gone = try runCommand("/bin/sh", ["-c", "echo $$"])
+        let pid = try #require(gone.stdout.first)
+        let run = try runCommand("handshake-watch", ["--pid", pid])
+        #expect(run.status == 1)
+        #expect(run.stderr == ["handshake-watch: --pid \(pid): no such process"])
+    }
+
     @Test("--help still prints the help on stdout and exits 0")
     func help() throws {
         let run = try runCommand("handshake-watch", ["--help"])
