@@ -77,7 +77,7 @@ import Timeline
                       fields: [("label", .string("p \(pid)")), ("pid", .integer(pid)), ("call", .string(name))] + extra + [("text", .string(text))])
     }
 
-    @Test("the side comes from evidence: listen, accept, connect to an address, a descriptor's and a process's past")
+    @Test("the side comes from evidence: listen, accept, connect to an address, a descriptor's and a lane's past")
     func sidesFromEvidence() {
         var sides = CallSides()
         #expect(sides.side(of: Self.call("socket", "socket(AF_INET, SOCK_STREAM) -> fd 3")) == nil)
