@@ -9,14 +9,32 @@ import Timeline
 ///     #1    0.011 ms |<-- SYN,ACK seq 0 ack 1 win 65483 ----------| kernel answers, not accept()
 ///     #1    0.019 ms |-- ACK seq 1 ack 1 win 65536 -------------->| connect() returns
 ///
-/// Times count from the capture's first packet, one origin for all connections, so they only go
-/// down the page. Lines of different connections may interleave; the `#n` tag tells them apart.
+/// Times count from the first line drawn, one origin for all connections, so they only go down
+/// the page. Lines of different connections may interleave; the `#n` tag tells them apart.
+///
+/// A traced program's calls (`-- COMMAND`, `--pid`, or a replay's sidecar) hang from the column
+/// of the end their process is (`CallSides`), `+-` where they leave it, in the words the text
+/// form prints. A call that spans other lines comes in two halves, its start above them and its
+/// return below, so connect() visibly holds the handshake and accept() waits for it:
+///
+///        0.000 ms |                                               +- [server] accept(fd 3) ...
+///        0.262 ms +- [client] connect(fd 3, 127.0.0.1:5000) ...   |
+///     #1    0.290 ms |-- SYN seq 0 win 65495 -------------------->| connect() sends SYN, blocks
+///     ...
+///        0.301 ms +- [client] ... connect() -> 0 <0.000039>       |
+///        0.307 ms |                                               +- [server] ... accept() -> fd 4 from 127.0.0.1:43994 <0.307107>
+///        0.900 ms   [python3 4242] socket(AF_INET, SOCK_STREAM) -> fd 5 <0.000021>
+///
+/// The last: a call of a process whose end nothing has shown yet, on neither column.
 public final class LadderRenderer: Renderer {
     public let output: OutputBuffer
     private let palette: Palette
     private var started: Set<Int> = []
-    /// The capture's first packet: every time on the page counts from it, so times only go down.
+    /// The first line drawn (a packet, a call, a lost packet): every time on the page counts from
+    /// it, so times only go down.
     private var origin: Double?
+    /// Which column each traced process's calls hang from.
+    private var sides = CallSides()
     /// Characters between the two column bars.
     static let width = 46
 
@@ -28,8 +46,8 @@ public final class LadderRenderer: Renderer {
     public func packet(_ tracked: TrackedPacket) {
         let out = output
         let id = tracked.connection
-        if origin == nil { origin = tracked.packet.time.value }
         if started.insert(id).inserted {
+            sides.saw(client: tracked.client, server: tracked.server)
             // "client ..." starts at the left bar, "server ..." ends at the right bar.
             let tag = "#\(id) "
             let left = "client \(tracked.client)"
@@ -41,13 +59,11 @@ public final class LadderRenderer: Renderer {
             palette.reset(out)
             out.endLine()
         }
-        let elapsed = tracked.packet.time.value - (origin ?? tracked.packet.time.value)
         var label = "\(tracked.packet.tcp.flags) seq \(tracked.relativeSequence)"
         if tracked.packet.tcp.flags.contains(.ack) { label += " ack \(tracked.relativeAcknowledgement)" }
         if tracked.packet.tcp.payloadLength > 0 { label += " len \(tracked.packet.tcp.payloadLength)" }
         label += tracked.window.map { " win \($0)" } ?? " win \(tracked.packet.tcp.window)?"
-        let stamp = StepExplanation.fixed(elapsed * 1000, 3)
-        let prefix = "#\(id) " + String(repeating: " ", count: max(0, 9 - stamp.count)) + stamp + " ms "
+        let prefix = "#\(id) " + stamp(tracked.packet.time.value)
         let drawn = arrow(label, toServer: tracked.direction == .toServer)
         let caption = Self.shortText(tracked)
         out.string(prefix)
@@ -71,12 +87,64 @@ public final class LadderRenderer: Renderer {
         return toServer ? body + String(repeating: "-", count: dashes) + ">|" : body + String(repeating: "-", count: dashes + 1) + "|"
     }
 
-    /// A packet lab-link lost (a `link-drop` of the recording's sidecar): an arrow that stops
-    /// halfway, in ✗, at the time it was lost. Other recorded events are not drawn here.
-    ///
-    ///           0.156 ms |<-- SYN,ACK seq 0 ------------✗                | lost (rule)
+    /// `    0.138 ms `: the time since the origin, which the first line drawn sets.
+    private func stamp(_ time: Double) -> String {
+        let origin = origin ?? time
+        self.origin = origin
+        let text = StepExplanation.fixed((time - origin) * 1000, 3)
+        return String(repeating: " ", count: max(0, 9 - text.count)) + text + " ms "
+    }
+
+    /// A traced program's call, output line or exit, and a packet lab-link lost. The kernel's
+    /// recorded events are not drawn here (live `--kernel` draws its own, KernelRenderer).
     public func event(_ event: TimelineEvent) {
-        guard event.type == "link-drop", let origin else { return }
+        switch event.type {
+        case "syscall", "output", "exit": programLine(event)
+        case "link-drop": lost(event)
+        default: return
+        }
+    }
+
+    /// One line of a traced program, hanging from its end's column (see the type's comment):
+    /// `+- [client] connect(fd 3, 127.0.0.1:5000) ...`. The client's words run between the
+    /// columns (the server's bar is drawn after them when they fit); the server's to the right
+    /// of its bar, or, past `--width`, on their own line under it, as a packet's caption.
+    private func programLine(_ event: TimelineEvent) {
+        guard let text = TextRenderer.programText(event) else { return }
+        let side = sides.side(of: event)
+        let out = output
+        let label = event.label ?? "?"
+        let prefix = "   " + stamp(event.time.value)
+        let hook = switch side {
+        case .client: "+- "
+        case .server: "|" + String(repeating: " ", count: Self.width + 1) + "+- "
+        case nil: "  "
+        }
+        let words = label.count + 3 + text.count   // "[label] text"
+        if side == .server, let width = out.wrapper?.width, prefix.count + hook.count + words > width {
+            out.string(prefix + hook.dropLast())
+            out.endLine()
+            out.string(String(repeating: " ", count: prefix.count + 4))
+        } else {
+            out.string(prefix + hook)
+        }
+        palette.dim(out)
+        out.ascii("[")
+        out.untrusted(label)   // a sidecar's label and text are a file's: no control character passes
+        out.ascii("] ")
+        palette.reset(out)
+        out.untrusted(text)
+        if side == .client, hook.count + words < Self.width + 2 {
+            out.string(String(repeating: " ", count: Self.width + 2 - hook.count - words) + "|")
+        }
+        out.endLine()
+    }
+
+    /// A packet lab-link lost (a `link-drop` of the recording's sidecar): an arrow that stops
+    /// halfway, in ✗, at the time it was lost.
+    ///
+    ///           0.156 ms |<-- SYN,ACK seq 0 ------------✗               | lost (rule)
+    private func lost(_ event: TimelineEvent) {
         let flags = (event["flags"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ",")
         var label = flags.isEmpty ? "packet" : flags
         // A SYN's number is its side's ISN, relative 0 as on the other arrows; others stay raw
@@ -87,9 +155,9 @@ public final class LadderRenderer: Renderer {
         let body = toServer ? "|-- \(label) " : "|<-- \(label) "
         let half = max(body.count + 2, Self.width / 2 + 2)
         let line = body + String(repeating: "-", count: max(2, half - body.count)) + "✗"
-        let stamp = StepExplanation.fixed((event.time.value - origin) * 1000, 3)
-        output.string("   " + String(repeating: " ", count: max(0, 9 - stamp.count)) + stamp + " ms ")
-        output.string(line + String(repeating: " ", count: max(1, Self.width + 3 - line.count)) + "| lost ("
+        output.string("   " + stamp(event.time.value))
+        // The server's bar where the arrows have it, `Self.width + 2` columns after the client's.
+        output.string(line + String(repeating: " ", count: max(1, Self.width + 2 - line.count)) + "| lost ("
                       + Console.printable(Array((event.string("reason") ?? "?").utf8)) + ")")
         output.endLine()
     }

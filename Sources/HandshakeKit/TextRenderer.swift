@@ -223,27 +223,37 @@ public final class TextRenderer: Renderer {
         return result
     }
 
+    /// What a program's event says after its `[label]`: a call strace-style with its duration,
+    /// or the half of it this event is; the line it printed; how it ended. Nil for other types.
+    /// The ladder draws the same words in the program's lane (LadderRenderer).
+    static func programText(_ event: TimelineEvent) -> String? {
+        guard let text = event.string("text") else { return nil }
+        switch event.type {
+        case "syscall":
+            // A call shown in two halves (it spans other lines): `connect(...) ...`, `... connect() -> 0 <d>`.
+            switch event.string("part") {
+            case "start": return TimelineMerge.startText(text)
+            case "return": return TimelineMerge.returnText(text) + " " + Clock.spanSuffix(event.duration ?? 0)
+            default: return text + " " + Clock.spanSuffix(event.duration ?? 0)
+            }
+        case "exit": return text
+        case "output": return event.string("stream") == "stderr" ? "(stderr) " + text : text
+        default: return nil
+        }
+    }
+
     /// Types without a text form here are skipped.
     public func event(_ event: TimelineEvent) {
         var text: String
         switch event.type {
-        case "syscall":
-            guard let call = event.string("text") else { return }
-            // Brief: a write(2) to stdout or stderr is shown as the line it printed (the next event).
-            if brief && (call.hasPrefix("write(fd 1,") || call.hasPrefix("write(fd 2,")) { return }
-            // A call shown in two halves (it spans other lines): `connect(...) ...`, `... connect() -> 0 <d>`.
-            switch event.string("part") {
-            case "start": text = TimelineMerge.startText(call)
-            case "return": text = TimelineMerge.returnText(call) + " " + Clock.spanSuffix(event.duration ?? 0)
-            default: text = call + " " + Clock.spanSuffix(event.duration ?? 0)
-            }
-            if brief { text = Self.briefCall(text) }
-        case "exit":
-            guard let line = event.string("text") else { return }
+        case "syscall", "exit", "output":
+            guard let line = Self.programText(event) else { return }
             text = line
-        case "output":
-            guard let line = event.string("text") else { return }
-            text = event.string("stream") == "stderr" ? "(stderr) " + line : line
+            if brief && event.type == "syscall", let call = event.string("text") {
+                // Brief: a write(2) to stdout or stderr is shown as the line it printed (the next event).
+                if call.hasPrefix("write(fd 1,") || call.hasPrefix("write(fd 2,") { return }
+                text = Self.briefCall(text)
+            }
         case "link-drop":
             // lab-link lost a packet on purpose: `[link] ✗ s→c lost (rule) ...` where it happened.
             guard let line = brief ? event.linkDropBriefText : event.linkDropText else { return }

@@ -104,7 +104,7 @@ public struct Watch {
         let live = try serve.map { text throws(CaptureError) in try LiveServing.start(text, source: source) }
 
         // 4. The program: started (or attached to) now that the capture listens.
-        let tracing = isTracing ? try Tracing.start(command: command, pids: pids.map(Int32.init), splitsCalls: format == .text) : nil
+        let tracing = isTracing ? try Tracing.start(command: command, pids: pids.map(Int32.init), splitsCalls: format == .text || format == .ladder) : nil
         tracingNow.tracing = tracing
         tracing?.announce()
 
@@ -195,7 +195,7 @@ public struct Watch {
 
     /// Tracing without a capture (no root): the program's calls and output, no packets.
     private func watchCallsOnly(state: WatchState, tracingNow: TracingSlot) throws(CaptureError) -> Int32 {
-        let tracing = try Tracing.start(command: command, pids: pids.map(Int32.init), splitsCalls: format == .text)
+        let tracing = try Tracing.start(command: command, pids: pids.map(Int32.init), splitsCalls: format == .text || format == .ladder)
         Console.error("handshake-watch: packets and the kernel view need root or CAP_NET_RAW: showing the program's calls only")
         tracingNow.tracing = tracing
         tracing.announce()
@@ -260,13 +260,13 @@ public struct Watch {
         let events = LiveServing.eventsRenderer(serving: live)
         let recording = writeFile != nil
         guard let kernel else {
-            guard let events else { return loop.run(traced.wrap(renderer, tracing, state, splits: format == .text, recording: recording)) }
-            return loop.run(traced.wrap(TeeRenderer(renderer, events), tracing, state, splits: format == .text, recording: recording))
+            guard let events else { return loop.run(traced.wrap(renderer, tracing, state, splits: format == .text || format == .ladder, recording: recording)) }
+            return loop.run(traced.wrap(TeeRenderer(renderer, events), tracing, state, splits: format == .text || format == .ladder, recording: recording))
         }
         guard let events else {
-            return runWithKernel(loop, traced.wrap(renderer, tracing, state, splits: format == .text, recording: recording), kernel, mirror: nil)
+            return runWithKernel(loop, traced.wrap(renderer, tracing, state, splits: format == .text || format == .ladder, recording: recording), kernel, mirror: nil)
         }
-        return runWithKernel(loop, traced.wrap(TeeRenderer(renderer, events), tracing, state, splits: format == .text, recording: recording),
+        return runWithKernel(loop, traced.wrap(TeeRenderer(renderer, events), tracing, state, splits: format == .text || format == .ladder, recording: recording),
                              kernel, mirror: events)
     }
 
@@ -338,7 +338,7 @@ public struct Watch {
         }
         Console.error("events from \(path): \(contents.events.count) (--no-events leaves them out)")
         let recorded = RecordedEvents(contents.events)
-        recorded.splitsCalls = format == .text
+        recorded.splitsCalls = format == .text || format == .ladder
         return recorded
     }
 

@@ -49,7 +49,8 @@ struct HandshakeWatch: ParsableCommand {
             help: ArgumentHelp("Kernel capture buffer in KiB (pcap_set_buffer_size(3)). libpcap's 2 MiB default dropped packets of a 2,000-connection burst on lo; 16 MiB did not.", valueName: "KiB"))
     var bufferKiB = 16_384
 
-    @Option(help: ArgumentHelp("Output: text (a line per packet), ladder (a sequence diagram), json (JSON Lines), "
+    @Option(help: ArgumentHelp("Output: text (a line per packet), ladder (a sequence diagram; traced or recorded calls hang from "
+                               + "their end's column), json (JSON Lines), "
                                + "svg (the ladder as one SVG file, written at the end), timeseq (the time-sequence graph "
                                + "of one connection as one SVG file: sequence number against time).", valueName: "format"))
     var format: OutputFormat = .text

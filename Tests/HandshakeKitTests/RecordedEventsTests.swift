@@ -96,15 +96,17 @@ struct RecordedEventsTests {
         #expect(ladder.stdout.contains { $0.contains("RST: aborted (SO_LINGER 0? listener closed?)") })
     }
 
-    @Test("the ladder counts from the capture's first packet: its times only go down the page")
+    @Test("the ladder counts from the first line it draws: its times, arrows' and calls', only go down the page")
     func ladderTimesGoDown() throws {
         let run = try runCommand("handshake-watch", ["-r", Self.capture("syn-backlog"), "--format", "ladder"])
         #expect(run.status == 0)
+        // `#1   156.992 ms |-- SYN ...` and `     0.510 ms |   +- [server] listen(...)`: the time ends at column 12.
         let times = run.stdout.compactMap { line -> Double? in
-            guard line.contains(" ms |") else { return nil }
-            return Double(line.split(separator: " ", omittingEmptySubsequences: true)[1])
+            guard line.dropFirst(12).hasPrefix(" ms ") else { return nil }
+            return line.prefix(12).split(separator: " ").last.flatMap { Double($0) }
         }
-        #expect(times.count == 20)
+        #expect(run.stdout.filter { $0.contains(" ms |-") || $0.contains(" ms |<-") }.count == 20, "an arrow per packet")
+        #expect(times.count > 20 && times.first == 0, "\(times)")
         #expect(times == times.sorted(), "\(times)")
         #expect(run.stdout.contains { $0.contains("win 65495") })
     }

@@ -77,6 +77,41 @@ struct TraceLiveTests {
         #expect(watch.stderr.contains { $0.hasSuffix("packets of other programs not shown") })
     }
 
+    @Test("--format ladder: the Python pair's calls hang from their ends' columns, connect() in halves around the handshake")
+    func pythonPairLadder() throws {
+        let script = Self.pair(server: "\(Self.examples)/server.py", client: "\(Self.python) \(Self.examples)/client.py $port")
+        let watch = try ToolProcess("handshake-watch", ["--format", "ladder", "--", "sh", "-c", script])
+        let status = try watch.waitForExit(timeout: 120)
+        #expect(status == 0, "COMMAND's status: \(watch.stderr)")
+        let lines = watch.stdout
+        // A call hangs (`+-`) from the client's bar (column 16) or the server's (column 64).
+        func hangs(_ line: String, from column: Int) -> Bool { line.dropFirst(column).hasPrefix("+- [python3 ") }
+        func index(_ words: String...) throws -> Int {
+            try #require(lines.firstIndex { line in words.allSatisfy(line.contains) }, "\(words): \(lines.suffix(40))")
+        }
+        let connect = try index("] connect(fd ", ", 127.0.0.1:", ") ...")
+        let connected = try index("] ... connect() -> 0 <")
+        let accept = try index("] accept4(fd ", ") ...")
+        let accepted = try index("] ... accept4() -> fd ", " from 127.0.0.1:")
+        let syn = try index("|-- SYN seq 0 "), ack = try index("|-- ACK seq 1 ack 1 ")
+        #expect(accept < syn && connect < syn && syn < ack && ack < connected && ack < accepted, "\(lines)")
+        #expect(hangs(lines[connect], from: 16) && hangs(lines[connected], from: 16), "\(lines[connect]) / \(lines[connected])")
+        #expect(hangs(lines[accept], from: 64) && hangs(lines[accepted], from: 64), "\(lines[accept]) / \(lines[accepted])")
+        // recv() on accept()'s descriptor is the server's; the client's sendto() and its exit are the client's.
+        #expect(hangs(lines[try index("] ... recvfrom() -> 0 (peer closed)")], from: 64))
+        #expect(hangs(lines[try index("] sendto(fd ", "\"Hello\"")], from: 16))
+        let pid = lines[connect].dropFirst(16 + "+- [python3 ".count).prefix { $0.isNumber }
+        #expect(hangs(lines[try index("[python3 \(pid)] +++ exited with 0 +++")], from: 16))
+        // No call of either program on the other's column; times only go down.
+        #expect(!lines.contains { $0.contains("] accept4(") && hangs($0, from: 16) })
+        #expect(!lines.contains { $0.contains("] connect(fd ") && $0.contains(", 127.0.0.1:") && hangs($0, from: 64) })
+        let times = lines.compactMap { line -> Double? in
+            guard line.dropFirst(12).hasPrefix(" ms ") else { return nil }
+            return line.prefix(12).split(separator: " ").last.flatMap { Double($0) }
+        }
+        #expect(times.count > 20 && times == times.sorted(), "\(times)")
+    }
+
     @Test("a threaded server: recv() on several threads, each labelled pid/tid, on the descriptors accept() returned")
     func threadedServer() throws {
         let directory = try ScratchFolder()
