@@ -193,7 +193,7 @@ public struct CallDecoder: Sendable {
         var returned = CallReturn(result: result)
         if !returned.failed {
             returned.bytes = returnedBytes(entry, result: result, memory: memory)
-            learn(entry, result: result, table: &table)
+            learn(entry, result: result, returned: returned.bytes, table: &table)
         }
         let ends = entry.closedSocket ?? entry.fd.flatMap { table[$0] }
         (returned.local, returned.remote) = (ends?.local, ends?.remote)
@@ -282,7 +282,7 @@ public struct CallDecoder: Sendable {
     }
 
     /// Updates the descriptor table with what a successful call did.
-    private func learn(_ entry: CallEntry, result: Int64, table: inout DescriptorTable) {
+    private func learn(_ entry: CallEntry, result: Int64, returned bytes: [UInt8]?, table: inout DescriptorTable) {
         let fd = entry.fd
         let new = Int32(truncatingIfNeeded: result)
         switch entry.name {
@@ -291,6 +291,11 @@ public struct CallDecoder: Sendable {
         case "accept", "accept4":
             var socket = DescriptorTable.Entry(isSocket: true)
             socket.local = fd.flatMap { table[$0]?.local }
+            // The peer, as the kernel wrote it into the program's sockaddr: known even when the
+            // tracer cannot ask the kernel itself (pidfd_getfd + getpeername) afterwards.
+            if let peer = bytes.flatMap(SockaddrText.init), let ip = peer.ip, let port = peer.port {
+                socket.remote = .init(ip: Tracer.unmapped(ip), port: port)
+            }
             table[new] = socket
         case "socketpair":
             break   // named when used (`isSocket` finds them in /proc)

@@ -56,7 +56,8 @@ struct TraceLiveTests {
         #expect(connect.time <= syn, "connect() starts before the SYN")
         #expect(connect.time <= synAck && connect.end.microseconds + 1 >= ack.microseconds, "connect() spans SYN, SYN-ACK and ACK")
         let accept = try #require(events.first { $0.type == "syscall" && ($0.string("call") ?? "").hasPrefix("accept")
-                                                    && $0.int("rport") == clientPort })
+                                                    && $0.int("rport") == clientPort },
+                                  "the accept() of port \(clientPort) among: \(events.filter { ($0.string("call") ?? "").hasPrefix("accept") }.map(\.jsonLine))\n\(watch.stderr)")
         #expect(accept.end.microseconds + 1 >= ack.microseconds, "accept() returns after the handshake's ACK")
         let serverFD = try #require(accept.int("result"))
         let clientClose = try #require(Self.calls(events, "close").first { $0.int("lport") == clientPort })
