@@ -1,90 +1,102 @@
 import Timeline
 
 /// The sentences for the TCP analysis's findings (`TCPAnalysis`), in a teacher's words, for the
-/// text lines and the summaries; the captions, and the sentences a step shares with a finding
-/// (duplicate ACK, probes), are the wording table's (StepWording). Byte ranges are relative sequence
-/// numbers, first and last byte included ("bytes 1449–2896"), as a class counts them.
+/// text lines and the summaries. The words are the wording table's (StepWording's `finding/`
+/// entries, also served to the projector page); here only the sentences that apply are picked
+/// and their values filled in. Byte ranges are relative sequence numbers, first and last byte
+/// included ("bytes 1449–2896"), as a class counts them.
 public enum AnalysisExplanation {
     /// Every finding of the segment, most telling first, joined by "; ". Empty when none.
     public static func text(for tracked: TrackedPacket) -> String {
-        let found = tracked.findings
-        guard !found.isEmpty || tracked.packet.tcp.options.sack.count > 0 else { return "" }
-        let analysis = tracked.analysis
-        let sender = tracked.direction == .toServer ? "client" : "server"
-        let receiver = tracked.direction == .toServer ? "server" : "client"
-        let length = tracked.packet.tcp.payloadLength
-        var parts: [String] = []
+        let (keys, values) = sentences(for: tracked)
+        return keys.map { StepWording.fill(StepWording.words($0).sentence, values) }.joined(separator: "; ")
+    }
 
+    /// The wording table's keys of the segment's sentences, in order, and the values their
+    /// `{slots}` name: one dictionary for all of them, since a segment has one sender, one range
+    /// of bytes... The page picks the same keys from a JSON event (index.html, `findingSentences`).
+    public static func sentences(for tracked: TrackedPacket) -> (keys: [String], values: [String: String]) {
+        let found = tracked.findings
+        let sack = sackText(tracked)
+        guard !found.isEmpty || sack != nil else { return ([], [:]) }
+        let analysis = tracked.analysis
+        var values = [
+            "sender": tracked.direction == .toServer ? "client" : "server",
+            "receiver": tracked.direction == .toServer ? "server" : "client",
+            "bytes": bytes(tracked),
+            "since": after(analysis.sinceOriginal),
+            "ack": String(tracked.relativeAcknowledgement),
+        ]
+        var keys: [String] = []
+
+        // A segment sent again is one kind of retransmission; a plain one says why it was sent.
         if found.contains(.fastRetransmission) {
-            parts.append("fast retransmission of \(bytes(tracked)) after \(analysis.duplicateAcksBefore) duplicate ACKs "
-                         + "(RFC 5681: the \(sender) does not wait for its timer)")
+            values["dupacks"] = String(analysis.duplicateAcksBefore)
+            keys.append("finding/fast-retransmission")
         } else if found.contains(.spuriousRetransmission) {
-            parts.append("spurious retransmission of \(bytes(tracked))\(after(analysis.sinceOriginal)): the \(receiver) "
-                         + "had already acknowledged them (an ACK was lost or late)")
+            keys.append("finding/spurious-retransmission")
         } else if found.contains(.retransmission) {
-            if length == 0 {
-                parts.append("retransmission\(after(analysis.sinceOriginal ?? analysis.sinceHighest)): no ACK came in time")
+            if tracked.packet.tcp.payloadLength == 0 {
+                // A SYN or FIN sent again: its first copy is not timed, the newest segment before it is.
+                values["since"] = after(analysis.sinceOriginal ?? analysis.sinceHighest)
+                keys.append("finding/retransmission/empty")
+            } else if let since = analysis.sinceOriginal, since < linuxMinimumRTO {
+                keys.append("finding/retransmission/sack-recovery")
+            } else if analysis.backoff > 1 {
+                values["backoff"] = String(analysis.backoff)
+                keys.append("finding/retransmission/backoff")
             } else {
-                let copy = analysis.backoff > 1 ? ", timeout #\(analysis.backoff): each wait doubles" : ""
-                if let since = analysis.sinceOriginal, since < linuxMinimumRTO {
-                    parts.append("retransmission of \(bytes(tracked))\(after(since)) (too soon for the retransmission timer, "
-                                 + "200 ms at least on Linux: SACK loss recovery sent it again)")
-                } else {
-                    parts.append("retransmission of \(bytes(tracked))\(after(analysis.sinceOriginal)) (RTO: no ACK came in time\(copy))")
-                }
+                keys.append("finding/retransmission")
             }
         }
+        // The kernel's own word, with --kernel (tcp:tcp_retransmit_skb).
         if tracked.kernelRetransmit == true {
-            parts.append("the kernel says: retransmitted (tcp:tcp_retransmit_skb)")
+            keys.append("kernel/retransmit")
         }
         if tracked.kernelRetransmit == false && !found.isDisjoint(with: TCPAnalysis.anyRetransmission) {
-            parts.append("the kernel did not report it as its retransmission")
+            keys.append("kernel/no-retransmit")
         }
         if found.contains(.outOfOrder) {
-            parts.append("out of order: \(bytes(tracked)) arrive after higher ones, within one round trip "
-                         + "(reordered on the way, or resent at once)")
+            keys.append("finding/out-of-order")
         }
+        if let sack { values["sack"] = sack }
         if found.contains(.duplicateAck) {
-            var text = StepWording.fill(StepWording.words("dup-ack").sentence, [
-                "n": String(analysis.duplicateAckNumber), "sender": sender, "ack": String(tracked.relativeAcknowledgement),
-            ])
-            if let held = sackText(tracked) { text += "; SACK says it holds \(held)" }
-            parts.append(text)
-        } else if let held = sackText(tracked) {
-            parts.append("SACK: the \(sender) holds \(held) beyond byte \(tracked.relativeAcknowledgement)")
+            values["n"] = String(analysis.duplicateAckNumber)
+            keys.append(sack == nil ? "finding/duplicate-ack" : "finding/duplicate-ack/sack")
+        } else if sack != nil {
+            keys.append("sack")
         }
         if found.contains(.previousSegmentNotCaptured), let from = analysis.missingFrom {
-            let first = tracked.relativeToSender(from)
-            parts.append("previous segment not captured: bytes \(first)–\(tracked.relativeSequence &- 1) were not seen "
-                         + "(lost before the capture point, or not captured)")
+            values["missing"] = "\(tracked.relativeToSender(from))–\(tracked.relativeSequence &- 1)"
+            keys.append("finding/previous-segment-not-captured")
         }
+        // The others have one sentence each.
         if found.contains(.ackOfUnseenSegment) {
-            parts.append("acknowledges bytes the capture did not see")
+            keys.append("finding/ack-of-unseen-segment")
         }
         if found.contains(.zeroWindowProbe) {
-            parts.append(StepWording.words("probe/zero-window").sentence)
+            keys.append("finding/zero-window-probe")
         }
         if found.contains(.zeroWindowProbeAck) {
-            parts.append("answer to the probe: still no room")
+            keys.append("finding/zero-window-probe-ack")
         }
         if found.contains(.zeroWindow) {
-            parts.append("zero window: the \(sender)'s receive buffer is full (its program is not calling recv()); "
-                         + "the \(receiver) must stop sending")
+            keys.append("finding/zero-window")
         }
         if found.contains(.windowFull) {
-            parts.append("window full: these bytes fill the \(receiver)'s advertised window; the \(sender) must wait for an ACK")
+            keys.append("finding/window-full")
         }
         if found.contains(.windowUpdate) {
-            let window = tracked.window.map { " for \($0) bytes" } ?? ""
-            parts.append("window update: the \(sender)'s program read data, there is room\(window) again")
+            if let window = tracked.window { values["window"] = String(window) }
+            keys.append(tracked.window == nil ? "finding/window-update/unscaled" : "finding/window-update")
         }
         if found.contains(.keepAlive) {
-            parts.append(StepWording.fill(StepWording.words("probe/keep-alive").sentence, ["receiver": receiver]))
+            keys.append("finding/keep-alive")
         }
         if found.contains(.keepAliveAck) {
-            parts.append("answer to the keep-alive: still here")
+            keys.append("finding/keep-alive-ack")
         }
-        return parts.joined(separator: "; ")
+        return (keys, values)
     }
 
     /// Linux's smallest retransmission timeout (TCP_RTO_MIN, 200 ms): a copy sent sooner was not
@@ -129,7 +141,7 @@ public enum AnalysisExplanation {
         for index in 0..<sack.count {
             let block = sack[index]
             let range = "\(tracked.relativeToPeer(block.left))–\(tracked.relativeToPeer(block.right) &- 1)"
-            ranges.append(index == 0 && duplicate ? "(DSACK: \(range) arrived twice)" : range)
+            ranges.append(index == 0 && duplicate ? StepWording.fill(StepWording.words("sack/dsack").sentence, ["range": range]) : range)
         }
         return ranges.joined(separator: ", ")
     }

@@ -61,7 +61,8 @@ public final class JSONRenderer: Renderer {
     }
 
     /// `,"analysis":["duplicate-ack"],"dup_ack":2,"sack":[[l,r]]`: the TCP analysis's names
-    /// (always, `[]` when none), then the numbers behind them when they apply.
+    /// (always, `[]` when none), then the numbers behind them when they apply: every value the
+    /// table's finding sentences name can be filled from them (the page does, index.html).
     @inline(__always)
     private func writeAnalysis(_ tracked: TrackedPacket) {
         let out = output
@@ -91,10 +92,18 @@ public final class JSONRenderer: Renderer {
         if !found.isDisjoint(with: TCPAnalysis.anyRetransmission) {
             out.ascii(",\"since_original_ms\":")
             if let since = analysis.sinceOriginal { out.fixed(since * 1000, decimals: 3) } else { out.ascii("null") }
+            if let since = analysis.sinceHighest {
+                out.ascii(",\"since_highest_ms\":")
+                out.fixed(since * 1000, decimals: 3)
+            }
             if analysis.backoff > 0 {
                 out.ascii(",\"backoff\":")
                 out.decimal(analysis.backoff)
             }
+        }
+        if found.contains(.previousSegmentNotCaptured), let from = analysis.missingFrom {
+            out.ascii(",\"missing_from\":")
+            out.decimal(from)
         }
         if let kernel = tracked.kernelRetransmit {
             out.ascii(kernel ? ",\"kernel_retransmit\":true" : ",\"kernel_retransmit\":false")

@@ -11,7 +11,7 @@ import Timeline
 ///                        request's Last-Event-ID header, else ?after=N, else the oldest kept
 ///     GET /events.jsonl  every event kept, with `Last-Event-ID: N` (the last line's id), read
 ///                        from the ring as the client takes it
-///     GET /words.json    the wording table (StepWording.json): every step's caption and sentence
+///     GET /words.json    the wording table (StepWording.json): every step's and finding's caption and sentence
 ///     GET /ladder.svg    SVGLadderWriter's diagram of the events kept (?conn=N: one connection),
 ///                        drawn one connection at a time as the client takes it
 ///     GET /timeseq.svg   TimeSequenceWriter's graph of one connection (?conn=N; default the first with data)

@@ -17,7 +17,7 @@
 ///   makes reconnects quick.
 /// - `GET events.jsonl`: every event kept, one JSON line each, with the response header
 ///   `Last-Event-ID: N` (the id of the last line; ids are consecutive), where the page resumes.
-/// - `GET words.json`: `StepWording.json`, the one table of every step's caption and sentence;
+/// - `GET words.json`: `StepWording.json`, the one table of every step's and finding's caption and sentence;
 ///   the page loads it before opening the stream and only fills it in.
 /// - `GET ladder.svg?conn=N`: `SVGLadderWriter.svg(_:connection:)` of the events kept (the page
 ///   links the selected connection's; without `conn`, every connection).

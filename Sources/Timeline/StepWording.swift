@@ -14,6 +14,16 @@
 ///     {call}               the call that sent the FIN (`close()`, or the recorded one)
 ///     {closer} {other}     the side in TIME_WAIT, and the other one
 ///     {rtt} {gap} {after} {since} {copy} {kind} {n} {port} {listener} {maybe}: see the entries using them
+///
+/// The TCP analysis's findings (`finding/name`, EVENTS.md's `analysis` names) have their words
+/// here too: the caption an arrow shows, and the sentence of the text line and the page's details
+/// panel (AnalysisExplanation picks the sentences and fills them; the page does the same from a
+/// JSON event's fields). A finding that reads differently by case has sentence variants,
+/// `finding/name/variant` (`finding/retransmission/backoff`): only the sentence of a variant is
+/// read, so its caption and brief are empty, and the caption order (`findingOrder`) skips it.
+/// `sack` and `kernel/...` are sentences about a segment that are not findings. In a finding's
+/// sentence `{bytes}` is the range of the segment's bytes (`bytes 1449–2896`, relative, both ends
+/// included; `byte 1` for one), not their count.
 public enum StepWording {
     public struct Words: Sendable, Equatable {
         public let caption: String
@@ -53,14 +63,11 @@ public enum StepWording {
                                        + "goes from CLOSING to TIME_WAIT", brief: "ack")),
         // {kind}: the analysis's name (`fast retransmission`); {since}: ` after 212.004 ms` since the first copy.
         ("retransmit", Words(caption: "{kind}{since}", sentence: "{sender} sends {bytes} again{since}: {kind}", brief: "resent")),
-        // {n}: the duplicate's number in the row.
-        ("dup-ack", Words(caption: "dup ACK #{n}, waits for {ack}",
-                          sentence: "duplicate ACK #{n}: the {sender} still waits for byte {ack}", brief: "dup ack")),
-        ("probe/zero-window", Words(caption: "zero-window probe: room yet?",
-                                    sentence: "zero-window probe: is there room yet? (the persist timer)", brief: "probe")),
-        ("probe/keep-alive", Words(caption: "keep-alive: still there?",
-                                   sentence: "keep-alive: are you still there? (SO_KEEPALIVE: an old byte, so the {receiver} must answer)",
-                                   brief: "probe")),
+        // {n}: the duplicate's number in the row. A duplicate ACK and a probe are their finding:
+        // the step and the finding read the same.
+        ("dup-ack", Words(caption: "dup ACK #{n}, waits for {ack}", sentence: duplicateAck, brief: "dup ack")),
+        ("probe/zero-window", Words(caption: "zero-window probe: room yet?", sentence: zeroWindowProbe, brief: "probe")),
+        ("probe/keep-alive", Words(caption: "keep-alive: still there?", sentence: keepAlive, brief: "probe")),
         // {call}: `close() or shutdown(SHUT_WR)` unless the recorded calls say which.
         ("fin-active", Words(caption: "{sender} {call}: active close",
                              sentence: "{sender} called {call}: active close, its FIN means no more data ({sender} in FIN_WAIT_1); "
@@ -110,29 +117,82 @@ public enum StepWording {
         // The TCP analysis's findings (EVENTS.md's `analysis` names), the most telling first: an
         // arrow's caption names the first its segment has. {dupacks}: the duplicate ACKs that
         // asked for a fast retransmission; {timer}: ` (RTO)` unless it came sooner than Linux's
-        // 200 ms minimum. Their full sentences are AnalysisExplanation's (the text lines).
-        ("finding/fast-retransmission", Words(caption: "fast retransmission ({dupacks} dup ACKs)", sentence: "fast retransmission", brief: "resent")),
-        ("finding/spurious-retransmission", Words(caption: "spurious retransmission{since}", sentence: "spurious retransmission", brief: "resent")),
-        ("finding/retransmission", Words(caption: "retransmission{since}{timer}", sentence: "retransmission", brief: "resent")),
-        ("finding/out-of-order", Words(caption: "out of order", sentence: "out of order", brief: "data")),
-        ("finding/duplicate-ack", Words(caption: "dup ACK #{n}, waits for {ack}", sentence: "duplicate ACK", brief: "dup ack")),
-        ("finding/zero-window-probe", Words(caption: "zero-window probe: room yet?", sentence: "zero-window probe", brief: "probe")),
-        ("finding/zero-window-probe-ack", Words(caption: "probe answered: window 0", sentence: "zero-window probe answered", brief: "ack")),
-        ("finding/zero-window", Words(caption: "zero window: buffer full", sentence: "zero window", brief: "ack")),
-        ("finding/keep-alive", Words(caption: "keep-alive", sentence: "keep-alive", brief: "probe")),
-        ("finding/keep-alive-ack", Words(caption: "keep-alive answered", sentence: "keep-alive answered", brief: "ack")),
-        ("finding/window-full", Words(caption: "window full", sentence: "window full", brief: "data")),
-        ("finding/window-update", Words(caption: "window update", sentence: "window update", brief: "ack")),
-        ("finding/previous-segment-not-captured", Words(caption: "previous segment not captured", sentence: "previous segment not captured", brief: "data")),
-        ("finding/ack-of-unseen-segment", Words(caption: "ACK of unseen bytes", sentence: "ACK of unseen bytes", brief: "ack")),
+        // 200 ms minimum; {since}: ` after 212.004 ms` since the first copy, or nothing when it
+        // was not captured. The text line and the details panel join the sentences of all a
+        // segment's findings with "; ", in this order.
+        ("finding/fast-retransmission", Words(caption: "fast retransmission ({dupacks} dup ACKs)",
+                                              sentence: "fast retransmission of {bytes} after {dupacks} duplicate ACKs "
+                                                  + "(RFC 5681: the {sender} does not wait for its timer)", brief: "resent")),
+        ("finding/spurious-retransmission", Words(caption: "spurious retransmission{since}",
+                                                  sentence: "spurious retransmission of {bytes}{since}: the {receiver} had already "
+                                                      + "acknowledged them (an ACK was lost or late)", brief: "resent")),
+        // By the timer (RTO); /backoff: the same segment timed out again, {backoff} (2, 3...) in a
+        // row; /sack-recovery: sooner than the timer can fire; /empty: no payload (a SYN or FIN
+        // again), {since} then counts from the newest segment before it if the first copy was not seen.
+        ("finding/retransmission", Words(caption: "retransmission{since}{timer}",
+                                         sentence: "retransmission of {bytes}{since} (RTO: no ACK came in time)", brief: "resent")),
+        ("finding/retransmission/backoff", sentenceVariant("retransmission of {bytes}{since} (RTO: no ACK came in time, "
+                                                               + "timeout #{backoff}: each wait doubles)")),
+        ("finding/retransmission/sack-recovery", sentenceVariant("retransmission of {bytes}{since} (too soon for the retransmission "
+                                                                     + "timer, 200 ms at least on Linux: SACK loss recovery sent it again)")),
+        ("finding/retransmission/empty", sentenceVariant("retransmission{since}: no ACK came in time")),
+        ("finding/out-of-order", Words(caption: "out of order",
+                                       sentence: "out of order: {bytes} arrive after higher ones, within one round trip "
+                                           + "(reordered on the way, or resent at once)", brief: "data")),
+        // /sack: with SACK blocks, {sack}: `2897–4344, 5793–7240` (the `sack` entry's, below).
+        ("finding/duplicate-ack", Words(caption: "dup ACK #{n}, waits for {ack}", sentence: duplicateAck, brief: "dup ack")),
+        ("finding/duplicate-ack/sack", sentenceVariant(duplicateAck + "; SACK says it holds {sack}")),
+        ("finding/zero-window-probe", Words(caption: "zero-window probe: room yet?", sentence: zeroWindowProbe, brief: "probe")),
+        ("finding/zero-window-probe-ack", Words(caption: "probe answered: window 0", sentence: "answer to the probe: still no room",
+                                                brief: "ack")),
+        ("finding/zero-window", Words(caption: "zero window: buffer full",
+                                      sentence: "zero window: the {sender}'s receive buffer is full (its program is not calling recv()); "
+                                          + "the {receiver} must stop sending", brief: "ack")),
+        ("finding/keep-alive", Words(caption: "keep-alive", sentence: keepAlive, brief: "probe")),
+        ("finding/keep-alive-ack", Words(caption: "keep-alive answered", sentence: "answer to the keep-alive: still here", brief: "ack")),
+        ("finding/window-full", Words(caption: "window full",
+                                      sentence: "window full: these bytes fill the {receiver}'s advertised window; "
+                                          + "the {sender} must wait for an ACK", brief: "data")),
+        // {window}: the new window in bytes; /unscaled: the handshake was not seen, so its scale is unknown.
+        ("finding/window-update", Words(caption: "window update",
+                                        sentence: "window update: the {sender}'s program read data, there is room for {window} bytes again",
+                                        brief: "ack")),
+        ("finding/window-update/unscaled", sentenceVariant("window update: the {sender}'s program read data, there is room again")),
+        // {missing}: `1449–2896`, the bytes between the highest seen and this segment.
+        ("finding/previous-segment-not-captured", Words(caption: "previous segment not captured",
+                                                        sentence: "previous segment not captured: bytes {missing} were not seen "
+                                                            + "(lost before the capture point, or not captured)", brief: "data")),
+        ("finding/ack-of-unseen-segment", Words(caption: "ACK of unseen bytes", sentence: "acknowledges bytes the capture did not see",
+                                                brief: "ack")),
+        // Not findings: an ACK's SACK blocks (RFC 2018), {sack} as above; /dsack: a first block
+        // reporting bytes received twice (RFC 2883), {range} `1449–2896`, written into {sack}.
+        ("sack", sentenceVariant("SACK: the {sender} holds {sack} beyond byte {ack}")),
+        ("sack/dsack", sentenceVariant("(DSACK: {range} arrived twice)")),
+        // With --kernel: whether tcp:tcp_retransmit_skb saw the sender's kernel send it again (EVENTS.md `kernel_retransmit`).
+        ("kernel/retransmit", sentenceVariant("the kernel says: retransmitted (tcp:tcp_retransmit_skb)")),
+        ("kernel/no-retransmit", sentenceVariant("the kernel did not report it as its retransmission")),
         // A data segment or an ACK with a finding: the step in a few words, then the finding.
         ("data/finding", Words(caption: "{sender} send(); {finding}", sentence: "{sender} sends {bytes}; {finding}", brief: "data")),
         ("ack/finding", Words(caption: "{sender} kernel ACKs; {finding}", sentence: "{sender}'s kernel acknowledges every byte before {ack}; {finding}", brief: "ack")),
     ]
 
-    /// The analysis's names in the order a caption picks the first of: the table's `finding/` keys.
+    /// The sentences a step and its finding share (a duplicate ACK, the two probes).
+    static let duplicateAck = "duplicate ACK #{n}: the {sender} still waits for byte {ack}"
+    static let zeroWindowProbe = "zero-window probe: is there room yet? (the persist timer)"
+    static let keepAlive = "keep-alive: are you still there? (SO_KEEPALIVE: an old byte, so the {receiver} must answer)"
+
+    /// An entry that is only a sentence (a finding's variant, `sack`, `kernel/...`): no arrow's
+    /// caption and no `--brief` name come from it.
+    static func sentenceVariant(_ sentence: String) -> Words {
+        Words(caption: "", sentence: sentence, brief: "")
+    }
+
+    /// The analysis's names in the order a caption picks the first of: the table's `finding/name`
+    /// keys, not their sentence variants (`finding/name/variant`).
     public static let findingOrder: [String] = entries.compactMap { entry in
-        entry.key.hasPrefix("finding/") ? String(entry.key.dropFirst("finding/".count)) : nil
+        guard entry.key.hasPrefix("finding/") else { return nil }
+        let name = entry.key.dropFirst("finding/".count)
+        return name.contains("/") ? nil : String(name)
     }
 
     /// The entries by key.

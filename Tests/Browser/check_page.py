@@ -2,7 +2,8 @@
 """Opens the live view in a real headless Chromium and checks what a class would see.
 
     check_page.py URL [--screenshot FILE] [--console-log FILE] [--handshake] [--events N]
-                      [--connections N] [--drop URL] [--reset URL] [--keyboard] [--visit-all [--labels FILE] [--lost FILE] [--pills FILE]] [--source S] [--ended]
+                      [--connections N] [--drop URL] [--reset URL] [--keyboard]
+                      [--visit-all [--labels FILE] [--lost FILE] [--pills FILE] [--details FILE]] [--source S] [--ended]
                       [--timeout SECONDS]
 
 Every wait is bounded by --timeout (default 60 s); nothing sleeps to synchronise. Checks:
@@ -26,6 +27,11 @@ Every wait is bounded by --timeout (default 60 s); nothing sleeps to synchronise
                    (`#1 client:SYN_SENT server:SYN_RECV ... client:TIME_WAIT`)
   --lost FILE      with --visit-all: writes the title of every lost arrow (a `link-drop`, drawn
                    ending in ✗ halfway), a line each
+  --details FILE   with --visit-all: points at every arrow whose packet has findings (`analysis`)
+                   or SACK blocks, and writes what the details panel then says, a line each
+                   (`#1<TAB>ACK seq 36201 ack 1 len 1448: Retransmission of bytes 36201–37648 ...`);
+                   the first retransmission of each connection is pointed at with the mouse and
+                   must show its arrow's sentence, the others by the same mouseover event
   --source S       the status badge says S (`live` or `replay`), as the server's `event: source` said
   --ended          the status line says the capture ended (event: end)
   --events-url URL the page holds exactly as many events as the server's /events.jsonl says it
@@ -190,7 +196,35 @@ return [...document.querySelectorAll('#ladder g.state')].map((g) =>
 """
 
 
-def visit_all(driver, timeout, labels=None, lost_file=None, pills_file=None):
+# The details panel's sentence for every arrow with findings or SACK: a mouseover on the arrow, as a
+# pointer makes, runs the page's own handler (showDetails), which fills #details at once.
+DETAILS = """
+const said = [];
+for (const g of document.querySelectorAll('#ladder g.seg')) {
+  const event = model.events[Number(g.dataset.index)].event;
+  if (!(Array.isArray(event.analysis) && event.analysis.length) && !Array.isArray(event.sack)) continue;
+  g.querySelector('line.hit').dispatchEvent(new MouseEvent('mouseover', {bubbles: true}));
+  said.push(document.querySelector('#details .sentence').textContent);
+}
+return said;
+"""
+
+
+def details_of_retransmission(driver, number, timeout):
+    """Moves the mouse onto the connection's first retransmitted segment; its details panel must
+    then show that arrow's sentence (its title: `label: sentence`). Nothing when there is none."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    arrows = driver.find_elements("css selector", '#ladder g.seg[data-step="retransmit"]')
+    if not arrows:
+        return
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", arrows[0])
+    ActionChains(driver).move_to_element(arrows[0].find_element("css selector", "line.hit")).perform()
+    title = arrows[0].find_element("css selector", "title").get_attribute("textContent")
+    shown = lambda: driver.find_element("css selector", "#details .sentence").text
+    wait_until(f"connection {number}'s retransmission explained in the details panel", lambda: shown() == title, timeout)
+
+
+def visit_all(driver, timeout, labels=None, lost_file=None, pills_file=None, details_file=None):
     """Clicks each connection of the list; its diagram must show its arrows and summary line.
 
     The page draws on its next frame, not on each event: first wait until the list shows every
@@ -202,7 +236,7 @@ def visit_all(driver, timeout, labels=None, lost_file=None, pills_file=None):
     wait_until(f"the list to show all {held} connections",
                lambda: len(driver.find_elements("css selector", rows)) == held, timeout)
     buttons = driver.find_elements("css selector", rows)
-    arrows, lost, pills = [], [], []
+    arrows, lost, pills, details = [], [], [], []
     for button in buttons:
         number = button.get_attribute("textContent").split()[0]    # "#12"
         # A click through the DOM: with one connection the list is hidden, and still works.
@@ -213,6 +247,12 @@ def visit_all(driver, timeout, labels=None, lost_file=None, pills_file=None):
         arrows += driver.execute_script(ARROWS)
         lost += driver.execute_script(LOST)
         pills.append(f"{number} {driver.execute_script(PILLS)}".rstrip())
+        if details_file:
+            details_of_retransmission(driver, number, timeout)
+            details += [f"{number}\t{sentence}" for sentence in driver.execute_script(DETAILS)]
+    if details_file:
+        with open(details_file, "w", encoding="utf-8") as file:
+            file.write("".join(line + "\n" for line in details))
     if pills_file:
         with open(pills_file, "w", encoding="utf-8") as file:
             file.write("".join(line + "\n" for line in pills))
@@ -291,7 +331,7 @@ def run(args, driver, failures):
     if args.keyboard:
         keyboard(driver)
     if args.visit_all:
-        visit_all(driver, args.timeout, args.labels, args.lost, args.pills)
+        visit_all(driver, args.timeout, args.labels, args.lost, args.pills, args.details)
     if args.source:
         status = lambda: driver.execute_script(
             "const s = document.getElementById('status'); return [s.dataset.link, s.textContent]")
@@ -318,6 +358,7 @@ def main():
     parser.add_argument("--labels")
     parser.add_argument("--lost")
     parser.add_argument("--pills")
+    parser.add_argument("--details")
     parser.add_argument("--ended", action="store_true")
     parser.add_argument("--graph", help="press g and wait for the selected connection's time-sequence graph; "
                         "fail unless its SVG holds this text")

@@ -12,7 +12,8 @@ import Timeline
             #expect(step.shortName == StepWording.words(step.rawValue).brief)
             #expect(step.shortName != step.rawValue || step == .data || step == .ack || step == .probe, "\(step)")
         }
-        #expect(Set(StepWording.entries.map { String($0.key.prefix { $0 != "/" }) }) == Set(Step.allCases.map(\.rawValue) + ["finding"]),
+        #expect(Set(StepWording.entries.map { String($0.key.prefix { $0 != "/" }) })
+                == Set(Step.allCases.map(\.rawValue) + ["finding", "sack", "kernel"]),
                 "a key for a step that does not exist")
         // The findings' captions: one for each name the analysis gives, in its table.
         #expect(Set(StepWording.findingOrder) == Set(TCPAnalysis.names.map { "\($0.1)" }))

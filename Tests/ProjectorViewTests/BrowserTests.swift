@@ -99,6 +99,54 @@ struct BrowserTests {
         #expect(page.last?.hasSuffix("last ACK: both in TIME_WAIT") == true, "\(page)")
     }
 
+    /// The findings' sentences are the server's wording table's (words.json), filled by the page
+    /// from each JSON event's fields: for every packet with findings or SACK, the details panel
+    /// must say what handshake-watch's text line says (capitalised, with a full stop).
+    @Test("the details panel of a packet with findings (a retransmission...) shows the table's sentences, as the text line does")
+    func findingSentences() throws {
+        try Self.requireBrowser()
+        // One connection each: the page's connection #N is the Nth file's.
+        let captures = ["captures/lossy.pcap", "captures/deadlock.pcap", "captures/lost-segment-stream.pcap",
+                        "captures/lost-syn-ack.pcap", "captures/keepalive.pcap", "captures/slow-reader.pcap"]
+        var expected: [String] = []
+        for (index, capture) in captures.enumerated() {
+            let text = try runCommand("handshake-watch", ["-r", capture, "--format", "text", "--no-events"], currentDirectory: packageRoot.path)
+            let json = try runCommand("handshake-watch", ["-r", capture, "--format", "json", "--no-events"], currentDirectory: packageRoot.path)
+            #expect(text.status == 0 && json.status == 0, "\(capture): \(text.stderr) \(json.stderr)")
+            let lines = text.stdout.filter { $0.contains("] seq ") }
+            let packets = try json.stdout.filter { $0.hasPrefix(#"{"type":"packet""#) }
+                .map { try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+            #expect(lines.count == packets.count, "\(capture): \(lines.count) text lines, \(packets.count) packets")
+            for (line, packet) in zip(lines, packets) {
+                guard !((packet["analysis"] as? [Any]) ?? []).isEmpty || packet["sack"] != nil else { continue }
+                // The explanation follows the segment's fields after two spaces.
+                let explanation = try #require(line.range(of: "  ").map { String(line[$0.upperBound...]) })
+                expected.append("#\(index + 1)\t" + explanation.prefix(1).uppercased() + explanation.dropFirst() + ".")
+            }
+        }
+        let server = try Self.fakeServer(captures.flatMap { ["--pcap", $0] } + ["--end"])
+        defer { server.stop() }
+        let details = Self.artifacts.appendingPathComponent("finding-sentences.details.txt")
+        try Self.check(server, artifact: "finding-sentences", ["--visit-all", "--details", details.path, "--ended"])
+        // `#1<TAB>label: sentence`: the label is the arrow's (checked elsewhere), the sentence the words.
+        let page = try String(contentsOf: details, encoding: .utf8).split(separator: "\n").map { line in
+            let tab = line.firstIndex(of: "\t") ?? line.startIndex
+            let sentence = line[tab...].range(of: ": ").map { line[$0.upperBound...] } ?? line[tab...]
+            return String(line[..<tab]) + "\t" + sentence
+        }
+        // Connection by connection (the list's order may differ), each in its ladder's order.
+        func byConnection(_ lines: [String]) -> [String] {
+            let number = { (line: String) in Int(line.dropFirst().prefix { $0 != "\t" }) ?? 0 }
+            return lines.enumerated().sorted { (number($0.element), $0.offset) < (number($1.element), $1.offset) }.map(\.element)
+        }
+        let (shown, printed) = (byConnection(page), byConnection(expected))
+        #expect(shown.count == printed.count, "the page explained \(shown.count) packets with findings, the text \(printed.count)")
+        if let (page, text) = zip(shown, printed).first(where: { $0 != $1 }) {
+            Issue.record("the page and the text line differ:\n  page: \(page)\n  text: \(text)")
+        }
+        #expect(expected.contains { $0.contains("Retransmission of bytes") && $0.hasSuffix("(RTO: no ACK came in time).") })
+    }
+
     @Test("events without the fields they need are skipped with a warning, not a JavaScript error")
     func badEvents() throws {
         try Self.requireBrowser()
