@@ -60,6 +60,7 @@ public final class TracedRenderer<Base: Renderer>: Renderer {
 
     public func packet(_ tracked: TrackedPacket) {
         held.append((EpochTime(tracked.packet.time), .packet(tracked)))
+        read = max(read, EpochTime(tracked.packet.time))
         release(upTo: horizon())
     }
 
@@ -71,6 +72,9 @@ public final class TracedRenderer<Base: Renderer>: Renderer {
     public func event(_ event: TimelineEvent) { insert(event) }
 
     public func idle() {
+        // The ring is empty (immediate mode: the kernel hands over each packet at once), so every
+        // packet captured until now has been read.
+        read = max(read, Clock.now())
         feed.drainWake()
         release(upTo: horizon())
         checkCommandEnded()
@@ -82,7 +86,15 @@ public final class TracedRenderer<Base: Renderer>: Renderer {
         base.finish(stats)
     }
 
-    private func horizon() -> EpochTime { EpochTime(microseconds: Clock.now().microseconds - Self.reorderWindow) }
+    /// What may be shown: lines older than the window, and never past what the capture has
+    /// read. On a loaded machine the packets can reach us later than the window; a call shown
+    /// before they arrive would be drawn whole above the packets it caused.
+    private func horizon() -> EpochTime {
+        min(EpochTime(microseconds: Clock.now().microseconds - Self.reorderWindow), read)
+    }
+    /// Every packet stamped up to here has been read from the capture: a packet's stamp (they
+    /// come in time order), or the moment the ring was found empty.
+    private var read = EpochTime(microseconds: 0)
 
     /// Takes the tracer's new events, shows as started the calls older than the window, then
     /// writes everything up to `limit` (nil: all) in time order; a call before a packet of the
