@@ -52,13 +52,8 @@ struct FindingSentenceTests {
         }
 
         for path in BriefOutputTests.captures {
-            let capture = try Capture.offline(path: path)
-            let linkLayer = try #require(LinkLayer(dlt: capture.linkType))
-            let state = WatchState()
-            let loop = CaptureLoop(capture: capture, linkLayer: linkLayer, tracker: ConnectionTracker(), count: nil,
-                                   replay: Replay(pace: nil, step: false, state: state), state: state)
             let renderer = Keeping()
-            _ = loop.run(renderer)
+            try replayCapture(path, into: renderer)
             for tracked in renderer.packets {
                 check(tracked, real: true)
                 // The kernel's word comes only live (--kernel): a real retransmission, as it would mark it.

@@ -1,4 +1,6 @@
 import Foundation
+import HandshakeKit
+import Testing
 
 /// The generated capture files the offline tests decode: every link type, pcapng and nanosecond
 /// timestamps, a simultaneous close, and a file of broken packets. `skipped` lists the frame
@@ -98,4 +100,15 @@ struct Fixture: CustomStringConvertible, Sendable {
             8: "TCP header longer than the IP payload", 11: "TCP header longer than the IP payload",
         ])
     }
+}
+
+/// Replays a capture file through `renderer`, as `handshake-watch -r FILE` does (no BPF filter,
+/// no pacing): the tests that compare what each packet becomes read every capture this way.
+func replayCapture(_ path: String, into renderer: some Renderer) throws {
+    let capture = try Capture.offline(path: path)
+    let linkLayer = try #require(LinkLayer(dlt: capture.linkType))
+    let state = WatchState()
+    let loop = CaptureLoop(capture: capture, linkLayer: linkLayer, tracker: ConnectionTracker(), count: nil,
+                           replay: Replay(pace: nil, step: false, state: state), state: state)
+    _ = loop.run(renderer)
 }

@@ -256,13 +256,8 @@ struct StepSentenceBufferTests {
     @Test("every packet of every capture in captures/: the same bytes both ways")
     func sameBytes() throws {
         for path in BriefOutputTests.captures {
-            let capture = try Capture.offline(path: path)
-            let linkLayer = try #require(LinkLayer(dlt: capture.linkType))
-            let state = WatchState()
-            let loop = CaptureLoop(capture: capture, linkLayer: linkLayer, tracker: ConnectionTracker(), count: nil,
-                                   replay: Replay(pace: nil, step: false, state: state), state: state)
             let renderer = Comparing()
-            _ = loop.run(renderer)
+            try replayCapture(path, into: renderer)
             #expect(renderer.compared > 0, "\(path)")
             #expect(renderer.mismatches.isEmpty, "\(path): \(renderer.mismatches.prefix(3))")
         }
