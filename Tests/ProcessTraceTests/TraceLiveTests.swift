@@ -23,6 +23,16 @@ struct TraceLiveTests {
         """
     }
 
+    /// The walkthrough's Python pair run under `handshake-watch --format FORMAT -- sh -c ...`,
+    /// waited for; its exit status (COMMAND's) checked.
+    static func watchPythonPair(format: String) throws -> ToolProcess {
+        let script = pair(server: "\(examples)/server.py", client: "\(python) \(examples)/client.py $port")
+        let watch = try ToolProcess("handshake-watch", ["--format", format, "--", "sh", "-c", script])
+        let status = try watch.waitForExit(timeout: 120)
+        #expect(status == 0, "COMMAND's status: \(watch.stderr)")
+        return watch
+    }
+
     /// The JSON objects a watcher printed (the programs' own lines, also on stdout, skipped).
     static func events(_ lines: [String]) -> [TimelineEvent] {
         lines.compactMap { $0.hasPrefix("{") ? try? TimelineEvent(jsonLine: $0) : nil }
@@ -34,10 +44,7 @@ struct TraceLiveTests {
 
     @Test("the Python pair under -- sh -c: connect() spans the handshake, accept() returns after it, closes precede their FINs")
     func pythonPairSpans() throws {
-        let script = Self.pair(server: "\(Self.examples)/server.py", client: "\(Self.python) \(Self.examples)/client.py $port")
-        let watch = try ToolProcess("handshake-watch", ["--format", "json", "--", "sh", "-c", script])
-        let status = try watch.waitForExit(timeout: 120)
-        #expect(status == 0, "COMMAND's status: \(watch.stderr)")
+        let watch = try Self.watchPythonPair(format: "json")
         let events = Self.events(watch.stdout)
 
         let connect = try #require(Self.calls(events, "connect").first { $0.string("remote") == "127.0.0.1" && $0.int("result") == 0 },
@@ -80,10 +87,7 @@ struct TraceLiveTests {
 
     @Test("--format ladder: the Python pair's calls hang from their ends' columns, connect() in halves around the handshake")
     func pythonPairLadder() throws {
-        let script = Self.pair(server: "\(Self.examples)/server.py", client: "\(Self.python) \(Self.examples)/client.py $port")
-        let watch = try ToolProcess("handshake-watch", ["--format", "ladder", "--", "sh", "-c", script])
-        let status = try watch.waitForExit(timeout: 120)
-        #expect(status == 0, "COMMAND's status: \(watch.stderr)")
+        let watch = try Self.watchPythonPair(format: "ladder")
         let lines = watch.stdout
         // A call hangs (`+-`) from the client's bar (column 16) or the server's (column 64).
         func hangs(_ line: String, from column: Int) -> Bool { line.dropFirst(column).hasPrefix("+- [python3 ") }
