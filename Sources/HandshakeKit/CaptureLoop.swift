@@ -49,11 +49,14 @@ public struct CaptureLoop {
         var lastTime: Timestamp?
         var failure: CaptureError?
         var skips = SkipReport()
+        /// When the look at the ring that is under way began, if no packet came since.
+        var lookedAt: EpochTime?
         // A failed write ends the run too: EPIPE (`| head -1`) as tcpdump ends, quietly, and any
         // other error (a full disk) reported by the caller.
         reading: while !state.stopped.load(ordering: .relaxed) && renderer.output.writeError == nil {
             switch capture.next() {
             case .packet(let header, let bytes):
+                lookedAt = nil
                 read += 1
                 let number = read + capture.filteredOut   // the frame number in a file
                 let time = Timestamp(seconds: Self.seconds(header.pointee.ts.tv_sec), fraction: Int(header.pointee.ts.tv_usec),
@@ -87,10 +90,17 @@ public struct CaptureLoop {
                 if capture.isLive { state.packets.add(1, ordering: .relaxed) }
                 if let count, handled >= count { break reading }
             case .timeout:
-                // The ring is empty: everything printed so far leaves now, then we wait.
-                renderer.idle()
+                // The ring is empty: everything printed so far leaves now, then we wait. A packet
+                // stamped while we looked may have come in just after: only a look that began
+                // after the last packet read, at `lookedAt`, tells the renderer it has caught up.
+                guard let since = lookedAt else {
+                    lookedAt = Clock.now()
+                    continue reading
+                }
+                renderer.idle(caughtUp: since)
                 renderer.output.flush()
                 capture.waitForPackets(milliseconds: 100, alsoOn: renderer.waitDescriptor)
+                lookedAt = Clock.now()
                 continue reading
             case .end:
                 events?.takeRest { renderer.event($0) }

@@ -88,14 +88,14 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
     static var reorderWindow: Int64 { 50_000 }   // µs
 
     /// Nothing to read from libpcap: shows what is older than the reorder window.
-    public func idle() {
+    public func idle(caughtUp: EpochTime) {
         kernel.collect(activity: false)
         let now = Clock.now()
         lastIdle = now
         let horizon = EpochTime(microseconds: now.microseconds - Self.reorderWindow)
         if let tracked = held, Self.epoch(tracked.packet.time) <= horizon { releaseHeld(upTo: horizon) }
         if held == nil { show(kernel.take(upTo: horizon).map(number)) }
-        base.idle()   // a traced program's events (`-- COMMAND`) are released there
+        base.idle(caughtUp: caughtUp)   // a traced program's events (`-- COMMAND`) are released there
     }
 
     public func connectionEnded(_ summary: ConnectionSummary) {

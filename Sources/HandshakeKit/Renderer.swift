@@ -1,3 +1,4 @@
+import SocketCore
 import Timeline
 
 /// Turns tracked packets and connection summaries into output. One renderer per `--format`.
@@ -11,13 +12,15 @@ public protocol Renderer: AnyObject {
     /// The buffer the renderer writes into (to flush it).
     var output: OutputBuffer { get }
     /// The capture ring is empty: a moment to show other sources' events (the kernel's).
-    func idle()
+    /// `caughtUp`: a look at the ring that began then found nothing, so every packet stamped
+    /// before it has been handed over.
+    func idle(caughtUp: EpochTime)
     /// Another descriptor to wait on beside libpcap's while idle (the kernel's trace_pipe).
     var waitDescriptor: Int32? { get }
 }
 
 extension Renderer {
-    public func idle() {}
+    public func idle(caughtUp: EpochTime) {}
     public var waitDescriptor: Int32? { nil }
 }
 

@@ -1,3 +1,4 @@
+import SocketCore
 import Timeline
 
 /// Two renderers fed the same stream: the terminal's format, and a second one (the JSON events
@@ -28,9 +29,9 @@ public final class TeeRenderer<First: Renderer, Second: Renderer>: Renderer {
         second.event(event)
     }
 
-    public func idle() {
-        first.idle()
-        second.idle()
+    public func idle(caughtUp: EpochTime) {
+        first.idle(caughtUp: caughtUp)
+        second.idle(caughtUp: caughtUp)
     }
 
     public var waitDescriptor: Int32? { first.waitDescriptor ?? second.waitDescriptor }

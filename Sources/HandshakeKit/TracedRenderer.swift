@@ -71,14 +71,14 @@ public final class TracedRenderer<Base: Renderer>: Renderer {
 
     public func event(_ event: TimelineEvent) { insert(event) }
 
-    public func idle() {
-        // The ring is empty (immediate mode: the kernel hands over each packet at once), so every
-        // packet captured until now has been read.
-        read = max(read, Clock.now())
+    public func idle(caughtUp: EpochTime) {
+        // Every packet stamped before `caughtUp` has been read (immediate mode: the kernel hands
+        // each one over as it stamps it); the millisecond is for the instant between the two.
+        read = max(read, EpochTime(microseconds: caughtUp.microseconds - 1_000))
         feed.drainWake()
         release(upTo: horizon())
         checkCommandEnded()
-        base.idle()
+        base.idle(caughtUp: caughtUp)
     }
 
     public func finish(_ stats: CaptureStats) {
@@ -89,8 +89,12 @@ public final class TracedRenderer<Base: Renderer>: Renderer {
     /// What may be shown: lines older than the window, and never past what the capture has
     /// read. On a loaded machine the packets can reach us later than the window; a call shown
     /// before they arrive would be drawn whole above the packets it caused.
+    /// Nor past a call the tracer has seen start (or end) and not yet handed over: the program
+    /// runs on meanwhile and may already have sent the packets that call causes.
     private func horizon() -> EpochTime {
-        min(EpochTime(microseconds: Clock.now().microseconds - Self.reorderWindow), read)
+        let shown = min(EpochTime(microseconds: Clock.now().microseconds - Self.reorderWindow), read)
+        guard let pending = feed.heldFrom else { return shown }
+        return min(shown, EpochTime(microseconds: pending.microseconds - 1))
     }
     /// Every packet stamped up to here has been read from the capture: a packet's stamp (they
     /// come in time order), or the moment the ring was found empty.
@@ -223,7 +227,7 @@ public final class TracedRenderer<Base: Renderer>: Renderer {
         while !state.stopped.load(ordering: .relaxed) {
             var entries = [pollfd(fd: feed.wakeDescriptor, events: Int16(POLLIN), revents: 0)]
             _ = try? Syscall.poll(&entries, timeout: 100, traced: false)
-            idle()
+            idle(caughtUp: Clock.now())   // no capture: no packet to wait for
             output.flush()
         }
         release(upTo: nil)

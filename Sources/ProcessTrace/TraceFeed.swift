@@ -82,6 +82,15 @@ public final class TraceFeed: Sendable {
         }
     }
 
+    /// The tracer lets a thread run on before it hands over what that stop means (the call's
+    /// line is made while the program runs, not while it waits). Meanwhile the thread may send
+    /// the packets its call causes, and the capture must not show them, or anything after
+    /// `start`, before the call: the stop's time is held here until the feed has it.
+    func hold(from start: EpochTime) { pendingStart.store(start.microseconds, ordering: .sequentiallyConsistent) }
+    func holdEnded() { pendingStart.store(.max, ordering: .sequentiallyConsistent) }
+    /// The time of a stop handled but not yet in the feed (`Int64.max`: none).
+    private let pendingStart = Atomic<Int64>(.max)
+
     func started(_ tid: Int32, _ call: InFlight) { state.withLock { $0.inFlight[tid] = call } }
     func ended(_ tid: Int32) { state.withLock { _ = $0.inFlight.removeValue(forKey: tid) } }
 
@@ -107,6 +116,13 @@ public final class TraceFeed: Sendable {
             defer { state.events = [] }
             return state.events
         }
+    }
+
+    /// Nothing at or after this time may be shown yet: a stop stamped then is still being put
+    /// into the feed (nil: none). Read before `take()` and `inFlight`.
+    public var heldFrom: EpochTime? {
+        let start = pendingStart.load(ordering: .sequentiallyConsistent)
+        return start == .max ? nil : EpochTime(microseconds: start)
     }
 
     /// The calls in progress now, by thread.

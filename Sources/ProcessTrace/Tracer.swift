@@ -214,16 +214,22 @@ final class Tracer {
         switch phase.afterSyscallStop(looksLikeEntry: registers?.looksLikeEntry ?? false) {
         case .enters:
             let opened = startCall(tid, stamp: stamp, phase: .inCall, registers: registers)
+            if opened { feed.hold(from: stamp.0) }   // its SYN waits for its line
             resume(tid)
-            if opened { writeEntry(tid) }
+            if opened {
+                writeEntry(tid)
+                feed.holdEnded()
+            }
             return
         case .exits:
             // Only what needs the thread stopped is read before it goes on (its result, the
             // memory the call wrote, the kernel's names for a new socket); the event is put
             // together while the program runs, not while it waits for us.
+            if let start = tracees[tid]?.call?.start { feed.hold(from: start) }   // the event is placed by its start
             let finished = finishCall(tid, stamp: stamp, registers: registers)
             resume(tid)
             if let finished { report(finished) }
+            feed.holdEnded()
             return
         case .becomes(let next): tracees[tid]?.phase = next
         case .nothing: break

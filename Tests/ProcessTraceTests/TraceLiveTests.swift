@@ -35,7 +35,15 @@ struct TraceLiveTests {
 
     /// The JSON objects a watcher printed (the programs' own lines, also on stdout, skipped).
     static func events(_ lines: [String]) -> [TimelineEvent] {
-        lines.compactMap { $0.hasPrefix("{") ? try? TimelineEvent(jsonLine: $0) : nil }
+        lines.map(unglued).compactMap { $0.hasPrefix("{") ? try? TimelineEvent(jsonLine: $0) : nil }
+    }
+
+    /// A line of the watcher's as it was written. The programs share its stdout, and Python's
+    /// print() writes its text and its newline in two write(2) calls: a line of ours can land
+    /// between them (as strace's does on a shared terminal), after the program's text.
+    static func unglued(_ line: String) -> String {
+        guard let ours = line.firstMatch(of: /(#\d+)? +\d+\.\d{3} ms |\{"/) else { return line }
+        return String(line[ours.range.lowerBound...])
     }
 
     static func calls(_ events: [TimelineEvent], _ name: String) -> [TimelineEvent] {
@@ -88,7 +96,7 @@ struct TraceLiveTests {
     @Test("--format ladder: the Python pair's calls hang from their ends' columns, connect() in halves around the handshake")
     func pythonPairLadder() throws {
         let watch = try Self.watchPythonPair(format: "ladder")
-        let lines = watch.stdout
+        let lines = watch.stdout.map(Self.unglued)
         // A call hangs (`+-`) from the client's bar (column 16) or the server's (column 64).
         func hangs(_ line: String, from column: Int) -> Bool { line.dropFirst(column).hasPrefix("+- [python3 ") }
         func index(_ words: String...) throws -> Int {
