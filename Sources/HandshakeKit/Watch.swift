@@ -115,7 +115,10 @@ public struct Watch {
         // pipe up to PIPE_BUF) and the program's own lines cannot land inside one of ours.
         let liveOutput = pace != nil || step || isTracing || Syscall.isTerminal(STDOUT_FILENO) || readFile.map(CaptureFileInfo.isStream) == true
         let output = OutputBuffer(file: stdout, flushesEachLine: liveOutput)
-        if format == .text || format == .ladder, let columns = width ?? Syscall.terminalColumns(STDOUT_FILENO) {
+        // The width: --width, else the terminal's, else $COLUMNS (40 to 1000); into a pipe
+        // without either, whole lines, for the programs that read them (as tcpdump's).
+        let asked = Syscall.columnsVariable().flatMap { (40...1000).contains($0) ? $0 : nil }
+        if format == .text || format == .ladder, let columns = width ?? Syscall.terminalColumns(STDOUT_FILENO) ?? asked {
             output.wrapper = LineWrapper(width: columns)
         }
         let palette = Palette(enabled: Palette.wanted(noColor ? .never : color))

@@ -82,7 +82,7 @@ struct HandshakeWatch: ParsableCommand {
     @Flag(help: "Short lines for a projector (80 columns for IPv4): each connection's addresses once, then per packet its direction (c→s: client to server), flags, seq/ack, len, win and the step in a few words, no TCP options; kernel and link lines without their explanations.")
     var brief = false
 
-    @Option(help: ArgumentHelp("Fit text and ladder lines to N columns: a longer line goes on under a hanging indent, cut at a space, never cut short. Default: the terminal's width when stdout is a terminal; into a pipe, whole lines (for the programs that read them).", valueName: "columns"))
+    @Option(help: ArgumentHelp("Fit text and ladder lines to N columns: a longer line goes on under a hanging indent, cut at a space, never cut short. Default: the terminal's width when stdout is a terminal, else $COLUMNS (40 to 1000) when set; into a pipe without it, whole lines (for the programs that read them).", valueName: "columns"))
     var width: Int?
 
     @Option(name: .customLong("max-connections"), parsing: .unconditional,

@@ -168,6 +168,8 @@ public final class LessonRunner {
         var environment = ProcessInfo.processInfo.environment
         environment["PATH"] = options.binDirectory + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
         environment["NO_COLOR"] = "1"
+        // The runner fits what it shows to its width itself; its checks read the watchers' whole lines.
+        environment["COLUMNS"] = nil
         if let timeline = options.timeline { environment[LessonTimelineFeed.eventsFileVariable] = timeline.eventsFile }
         return environment
     }

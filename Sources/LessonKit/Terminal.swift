@@ -6,11 +6,7 @@ public enum Terminal {
     /// Columns to wrap prose to: the terminal's width (ioctl TIOCGWINSZ on stdout), else
     /// `$COLUMNS` (set by shells, kept when output goes through a pipe), else 80.
     public static func width() -> Int {
-        if let columns = Syscall.terminalColumns(STDOUT_FILENO) { return columns }
-        if let columns = getenv("COLUMNS").flatMap({ Int(String(cString: $0)) }), columns > 0 {
-            return columns
-        }
-        return 80
+        Syscall.terminalColumns(STDOUT_FILENO) ?? Syscall.columnsVariable() ?? 80
     }
 }
 

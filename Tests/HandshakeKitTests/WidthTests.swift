@@ -75,6 +75,27 @@ import TestSupport
         #expect(split.joined().filter { $0 == "x" }.count == 50)
     }
 
+    /// Into a pipe, the width is `$COLUMNS` when it is set (as `ls` reads it), `--width` first;
+    /// without either, whole lines for the programs that read them. JSON is never wrapped.
+    @Test func columnsVariableIsTheDefaultIntoAPipe() throws {
+        let capture = packageRoot.appendingPathComponent("captures/lost-segment.pcap").path
+        let whole = try runCommand("handshake-watch", ["-r", capture], timeout: 60)
+        #expect(whole.stdout.contains { LineWrapper.columns(Array($0.utf8)) > 100 }, "a line over 100 columns to wrap: \(whole.stdout)")
+        let asked = try runCommand("handshake-watch", ["-r", capture], environment: ["COLUMNS": "60"], timeout: 60)
+        let explicit = try runCommand("handshake-watch", ["-r", capture, "--width", "100"], environment: ["COLUMNS": "60"], timeout: 60)
+        let fitted = try runCommand("handshake-watch", ["-r", capture, "--width", "60"], timeout: 60)
+        #expect(asked.status == 0 && asked.stdout == fitted.stdout, "COLUMNS=60 fits as --width 60 does")
+        #expect(explicit.stdout.allSatisfy { LineWrapper.columns(Array($0.utf8)) <= 100 }
+                && explicit.stdout.contains { LineWrapper.columns(Array($0.utf8)) > 60 }, "--width 100 wins over COLUMNS=60")
+        // Out of --width's range (40 to 1000), or not a number: ignored, whole lines.
+        for value in ["30", "wide"] {
+            let ignored = try runCommand("handshake-watch", ["-r", capture], environment: ["COLUMNS": value], timeout: 60)
+            #expect(ignored.status == 0 && ignored.stdout == whole.stdout, "COLUMNS=\(value)")
+        }
+        let json = try runCommand("handshake-watch", ["-r", capture, "--format", "json"], environment: ["COLUMNS": "60"], timeout: 60)
+        #expect(json.stdout.contains { $0.count > 60 } && json.stdout.allSatisfy { $0.hasPrefix("{") })
+    }
+
     @Test func widthIsCheckedAndGoesWithTextFormats() throws {
         let capture = Self.captures.first ?? ""
         let bad = try runCommand("handshake-watch", ["-r", capture, "--width", "10"], timeout: 60)

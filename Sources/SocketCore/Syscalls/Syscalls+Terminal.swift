@@ -14,4 +14,12 @@ extension Syscall {
         guard Glibc.ioctl(fd, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return nil }
         return Int(size.ws_col)
     }
+
+    /// `$COLUMNS`, the width a user or a script asks for when the output is no terminal (as
+    /// `ls` reads it); nil when unset or not a positive number. Not a system call: the
+    /// environment's answer to the same question as TIOCGWINSZ.
+    public static func columnsVariable() -> Int? {
+        guard let text = getenv("COLUMNS").map({ String(cString: $0) }), let columns = Int(text), columns > 0 else { return nil }
+        return columns
+    }
 }
