@@ -97,7 +97,7 @@ public final class TracedRenderer<Base: Renderer>: Renderer {
         return min(shown, EpochTime(microseconds: pending.microseconds - 1))
     }
     /// Every packet stamped up to here has been read from the capture: a packet's stamp (they
-    /// come in time order), or the moment the ring was found empty.
+    /// come in time order), or when a look that found the ring empty began.
     private var read = EpochTime(microseconds: 0)
 
     /// Takes the tracer's new events, shows as started the calls older than the window, then
