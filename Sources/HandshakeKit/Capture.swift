@@ -80,12 +80,14 @@ public final class Capture {
 
     /// Waits (poll(2) on libpcap's descriptor, and `other` when given) until packets are ready,
     /// `other` is readable, or `milliseconds` pass.
-    public func waitForPackets(milliseconds: Int32, alsoOn other: Int32? = nil) {
+    @discardableResult
+    public func waitForPackets(milliseconds: Int32, alsoOn other: Int32? = nil) -> Bool {
         let descriptor = pcap_get_selectable_fd(handle)
-        guard descriptor >= 0 else { return }
+        guard descriptor >= 0 else { return false }
         var entries = [pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)]
         if let other { entries.append(pollfd(fd: other, events: Int16(POLLIN), revents: 0)) }
         _ = try? Syscall.poll(&entries, timeout: milliseconds, traced: false)
+        return entries[0].revents & Int16(POLLIN) != 0
     }
 
     /// Opens a pcap or pcapng file, keeping nanosecond timestamps when the file has them.

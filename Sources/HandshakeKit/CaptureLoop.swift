@@ -15,6 +15,11 @@ public struct CaptureLoop {
     /// Keeps only the packets it accepts (`-- COMMAND` without a filter: the traced programs'
     /// connections); the others are counted in `CaptureStats.otherPrograms`.
     public var keeps: ((Packet) -> Bool)?
+    /// After a wake-up for new packets, how long to let more gather before reading them (µs;
+    /// 0: read at once). A traced watch shows a line only once it is 50 ms old, so waking for
+    /// every packet would only take the CPU from the program it watches: a round trip is four
+    /// packets, four context switches, on the cores the program and its peer need.
+    public var gatherMicroseconds = 0
 
     public init(capture: Capture, linkLayer: LinkLayer, tracker: ConnectionTracker, count: Int?,
                 replay: Replay, state: WatchState, events: RecordedEvents? = nil) {
@@ -99,7 +104,9 @@ public struct CaptureLoop {
                 }
                 renderer.idle(caughtUp: since)
                 renderer.output.flush()
-                capture.waitForPackets(milliseconds: 100, alsoOn: renderer.waitDescriptor)
+                if capture.waitForPackets(milliseconds: 100, alsoOn: renderer.waitDescriptor) && gatherMicroseconds > 0 {
+                    Syscall.sleep(seconds: Double(gatherMicroseconds) / 1e6)
+                }
                 lookedAt = Clock.now()
                 continue reading
             case .end:

@@ -36,7 +36,8 @@ public struct Tracing: Sendable {
     /// The capture's packet test without a FILTER: the traced programs' connections only.
     public func keeps(_ packet: Packet) -> Bool {
         session.sockets.matches(source: packet.source.description, sourcePort: Int(packet.source.port),
-                                destination: packet.destination.description, destinationPort: Int(packet.destination.port))
+                                destination: packet.destination.description, destinationPort: Int(packet.destination.port),
+                                time: EpochTime(packet.time))
     }
 
     /// What SIGINT or SIGTERM does to the watch. With COMMAND, Ctrl-C has reached COMMAND too (it

@@ -127,6 +127,7 @@ public struct Watch {
                                count: count, replay: Replay(pace: pace, step: step, state: state), state: state,
                                events: try recordedEvents())
         if let tracing, filter.allSatisfy({ $0.allSatisfy(\.isWhitespace) }) { loop.keeps = tracing.keeps }
+        if tracing != nil { loop.gatherMicroseconds = 2_000 }   // lines wait 50 ms anyway: 2 ms more gathers a round trip's packets
         let traced = TracedEvents()
         let result = switch format {
         case .text: run(loop, TextRenderer(output: output, palette: palette, timeFormat: timeFormat, brief: brief), kernelWatch, live,

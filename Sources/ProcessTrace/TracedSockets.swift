@@ -1,3 +1,4 @@
+import SocketCore
 import Synchronization
 
 /// The addresses of the traced programs' sockets, for the capture to keep their packets and
@@ -6,23 +7,58 @@ import Synchronization
 /// the call returns and names the local port).
 ///
 /// Written by the tracer thread before it resumes the call (so before its first packet), read by
-/// the capture thread per packet.
+/// the capture thread per packet. The capture may read a packet well after it was sent (a loaded
+/// machine, or a watch that lets packets gather): so a closed socket is forgotten by the packets'
+/// stamps, not at once. A closed connection's end keeps matching for `lingerSeconds` after its
+/// close() (its FIN exchange, the peer's late segments, TIME_WAIT), a closed listener's port
+/// for the packets stamped before its close().
 public final class TracedSockets: Sendable {
     struct Sets {
         var listeningPorts: [Int: Int] = [:]     // port → listeners
         var ends: [String: Int] = [:]            // "127.0.0.1:45678" → sockets
         var connecting: [String: Int] = [:]      // destinations of connect()s under way
+        var closedEnds: [String: Int64] = [:]     // end → when its last socket closed (µs)
+        var closedPorts: [Int: Int64] = [:]       // port → when its last listener closed (µs)
+        /// The size at which the closed sets are next pruned of what is past its time.
+        var pruneAt = 4_096
     }
     private let sets = Mutex(Sets())
     /// Bounds: a program with more sockets than this is shown by port only.
     static let limit = 1 << 20
+    /// How long a closed connection's packets are still its program's: Linux's TIME_WAIT.
+    static let lingerSeconds: Int64 = 60
 
     public init() {}
 
     func listen(port: Int) { sets.withLock { $0.listeningPorts[port, default: 0] += 1 } }
-    func unlisten(port: Int) { sets.withLock { Self.decrement(&$0.listeningPorts, port) } }
     func add(end: String) { sets.withLock { if $0.ends.count < Self.limit { $0.ends[end, default: 0] += 1 } } }
-    func remove(end: String) { sets.withLock { Self.decrement(&$0.ends, end) } }
+
+    /// A listener closed at `time` (its close()'s exit stop).
+    func unlisten(port: Int, at time: EpochTime) {
+        sets.withLock { sets in
+            Self.decrement(&sets.listeningPorts, port)
+            if sets.listeningPorts[port] == nil { sets.closedPorts[port] = time.microseconds }
+            Self.prune(&sets, now: time.microseconds)
+        }
+    }
+
+    /// A connected socket closed at `time` (its close()'s exit stop).
+    func remove(end: String, at time: EpochTime) {
+        sets.withLock { sets in
+            Self.decrement(&sets.ends, end)
+            if sets.ends[end] == nil { sets.closedEnds[end] = time.microseconds }
+            Self.prune(&sets, now: time.microseconds)
+        }
+    }
+
+    /// Drops what is past its time once the closed sets have doubled; bounded by `limit`.
+    private static func prune(_ sets: inout Sets, now: Int64) {
+        guard sets.closedEnds.count + sets.closedPorts.count >= sets.pruneAt else { return }
+        sets.closedEnds = sets.closedEnds.filter { now - $0.value <= lingerSeconds * 1_000_000 }
+        sets.closedPorts = sets.closedPorts.filter { now - $0.value <= lingerSeconds * 1_000_000 }
+        if sets.closedEnds.count >= limit { sets.closedEnds = [:] }   // a million closes a minute: the oldest go
+        sets.pruneAt = max(4_096, 2 * (sets.closedEnds.count + sets.closedPorts.count))
+    }
     func connecting(_ destination: String) { sets.withLock { $0.connecting[destination, default: 0] += 1 } }
     func connected(_ destination: String) { sets.withLock { Self.decrement(&$0.connecting, destination) } }
 
@@ -31,12 +67,19 @@ public final class TracedSockets: Sendable {
         map[key] = count > 1 ? count - 1 : nil
     }
 
-    /// Whether a packet between these two ends belongs to a traced program.
-    public func matches(source: String, sourcePort: Int, destination: String, destinationPort: Int) -> Bool {
+    /// How many closed ends and ports are remembered (bounded by pruning).
+    var closedCount: Int { sets.withLock { $0.closedEnds.count + $0.closedPorts.count } }
+
+    /// Whether a packet between these two ends, stamped at `time`, belongs to a traced program.
+    public func matches(source: String, sourcePort: Int, destination: String, destinationPort: Int, time: EpochTime) -> Bool {
         sets.withLock { sets in
-            sets.listeningPorts[sourcePort] != nil || sets.listeningPorts[destinationPort] != nil
+            if sets.listeningPorts[sourcePort] != nil || sets.listeningPorts[destinationPort] != nil
                 || sets.ends[source] != nil || sets.ends[destination] != nil
-                || sets.connecting[destination] != nil || sets.connecting[source] != nil
+                || sets.connecting[destination] != nil || sets.connecting[source] != nil { return true }
+            let stamp = time.microseconds
+            func lingering(_ end: String) -> Bool { sets.closedEnds[end].map { stamp <= $0 + Self.lingerSeconds * 1_000_000 } ?? false }
+            func listenedThen(_ port: Int) -> Bool { sets.closedPorts[port].map { stamp <= $0 } ?? false }
+            return lingering(source) || lingering(destination) || listenedThen(sourcePort) || listenedThen(destinationPort)
         }
     }
 }

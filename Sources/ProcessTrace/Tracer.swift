@@ -300,7 +300,7 @@ final class Tracer {
         }
         var table = tables.removeValue(forKey: tracee.pid) ?? DescriptorTable()   // in place, as in startCall
         var returned = decoder.readExit(call.entry, result: result, memory: TraceeMemory(tid: tid), table: &table)
-        publish(call.entry, result: result, tid: tid, pid: tracee.pid, table: &table)
+        publish(call.entry, result: result, tid: tid, pid: tracee.pid, stamp: stamp.0, table: &table)
         tables[tracee.pid] = table
         if let fd = call.entry.name == "accept" || call.entry.name == "accept4" ? (result >= 0 ? Int32(result) : nil) : call.entry.fd,
            let known = call.entry.closedSocket ?? table[fd] {
@@ -351,7 +351,7 @@ final class Tracer {
 
     /// After a call that made or named a socket: its addresses, asked of the kernel, into the
     /// table and the capture's sets.
-    private func publish(_ entry: CallEntry, result: Int64, tid: Int32, pid: Int32, table: inout DescriptorTable) {
+    private func publish(_ entry: CallEntry, result: Int64, tid: Int32, pid: Int32, stamp: EpochTime, table: inout DescriptorTable) {
         let failed = result < 0 && result >= -4095
         switch entry.name {
         case "connect":
@@ -367,8 +367,8 @@ final class Tracer {
             }
         case "close":
             guard !failed, let gone = entry.closedSocket else { return }
-            if gone.listening, let port = gone.local?.port { sockets.unlisten(port: port) }
-            if let local = gone.local, gone.remote != nil { sockets.remove(end: local.description) }
+            if gone.listening, let port = gone.local?.port { sockets.unlisten(port: port, at: stamp) }
+            if let local = gone.local, gone.remote != nil { sockets.remove(end: local.description, at: stamp) }
         default:
             break
         }

@@ -8,6 +8,39 @@ import SocketCore
 /// pairing of entry and exit stops per thread, and the cutting of output into lines.
 @Suite("ProcessTrace units")
 struct TracerUnitTests {
+    // MARK: - the capture's sets
+
+    /// The capture can read a packet long after it was sent. A connection's packets stamped
+    /// before its close(), and its FIN exchange after it (up to TIME_WAIT's 60 s), stay the
+    /// program's; a closed listener's port only for what was stamped before its close().
+    @Test("a closed socket's packets are judged by their stamps, not by when they are read")
+    func closedSocketsLingerByStamp() {
+        let sockets = TracedSockets()
+        let second: Int64 = 1_000_000
+        func at(_ seconds: Int64) -> EpochTime { EpochTime(microseconds: 1_700_000_000 * second + seconds * second) }
+        func mine(_ source: String, _ destination: String, at time: EpochTime) -> Bool {
+            let port = { (end: String) in Int(end.split(separator: ":").last!)! }
+            return sockets.matches(source: source, sourcePort: port(source), destination: destination,
+                                   destinationPort: port(destination), time: time)
+        }
+        sockets.listen(port: 5000)
+        sockets.add(end: "127.0.0.1:40000")
+        #expect(mine("127.0.0.1:40000", "127.0.0.1:5000", at: at(0)))
+        sockets.remove(end: "127.0.0.1:40000", at: at(10))
+        sockets.unlisten(port: 5000, at: at(10))
+        #expect(mine("127.0.0.1:40000", "127.0.0.1:5000", at: at(9)), "sent before the close, read after it")
+        #expect(mine("127.0.0.1:5000", "127.0.0.1:40000", at: at(11)), "the peer's FIN after the close")
+        #expect(mine("127.0.0.1:40000", "127.0.0.1:5000", at: at(70)), "TIME_WAIT: 60 s after the close")
+        #expect(!mine("127.0.0.1:40000", "127.0.0.1:5000", at: at(71)), "past TIME_WAIT: someone else's")
+        #expect(mine("127.0.0.1:40001", "127.0.0.1:5000", at: at(10)), "the listener's, before its close")
+        #expect(!mine("127.0.0.1:40001", "127.0.0.1:5000", at: at(11)), "a SYN to a closed listener: not the program's")
+        #expect(!mine("127.0.0.1:40002", "127.0.0.1:6000", at: at(0)), "never the program's")
+        // Bounded: thousands of closes, each forgotten once its time is past.
+        for index in 0..<10_000 { sockets.add(end: "10.0.0.1:\(index)"); sockets.remove(end: "10.0.0.1:\(index)", at: at(Int64(index))) }
+        #expect(sockets.closedCount < 10_000, "\(sockets.closedCount) closed ends kept")
+        #expect(mine("10.0.0.1:9999", "10.0.0.2:80", at: at(10_000)))
+    }
+
     // MARK: - seccomp
 
     @Test("the x86_64 filter traces exactly the listed calls, and nothing of another instruction set")
