@@ -26,6 +26,8 @@ public struct Watch {
     public var color: ColorMode = .auto
     public var brief = false
     public var width: Int?
+    /// The widths `--width` and `$COLUMNS` may ask for.
+    public static let widths = 40...1000
     public var maxConnections = 65_536
     public var kernel = false
     public var serve: String?
@@ -117,7 +119,7 @@ public struct Watch {
         let output = OutputBuffer(file: stdout, flushesEachLine: liveOutput)
         // The width: --width, else the terminal's, else $COLUMNS (40 to 1000); into a pipe
         // without either, whole lines, for the programs that read them (as tcpdump's).
-        let asked = Syscall.columnsVariable().flatMap { (40...1000).contains($0) ? $0 : nil }
+        let asked = Syscall.columnsVariable().flatMap { Self.widths.contains($0) ? $0 : nil }
         if format == .text || format == .ladder, let columns = width ?? Syscall.terminalColumns(STDOUT_FILENO) ?? asked {
             output.wrapper = LineWrapper(width: columns)
         }

@@ -166,7 +166,9 @@ struct HandshakeWatch: ParsableCommand {
         if kernel && readFile != nil {
             throw ValidationError("--kernel watches this machine's kernel now: capture live (-i), not -r")
         }
-        if let width, !(40...1000).contains(width) { throw ValidationError("--width must be between 40 and 1000 columns") }
+        if let width, !Watch.widths.contains(width) {
+            throw ValidationError("--width must be between \(Watch.widths.lowerBound) and \(Watch.widths.upperBound) columns")
+        }
         if width != nil && format != .text && format != .ladder { throw ValidationError("--width fits text lines: it goes with --format text or ladder") }
         if brief && format != .text { throw ValidationError("--brief shortens the text lines: it goes with --format text only") }
         if maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
