@@ -9,7 +9,7 @@ import Synchronization
 /// Written by the tracer thread before it resumes the call (so before its first packet), read by
 /// the capture thread per packet. The capture may read a packet well after it was sent (a loaded
 /// machine, or a watch that lets packets gather): so a closed socket is forgotten by the packets'
-/// stamps, not at once. A closed connection's end keeps matching for `lingerSeconds` after its
+/// stamps, not at once. A closed connection's end keeps matching for `lingerMicroseconds` after its
 /// close() (its FIN exchange, the peer's late segments, TIME_WAIT), a closed listener's port
 /// for the packets stamped before its close().
 public final class TracedSockets: Sendable {
@@ -25,8 +25,9 @@ public final class TracedSockets: Sendable {
     private let sets = Mutex(Sets())
     /// Bounds: a program with more sockets than this is shown by port only.
     static let limit = 1 << 20
-    /// How long a closed connection's packets are still its program's: Linux's TIME_WAIT.
-    static let lingerSeconds: Int64 = 60
+    /// How long a closed connection's packets are still its program's: Linux's TIME_WAIT
+    /// (TCP_TIMEWAIT_LEN, 60 s), in µs as the stamps are.
+    static let lingerMicroseconds: Int64 = 60 * 1_000_000
 
     public init() {}
 
@@ -54,8 +55,8 @@ public final class TracedSockets: Sendable {
     /// Drops what is past its time once the closed sets have doubled; bounded by `limit`.
     private static func prune(_ sets: inout Sets, now: Int64) {
         guard sets.closedEnds.count + sets.closedPorts.count >= sets.pruneAt else { return }
-        sets.closedEnds = sets.closedEnds.filter { now - $0.value <= lingerSeconds * 1_000_000 }
-        sets.closedPorts = sets.closedPorts.filter { now - $0.value <= lingerSeconds * 1_000_000 }
+        sets.closedEnds = sets.closedEnds.filter { now - $0.value <= lingerMicroseconds }
+        sets.closedPorts = sets.closedPorts.filter { now - $0.value <= lingerMicroseconds }
         if sets.closedEnds.count >= limit { sets.closedEnds = [:] }   // a million closes a minute: the oldest go
         sets.pruneAt = max(4_096, 2 * (sets.closedEnds.count + sets.closedPorts.count))
     }
@@ -77,7 +78,7 @@ public final class TracedSockets: Sendable {
                 || sets.ends[source] != nil || sets.ends[destination] != nil
                 || sets.connecting[destination] != nil || sets.connecting[source] != nil { return true }
             let stamp = time.microseconds
-            func lingering(_ end: String) -> Bool { sets.closedEnds[end].map { stamp <= $0 + Self.lingerSeconds * 1_000_000 } ?? false }
+            func lingering(_ end: String) -> Bool { sets.closedEnds[end].map { stamp <= $0 + Self.lingerMicroseconds } ?? false }
             func listenedThen(_ port: Int) -> Bool { sets.closedPorts[port].map { stamp <= $0 } ?? false }
             return lingering(source) || lingering(destination) || listenedThen(sourcePort) || listenedThen(destinationPort)
         }
