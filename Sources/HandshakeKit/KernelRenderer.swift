@@ -24,6 +24,8 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
     let format: Style
     let relative: Bool
     let brief: Bool
+    /// The runner's paired lines (`PairedLinesRenderer`), which kernel lines join in both forms.
+    let pairs: PairedLinesRenderer?
     public var output: OutputBuffer { base.output }
     public var waitDescriptor: Int32? { kernel.descriptor ?? base.waitDescriptor }
 
@@ -50,9 +52,11 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
     private var lastIdle: EpochTime?
 
     /// `brief`: `--brief`'s short kernel lines (`KernelLines.brief`), stamped to the millisecond
-    /// as the brief packet lines are.
-    public init(_ base: Base, kernel: KernelWatch, format: Style, relative: Bool, brief: Bool = false) {
+    /// as the brief packet lines are. `pairs`: the runner's paired lines, inside `base`.
+    public init(_ base: Base, kernel: KernelWatch, format: Style, relative: Bool, brief: Bool = false,
+                pairs: PairedLinesRenderer? = nil) {
         self.base = base
+        self.pairs = pairs
         self.kernel = kernel
         self.format = format
         self.relative = relative
@@ -234,7 +238,7 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
         }
         let caused = after.prefix { !Self.isSending($0) }
         let numbered = (before + caused).map(number)
-        (base as? TextRenderer)?.packetNote = stateNote(tracked.connection)
+        (pairs ?? (base as? TakesPacketNote))?.packetNote = stateNote(tracked.connection)
         let later = after.dropFirst(caused.count).map(number)
         show(Array(numbered.prefix(before.count)))
         base.packet(judgedByKernel(tracked, near: before + after))
@@ -302,6 +306,13 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
             }
             guard let line = lines.next(event) else { continue }
             let event = line.event
+            if format == .text, let pairs {
+                // The runner's two forms: brief (as --brief shortens it) and whole.
+                let stamp = stampText(event.time)
+                pairs.pair(brief: String(stamp.dropLast(3)) + " " + event.briefText(line.text), whole: stamp + " " + line.text)
+                if let note = line.note { pairs.pair(brief: "", whole: note) }
+                continue
+            }
             if format == .text {
                 output.string(timeText(event.time) + " " + line.text)
             } else {

@@ -16,7 +16,7 @@ import Timeline
 ///
 ///     21:30:32.123 #1 client 127.0.0.1:43994 → server 127.0.0.1:5000
 ///     21:30:32.123 #1 c→s [SYN] seq 0 len 0 win 65495  open 1/3
-public final class TextRenderer: Renderer {
+public final class TextRenderer: Renderer, TakesPacketNote {
     public let output: OutputBuffer
     private let palette: Palette
     let time: TimePrinter

@@ -26,8 +26,10 @@ public struct Watch {
     public var color: ColorMode = .auto
     public var brief = false
     public var width: Int?
-    /// The widths `--width` and `$COLUMNS` may ask for.
+    /// The widths `--width` and `$COLUMNS` may ask for (`--width 0`: whole lines).
     public static let widths = 40...1000
+    /// The width with no terminal and no `$COLUMNS`: a projector's 80 columns.
+    public static let defaultWidth = 80
     public var maxConnections = 65_536
     public var kernel = false
     public var serve: String?
@@ -117,12 +119,8 @@ public struct Watch {
         // pipe up to PIPE_BUF) and the program's own lines cannot land inside one of ours.
         let liveOutput = pace != nil || step || isTracing || Syscall.isTerminal(STDOUT_FILENO) || readFile.map(CaptureFileInfo.isStream) == true
         let output = OutputBuffer(file: stdout, flushesEachLine: liveOutput)
-        // The width: --width, else the terminal's, else $COLUMNS (40 to 1000); into a pipe
-        // without either, whole lines, for the programs that read them (as tcpdump's).
-        let asked = Syscall.columnsVariable().flatMap { Self.widths.contains($0) ? $0 : nil }
-        if format == .text || format == .ladder, let columns = width ?? Syscall.terminalColumns(STDOUT_FILENO) ?? asked {
-            output.wrapper = LineWrapper(width: columns)
-        }
+        output.wrapper = lineWrapper()
+        let linesForm = LinesForm.fromEnvironment()
         let palette = Palette(enabled: Palette.wanted(noColor ? .never : color))
         let timeFormat: TimeFormat = relative ? .relative : .timeOfDay
         var loop = CaptureLoop(capture: capture, linkLayer: linkLayer, tracker: ConnectionTracker(limit: maxConnections),
@@ -131,7 +129,11 @@ public struct Watch {
         if let tracing, filter.allSatisfy({ $0.allSatisfy(\.isWhitespace) }) { loop.keeps = tracing.keeps }
         if tracing != nil { loop.gatherMicroseconds = 2_000 }   // lines wait 50 ms anyway: 2 ms more gathers a round trip's packets
         let traced = TracedEvents()
+        // The lesson runner's projector form: brief and whole lines side by side.
+        let pairs = format == .text && linesForm == .paired && !brief ? PairedLinesRenderer(output: output, palette: palette, timeFormat: timeFormat) : nil
         let result = switch format {
+        case .text where pairs != nil:
+            run(loop, pairs!, kernelWatch, live, tracing: tracing, traced: traced, state: state, pairs: pairs)
         case .text: run(loop, TextRenderer(output: output, palette: palette, timeFormat: timeFormat, brief: brief), kernelWatch, live,
                         tracing: tracing, traced: traced, state: state)
         case .ladder: run(loop, LadderRenderer(output: output, palette: palette), kernelWatch, live, tracing: tracing, traced: traced, state: state)
@@ -206,16 +208,31 @@ public struct Watch {
         tracingNow.tracing = tracing
         tracing.announce()
         let output = OutputBuffer(file: stdout, flushesEachLine: true)   // COMMAND shares our stdout
+        output.wrapper = lineWrapper()
         let palette = Palette(enabled: Palette.wanted(noColor ? .never : color))
         switch format {
         case .json:
             TracedRenderer(JSONRenderer(output: output), feed: tracing.session.feed, state: state, splitsCalls: false, recording: false).runWithoutPackets()
+        case .text where LinesForm.fromEnvironment() == .paired && !brief:
+            TracedRenderer(PairedLinesRenderer(output: output, palette: palette, timeFormat: relative ? .relative : .timeOfDay),
+                           feed: tracing.session.feed, state: state, splitsCalls: true, recording: false).runWithoutPackets()
         default:
             TracedRenderer(TextRenderer(output: output, palette: palette, timeFormat: relative ? .relative : .timeOfDay, brief: brief),
                            feed: tracing.session.feed, state: state, splitsCalls: true, recording: false).runWithoutPackets()
         }
         state.finished.store(true, ordering: .relaxed)
         return tracing.finish()
+    }
+
+    /// The width text and ladder lines are fitted to: --width (0: whole lines), else the
+    /// terminal's, else $COLUMNS (40 to 1000), else 80. A program that reads the lines asks for
+    /// them whole (SOCKETTUTOR_LINES: the lesson runner, which fits what it shows itself; the tests).
+    private func lineWrapper() -> LineWrapper? {
+        guard format == .text || format == .ladder else { return nil }
+        if let width { return width == 0 ? nil : LineWrapper(width: width) }
+        if LinesForm.fromEnvironment() != nil { return nil }
+        let asked = Syscall.columnsVariable().flatMap { Self.widths.contains($0) ? $0 : nil }
+        return LineWrapper(width: Syscall.terminalColumns(STDOUT_FILENO) ?? asked ?? Self.defaultWidth)
     }
 
     /// After Ctrl-C on a file: the loop has 1 s to end by itself (it does unless blocked in a
@@ -255,12 +272,15 @@ public struct Watch {
     /// The loop, with the kernel's events beside the packets when `--kernel` is on, and a copy
     /// of every event for the live view when serving (LiveServing).
     private func run<R: Renderer>(_ loop: CaptureLoop, _ renderer: R, _ kernel: KernelWatch?, _ live: LiveServing?,
-                                  tracing: Tracing?, traced: TracedEvents, state: WatchState) -> Result<CaptureStats, CaptureError> {
+                                  tracing: Tracing?, traced: TracedEvents, state: WatchState,
+                                  pairs: PairedLinesRenderer? = nil) -> Result<CaptureStats, CaptureError> {
         guard tracing != nil else {
             // Specialised for the renderer's own type: the packet loop without a tracer.
             guard let kernel else { return LiveServing.run(loop, renderer, serving: live) }
-            guard let events = LiveServing.eventsRenderer(serving: live) else { return runWithKernel(loop, renderer, kernel, mirror: nil) }
-            return runWithKernel(loop, TeeRenderer(renderer, events), kernel, mirror: events)
+            guard let events = LiveServing.eventsRenderer(serving: live) else {
+                return runWithKernel(loop, renderer, kernel, mirror: nil, pairs: pairs)
+            }
+            return runWithKernel(loop, TeeRenderer(renderer, events), kernel, mirror: events, pairs: pairs)
         }
         // A traced program's events go to the terminal's format and to the live view's alike.
         let events = LiveServing.eventsRenderer(serving: live)
@@ -270,10 +290,11 @@ public struct Watch {
             return loop.run(traced.wrap(TeeRenderer(renderer, events), tracing, state, splits: format == .text || format == .ladder, recording: recording))
         }
         guard let events else {
-            return runWithKernel(loop, traced.wrap(renderer, tracing, state, splits: format == .text || format == .ladder, recording: recording), kernel, mirror: nil)
+            return runWithKernel(loop, traced.wrap(renderer, tracing, state, splits: format == .text || format == .ladder, recording: recording), kernel,
+                                 mirror: nil, pairs: pairs)
         }
         return runWithKernel(loop, traced.wrap(TeeRenderer(renderer, events), tracing, state, splits: format == .text || format == .ladder, recording: recording),
-                             kernel, mirror: events)
+                             kernel, mirror: events, pairs: pairs)
     }
 
     /// `--format timeseq`. With --kernel the kernel's events go to the graph (its congestion-window
@@ -288,8 +309,8 @@ public struct Watch {
     /// The kernel's events beside `base`'s; `mirror` also gets them as JSON, whatever the
     /// terminal's format (the live view's hub).
     private func runWithKernel<Base: Renderer>(_ loop: CaptureLoop, _ base: Base, _ kernel: KernelWatch,
-                                               mirror events: JSONRenderer?) -> Result<CaptureStats, CaptureError> {
-        let both = KernelRenderer(base, kernel: kernel, format: kernelStyle(), relative: relative, brief: brief)
+                                               mirror events: JSONRenderer?, pairs: PairedLinesRenderer? = nil) -> Result<CaptureStats, CaptureError> {
+        let both = KernelRenderer(base, kernel: kernel, format: kernelStyle(), relative: relative, brief: brief, pairs: pairs)
         if let events {
             both.mirror = { (json: String) in
                 events.output.string(json)

@@ -82,7 +82,7 @@ struct HandshakeWatch: ParsableCommand {
     @Flag(help: "Short lines for a projector (80 columns for IPv4): each connection's addresses once, then per packet its direction (c→s: client to server), flags, seq/ack, len, win and the step in a few words, no TCP options; kernel and link lines without their explanations.")
     var brief = false
 
-    @Option(help: ArgumentHelp("Fit text and ladder lines to N columns: a longer line goes on under a hanging indent, cut at a space, never cut short. Default: the terminal's width when stdout is a terminal, else $COLUMNS (40 to 1000) when set; into a pipe without it, whole lines (for the programs that read them).", valueName: "columns"))
+    @Option(help: ArgumentHelp("Fit text and ladder lines to N columns: a longer line goes on under a hanging indent, cut at a space, never cut short. 0: whole lines, as tcpdump prints them (for a program that reads them). Default: the terminal's width when stdout is a terminal, else $COLUMNS (40 to 1000) when set, else 80; whole lines when SOCKETTUTOR_LINES is set (the lesson runner, which fits lines itself).", valueName: "columns"))
     var width: Int?
 
     @Option(name: .customLong("max-connections"), parsing: .unconditional,
@@ -166,8 +166,8 @@ struct HandshakeWatch: ParsableCommand {
         if kernel && readFile != nil {
             throw ValidationError("--kernel watches this machine's kernel now: capture live (-i), not -r")
         }
-        if let width, !Watch.widths.contains(width) {
-            throw ValidationError("--width must be between \(Watch.widths.lowerBound) and \(Watch.widths.upperBound) columns")
+        if let width, width != 0, !Watch.widths.contains(width) {
+            throw ValidationError("--width must be 0 (whole lines) or between \(Watch.widths.lowerBound) and \(Watch.widths.upperBound) columns")
         }
         if width != nil && format != .text && format != .ladder { throw ValidationError("--width fits text lines: it goes with --format text or ladder") }
         if brief && format != .text { throw ValidationError("--brief shortens the text lines: it goes with --format text only") }

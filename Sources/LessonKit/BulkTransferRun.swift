@@ -27,6 +27,8 @@ struct BulkTransferRun {
         let zeroWindow: Bool
         /// The time as printed (`12:12:16.915` or `12:12:16.915312`).
         let printedTime: String
+        /// The whole line, when `text` is the brief form the runner shows (`LinesForm.paired`).
+        var whole: String?
     }
 
     private(set) var segments: [Segment] = []

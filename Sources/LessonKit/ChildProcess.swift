@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import SocketCore
+import Timeline
 
 /// One command of a lesson running as a real process: `bash -c SCRIPT`, started with
 /// posix_spawn(3) as the leader of its own process group, its stdout and stderr read line by line
@@ -31,11 +32,15 @@ public final class ChildProcess: Sendable {
         /// CLOCK_REALTIME when the line was read from the pipe: a `--trace` line's time of day is
         /// placed on the day nearest this (`TraceLine`), so a timeline merges across midnight.
         public let time: EpochTime
+        /// What the screen shows instead of `text`, when a watcher printed the projector's form
+        /// beside the whole line (`LinesForm.paired`); "" for a line kept but not shown.
+        public let shown: String?
 
-        public init(stream: OutputStream, text: String, time: EpochTime = Clock.now()) {
+        public init(stream: OutputStream, text: String, time: EpochTime = Clock.now(), shown: String? = nil) {
             self.stream = stream
             self.text = text
             self.time = time
+            self.shown = shown
         }
     }
 
@@ -124,8 +129,23 @@ public final class ChildProcess: Sendable {
     /// expectation) goes on only after it is on the screen, so the lesson's output stays in order.
     /// What is recorded has its ANSI colours taken out (`handshake-watch --color always` on a
     /// terminal): expectations and timelines match the text, not the escape codes.
+    ///
+    /// A watcher's paired line (`LinesForm.paired`: `brief␞whole`) is shown in its brief form and
+    /// recorded in its whole one; an empty half is not shown, or not recorded.
     private func deliver(_ line: Line, _ onLine: @Sendable (Line) -> Void) {
+        if let separator = line.text.utf8.firstIndex(of: LinesForm.separator) {
+            let shown = String(line.text[..<separator])
+            let whole = String(line.text[line.text.index(after: separator)...])
+            onLine(Line(stream: line.stream, text: whole, time: line.time, shown: shown))
+            if !whole.isEmpty { record(Line(stream: line.stream, text: whole, time: line.time)) }
+            return
+        }
         onLine(line)
+        record(line)
+    }
+
+    /// Keeps a line for expectations and timelines, without ANSI colours.
+    private func record(_ line: Line) {
         let plain = line.text.utf8.contains(0x1B)
             ? Line(stream: line.stream, text: Terminal.withoutEscapes(line.text), time: line.time) : line
         state.update { $0.append(plain) }

@@ -168,8 +168,10 @@ public final class LessonRunner {
         var environment = ProcessInfo.processInfo.environment
         environment["PATH"] = options.binDirectory + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
         environment["NO_COLOR"] = "1"
-        // The runner fits what it shows to its width itself; its checks read the watchers' whole lines.
+        // The runner fits what it shows to its width itself; its checks read the watchers' whole
+        // lines. Without --verbose, watchers print each line twice, brief (shown) and whole (checked).
         environment["COLUMNS"] = nil
+        environment[LinesForm.variable] = (options.collapsesBulk ? LinesForm.paired : .whole).rawValue
         if let timeline = options.timeline { environment[LessonTimelineFeed.eventsFileVariable] = timeline.eventsFile }
         return environment
     }
@@ -293,8 +295,9 @@ public final class LessonRunner {
         // On a terminal without NO_COLOR (the presenter's colours), handshake-watch colours too.
         let executed = presenter.useColor ? Terminal.colouringHandshakeWatch(script) : script
         let child = try ChildProcess(label: label, script: executed, strict: true, environment: environment) { line in
-            stepOutput.line(line.text, label: label, stream: line.stream, startedIn: startedIn, presenter: presenter)
-            timeline?.line(line, label: label, pid: pid.value)
+            stepOutput.line(line.shown ?? line.text, whole: line.shown == nil ? nil : line.text, label: label, stream: line.stream,
+                            startedIn: startedIn, presenter: presenter)
+            if !line.text.isEmpty { timeline?.line(line, label: label, pid: pid.value) }
         }
         pid.value = Int(child.pid)
         try Supervisor.shared.adopt(child)

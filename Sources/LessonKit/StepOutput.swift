@@ -23,7 +23,13 @@ final class StepOutput: Sendable {
         var summedBefore: [String] = []
         var summedDropped = 0
         var summedDroppedBefore = 0
+        /// Whether `briefNote` has been shown.
+        var saidBrief = false
     }
+
+    /// Said once, above the first brief line of a watcher.
+    static let briefNote = "handshake-watch's lines are shown as --brief prints them; the checks read them whole, "
+        + "and lesson run --verbose shows them whole"
 
     private let state = Mutex(State())
     let collapsesBulk: Bool
@@ -43,26 +49,34 @@ final class StepOutput: Sendable {
 
     /// A line from a command started in step `step`: shown now when that is the current step
     /// (unless a bulk run holds it), else held for `showLate`.
-    func line(_ text: String, label: String, stream: OutputStream, startedIn step: Int, presenter: Presenter) {
+    ///
+    /// `whole`: the whole form of a watcher's line when `text` is its brief form (`LinesForm.paired`),
+    /// kept for `v`; an empty `text` is a line recorded, not shown.
+    func line(_ text: String, whole: String? = nil, label: String, stream: OutputStream, startedIn step: Int, presenter: Presenter) {
+        guard !text.isEmpty || whole == nil else { return }
         let collapses = collapsesBulk
-        let shown = state.withLock { state -> [String] in
+        let (shown, firstBrief) = state.withLock { state -> ([String], Bool) in
+            let firstBrief = whole != nil && !state.saidBrief
+            if firstBrief { state.saidBrief = true }
             guard state.current == step else {
                 state.held.append((step, "[\(label)] \(text)"))
-                return []
+                return ([], firstBrief)
             }
-            guard collapses else { return [text] }
+            guard collapses else { return ([text], firstBrief) }
             var run = state.runs[label] ?? BulkTransferRun()
-            if let segment = BulkTransferRun.segment(text) {
+            if var segment = BulkTransferRun.segment(text) {
+                segment.whole = whole
                 var shown: [String] = []
                 if !run.accepts(segment) { shown = Self.end(&run, label: label, in: &state) }
                 run.append(segment)
                 state.runs[label] = run
-                return shown
+                return (shown, firstBrief)
             }
             let shown = Self.end(&run, label: label, in: &state) + [text]
             state.runs[label] = nil
-            return shown
+            return (shown, firstBrief)
         }
+        if firstBrief { presenter.note(Self.briefNote) }
         for line in shown { presenter.output(line, label: label, stream: stream) }
     }
 
@@ -70,7 +84,7 @@ final class StepOutput: Sendable {
     private static func end(_ run: inout BulkTransferRun, label: String, in state: inout State) -> [String] {
         let shown = run.shown
         if shown.count == 1 && run.segments.count > 1 {
-            state.summed += run.segments.map { "[\(label)] \($0.text)" }
+            state.summed += run.segments.map { "[\(label)] \($0.whole ?? $0.text)" }
             if state.summed.count > keptLimit {
                 state.summedDropped += state.summed.count - keptLimit
                 state.summed.removeFirst(state.summed.count - keptLimit)

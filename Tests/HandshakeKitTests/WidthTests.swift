@@ -2,6 +2,7 @@ import Foundation
 import HandshakeKit
 import Testing
 import TestSupport
+import Timeline
 
 /// `--width N`: every line the class reads fits the projector, and nothing is lost: joining the
 /// wrapped pieces gives back the whole lines.
@@ -75,31 +76,73 @@ import TestSupport
         #expect(split.joined().filter { $0 == "x" }.count == 50)
     }
 
-    /// Into a pipe, the width is `$COLUMNS` when it is set (as `ls` reads it), `--width` first;
-    /// without either, whole lines for the programs that read them. JSON is never wrapped.
-    @Test func columnsVariableIsTheDefaultIntoAPipe() throws {
+    /// The lesson runner's form (`SOCKETTUTOR_LINES=paired`): every line holds one separator; the
+    /// parts before it are exactly what `--brief` prints and the parts after it what the plain
+    /// form prints, on every capture. The class is shown, and the checks read, the same packets.
+    @Test func pairedLinesAreTheBriefAndTheWholeForms() throws {
+        let separator = Character(Unicode.Scalar(LinesForm.separator))
+        let paired = [LinesForm.variable: LinesForm.paired.rawValue]
+        for capture in Self.captures {
+            let both = try runCommand("handshake-watch", ["-r", capture], environment: paired, timeout: 120)
+            let brief = try runCommand("handshake-watch", ["-r", capture, "--brief"], timeout: 120)
+            let whole = try runCommand("handshake-watch", ["-r", capture], timeout: 120)
+            #expect(both.status == 0 && brief.status == 0 && whole.status == 0, "\(capture)")
+            let halves = both.stdout.map { $0.split(separator: separator, omittingEmptySubsequences: false).map(String.init) }
+            #expect(!halves.isEmpty && halves.allSatisfy { $0.count == 2 }, "\(capture): a line without its one separator")
+            let shown = halves.compactMap { $0.first }.filter { !$0.isEmpty }
+            let kept = halves.compactMap { $0.count == 2 ? $0[1] : nil }.filter { !$0.isEmpty }
+            #expect(shown == brief.stdout, "\(capture): the shown halves are not --brief's lines")
+            #expect(kept == whole.stdout, "\(capture): the kept halves are not the whole lines")
+            #expect(both.stderr == whole.stderr)
+        }
+        // Only the plain text form is paired: --brief, the ladder and JSON come as they are. Under
+        // the runner (`whole` too) lines are never wrapped, whatever $COLUMNS says: it fits them itself.
+        let capture = packageRoot.appendingPathComponent("captures/echo-ipv4.pcap").path
+        for mode in [["--brief"], ["--format", "ladder"], ["--format", "json"]] {
+            let asked = try runCommand("handshake-watch", ["-r", capture] + mode, environment: paired)
+            let plain = try runCommand("handshake-watch", ["-r", capture] + mode)
+            #expect(asked.stdout == plain.stdout && !plain.stdout.isEmpty, "\(mode)")
+        }
+        let narrow = try runCommand("handshake-watch", ["-r", capture],
+                                    environment: [LinesForm.variable: LinesForm.whole.rawValue, "COLUMNS": "60"])
+        let whole = try runCommand("handshake-watch", ["-r", capture])
+        #expect(narrow.stdout == whole.stdout && whole.stdout.contains { $0.count > 60 })
+    }
+
+    /// Into a pipe, a person's watcher fits `$COLUMNS` when it is set (as `ls` reads it), else 80;
+    /// `--width` goes first. `--width 0` keeps lines whole, and so does SOCKETTUTOR_LINES, which
+    /// a program that reads them sets (the lesson runner; these tests, through ToolProcess).
+    /// JSON is never wrapped.
+    @Test func columnsVariableOrEightyIsTheDefaultIntoAPipe() throws {
         let capture = packageRoot.appendingPathComponent("captures/lost-segment.pcap").path
+        let person = [LinesForm.variable: ""]
         let whole = try runCommand("handshake-watch", ["-r", capture], timeout: 60)
         #expect(whole.stdout.contains { LineWrapper.columns(Array($0.utf8)) > 100 }, "a line over 100 columns to wrap: \(whole.stdout)")
-        let asked = try runCommand("handshake-watch", ["-r", capture], environment: ["COLUMNS": "60"], timeout: 60)
-        let explicit = try runCommand("handshake-watch", ["-r", capture, "--width", "100"], environment: ["COLUMNS": "60"], timeout: 60)
+        let byDefault = try runCommand("handshake-watch", ["-r", capture], environment: person, timeout: 60)
+        let eighty = try runCommand("handshake-watch", ["-r", capture, "--width", "80"], timeout: 60)
+        #expect(byDefault.status == 0 && byDefault.stdout == eighty.stdout, "80 columns without a terminal or $COLUMNS")
+        #expect(byDefault.stdout.allSatisfy { LineWrapper.columns(Array($0.utf8)) <= 80 })
+        let zero = try runCommand("handshake-watch", ["-r", capture, "--width", "0"], environment: person, timeout: 60)
+        #expect(zero.status == 0 && zero.stdout == whole.stdout, "--width 0: whole lines")
+        let asked = try runCommand("handshake-watch", ["-r", capture], environment: person.merging(["COLUMNS": "60"]) { $1 }, timeout: 60)
+        let explicit = try runCommand("handshake-watch", ["-r", capture, "--width", "100"], environment: person.merging(["COLUMNS": "60"]) { $1 }, timeout: 60)
         let fitted = try runCommand("handshake-watch", ["-r", capture, "--width", "60"], timeout: 60)
         #expect(asked.status == 0 && asked.stdout == fitted.stdout, "COLUMNS=60 fits as --width 60 does")
         #expect(explicit.stdout.allSatisfy { LineWrapper.columns(Array($0.utf8)) <= 100 }
                 && explicit.stdout.contains { LineWrapper.columns(Array($0.utf8)) > 60 }, "--width 100 wins over COLUMNS=60")
-        // Out of --width's range (40 to 1000), or not a number: ignored, whole lines.
+        // Out of --width's range (40 to 1000), or not a number: ignored, 80.
         for value in ["30", "wide"] {
-            let ignored = try runCommand("handshake-watch", ["-r", capture], environment: ["COLUMNS": value], timeout: 60)
-            #expect(ignored.status == 0 && ignored.stdout == whole.stdout, "COLUMNS=\(value)")
+            let ignored = try runCommand("handshake-watch", ["-r", capture], environment: person.merging(["COLUMNS": value]) { $1 }, timeout: 60)
+            #expect(ignored.status == 0 && ignored.stdout == eighty.stdout, "COLUMNS=\(value)")
         }
-        let json = try runCommand("handshake-watch", ["-r", capture, "--format", "json"], environment: ["COLUMNS": "60"], timeout: 60)
+        let json = try runCommand("handshake-watch", ["-r", capture, "--format", "json"], environment: person.merging(["COLUMNS": "60"]) { $1 }, timeout: 60)
         #expect(json.stdout.contains { $0.count > 60 } && json.stdout.allSatisfy { $0.hasPrefix("{") })
     }
 
     @Test func widthIsCheckedAndGoesWithTextFormats() throws {
         let capture = Self.captures.first ?? ""
         let bad = try runCommand("handshake-watch", ["-r", capture, "--width", "10"], timeout: 60)
-        #expect(bad.status == 1 && bad.stderr.joined().contains("--width must be between 40 and 1000"))
+        #expect(bad.status == 1 && bad.stderr.joined().contains("--width must be 0 (whole lines) or between 40 and 1000"))
         let json = try runCommand("handshake-watch", ["-r", capture, "--width", "80", "--format", "json"], timeout: 60)
         #expect(json.status == 1 && json.stderr.joined().contains("--width fits text lines"))
     }

@@ -121,4 +121,50 @@ import TestSupport
         let onScreen = out.filter { $0.hasPrefix("[watch] ") && !$0.contains(" … ") }.count
         #expect(onScreen == all.count, "\(onScreen) of \(all.count)")
     }
+
+    /// Without `--verbose` the runner shows a watcher's lines as `--brief` prints them and checks
+    /// the whole ones (`SOCKETTUTOR_LINES=paired`): the expectation below names the whole
+    /// sentence, the screen shows `open 1/3`, and `v` lists the whole lines a summary stood for.
+    @Test func theRunnerShowsBriefLinesAndChecksWholeOnes() throws {
+        let lesson = try TemporaryLesson("""
+            # Brief
+
+            ## Step 1: a transfer
+
+            ```run label=watch
+            handshake-watch --no-events -r \(Self.lossy)
+            ```
+
+            ```expect
+            [SYN] seq 0 len 0{any}handshake 1/3: the client's connect() sends SYN and blocks
+            ```
+
+            ## Step 2: after
+
+            Done.
+            """)
+        defer { lesson.remove() }
+        let brief = try Self.watcherLines(Self.lossy, ["--brief"], stderr: true)   // the runner shows both streams
+        let whole = try Self.watcherLines(Self.lossy, [])
+        let errors = try Self.watcherLines(Self.lossy, [], stderr: true).count - whole.count
+        let run = try runCommand("lesson", ["run", lesson.file, "--width", "1000"], stdin: "\nv\n\n", timeout: 120)
+        #expect(run.status == 0, "\(run.stderr)")
+        let out = run.stdout
+        let note = try #require(out.firstIndex { $0.contains("handshake-watch's lines are shown as --brief prints them") }, "\(out.prefix(40))")
+        let syn = try #require(out.firstIndex { $0.hasPrefix("[watch] ") && $0.hasSuffix(" #1 c→s [SYN] seq 0 len 0 win 64240  open 1/3") })
+        #expect(note < syn)
+        #expect(out.contains { $0.hasPrefix("✓ checked: [watch] [SYN] seq 0 len 0{any}handshake 1/3") })
+        // Shown in the step: brief lines (and the summaries); listed after v: whole ones.
+        let listing = try #require(out.firstIndex { $0.hasSuffix("lines the summaries of the last step stand for)") })
+        let shown = out[..<listing].filter { $0.hasPrefix("[watch] ") && !$0.contains(" … ") }.map { String($0.dropFirst(8)) }
+        let listed = out[listing...].filter { $0.hasPrefix("[watch] ") }.map { String($0.dropFirst(8)) }
+        #expect(!shown.isEmpty && Set(shown).isSubset(of: Set(brief)), "\(Set(shown).subtracting(Set(brief)).prefix(3))")
+        #expect(!listed.isEmpty && Set(listed).isSubset(of: Set(whole)), "\(Set(listed).subtracting(Set(whole)).prefix(3))")
+        #expect(shown.count + listed.count == whole.count + errors + 1, "every line once; the brief form adds the addresses' line")
+        // --verbose: the whole lines, and no note.
+        let verbose = try runCommand("lesson", ["run", lesson.file, "--auto", "--verbose", "--width", "1000"], timeout: 120)
+        #expect(verbose.status == 0)
+        #expect(Set(whole.map { "[watch] " + $0 }).isSubset(of: Set(verbose.stdout)))
+        #expect(!verbose.stdout.contains { $0.contains("shown as --brief prints them") })
+    }
 }

@@ -46,10 +46,12 @@ public final class ToolProcess: @unchecked Sendable {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = prefix + [executable] + arguments
         }
-        // A $COLUMNS exported in the shell that runs the tests would wrap the watchers' lines:
-        // the tools get it only when a test gives it.
+        // Tests read handshake-watch's lines whole, as the lesson runner does (into a pipe a
+        // person's watcher fits 80 columns): SOCKETTUTOR_LINES=whole, and no $COLUMNS from the
+        // shell that runs the tests. A test that gives either gets it ("" unsets the first).
         var inherited = ProcessInfo.processInfo.environment
         inherited["COLUMNS"] = nil
+        inherited["SOCKETTUTOR_LINES"] = "whole"
         process.environment = inherited.merging(environment ?? [:]) { $1 }
         if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
         let out = Pipe(), err = Pipe()
