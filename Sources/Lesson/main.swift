@@ -147,7 +147,7 @@ extension LessonCommand {
         @Option(help: "Wrap prose to N columns (default: the terminal's width from TIOCGWINSZ, else $COLUMNS, else 80).")
         var width: Int?
 
-        @Flag(name: .shortAndLong, help: "Every line the watchers print. Without it a bulk transfer's plain data segments and ACKs are summed up, one line per second of it (`#1 … 212 data segments, 212 ACKs, 2.1 MB in 0.8 s …`); v and Enter at the next prompt shows them.")
+        @Flag(name: .shortAndLong, help: "Every line the watchers print, whole. Without it they are shown as --brief prints them (the checks read them whole), and a bulk transfer's plain data segments and ACKs are summed up, one line per second of it (`#1 … 212 data segments, 212 ACKs, 2.1 MB in 0.8 s …`); v and Enter at the next prompt shows them whole.")
         var verbose = false
 
         @Option(help: ArgumentHelp("Serve the live view of the whole lesson (packets, system calls, steps) on http://ADDR:PORT/ "
@@ -178,7 +178,7 @@ extension LessonCommand {
                 options.firstStep = step
                 options.pace = pace
                 options.fromCaptures = common.fromCaptures
-                options.collapsesBulk = !verbose
+                options.projectorForm = !verbose
                 let presenter = Presenter(isShowing: true, width: width ?? Terminal.width())
                 if let refusal = LessonRunner(lesson: lesson, options: options, presenter: presenter).rootRefusal {
                     throw LessonError.notFound(refusal)

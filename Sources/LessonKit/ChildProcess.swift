@@ -73,11 +73,16 @@ public final class ChildProcess: Sendable {
 
     private let state = ConditionLock(State())
 
+    /// Whether lines are read as paired (`LinesForm.paired`: the runner asked its watchers for it);
+    /// otherwise a byte 0x1E in a line is only text.
+    let readsPairs: Bool
+
     /// Starts `bash -c script` (with `-e -o pipefail` when `strict`). `onLine` sees each line as it
-    /// arrives, on a reader thread.
-    public init(label: String, script: String, strict: Bool, environment: [String: String],
+    /// arrives, on a reader thread. `readsPairs`: split watchers' paired lines (`deliver`).
+    public init(label: String, script: String, strict: Bool, environment: [String: String], readsPairs: Bool = false,
                 onLine: @escaping @Sendable (Line) -> Void) throws {
         self.label = label
+        self.readsPairs = readsPairs
         let output = try Syscall.pipe()
         let errors: (read: Int32, write: Int32)
         do { errors = try Syscall.pipe() } catch {
@@ -133,7 +138,7 @@ public final class ChildProcess: Sendable {
     /// A watcher's paired line (`LinesForm.paired`: `brief␞whole`) is shown in its brief form and
     /// recorded in its whole one; an empty half is not shown, or not recorded.
     private func deliver(_ line: Line, _ onLine: @Sendable (Line) -> Void) {
-        if let separator = line.text.utf8.firstIndex(of: LinesForm.separator) {
+        if readsPairs, let separator = line.text.utf8.firstIndex(of: LinesForm.separator) {
             let shown = String(line.text[..<separator])
             let whole = String(line.text[line.text.index(after: separator)...])
             onLine(Line(stream: line.stream, text: whole, time: line.time, shown: shown))

@@ -28,9 +28,10 @@ public final class LessonRunner {
         public var binDirectory: String
         /// Where the lesson's events go as they happen (`--serve`); nil for nowhere.
         public var timeline: LessonTimelineFeed?
-        /// A watcher's bulk transfer shown as one line a second (`lesson run` without
-        /// `--verbose`; see `BulkTransferRun`).
-        public var collapsesBulk = false
+        /// The projector's form (`lesson run` without `--verbose`): watchers' lines shown as
+        /// `--brief` prints them and checked whole (`LinesForm.paired`), and a bulk transfer as
+        /// one line a second (`BulkTransferRun`).
+        public var projectorForm = false
 
         public init(mode: RunMode, binDirectory: String) {
             self.mode = mode
@@ -78,7 +79,7 @@ public final class LessonRunner {
         self.options = options
         self.presenter = presenter
         self.isRoot = isRoot
-        stepOutput = StepOutput(collapsesBulk: options.collapsesBulk)
+        stepOutput = StepOutput(collapsesBulk: options.projectorForm)
     }
 
     /// Runs the lesson to its end; throws `LessonError.stepFailed` naming the step and the
@@ -171,7 +172,7 @@ public final class LessonRunner {
         // The runner fits what it shows to its width itself; its checks read the watchers' whole
         // lines. Without --verbose, watchers print each line twice, brief (shown) and whole (checked).
         environment["COLUMNS"] = nil
-        environment[LinesForm.variable] = (options.collapsesBulk ? LinesForm.paired : .whole).rawValue
+        environment[LinesForm.variable] = (options.projectorForm ? LinesForm.paired : .whole).rawValue
         if let timeline = options.timeline { environment[LessonTimelineFeed.eventsFileVariable] = timeline.eventsFile }
         return environment
     }
@@ -294,7 +295,8 @@ public final class LessonRunner {
         let (stepOutput, startedIn) = (self.stepOutput, currentStep)
         // On a terminal without NO_COLOR (the presenter's colours), handshake-watch colours too.
         let executed = presenter.useColor ? Terminal.colouringHandshakeWatch(script) : script
-        let child = try ChildProcess(label: label, script: executed, strict: true, environment: environment) { line in
+        let child = try ChildProcess(label: label, script: executed, strict: true, environment: environment,
+                                     readsPairs: options.projectorForm) { line in
             stepOutput.line(line.shown ?? line.text, whole: line.shown == nil ? nil : line.text, label: label, stream: line.stream,
                             startedIn: startedIn, presenter: presenter)
             if !line.text.isEmpty { timeline?.line(line, label: label, pid: pid.value) }
