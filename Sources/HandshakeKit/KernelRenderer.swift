@@ -308,8 +308,8 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
             let event = line.event
             if format == .text, let pairs {
                 // The runner's two forms: brief (as --brief shortens it) and whole.
-                let stamp = stampText(event.time)
-                pairs.pair(brief: String(stamp.dropLast(3)) + " " + event.briefText(line.text), whole: stamp + " " + line.text)
+                pairs.pair(brief: timeText(event.time, brief: true) + " " + event.briefText(line.text),
+                           whole: timeText(event.time, brief: false) + " " + line.text)
                 if let note = line.note { pairs.pair(brief: "", whole: note) }
                 continue
             }
@@ -355,9 +355,9 @@ public final class KernelRenderer<Base: Renderer>: Renderer {
         return ["FIN_WAIT1", "FIN_WAIT2", "CLOSING", "CLOSE"].contains(states.last ?? "")
     }
 
-    private func timeText(_ time: EpochTime) -> String {
+    private func timeText(_ time: EpochTime, brief: Bool? = nil) -> String {
         let text = stampText(time)
-        return brief && format == .text ? String(text.dropLast(3)) : text   // microseconds to milliseconds
+        return (brief ?? self.brief) && format == .text ? String(text.dropLast(3)) : text   // microseconds to milliseconds
     }
 
     private func stampText(_ time: EpochTime) -> String {

@@ -16,9 +16,6 @@ import Timeline
 /// Only the runner asks for it (`LinesForm.paired`, from `SOCKETTUTOR_LINES=paired`); a person
 /// typing the lesson's command gets the whole lines.
 public final class PairedLinesRenderer: Renderer, TakesPacketNote {
-    /// The byte between the two forms.
-    public static let separator = LinesForm.separator
-
     /// Where the paired lines go.
     public let output: OutputBuffer
     private let brief: TextRenderer
@@ -66,7 +63,7 @@ public final class PairedLinesRenderer: Renderer, TakesPacketNote {
     /// Writes one kernel line (`KernelRenderer`) in its two forms.
     public func pair(brief briefText: String, whole wholeText: String) {
         output.string(briefText)
-        output.byte(Self.separator)
+        output.byte(LinesForm.separator)
         output.string(wholeText)
         output.endLine()
     }
@@ -76,7 +73,7 @@ public final class PairedLinesRenderer: Renderer, TakesPacketNote {
         let (shown, kept) = (briefLines.take(), wholeLines.take())
         for index in 0..<max(shown.count, kept.count) {
             if index < shown.count { output.bytes(shown[index]) }
-            output.byte(Self.separator)
+            output.byte(LinesForm.separator)
             if index < kept.count { output.bytes(kept[index]) }
             output.endLine()
         }

@@ -120,7 +120,6 @@ public struct Watch {
         let liveOutput = pace != nil || step || isTracing || Syscall.isTerminal(STDOUT_FILENO) || readFile.map(CaptureFileInfo.isStream) == true
         let output = OutputBuffer(file: stdout, flushesEachLine: liveOutput)
         output.wrapper = lineWrapper()
-        let linesForm = LinesForm.fromEnvironment()
         let palette = Palette(enabled: Palette.wanted(noColor ? .never : color))
         let timeFormat: TimeFormat = relative ? .relative : .timeOfDay
         var loop = CaptureLoop(capture: capture, linkLayer: linkLayer, tracker: ConnectionTracker(limit: maxConnections),
@@ -129,13 +128,12 @@ public struct Watch {
         if let tracing, filter.allSatisfy({ $0.allSatisfy(\.isWhitespace) }) { loop.keeps = tracing.keeps }
         if tracing != nil { loop.gatherMicroseconds = 2_000 }   // lines wait 50 ms anyway: 2 ms more gathers a round trip's packets
         let traced = TracedEvents()
-        // The lesson runner's projector form: brief and whole lines side by side.
-        let pairs = format == .text && linesForm == .paired && !brief ? PairedLinesRenderer(output: output, palette: palette, timeFormat: timeFormat) : nil
+        let pairs = pairedLines(output, palette)
         let result = switch format {
-        case .text where pairs != nil:
-            run(loop, pairs!, kernelWatch, live, tracing: tracing, traced: traced, state: state, pairs: pairs)
-        case .text: run(loop, TextRenderer(output: output, palette: palette, timeFormat: timeFormat, brief: brief), kernelWatch, live,
-                        tracing: tracing, traced: traced, state: state)
+        case .text:
+            if let pairs { run(loop, pairs, kernelWatch, live, tracing: tracing, traced: traced, state: state, pairs: pairs) }
+            else { run(loop, TextRenderer(output: output, palette: palette, timeFormat: timeFormat, brief: brief), kernelWatch, live,
+                       tracing: tracing, traced: traced, state: state) }
         case .ladder: run(loop, LadderRenderer(output: output, palette: palette), kernelWatch, live, tracing: tracing, traced: traced, state: state)
         case .json: run(loop, JSONRenderer(output: output), kernelWatch, live, tracing: tracing, traced: traced, state: state)
         case .svg: LiveServing.run(loop, traced.wrap(SVGRenderer(output: output, drawsCalls: tracing != nil), tracing, state,
@@ -213,15 +211,23 @@ public struct Watch {
         switch format {
         case .json:
             TracedRenderer(JSONRenderer(output: output), feed: tracing.session.feed, state: state, splitsCalls: false, recording: false).runWithoutPackets()
-        case .text where LinesForm.fromEnvironment() == .paired && !brief:
-            TracedRenderer(PairedLinesRenderer(output: output, palette: palette, timeFormat: relative ? .relative : .timeOfDay),
-                           feed: tracing.session.feed, state: state, splitsCalls: true, recording: false).runWithoutPackets()
         default:
-            TracedRenderer(TextRenderer(output: output, palette: palette, timeFormat: relative ? .relative : .timeOfDay, brief: brief),
-                           feed: tracing.session.feed, state: state, splitsCalls: true, recording: false).runWithoutPackets()
+            if let pairs = pairedLines(output, palette) {
+                TracedRenderer(pairs, feed: tracing.session.feed, state: state, splitsCalls: true, recording: false).runWithoutPackets()
+            } else {
+                TracedRenderer(TextRenderer(output: output, palette: palette, timeFormat: relative ? .relative : .timeOfDay, brief: brief),
+                               feed: tracing.session.feed, state: state, splitsCalls: true, recording: false).runWithoutPackets()
+            }
         }
         state.finished.store(true, ordering: .relaxed)
         return tracing.finish()
+    }
+
+    /// The lesson runner's projector form (`SOCKETTUTOR_LINES=paired`, plain text only): brief and
+    /// whole lines side by side. Nil when the environment does not ask for it.
+    private func pairedLines(_ output: OutputBuffer, _ palette: Palette) -> PairedLinesRenderer? {
+        guard format == .text && !brief && LinesForm.fromEnvironment() == .paired else { return nil }
+        return PairedLinesRenderer(output: output, palette: palette, timeFormat: relative ? .relative : .timeOfDay)
     }
 
     /// The width text and ladder lines are fitted to: --width (0: whole lines), else the
